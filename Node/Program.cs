@@ -1,0 +1,7 @@
+using System.CommandLine;
+using NasActors.Node.Commands;
+
+var root = new RootCommand("nas: NASNet-style neural architecture search as a crash-proof actor system");
+root.Subcommands.Add(ShowCommand.Create());
+root.Subcommands.Add(ValidateCommand.Create());
+return root.Parse(args).Invoke();
