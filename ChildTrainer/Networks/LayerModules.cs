@@ -1,0 +1,58 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace NasActors.ChildTrainer.Networks;
+
+/// <summary>Instantiates planned layers as TorchSharp modules.</summary>
+public static class LayerModules
+{
+    public static nn.Module<Tensor, Tensor> Build(IReadOnlyList<Layer> layers) =>
+        layers.Count == 0
+            ? nn.Identity()
+            : nn.Sequential(layers.Select((l, i) => ($"{i}", Build(l))).ToArray());
+
+    public static nn.Module<Tensor, Tensor> Build(Layer layer) => layer switch
+    {
+        ReluLayer => nn.ReLU(),
+        ConvLayer c => nn.Conv2d(c.In, c.Out, (c.KernelH, c.KernelW), stride: (c.StrideH, c.StrideW),
+            padding: (c.PadH, c.PadW), dilation: (c.Dilation, c.Dilation), groups: c.Groups, bias: false),
+        ValidConvLayer c => nn.Conv2d(c.In, c.Out, c.Kernel, stride: c.Stride, bias: false),
+        BatchNormLayer b => nn.BatchNorm2d(b.Channels, eps: 1e-3, momentum: 0.1),
+        PoolLayer { Max: true } p => nn.MaxPool2d(p.Kernel, p.Stride, p.Kernel / 2),
+        PoolLayer p => nn.AvgPool2d(p.Kernel, p.Stride, p.Kernel / 2, count_include_pad: false),
+        ValidAvgPoolLayer p => nn.AvgPool2d(p.Kernel, p.Stride),
+        FactorizedReduceLayer f => new FactorizedReduce(f),
+        GlobalAvgPoolLayer => nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten()),
+        DropoutLayer d => d.Probability > 0 ? nn.Dropout(d.Probability) : nn.Identity(),
+        LinearLayer l => nn.Sequential(nn.Flatten(), nn.Linear(l.In, l.Out)),
+        _ => throw new ArgumentOutOfRangeException(nameof(layer), layer, "no module for this layer"),
+    };
+}
+
+/// <summary>Two stride-2 1x1 convs on the input and on the input shifted by one pixel, concatenated.</summary>
+internal sealed class FactorizedReduce : nn.Module<Tensor, Tensor>
+{
+    private readonly Conv2d path1;
+    private readonly Conv2d path2;
+    private readonly BatchNorm2d bn;
+
+    public FactorizedReduce(FactorizedReduceLayer layer) : base(nameof(FactorizedReduce))
+    {
+        path1 = nn.Conv2d(layer.In, layer.FirstHalf, 1, stride: 2, bias: false);
+        path2 = nn.Conv2d(layer.In, layer.Out - layer.FirstHalf, 1, stride: 2, bias: false);
+        bn = nn.BatchNorm2d(layer.Out, eps: 1e-3, momentum: 0.1);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var a = path1.forward(x);
+        // Shift by one pixel (pad right/bottom, drop the first row/column) so the second path
+        // samples the pixels the first one skips.
+        var shifted = nn.functional.pad(x, [0, 1, 0, 1])[.., .., 1.., 1..];
+        var b = path2.forward(shifted);
+        return bn.forward(cat([a, b], 1)).MoveToOuterDisposeScope();
+    }
+}
