@@ -4,4 +4,6 @@ using NasActors.Node.Commands;
 var root = new RootCommand("nas: NASNet-style neural architecture search as a crash-proof actor system");
 root.Subcommands.Add(ShowCommand.Create());
 root.Subcommands.Add(ValidateCommand.Create());
+root.Subcommands.Add(ModelCommand.Create());
+root.Subcommands.Add(TrainCommand.Create());
 return root.Parse(args).Invoke();

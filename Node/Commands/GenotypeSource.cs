@@ -24,25 +24,4 @@ public static class GenotypeSource
             throw new IOException($"cannot read {path}: {e.Message}", e);
         }
     }
-
-    /// <summary>Runs <paramref name="action"/> mapping genotype problems to exit codes with a message.</summary>
-    public static int Guard(Func<int> action)
-    {
-        try
-        {
-            return action();
-        }
-        catch (IOException e)
-        {
-            return ExitCodes.Fail(ExitCodes.Unreadable, e.Message);
-        }
-        catch (GenotypeFormatException e)
-        {
-            return ExitCodes.Fail(ExitCodes.Invalid, $"invalid genotype: {e.Message}");
-        }
-        catch (InvalidGenotypeException e)
-        {
-            return ExitCodes.Fail(ExitCodes.Invalid, $"invalid genotype: {string.Join("; ", e.Errors)}");
-        }
-    }
 }

@@ -17,7 +17,7 @@ public static class ShowCommand
         format.AcceptOnlyFromAmong("text", "json", "dot");
 
         var command = new Command("show", "Print a genotype") { genotype, format };
-        command.SetAction(parse => GenotypeSource.Guard(() =>
+        command.SetAction(parse => CommandErrors.Guard(() =>
         {
             var g = GenotypeSource.Load(parse.GetValue(genotype)!);
             Console.Out.Write(parse.GetValue(format) switch

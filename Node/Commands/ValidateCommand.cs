@@ -9,7 +9,7 @@ public static class ValidateCommand
     {
         var file = new Argument<string>("file") { Description = "genotype JSON file" };
         var command = new Command("validate", "Check a genotype file against the search space (exit 0 valid, 2 invalid, 1 unreadable)") { file };
-        command.SetAction(parse => GenotypeSource.Guard(() =>
+        command.SetAction(parse => CommandErrors.Guard(() =>
         {
             GenotypeSource.Load(parse.GetValue(file)!);
             Console.Out.WriteLine("valid");

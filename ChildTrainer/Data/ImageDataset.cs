@@ -1,0 +1,73 @@
+namespace NasActors.ChildTrainer.Data;
+
+/// <summary>A data file that cannot be used; the message names the file and what is wrong.</summary>
+public sealed class DatasetFormatException(string file, string problem) : Exception($"{file}: {problem}")
+{
+    public string File { get; } = file;
+}
+
+/// <summary>
+/// Labelled images in memory, pixels as bytes in N x C x H x W order (channels first, as CIFAR
+/// stores them and as the networks take them).
+/// </summary>
+public sealed class ImageDataset
+{
+    public ImageDataset(string name, int channels, int height, int width, int classes, byte[] pixels, byte[] labels)
+    {
+        var imageSize = channels * height * width;
+        if (pixels.Length != labels.Length * imageSize)
+            throw new ArgumentException($"{name}: {pixels.Length} pixel bytes do not hold {labels.Length} images of {channels}x{height}x{width}");
+        var bad = Array.FindIndex(labels, l => l >= classes);
+        if (bad >= 0)
+            throw new ArgumentException($"{name}: label {labels[bad]} of image {bad} is not below {classes} classes");
+        (Name, Channels, Height, Width, Classes, Pixels, Labels) = (name, channels, height, width, classes, pixels, labels);
+    }
+
+    public string Name { get; }
+    public int Channels { get; }
+    public int Height { get; }
+    public int Width { get; }
+    public int Classes { get; }
+    public byte[] Pixels { get; }
+    public byte[] Labels { get; }
+    public int Count => Labels.Length;
+    public int ImageBytes => Channels * Height * Width;
+
+    public ImageDataset Subset(IReadOnlyList<int> indices, string name)
+    {
+        var pixels = new byte[indices.Count * ImageBytes];
+        var labels = new byte[indices.Count];
+        for (var i = 0; i < indices.Count; i++)
+        {
+            Array.Copy(Pixels, (long)indices[i] * ImageBytes, pixels, (long)i * ImageBytes, ImageBytes);
+            labels[i] = Labels[indices[i]];
+        }
+        return new ImageDataset(name, Channels, Height, Width, Classes, pixels, labels);
+    }
+
+    /// <summary>Per-channel mean and standard deviation of the pixels scaled to [0, 1].</summary>
+    public (float[] Mean, float[] Std) ChannelStatistics()
+    {
+        var mean = new float[Channels];
+        var std = new float[Channels];
+        var plane = Height * Width;
+        for (var c = 0; c < Channels; c++)
+        {
+            double sum = 0, sumSq = 0;
+            for (var n = 0; n < Count; n++)
+            {
+                var offset = (long)n * ImageBytes + (long)c * plane;
+                for (var p = 0; p < plane; p++)
+                {
+                    double v = Pixels[offset + p] / 255.0;
+                    sum += v;
+                    sumSq += v * v;
+                }
+            }
+            var count = (double)Count * plane;
+            mean[c] = (float)(sum / count);
+            std[c] = (float)Math.Sqrt(Math.Max(sumSq / count - mean[c] * (double)mean[c], 1e-12));
+        }
+        return (mean, std);
+    }
+}

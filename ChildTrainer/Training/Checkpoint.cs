@@ -1,0 +1,72 @@
+using System.Text;
+using System.Text.Json;
+using NasActors.ChildTrainer.Networks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace NasActors.ChildTrainer.Training;
+
+/// <summary>
+/// The state after an epoch (weights, optimizer state, history), written atomically so that an
+/// interrupted training resumes from the last finished epoch. A fingerprint of the network and
+/// training configuration guards against resuming a different child.
+/// </summary>
+internal static class Checkpoint
+{
+    private const string Magic = "NASCKPT1";
+    public const string FileName = "checkpoint.bin";
+
+    public static string Fingerprint(NetworkPlan plan, TrainingConfig config, int trainImages) =>
+        JsonSerializer.Serialize(new
+        {
+            genotype = SearchSpace.GenotypeJson.Write(plan.Config.Genotype, indented: false),
+            network = plan.Config with { Genotype = SearchSpace.NasNetA.Genotype },
+            config,
+            trainImages,
+        });
+
+    public static void Save(string dir, string fingerprint, IReadOnlyList<EpochReport> history, double seconds, nn.Module model, optim.Optimizer optimizer)
+    {
+        Directory.CreateDirectory(dir);
+        var path = Path.Combine(dir, FileName);
+        var temp = path + ".tmp";
+        using (var stream = File.Create(temp))
+        using (var writer = new BinaryWriter(stream, Encoding.UTF8))
+        {
+            writer.Write(Magic);
+            writer.Write(fingerprint);
+            writer.Write(JsonSerializer.Serialize(history));
+            writer.Write(seconds);
+            model.save(writer);
+            ((TorchSharp.Modules.OptimizerHelper)optimizer).save_state_dict(writer);
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>Loads into <paramref name="model"/> and <paramref name="optimizer"/>; null when there is no checkpoint.</summary>
+    public static (List<EpochReport> History, double Seconds)? Load(string dir, string fingerprint, nn.Module model, optim.Optimizer optimizer)
+    {
+        var path = Path.Combine(dir, FileName);
+        if (!File.Exists(path)) return null;
+        try
+        {
+            using var stream = File.OpenRead(path);
+            using var reader = new BinaryReader(stream, Encoding.UTF8);
+            if (reader.ReadString() != Magic)
+                throw new TrainingFailedException(FailureKind.Checkpoint, $"{path}: not a nas checkpoint");
+            if (reader.ReadString() != fingerprint)
+                throw new TrainingFailedException(FailureKind.Checkpoint,
+                    $"{path}: checkpoint belongs to a different network or training configuration; remove it or use another --out folder");
+            var history = JsonSerializer.Deserialize<List<EpochReport>>(reader.ReadString()) ?? [];
+            var seconds = reader.ReadDouble();
+            model.load(reader);
+            ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(reader);
+            return (history, seconds);
+        }
+        catch (Exception e) when (e is EndOfStreamException or IOException or JsonException or ArgumentException or System.Runtime.InteropServices.ExternalException)
+        {
+            throw new TrainingFailedException(FailureKind.Checkpoint, $"{path}: unreadable checkpoint ({e.Message})", e);
+        }
+    }
+}

@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using NasActors.ChildTrainer.Data;
+using NasActors.ChildTrainer.Networks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace NasActors.ChildTrainer.Training;
+
+/// <summary>
+/// Trains one child network and measures its validation accuracy. Runs synchronously on the
+/// calling thread (dispose scopes are per thread): call it from a dedicated thread, never from
+/// an actor's message handler.
+/// </summary>
+public static class ChildTraining
+{
+    private const int EvalBatchSize = 256;
+
+    public static TrainingResult Train(
+        NetworkPlan plan,
+        DataSplits data,
+        TrainingConfig config,
+        Device device,
+        Action<EpochReport>? progress = null,
+        string? checkpointDir = null,
+        bool evaluateTest = false,
+        CancellationToken cancel = default,
+        Action<int, int>? stepProgress = null)
+    {
+        var errors = config.Errors();
+        if (errors.Count > 0)
+            throw new TrainingFailedException(FailureKind.InvalidConfiguration, string.Join("; ", errors));
+        CheckData(plan, data);
+        try
+        {
+            return Run(plan, data, config, device, progress, checkpointDir, evaluateTest, cancel, stepProgress);
+        }
+        catch (Exception e) when (IsOutOfMemory(e))
+        {
+            throw new TrainingFailedException(FailureKind.OutOfMemory,
+                $"out of memory on {device} (batch {config.BatchSize}, {plan.Parameters:N0} parameters): {FirstLine(e.Message)}", e);
+        }
+    }
+
+    public static int StepsPerEpoch(DataSplits data, TrainingConfig config) =>
+        (data.Train.Count + config.BatchSize - 1) / config.BatchSize;
+
+    /// <summary>libtorch reports allocation failures as exceptions whose text says so (CPU and CUDA).</summary>
+    public static bool IsOutOfMemory(Exception e) =>
+        e is OutOfMemoryException
+        || (e is ExternalException && (e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase)
+                                      || e.Message.Contains("can't allocate memory", StringComparison.OrdinalIgnoreCase)
+                                      || e.Message.Contains("not enough memory", StringComparison.OrdinalIgnoreCase)));
+
+    private static TrainingResult Run(NetworkPlan plan, DataSplits data, TrainingConfig config, Device device,
+        Action<EpochReport>? progress, string? checkpointDir, bool evaluateTest, CancellationToken cancel, Action<int, int>? stepProgress)
+    {
+        var (mean, std) = data.Train.ChannelStatistics();
+        var train = new Batches(data.Train, mean, std);
+        var augmentation = config.Augment
+            ? new Augmentation(data.CropPadding, data.HorizontalFlip, config.CutoutSize)
+            : new Augmentation(0, false, config.CutoutSize);
+
+        torch.manual_seed(config.Seed);
+        using var model = new NasNetwork(plan);
+        model.to(device);
+        using var optimizer = optim.SGD(model.parameters(), config.LearningRate, config.Momentum,
+            weight_decay: config.WeightDecay, nesterov: false);
+
+        var fingerprint = Checkpoint.Fingerprint(plan, config, data.Train.Count);
+        var history = new List<EpochReport>();
+        var secondsBefore = 0.0;
+        if (checkpointDir is not null && Checkpoint.Load(checkpointDir, fingerprint, model, optimizer) is { } restored)
+            (history, secondsBefore) = restored;
+
+        var stepsPerEpoch = StepsPerEpoch(data, config);
+        var totalSteps = (long)stepsPerEpoch * config.Epochs;
+        var clock = Stopwatch.StartNew();
+        for (var epoch = history.Count; epoch < config.Epochs; epoch++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var epochClock = Stopwatch.StartNew();
+            // Per-epoch seeds make a resumed run draw exactly what an uninterrupted one would.
+            torch.manual_seed(config.Seed * 1_000_003L + epoch + 1);
+            var rng = new Random(HashCode.Combine(config.Seed, epoch));
+            model.train();
+            model.SetDropPathProgress((double)epoch / config.Epochs);
+
+            using var lossSum = zeros(1, device: device);
+            using var correct = zeros(1, dtype: int64, device: device);
+            var step = (long)epoch * stepsPerEpoch;
+            var lr = config.LearningRate;
+            var seen = 0;
+            foreach (var batch in train.Epoch(config.BatchSize, device, rng, augmentation))
+            {
+                using var images = batch.Images;
+                using var labels = batch.Labels;
+                cancel.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                lr = config.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * step / totalSteps));
+                foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+                optimizer.zero_grad();
+                var (logits, aux) = model.ForwardWithAux(images);
+                var loss = nn.functional.cross_entropy(logits, labels, label_smoothing: config.LabelSmoothing);
+                if (aux is not null)
+                    loss = loss + config.AuxLossWeight * nn.functional.cross_entropy(aux, labels, label_smoothing: config.LabelSmoothing);
+                loss.backward();
+                if (config.GradientClip is { } clip)
+                    nn.utils.clip_grad_norm_(model.parameters(), clip);
+                optimizer.step();
+                var n = (int)labels.shape[0];
+                lossSum.add_(loss.detach() * n);
+                correct.add_(logits.argmax(1).eq(labels).sum());
+                seen += n;
+                step++;
+                if (step % config.FiniteCheckEvery == 0 || seen == data.Train.Count)
+                    CheckFinite(lossSum, epoch, step);
+                stepProgress?.Invoke(epoch, (int)(step - (long)epoch * stepsPerEpoch));
+            }
+
+            var trainLoss = lossSum.item<float>() / seen;
+            var trainAccuracy = (double)correct.item<long>() / seen;
+            var validation = Evaluate(model, new Batches(data.Validation, mean, std), device);
+            var report = new EpochReport(epoch + 1, config.Epochs, trainLoss, trainAccuracy, validation, lr, epochClock.Elapsed.TotalSeconds);
+            history.Add(report);
+            if (checkpointDir is not null)
+                Checkpoint.Save(checkpointDir, fingerprint, history, secondsBefore + clock.Elapsed.TotalSeconds, model, optimizer);
+            progress?.Invoke(report);
+        }
+
+        double? test = evaluateTest ? Evaluate(model, new Batches(data.Test, mean, std), device) : null;
+        return new TrainingResult(history[^1].ValidationAccuracy, test, history[^1].TrainLoss,
+            plan.Parameters, plan.MultAdds, secondsBefore + clock.Elapsed.TotalSeconds, history);
+    }
+
+    public static double Evaluate(NasNetwork model, Batches batches, Device device)
+    {
+        model.eval();
+        using var noGrad = no_grad();
+        long correct = 0;
+        foreach (var batch in batches.Epoch(EvalBatchSize, device))
+        {
+            using var images = batch.Images;
+            using var labels = batch.Labels;
+            using var scope = NewDisposeScope();
+            correct += model.forward(images).argmax(1).eq(labels).sum().item<long>();
+        }
+        return (double)correct / batches.Data.Count;
+    }
+
+    private static void CheckFinite(Tensor lossSum, int epoch, long step)
+    {
+        var value = lossSum.item<float>();
+        if (!float.IsFinite(value))
+            throw new TrainingFailedException(FailureKind.NonFiniteLoss,
+                $"training loss became {(float.IsNaN(value) ? "NaN" : "infinite")} in epoch {epoch + 1} (by step {step}); lower the learning rate or enable gradient clipping");
+    }
+
+    private static void CheckData(NetworkPlan plan, DataSplits data)
+    {
+        var c = plan.Config;
+        if (data.Train.Channels != c.InputChannels || data.Train.Height != c.ImageSize || data.Train.Width != c.ImageSize)
+            throw new TrainingFailedException(FailureKind.InvalidConfiguration,
+                $"network expects {c.InputChannels}x{c.ImageSize}x{c.ImageSize} images, {data.Train.Name} has {data.Train.Channels}x{data.Train.Height}x{data.Train.Width}");
+        if (data.Train.Classes != c.Classes)
+            throw new TrainingFailedException(FailureKind.InvalidConfiguration,
+                $"network has {c.Classes} classes, {data.Train.Name} has {data.Train.Classes}");
+    }
+
+    private static string FirstLine(string message) => message.Split('\n')[0].Trim();
+}

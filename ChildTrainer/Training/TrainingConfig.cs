@@ -1,0 +1,66 @@
+namespace NasActors.ChildTrainer.Training;
+
+/// <summary>
+/// How a child is trained: SGD with momentum and weight decay, cosine learning rate from
+/// <see cref="LearningRate"/> to 0 over all steps, optional label smoothing, gradient clipping,
+/// auxiliary loss and augmentation. <see cref="Seed"/> fixes initialisation, order and augmentation.
+/// </summary>
+public sealed record TrainingConfig
+{
+    public int Epochs { get; init; } = 1;
+    public int BatchSize { get; init; } = 64;
+    public double LearningRate { get; init; } = 0.05;
+    public double Momentum { get; init; } = 0.9;
+    public double WeightDecay { get; init; } = 3e-4;
+    public double LabelSmoothing { get; init; }
+    public double? GradientClip { get; init; } = 5.0;
+    public double AuxLossWeight { get; init; } = 0.4;
+    public bool Augment { get; init; } = true;
+    public int CutoutSize { get; init; }
+    public int Seed { get; init; }
+
+    /// <summary>Training steps between checks of the loss for NaN/inf (each check waits for the device).</summary>
+    public int FiniteCheckEvery { get; init; } = 20;
+
+    public IReadOnlyList<string> Errors()
+    {
+        var errors = new List<string>();
+        if (Epochs < 1) errors.Add($"epochs must be at least 1, got {Epochs}");
+        if (BatchSize < 1) errors.Add($"batch size must be at least 1, got {BatchSize}");
+        if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) errors.Add($"learning rate must be positive, got {LearningRate}");
+        if (Momentum is < 0 or >= 1) errors.Add($"momentum must be in [0, 1), got {Momentum}");
+        if (WeightDecay < 0) errors.Add($"weight decay must not be negative, got {WeightDecay}");
+        if (LabelSmoothing is < 0 or >= 1) errors.Add($"label smoothing must be in [0, 1), got {LabelSmoothing}");
+        if (GradientClip is <= 0) errors.Add($"gradient clip must be positive, got {GradientClip}");
+        if (CutoutSize < 0) errors.Add($"cutout size must not be negative, got {CutoutSize}");
+        if (FiniteCheckEvery < 1) errors.Add($"finite-check interval must be at least 1, got {FiniteCheckEvery}");
+        return errors;
+    }
+}
+
+/// <summary>One finished epoch, as reported to progress callbacks and stored in checkpoints.</summary>
+public sealed record EpochReport(int Epoch, int Epochs, double TrainLoss, double TrainAccuracy, double ValidationAccuracy, double LearningRate, double Seconds);
+
+/// <summary>A trained child: the reward is <see cref="ValidationAccuracy"/>.</summary>
+public sealed record TrainingResult(
+    double ValidationAccuracy,
+    double? TestAccuracy,
+    double FinalTrainLoss,
+    long Parameters,
+    long MultAdds,
+    double Seconds,
+    IReadOnlyList<EpochReport> History);
+
+public enum FailureKind
+{
+    NonFiniteLoss,
+    OutOfMemory,
+    InvalidConfiguration,
+    Checkpoint,
+}
+
+/// <summary>A child that could not be trained; the process and anything stored are unharmed.</summary>
+public sealed class TrainingFailedException(FailureKind kind, string message, Exception? inner = null) : Exception(message, inner)
+{
+    public FailureKind Kind { get; } = kind;
+}

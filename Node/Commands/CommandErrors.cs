@@ -1,0 +1,50 @@
+using NasActors.ChildTrainer;
+using NasActors.ChildTrainer.Data;
+using NasActors.ChildTrainer.Training;
+using NasActors.SearchSpace;
+
+namespace NasActors.Node.Commands;
+
+/// <summary>Maps the failures a command can meet to a message on stderr and an exit code.</summary>
+public static class CommandErrors
+{
+    public static int Guard(Func<int> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (IOException e)
+        {
+            return ExitCodes.Fail(ExitCodes.Unreadable, e.Message);
+        }
+        catch (GenotypeFormatException e)
+        {
+            return ExitCodes.Fail(ExitCodes.Invalid, $"invalid genotype: {e.Message}");
+        }
+        catch (InvalidGenotypeException e)
+        {
+            return ExitCodes.Fail(ExitCodes.Invalid, $"invalid genotype: {string.Join("; ", e.Errors)}");
+        }
+        catch (DatasetFormatException e)
+        {
+            return ExitCodes.Fail(ExitCodes.Unreadable, $"dataset: {e.Message}");
+        }
+        catch (DeviceUnavailableException e)
+        {
+            return ExitCodes.Fail(ExitCodes.Unreadable, e.Message);
+        }
+        catch (TrainingFailedException e)
+        {
+            return ExitCodes.Fail(e.Kind == FailureKind.InvalidConfiguration ? ExitCodes.Invalid : ExitCodes.TrainingFailed, $"training failed ({e.Kind}): {e.Message}");
+        }
+        catch (ArgumentException e)
+        {
+            return ExitCodes.Fail(ExitCodes.Invalid, e.Message);
+        }
+        catch (OperationCanceledException)
+        {
+            return ExitCodes.Fail(ExitCodes.Interrupted, "interrupted");
+        }
+    }
+}

@@ -1,0 +1,9 @@
+using System.Text.Json;
+
+namespace NasActors.Node.Commands;
+
+/// <summary>The one JSON style of command output: snake_case keys.</summary>
+public static class Json
+{
+    public static readonly JsonSerializerOptions Options = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+}
