@@ -1,14 +1,28 @@
 #!/usr/bin/env bash
 # Builds the nas CLI (Release) when its sources changed since the last build, then runs it.
+# NAS_TORCH_BACKEND=system builds against the managed TorchSharp only and loads libtorch (with
+# CUDA) from an installed PyTorch: NAS_LIBTORCH_DIR, or the lib folder of python3's torch.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-out="$root/.build/nas"
+backend="${NAS_TORCH_BACKEND:-cpu}"
+case "$backend" in
+  cpu) out="$root/.build/nas" ;;
+  system)
+    out="$root/.build/nas-system"
+    libtorch="${NAS_LIBTORCH_DIR:-$(python3 -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))' 2>/dev/null || true)}"
+    if [[ -z "$libtorch" || ! -e "$libtorch/libtorch.so" ]]; then
+      echo "nas: NAS_TORCH_BACKEND=system needs libtorch: set NAS_LIBTORCH_DIR to a folder with libtorch.so, or install PyTorch for python3" >&2
+      exit 1
+    fi
+    export LD_LIBRARY_PATH="$libtorch${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" ;;
+  *) echo "nas: NAS_TORCH_BACKEND must be cpu or system, not '$backend'" >&2; exit 1 ;;
+esac
 stamp="$out/.stamp"
 if [[ ! -f "$stamp" ]] || [[ -n "$(find "$root" -path "$root/.build" -prune -o -path '*/bin' -prune -o -path '*/obj' -prune -o \
       -path "$root/tests" -prune -o -path "$root/runs" -prune -o \
       \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.targets' -o -name '*.hocon' \) -newer "$stamp" -print -quit)" ]]; then
   log="$(mktemp)"
-  if ! dotnet build "$root/Node/Node.csproj" -c Release -o "$out" -nologo -v quiet >"$log" 2>&1; then
+  if ! dotnet build "$root/Node/Node.csproj" -c Release -o "$out" -nologo -v quiet -p:TorchBackend="$backend" >"$log" 2>&1; then
     cat "$log" >&2
     rm -f "$log"
     echo "nas: build failed" >&2

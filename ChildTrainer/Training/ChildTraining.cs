@@ -98,16 +98,7 @@ public static class ChildTraining
                 cancel.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
                 lr = config.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * step / totalSteps));
-                foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
-                optimizer.zero_grad();
-                var (logits, aux) = model.ForwardWithAux(images);
-                var loss = nn.functional.cross_entropy(logits, labels, label_smoothing: config.LabelSmoothing);
-                if (aux is not null)
-                    loss = loss + config.AuxLossWeight * nn.functional.cross_entropy(aux, labels, label_smoothing: config.LabelSmoothing);
-                loss.backward();
-                if (config.GradientClip is { } clip)
-                    nn.utils.clip_grad_norm_(model.parameters(), clip);
-                optimizer.step();
+                var (loss, logits) = Step(model, optimizer, images, labels, config, lr);
                 var n = (int)labels.shape[0];
                 lossSum.add_(loss.detach() * n);
                 correct.add_(logits.argmax(1).eq(labels).sum());
@@ -131,6 +122,22 @@ public static class ChildTraining
         double? test = evaluateTest ? Evaluate(model, new Batches(data.Test, mean, std), device) : null;
         return new TrainingResult(history[^1].ValidationAccuracy, test, history[^1].TrainLoss,
             plan.Parameters, plan.MultAdds, secondsBefore + clock.Elapsed.TotalSeconds, history);
+    }
+
+    /// <summary>One SGD step at learning rate <paramref name="lr"/>; returns the loss and logits (in the caller's dispose scope).</summary>
+    public static (Tensor Loss, Tensor Logits) Step(NasNetwork model, optim.Optimizer optimizer, Tensor images, Tensor labels, TrainingConfig config, double lr)
+    {
+        foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+        optimizer.zero_grad();
+        var (logits, aux) = model.ForwardWithAux(images);
+        var loss = nn.functional.cross_entropy(logits, labels, label_smoothing: config.LabelSmoothing);
+        if (aux is not null)
+            loss = loss + config.AuxLossWeight * nn.functional.cross_entropy(aux, labels, label_smoothing: config.LabelSmoothing);
+        loss.backward();
+        if (config.GradientClip is { } clip)
+            nn.utils.clip_grad_norm_(model.parameters(), clip);
+        optimizer.step();
+        return (loss, logits);
     }
 
     public static double Evaluate(NasNetwork model, Batches batches, Device device)

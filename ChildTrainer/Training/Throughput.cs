@@ -1,0 +1,49 @@
+using System.Diagnostics;
+using NasActors.ChildTrainer.Data;
+using NasActors.ChildTrainer.Networks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace NasActors.ChildTrainer.Training;
+
+/// <summary>Training speed of a network: images per second over timed SGD steps after warm-up.</summary>
+public static class Throughput
+{
+    public sealed record Measurement(int Cells, int Filters, int PenultimateFilters, long Parameters, long MultAdds, int Batch, int Steps, double Seconds)
+    {
+        public double ImagesPerSecond => Batch * Steps / Seconds;
+    }
+
+    public static Measurement Measure(NetworkPlan plan, ImageDataset data, Device device, int batch, int steps, int warmup = 2)
+    {
+        var (mean, std) = data.ChannelStatistics();
+        var batches = new Batches(data, mean, std);
+        var config = new TrainingConfig { BatchSize = batch };
+        torch.manual_seed(0);
+        using var model = new NasNetwork(plan);
+        model.to(device);
+        model.train();
+        using var optimizer = optim.SGD(model.parameters(), config.LearningRate, config.Momentum, weight_decay: config.WeightDecay);
+        var clock = new Stopwatch();
+        var done = 0;
+        while (done < warmup + steps)
+        {
+            foreach (var b in batches.Epoch(batch, device, new Random(done)))
+            {
+                using var images = b.Images;
+                using var labels = b.Labels;
+                if (images.shape[0] != batch) continue;
+                if (done == warmup) clock.Start();
+                using (NewDisposeScope())
+                {
+                    var (loss, _) = ChildTraining.Step(model, optimizer, images, labels, config, config.LearningRate);
+                    // Waiting for the value keeps asynchronous devices honest in the timing.
+                    loss.item<float>();
+                }
+                if (++done == warmup + steps) break;
+            }
+        }
+        clock.Stop();
+        return new Measurement(plan.Config.Cells, plan.Config.Filters, plan.PenultimateFilters, plan.Parameters, plan.MultAdds, batch, steps, clock.Elapsed.TotalSeconds);
+    }
+}

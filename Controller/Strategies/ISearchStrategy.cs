@@ -1,0 +1,37 @@
+using NasActors.SearchSpace;
+
+namespace NasActors.Controller.Strategies;
+
+/// <summary>
+/// An architecture to train: its decisions, their log-probability under the policy that proposed
+/// it (0 where the strategy has no policy) and that policy's version.
+/// </summary>
+public sealed record Proposal(long ChildId, Genotype Genotype, int[] Decisions, double LogProbability, int PolicyVersion);
+
+/// <summary>
+/// A search strategy: proposes architectures, learns from their rewards. Pure and seeded: the
+/// same seed and the same calls give the same proposals, and <see cref="SaveState"/> captures
+/// everything (weights, optimizer, baseline, random state, pending proposals) needed to go on
+/// exactly as the original would.
+/// </summary>
+public interface ISearchStrategy : IDisposable
+{
+    string Kind { get; }
+
+    /// <summary>Increases each time the strategy's policy changes (PPO updates); 0 for strategies without one.</summary>
+    int PolicyVersion { get; }
+
+    /// <summary>Children proposed and not yet observed.</summary>
+    int PendingCount { get; }
+
+    /// <summary>Proposes the architecture for child <paramref name="childId"/> (ids must be new).</summary>
+    Proposal Propose(long childId);
+
+    /// <summary>
+    /// The child's reward, or null when it failed (it then counts with the configured failure
+    /// reward). Returns false, changing nothing, for a child that is not pending (unknown or already observed).
+    /// </summary>
+    bool Observe(long childId, double? reward);
+
+    byte[] SaveState();
+}

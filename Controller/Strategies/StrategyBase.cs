@@ -1,0 +1,126 @@
+using System.Text;
+using NasActors.SearchSpace;
+
+namespace NasActors.Controller.Strategies;
+
+/// <summary>
+/// What every strategy shares: the decision space, a seeded random source, the table of pending
+/// proposals and the common part of the saved state. Subclasses choose decisions and learn.
+/// </summary>
+public abstract class StrategyBase : ISearchStrategy
+{
+    private const string Magic = "NASSTRATEGY1";
+    private readonly Dictionary<long, Proposal> pending = new();
+
+    protected StrategyBase(StrategyConfig config)
+    {
+        var errors = config.Errors();
+        if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors));
+        Config = config;
+        Space = new DecisionSpace(config.Blocks);
+        Rng = new SeededRandom(config.Seed);
+    }
+
+    public abstract string Kind { get; }
+    public virtual int PolicyVersion => 0;
+    public int PendingCount => pending.Count;
+    protected StrategyConfig Config { get; }
+    protected DecisionSpace Space { get; }
+    protected SeededRandom Rng { get; }
+
+    public Proposal Propose(long childId)
+    {
+        if (pending.ContainsKey(childId))
+            throw new ArgumentException($"child {childId} was already proposed and is still pending");
+        var (decisions, logProbability) = NextDecisions();
+        var proposal = new Proposal(childId, Space.Decode(decisions), decisions, logProbability, PolicyVersion);
+        pending.Add(childId, proposal);
+        return proposal;
+    }
+
+    public bool Observe(long childId, double? reward)
+    {
+        if (!pending.Remove(childId, out var proposal)) return false;
+        Learn(proposal, reward is { } r && double.IsFinite(r) ? r : Config.FailureReward);
+        return true;
+    }
+
+    protected abstract (int[] Decisions, double LogProbability) NextDecisions();
+
+    protected abstract void Learn(Proposal proposal, double reward);
+
+    protected abstract void WriteState(BinaryWriter writer);
+
+    protected abstract void ReadState(BinaryReader reader);
+
+    /// <summary>Log-probability of a uniform draw over the valid decisions (random search's policy).</summary>
+    protected double UniformLogProbability() =>
+        -Enumerable.Range(0, Space.Length).Sum(step => Math.Log(Space.ChoiceCount(step)));
+
+    public byte[] SaveState()
+    {
+        using var stream = new MemoryStream();
+        using (var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(Magic);
+            w.Write(Kind);
+            w.Write(Space.Blocks);
+            foreach (var word in Rng.State) w.Write(word);
+            w.Write(pending.Count);
+            foreach (var p in pending.Values.OrderBy(p => p.ChildId))
+            {
+                w.Write(p.ChildId);
+                WriteDecisions(w, p.Decisions);
+                w.Write(p.LogProbability);
+                w.Write(p.PolicyVersion);
+            }
+            WriteState(w);
+        }
+        return stream.ToArray();
+    }
+
+    /// <summary>Loads a state saved by <see cref="SaveState"/> of the same kind of strategy.</summary>
+    protected void LoadState(byte[] state)
+    {
+        try
+        {
+            using var r = new BinaryReader(new MemoryStream(state), Encoding.UTF8);
+            if (r.ReadString() != Magic) throw new InvalidDataException("not a saved strategy state");
+            var kind = r.ReadString();
+            if (kind != Kind) throw new InvalidDataException($"the state is of a {kind} strategy, not {Kind}");
+            var blocks = r.ReadInt32();
+            if (blocks != Space.Blocks) throw new InvalidDataException($"the state is for B = {blocks}, not {Space.Blocks}");
+            Rng.State = [r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64()];
+            pending.Clear();
+            for (var n = r.ReadInt32(); n > 0; n--)
+            {
+                var id = r.ReadInt64();
+                var decisions = ReadDecisions(r);
+                pending.Add(id, new Proposal(id, Space.Decode(decisions), decisions, r.ReadDouble(), r.ReadInt32()));
+            }
+            ReadState(r);
+            if (r.BaseStream.Position != r.BaseStream.Length) throw new InvalidDataException("trailing bytes after the state");
+        }
+        catch (Exception e) when (e is EndOfStreamException or IOException or ArgumentException)
+        {
+            throw new InvalidDataException($"corrupt {Kind} strategy state: {e.Message}", e);
+        }
+    }
+
+    protected static void WriteDecisions(BinaryWriter w, int[] decisions)
+    {
+        w.Write(decisions.Length);
+        foreach (var d in decisions) w.Write(d);
+    }
+
+    protected int[] ReadDecisions(BinaryReader r)
+    {
+        var n = r.ReadInt32();
+        if (n != Space.Length) throw new InvalidDataException($"a stored architecture has {n} decisions, expected {Space.Length}");
+        var decisions = new int[n];
+        for (var i = 0; i < n; i++) decisions[i] = r.ReadInt32();
+        return decisions;
+    }
+
+    public virtual void Dispose() => GC.SuppressFinalize(this);
+}

@@ -1,0 +1,107 @@
+using System.CommandLine;
+using System.Text.Json;
+using NasActors.ChildTrainer;
+using NasActors.ChildTrainer.Data;
+using NasActors.ChildTrainer.Networks;
+using NasActors.ChildTrainer.Synthetic;
+using NasActors.ChildTrainer.Training;
+using NasActors.Controller.Strategies;
+using Spectre.Console;
+
+namespace NasActors.Node.Commands;
+
+/// <summary><c>nas bench</c>: the benchmarks whose figures go into bench/RESULTS.md.</summary>
+public static class BenchCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("bench", "Benchmarks (figures for bench/RESULTS.md)");
+        command.Subcommands.Add(TrainBench());
+        command.Subcommands.Add(ControllerBench());
+        return command;
+    }
+
+    private static Command ControllerBench()
+    {
+        var children = new Option<int>("--children") { Description = "children in the simulated search", DefaultValueFactory = _ => 20000 };
+        var strategy = new Option<string>("--strategy") { Description = "ppo, random or evolution", DefaultValueFactory = _ => "ppo" };
+        strategy.AcceptOnlyFromAmong(StrategyConfig.Kinds);
+        var inFlight = new Option<int>("--in-flight") { Description = "children outstanding at a time (workers)", DefaultValueFactory = _ => 20 };
+        var seed = new Option<long>("--seed") { Description = "strategy seed", DefaultValueFactory = _ => 0 };
+        var json = new Option<bool>("--json") { Description = "print one JSON object" };
+        var command = new Command("controller", "The controller's cost per child with the paper's settings (synthetic rewards)") { children, strategy, inFlight, seed, json };
+        command.SetAction(parse => CommandErrors.Guard(() =>
+        {
+            if (parse.GetValue(children) < 1) throw new ArgumentException("--children must be at least 1");
+            if (parse.GetValue(inFlight) < 1) throw new ArgumentException("--in-flight must be at least 1");
+            var config = new StrategyConfig { Kind = parse.GetValue(strategy)!, Seed = parse.GetValue(seed) };
+            var r = ControllerBenchmark.Run(config, parse.GetValue(children), parse.GetValue(inFlight), g => SyntheticObjective.Accuracy(g));
+            if (parse.GetValue(json))
+            {
+                Console.Out.WriteLine(JsonSerializer.Serialize(new
+                {
+                    strategy = r.Strategy, children = r.Children, proposals_per_s = r.ProposalsPerSecond, observations_per_s = r.ObservationsPerSecond,
+                    updates = r.Updates, updates_per_s = r.UpdatesPerSecond, ms_per_child = r.MillisecondsPerChild,
+                    total_s = r.ProposeSeconds + r.ObserveSeconds, best_reward = r.BestReward,
+                }, Json.Options));
+                return ExitCodes.Ok;
+            }
+            var table = new Table().HideHeaders().AddColumns("", "");
+            table.AddRow("strategy", $"{r.Strategy}, {r.Children:N0} children, {parse.GetValue(inFlight)} in flight");
+            table.AddRow("proposals/s", $"{r.ProposalsPerSecond:N0}");
+            table.AddRow("observations/s", $"{r.ObservationsPerSecond:N0} (updates included)");
+            table.AddRow("policy updates", $"{r.Updates:N0} ({r.UpdatesPerSecond:F1}/s)");
+            table.AddRow("cost per child", $"{r.MillisecondsPerChild:F3} ms ({r.ProposeSeconds + r.ObserveSeconds:F1} s in all)");
+            table.AddRow("best synthetic reward", $"{r.BestReward:F4}");
+            AnsiConsole.Write(table);
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command TrainBench()
+    {
+        var genotype = new Option<string>("--genotype", "-g") { Description = GenotypeSource.Help, DefaultValueFactory = _ => "nasnet-a" };
+        var configs = new Option<string>("--configs") { Description = "networks to time, as NxF pairs", DefaultValueFactory = _ => "1x8,2x8,1x16,2x16" };
+        var dataset = new Option<string>("--dataset", "-d") { Description = DatasetSpec.Help, DefaultValueFactory = _ => DatasetSpec.Default };
+        var batch = new Option<int>("--batch", "-b") { Description = "batch size", DefaultValueFactory = _ => 64 };
+        var steps = new Option<int>("--steps") { Description = "timed SGD steps per network (after 2 warm-up steps)", DefaultValueFactory = _ => 10 };
+        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
+        var json = new Option<bool>("--json") { Description = "print a JSON array" };
+        var command = new Command("train", "Training images/s of child networks for several (N, F)") { genotype, configs, dataset, batch, steps, device, json };
+        command.SetAction(parse => CommandErrors.Guard(() =>
+        {
+            var torchDevice = TorchRuntime.ParseDevice(parse.GetValue(device)!);
+            var data = DatasetSpec.Parse(parse.GetValue(dataset)!).Load().Train;
+            var g = GenotypeSource.Load(parse.GetValue(genotype)!);
+            var results = new List<Throughput.Measurement>();
+            foreach (var pair in parse.GetValue(configs)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                var parts = pair.Split('x');
+                if (parts.Length != 2 || !int.TryParse(parts[0], out var n) || !int.TryParse(parts[1], out var f))
+                    throw new ArgumentException($"--configs: \"{pair}\" is not NxF (e.g. 2x16)");
+                var plan = NetworkPlan.Create(new NetworkConfig(g, n, f, data.Classes, data.Channels, data.Height, NetworkOptions.StemFor(data.Height)));
+                var m = Throughput.Measure(plan, data, torchDevice, parse.GetValue(batch), parse.GetValue(steps));
+                results.Add(m);
+                if (!parse.GetValue(json))
+                    Console.Error.WriteLine($"{n}@{m.PenultimateFilters}: {m.ImagesPerSecond:F1} images/s");
+            }
+            if (parse.GetValue(json))
+            {
+                Console.Out.WriteLine(JsonSerializer.Serialize(results.Select(m => new
+                {
+                    cells = m.Cells, filters = m.Filters, penultimate_filters = m.PenultimateFilters, @params = m.Parameters,
+                    mult_adds = m.MultAdds, batch = m.Batch, steps = m.Steps, seconds = m.Seconds, images_per_s = m.ImagesPerSecond,
+                    device = torchDevice.ToString(), dataset = parse.GetValue(dataset),
+                }), Json.Options));
+                return ExitCodes.Ok;
+            }
+            var table = new Table().AddColumns("network", "N", "F", "parameters", "mult-adds", "batch", "images/s");
+            foreach (var m in results)
+                table.AddRow($"{m.Cells}@{m.PenultimateFilters}", $"{m.Cells}", $"{m.Filters}", $"{m.Parameters:N0}", $"{m.MultAdds / 1e6:F1}M", $"{m.Batch}", $"{m.ImagesPerSecond:F1}");
+            AnsiConsole.Write(table);
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+}

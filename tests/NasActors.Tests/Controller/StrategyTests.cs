@@ -1,0 +1,185 @@
+using NasActors.Controller.Strategies;
+using NasActors.SearchSpace;
+
+namespace NasActors.Tests.Controller;
+
+public class StrategyTests
+{
+    /// <summary>PPO as used in tests: the paper's algorithm with a learning rate suited to a 600-child budget.</summary>
+    private static StrategyConfig Config(string kind, long seed) => new()
+    {
+        Kind = kind,
+        Seed = seed,
+        Ppo = new PpoSettings { LearningRate = 0.02, Epochs = 2 },
+        Evolution = new EvolutionSettings { Population = 50, SampleSize = 10 },
+    };
+
+    [Fact]
+    public void PPO_and_evolution_beat_random_search_on_a_synthetic_objective_with_equal_budgets()
+    {
+        const int budget = 600;
+        long[] seeds = [1, 2, 3];
+        double Score(string kind) => seeds.Average(seed =>
+        {
+            using var s = Strategies.Create(Config(kind, seed));
+            return SyntheticObjectives.TopMean(SyntheticObjectives.Run(s, budget));
+        });
+        var random = Score("random");
+        var ppo = Score("ppo");
+        var evolution = Score("evolution");
+        Assert.True(ppo > random + 0.1, $"ppo {ppo:F3} vs random {random:F3}");
+        Assert.True(evolution > random + 0.1, $"evolution {evolution:F3} vs random {random:F3}");
+    }
+
+    public static TheoryData<string> Kinds => new() { "ppo", "random", "evolution" };
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void A_restored_strategy_continues_exactly_as_the_original(string kind)
+    {
+        var config = Config(kind, 42) with { Ppo = Config(kind, 42).Ppo with { Minibatch = 10 }, Evolution = new() { Population = 20, SampleSize = 5 } };
+        using var original = Strategies.Create(config);
+        SyntheticObjectives.Run(original, 45, inFlight: 1);
+        // Leave proposals pending (and, for PPO, a part-filled minibatch and part-used sample batch) at the save.
+        var pendingIds = new[] { 1000L, 1001, 1002 };
+        foreach (var id in pendingIds) original.Propose(id);
+        original.Observe(1000, 0.5);
+        var saved = original.SaveState();
+
+        using var restored = Strategies.Create(config, saved);
+        Assert.Equal(original.PolicyVersion, restored.PolicyVersion);
+        Assert.Equal(original.PendingCount, restored.PendingCount);
+        foreach (var s in new[] { original, restored })
+        {
+            s.Observe(1001, 0.25);
+            s.Observe(1002, null);
+        }
+        var a = Trace(original);
+        var b = Trace(restored);
+        Assert.Equal(a, b);
+        Assert.Equal(original.SaveState(), restored.SaveState());
+    }
+
+    private static List<string> Trace(ISearchStrategy s)
+    {
+        var trace = new List<string>();
+        for (long id = 2000; id < 2060; id++)
+        {
+            var p = s.Propose(id);
+            trace.Add($"{string.Join(",", p.Decisions)}|{p.LogProbability:R}|{p.PolicyVersion}");
+            s.Observe(id, SyntheticObjectives.PreferredOps(p.Genotype));
+        }
+        return trace;
+    }
+
+    [Theory]
+    [InlineData(5, 0.1)]
+    [InlineData(3, 3.0)]
+    [InlineData(1, 3.0)]
+    public void PPO_sampling_never_proposes_an_invalid_genotype(int blocks, double initRange)
+    {
+        // A wide init range makes the softmax peaky, which would expose any leak past the mask.
+        using var s = new PpoStrategy(new StrategyConfig { Blocks = blocks, Seed = 9, Ppo = new PpoSettings { InitRange = initRange, SampleBatch = 50 } });
+        var space = new DecisionSpace(blocks);
+        var seenInputs = new HashSet<(int Step, int Value)>();
+        for (long id = 0; id < 1500; id++)
+        {
+            var p = s.Propose(id);
+            Assert.Empty(GenotypeValidator.Errors(p.Genotype, blocks));
+            Assert.Equal(p.Decisions, space.Encode(p.Genotype));
+            Assert.True(p.LogProbability <= 0);
+            for (var step = 0; step < space.Length; step++)
+                if (space.Kind(step) is DecisionKind.InputA or DecisionKind.InputB)
+                    seenInputs.Add((step, p.Decisions[step]));
+        }
+        // With the paper's init the policy is near uniform, so every valid input index shows up.
+        if (initRange < 1)
+            Assert.Equal(Enumerable.Range(0, space.Length).Where(t => space.Kind(t) is DecisionKind.InputA or DecisionKind.InputB).Sum(space.ChoiceCount), seenInputs.Count);
+    }
+
+    [Fact]
+    public void PPO_accepts_stale_proposals_from_older_policy_versions()
+    {
+        using var s = new PpoStrategy(Config("ppo", 5));
+        var early = Enumerable.Range(0, 70).Select(i => s.Propose(i)).ToList();
+        Assert.All(early, p => Assert.Equal(0, p.PolicyVersion));
+        // 60 results make three updates; the last ten version-0 proposals arrive after them.
+        foreach (var p in early.Take(60)) Assert.True(s.Observe(p.ChildId, SyntheticObjectives.PreferredOps(p.Genotype)));
+        Assert.Equal(3, s.PolicyVersion);
+        var fresh = s.Propose(100);
+        Assert.Equal(3, fresh.PolicyVersion);
+        foreach (var p in early.Skip(60)) Assert.True(s.Observe(p.ChildId, SyntheticObjectives.PreferredOps(p.Genotype)));
+        Assert.True(s.Observe(100, 0.5));
+        Assert.Equal(11, s.BufferedObservations);
+        // The minibatch mixing version-0 and version-3 proposals makes the next update.
+        for (long id = 101; id < 110; id++) s.Observe(s.Propose(id).ChildId, 0.1);
+        Assert.Equal(4, s.PolicyVersion);
+        Assert.Equal(0, s.BufferedObservations);
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void Failures_count_with_the_failure_reward_and_repeated_or_unknown_results_change_nothing(string kind)
+    {
+        using var s = Strategies.Create(Config(kind, 3) with { FailureReward = -1 });
+        var p = s.Propose(7);
+        Assert.False(s.Observe(8, 0.9));
+        Assert.True(s.Observe(7, null));
+        var state = s.SaveState();
+        Assert.False(s.Observe(7, 0.9));
+        Assert.Equal(state, s.SaveState());
+        if (s is RegularizedEvolution evolution)
+            Assert.Equal(-1, Assert.Single(evolution.Population).Reward);
+        if (s is PpoStrategy ppo)
+            Assert.Equal(-1, ppo.Baseline);
+        Assert.Throws<ArgumentException>(() => { s.Propose(9); s.Propose(9); });
+    }
+
+    [Fact]
+    public void Evolution_mutates_exactly_one_input_or_op()
+    {
+        using var s = new RegularizedEvolution(Config("evolution", 4));
+        var space = new DecisionSpace();
+        var rng = new Random(4);
+        for (var i = 0; i < 500; i++)
+        {
+            var parent = space.Sample(rng);
+            var child = s.Mutate(parent);
+            var changed = Enumerable.Range(0, space.Length).Where(t => parent[t] != child[t]).ToList();
+            var step = Assert.Single(changed);
+            Assert.Contains(space.Kind(step), new[] { DecisionKind.InputA, DecisionKind.InputB, DecisionKind.OpA, DecisionKind.OpB });
+            Assert.Empty(GenotypeValidator.Errors(space.Decode(child)));
+        }
+    }
+
+    [Fact]
+    public void Corrupt_or_foreign_states_and_bad_settings_are_refused()
+    {
+        using var random = new RandomSearch(Config("random", 1));
+        var state = random.SaveState();
+        Assert.Contains("random strategy, not ppo", Assert.Throws<InvalidDataException>(() => new PpoStrategy(Config("ppo", 1), state)).Message);
+        Assert.Contains("corrupt", Assert.Throws<InvalidDataException>(() => new RandomSearch(Config("random", 1), state[..^3])).Message);
+        Assert.Contains("B = 5, not 4", Assert.Throws<InvalidDataException>(() => new RandomSearch(Config("random", 1) with { Blocks = 4 }, state)).Message);
+        var e = Assert.Throws<ArgumentException>(() => Strategies.Create(new StrategyConfig { Kind = "annealing", Evolution = new() { SampleSize = 500 } }));
+        Assert.Contains("unknown strategy \"annealing\"", e.Message);
+        Assert.Contains("evolution sample size", e.Message);
+    }
+}
+
+public class LstmPolicyTests
+{
+    [Fact]
+    public void Sampling_and_evaluation_agree_on_log_probabilities()
+    {
+        // Sampling steps the LSTM by hand; evaluation runs the fused LSTM: both must be the same policy.
+        var space = new DecisionSpace();
+        using var policy = new LstmPolicy(space, 100, 0.5, seed: 3);
+        var (decisions, logp) = policy.Sample(30, new SeededRandom(3));
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var (evaluated, entropy) = policy.Evaluate(decisions);
+        var values = evaluated.data<float>().ToArray();
+        for (var i = 0; i < 30; i++)
+            Assert.Equal(logp[i], values[i], 3);
+        Assert.All(entropy.data<float>().ToArray(), e => Assert.True(e > 0));
+    }
+}
