@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace NasActors.Tests.ChildTrainer;
 
+[Collection(TorchCollection.Name)]
 public class DataTests
 {
     private static string Mini(string name) => Path.Combine(DatasetSpec.BundledDirectory, name);

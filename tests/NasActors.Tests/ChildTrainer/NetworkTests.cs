@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 
 namespace NasActors.Tests.ChildTrainer;
 
+[Collection(TorchCollection.Name)]
 public class NetworkTests
 {
     public static TheoryData<Op, int> OpsAndStrides()

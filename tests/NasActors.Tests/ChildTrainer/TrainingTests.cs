@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 
 namespace NasActors.Tests.ChildTrainer;
 
+[Collection(TorchCollection.Name)]
 public class TrainingTests
 {
     private static readonly Lazy<DataSplits> Splits = new(() => DataSplits.Create(DataTests.LoadMini(), 200, 400, seed: 1));

@@ -3,6 +3,7 @@ using NasActors.SearchSpace;
 
 namespace NasActors.Tests.Controller;
 
+[Collection(TorchCollection.Name)]
 public class StrategyTests
 {
     /// <summary>PPO as used in tests: the paper's algorithm with a learning rate suited to a 600-child budget.</summary>
@@ -166,6 +167,7 @@ public class StrategyTests
     }
 }
 
+[Collection(TorchCollection.Name)]
 public class LstmPolicyTests
 {
     [Fact]

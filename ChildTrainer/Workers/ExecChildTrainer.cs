@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using System.Text.Json;
+using NasActors.Protocol.Messages;
+using NasActors.SearchSpace;
+
+namespace NasActors.ChildTrainer.Workers;
+
+/// <summary>
+/// Runs a user's command per child (any language, e.g. a PyTorch script) through <c>/bin/sh -c</c>.
+/// The genotype JSON arrives on standard input and in the file named by <c>NAS_GENOTYPE_FILE</c>;
+/// <c>NAS_CHILD_ID</c>, <c>NAS_DEVICE</c>, <c>NAS_SEED</c>, <c>NAS_FINAL</c> and the training spec
+/// (<c>NAS_EPOCHS</c>, <c>NAS_CELLS</c>, <c>NAS_FILTERS</c>, <c>NAS_DATASET</c>) are in its environment.
+/// The last line of its standard output must be a JSON object with <c>accuracy</c> in [0, 1]
+/// (optional: <c>test_accuracy</c>, <c>loss</c>, <c>params</c>, <c>mult_adds</c>, <c>seconds</c>);
+/// earlier lines like <c>{"epoch": 1, "epochs": 3, "val_accuracy": 0.6}</c> report progress.
+/// A non-zero exit, a missing or invalid result line or a timeout fails the child with the reason
+/// and the tail of its standard error.
+/// </summary>
+public sealed class ExecChildTrainer(string command) : IChildTrainer
+{
+    private const int TailLines = 20;
+
+    public TrainOutcome Train(TrainChild job, string device, Action<int, int, double> progress, CancellationToken cancel)
+    {
+        var genotypeFile = Path.Combine(Path.GetTempPath(), $"nas-child-{job.ChildId}-{Guid.NewGuid():N}.json");
+        var json = GenotypeJson.Write(job.Genotype);
+        File.WriteAllText(genotypeFile, json);
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            var start = new ProcessStartInfo("/bin/sh")
+            {
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add(command);
+            var env = start.Environment;
+            env["NAS_GENOTYPE_FILE"] = genotypeFile;
+            env["NAS_CHILD_ID"] = job.ChildId.ToString();
+            env["NAS_DEVICE"] = device;
+            env["NAS_SEED"] = job.Seed.ToString();
+            env["NAS_FINAL"] = job.Final ? "1" : "0";
+            env["NAS_EPOCHS"] = job.Spec.Epochs.ToString();
+            env["NAS_CELLS"] = job.Spec.Cells.ToString();
+            env["NAS_FILTERS"] = job.Spec.Filters.ToString();
+            env["NAS_DATASET"] = job.Spec.Dataset;
+
+            using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start /bin/sh -c {command}");
+            var stdout = new Queue<string>();
+            var stderr = new Queue<string>();
+            process.OutputDataReceived += (_, e) =>
+            {
+                if (string.IsNullOrWhiteSpace(e.Data)) return;
+                lock (stdout) Keep(stdout, e.Data);
+                if (Progress(e.Data) is { } p) progress(p.Epoch, p.Epochs, p.Accuracy);
+            };
+            process.ErrorDataReceived += (_, e) =>
+            {
+                if (e.Data is not null) lock (stderr) Keep(stderr, e.Data);
+            };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            try
+            {
+                process.StandardInput.Write(json);
+                process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // The command need not read its standard input.
+            }
+
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            stop.CancelAfter(TimeSpan.FromSeconds(job.Spec.TimeoutSeconds));
+            try
+            {
+                process.WaitForExitAsync(stop.Token).GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit();
+                cancel.ThrowIfCancellationRequested();
+                return TrainOutcome.Failure($"timed out after {job.Spec.TimeoutSeconds} s{Tail(stderr)}");
+            }
+            process.WaitForExit(); // drains the output events
+            if (process.ExitCode != 0)
+                return TrainOutcome.Failure($"exited with code {process.ExitCode}{Tail(stderr)}");
+            string? last;
+            lock (stdout) last = stdout.LastOrDefault();
+            return Parse(last, clock.Elapsed.TotalSeconds) ?? TrainOutcome.Failure(
+                $"the last line of standard output must be a JSON object with \"accuracy\" in [0, 1], got {(last is null ? "no output" : $"'{Truncate(last)}'")}{Tail(stderr)}");
+        }
+        finally
+        {
+            File.Delete(genotypeFile);
+        }
+    }
+
+    private static TrainOutcome? Parse(string? line, double seconds)
+    {
+        if (line is null) return null;
+        try
+        {
+            using var doc = JsonDocument.Parse(line);
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("accuracy", out var a) || a.ValueKind != JsonValueKind.Number)
+                return null;
+            var accuracy = a.GetDouble();
+            if (accuracy is < 0 or > 1 || double.IsNaN(accuracy)) return null;
+            double? Number(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+            return new TrainOutcome(accuracy, Number("test_accuracy"), Number("loss") ?? 0, (long)(Number("params") ?? 0),
+                (long)(Number("mult_adds") ?? 0), Number("seconds") ?? seconds);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static (int Epoch, int Epochs, double Accuracy)? Progress(string line)
+    {
+        if (!line.StartsWith('{') || !line.Contains("\"epoch\"", StringComparison.Ordinal)) return null;
+        try
+        {
+            using var doc = JsonDocument.Parse(line);
+            var r = doc.RootElement;
+            return r.TryGetProperty("epoch", out var e) && e.TryGetInt32(out var epoch)
+                ? (epoch, r.TryGetProperty("epochs", out var n) && n.TryGetInt32(out var epochs) ? epochs : 0,
+                   r.TryGetProperty("val_accuracy", out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : 0)
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static void Keep(Queue<string> lines, string line)
+    {
+        lines.Enqueue(line);
+        if (lines.Count > TailLines) lines.Dequeue();
+    }
+
+    private static string Tail(Queue<string> stderr)
+    {
+        lock (stderr)
+            return stderr.Count == 0 ? "" : "; standard error ends with:\n" + string.Join("\n", stderr.Select(Truncate));
+    }
+
+    private static string Truncate(string s) => s.Length <= 300 ? s : s[..300] + "...";
+}

@@ -1,0 +1,32 @@
+using NasActors.Protocol.Messages;
+
+namespace NasActors.ChildTrainer.Workers;
+
+/// <summary>What training a child produced: a result, or the reason it failed.</summary>
+public sealed record TrainOutcome(double Accuracy, double? TestAccuracy, double Loss, long Parameters, long MultAdds, double Seconds, string? FailureReason = null)
+{
+    public static TrainOutcome Failure(string reason) => new(0, null, 0, 0, 0, 0, reason);
+}
+
+/// <summary>
+/// Trains one child synchronously on the calling thread (the worker gives it a thread of its own).
+/// Exceptions are allowed: the worker turns them into a failed child and lives on.
+/// </summary>
+public interface IChildTrainer
+{
+    TrainOutcome Train(TrainChild job, string device, Action<int, int, double> progress, CancellationToken cancel);
+}
+
+public static class ChildTrainers
+{
+    /// <summary><c>torch</c>, <c>synthetic</c>, <c>synthetic:MS</c> (with a delay per child) or <c>exec:COMMAND</c>.</summary>
+    public static IChildTrainer Create(string spec) => spec switch
+    {
+        "torch" => new TorchChildTrainer(),
+        "synthetic" => new SyntheticChildTrainer(TimeSpan.Zero),
+        _ when spec.StartsWith("synthetic:", StringComparison.Ordinal) && int.TryParse(spec[10..], out var ms) && ms >= 0
+            => new SyntheticChildTrainer(TimeSpan.FromMilliseconds(ms)),
+        _ when spec.StartsWith("exec:", StringComparison.Ordinal) && spec.Length > 5 => new ExecChildTrainer(spec[5..]),
+        _ => throw new ArgumentException($"unknown trainer \"{spec}\" (expected torch, synthetic[:MS] or exec:COMMAND)"),
+    };
+}

@@ -1,0 +1,41 @@
+using System.Collections.Concurrent;
+using NasActors.ChildTrainer.Data;
+using NasActors.ChildTrainer.Networks;
+using NasActors.ChildTrainer.Training;
+using NasActors.Protocol.Messages;
+
+namespace NasActors.ChildTrainer.Workers;
+
+/// <summary>Trains the child network in TorchSharp; the reward is its validation accuracy.</summary>
+public sealed class TorchChildTrainer : IChildTrainer
+{
+    // Datasets load once per process, whichever worker asks first.
+    private static readonly ConcurrentDictionary<(string, int, int?), Lazy<DataSplits>> Data = new();
+
+    public TrainOutcome Train(TrainChild job, string device, Action<int, int, double> progress, CancellationToken cancel)
+    {
+        var spec = job.Spec;
+        var splits = Data.GetOrAdd((spec.Dataset, spec.ValidationSize, spec.TrainLimit), key => new Lazy<DataSplits>(() =>
+            DataSplits.Create(DatasetSpec.Parse(key.Item1).Load(), key.Item2, key.Item3, seed: 0))).Value;
+        var train = splits.Train;
+        var plan = NetworkPlan.Create(new NetworkConfig(job.Genotype, spec.Cells, spec.Filters, train.Classes, train.Channels, train.Height,
+            train.Height >= 64 ? StemKind.ImageNet : StemKind.Cifar, DropPathKeep: spec.DropPathKeep));
+        var config = new TrainingConfig { Epochs = spec.Epochs, BatchSize = spec.BatchSize, LearningRate = spec.LearningRate, Seed = job.Seed };
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        timeout.CancelAfter(TimeSpan.FromSeconds(spec.TimeoutSeconds));
+        try
+        {
+            var r = ChildTraining.Train(plan, splits, config, TorchRuntime.ParseDevice(device),
+                e => progress(e.Epoch, e.Epochs, e.ValidationAccuracy), evaluateTest: job.Final, cancel: timeout.Token);
+            return new TrainOutcome(r.ValidationAccuracy, r.TestAccuracy, r.FinalTrainLoss, r.Parameters, r.MultAdds, r.Seconds);
+        }
+        catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+        {
+            return TrainOutcome.Failure($"timed out after {spec.TimeoutSeconds} s");
+        }
+        catch (TrainingFailedException e)
+        {
+            return TrainOutcome.Failure($"{e.Kind}: {e.Message}");
+        }
+    }
+}

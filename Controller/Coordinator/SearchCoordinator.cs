@@ -1,0 +1,322 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using NasActors.Controller.Strategies;
+using NasActors.Persistence;
+using NasActors.Persistence.Events;
+using NasActors.Protocol;
+using NasActors.Protocol.Messages;
+using NasActors.SearchSpace;
+
+namespace NasActors.Controller.Coordinator;
+
+/// <summary>
+/// The search coordinator (a cluster singleton): persists each child before dispatching it,
+/// hands work to workers that ask, requeues the children of workers that die, records each
+/// result once, drives the strategy, and snapshots state and strategy every N events. Its state
+/// is <see cref="SearchState"/>; recovery replays events into the state and into the strategy,
+/// which is deterministic, so it ends exactly where it was.
+/// </summary>
+public sealed class SearchCoordinator : ReceivePersistentActor
+{
+    public const string PersistenceIdValue = "search";
+
+    private readonly SearchSettings? requested;
+    private readonly ILoggingAdapter log = Context.GetLogger();
+    private readonly Dictionary<string, IActorRef> workers = new();
+    private readonly Dictionary<long, (int Epoch, int Epochs)> progress = new();
+    private SearchState state = new();
+    private ISearchStrategy? strategy;
+    private int eventsSinceSnapshot;
+
+    /// <param name="requested">The settings to start a new search with, or to check a resumed one against (null: follow whatever the journal holds).</param>
+    public SearchCoordinator(SearchSettings? requested)
+    {
+        this.requested = requested;
+
+        Recover<SnapshotOffer>(offer =>
+        {
+            var snapshot = (SearchSnapshot)offer.Snapshot;
+            state = SearchState.FromSnapshot(snapshot);
+            strategy?.Dispose();
+            strategy = Strategies.Strategies.Create(StrategyFactory.ConfigFor(snapshot.Settings), snapshot.StrategyState);
+        });
+        Recover<IWireMessage>(Replay);
+        Recover<RecoveryCompleted>(_ => AfterRecovery());
+
+        Command<RegisterWorker>(r =>
+        {
+            Register(r.WorkerId, Sender);
+            Sender.Tell(new WorkerRegistered(r.WorkerId));
+        });
+        Command<RequestWork>(r => Dispatch(r.WorkerId, Sender));
+        Command<ChildProgress>(p => progress[p.ChildId] = (p.Epoch, p.Epochs));
+        Command<ChildResult>(OnResult);
+        Command<ChildFailure>(OnFailure);
+        Command<QueueFinalTraining>(OnQueueFinal);
+        Command<GetSearchStatus>(_ => Sender.Tell(Status()));
+        Command<Terminated>(t => OnWorkerGone(t.ActorRef));
+        Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
+        Command<SaveSnapshotFailure>(f => log.Warning("snapshot failed (events are safe, recovery will replay more): {0}", f.Cause.Message));
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(f => log.Warning("old snapshots not deleted: {0}", f.Cause.Message));
+    }
+
+    public override string PersistenceId => PersistenceIdValue;
+
+    public static Props Props(SearchSettings? requested) => Akka.Actor.Props.Create(() => new SearchCoordinator(requested));
+
+    private DecisionSpace Space => new(state.Settings!.Blocks);
+
+    /// <summary>Recovery: the state folds the event, the strategy sees the same calls it saw live.</summary>
+    private void Replay(IWireMessage evt)
+    {
+        Apply(evt);
+        switch (evt)
+        {
+            case ChildSampled e:
+                var p = strategy!.Propose(e.ChildId);
+                if (!p.Decisions.SequenceEqual(e.Decisions))
+                    log.Warning("child {0}: the restored strategy proposes another architecture than the journal holds; the journal wins", e.ChildId);
+                break;
+            case ChildTrained e:
+                strategy!.Observe(e.ChildId, e.Accuracy);
+                break;
+            case ChildFailed e:
+                strategy!.Observe(e.ChildId, null);
+                break;
+        }
+    }
+
+    /// <summary>Folds an event into the state (live after each write, and during recovery).</summary>
+    private void Apply(IWireMessage evt)
+    {
+        state.Apply(evt);
+        if (evt is SearchStarted started)
+        {
+            strategy?.Dispose();
+            strategy = Strategies.Strategies.Create(StrategyFactory.ConfigFor(started.Settings));
+        }
+    }
+
+    private void AfterRecovery()
+    {
+        if (state.Settings is null)
+        {
+            if (requested is null) return;
+            PersistOne(new SearchStarted(requested, DateTimeOffset.UtcNow));
+            return;
+        }
+        if (requested is not null && requested.Budget > state.Budget)
+            PersistOne(new BudgetIncreased(requested.Budget));
+        // No worker is known after a (re)start: whatever was running goes back to the queue. A
+        // worker that is still training one of them may still report it; the first result counts.
+        var running = state.Children.Values
+            .SelectMany(c => new[] { (c, Final: false, c.Status), (c, Final: true, Status: c.FinalStatus ?? ChildStatus.Queued) })
+            .Where(x => x.Status == ChildStatus.Running)
+            .Select(x => (IWireMessage)new ChildRequeued(x.c.Id, x.Final, "coordinator restarted"))
+            .ToList();
+        if (running.Count > 0) PersistMany(running);
+        CompleteIfDone();
+    }
+
+    private void Register(string workerId, IActorRef worker)
+    {
+        if (workers.TryGetValue(workerId, out var known) && !known.Equals(worker))
+        {
+            // Same id, new actor: the worker restarted and lost what it was training.
+            Context.Unwatch(known);
+            Requeue(workerId, "worker restarted");
+        }
+        workers[workerId] = worker;
+        Context.Watch(worker);
+    }
+
+    private void Dispatch(string workerId, IActorRef worker)
+    {
+        if (state.Settings is null)
+        {
+            worker.Tell(new NoWork(false));
+            return;
+        }
+        Register(workerId, worker);
+        // A worker asking for work is idle: anything still assigned to it was lost on the way.
+        Requeue(workerId, "worker idle while assigned");
+
+        if (state.Queue.Count > 0)
+        {
+            var id = state.Queue.First();
+            Assign(worker, workerId, id, final: false);
+        }
+        else if (state.NeedsSampling)
+        {
+            var proposal = strategy!.Propose(state.NextChildId);
+            var sampled = new ChildSampled(proposal.ChildId, proposal.Genotype, proposal.Decisions, proposal.LogProbability, proposal.PolicyVersion);
+            var assigned = new ChildAssigned(proposal.ChildId, false, workerId, 1);
+            PersistMany([sampled, assigned], () => Send(worker, proposal.ChildId, false));
+        }
+        else if (state.FinalQueue.Count > 0)
+        {
+            Assign(worker, workerId, state.FinalQueue.First(), final: true);
+        }
+        else
+        {
+            worker.Tell(new NoWork(state.Finished));
+        }
+    }
+
+    private void Assign(IActorRef worker, string workerId, long id, bool final)
+    {
+        var child = state.Children[id];
+        var attempt = (final ? child.FinalAttempts : child.Attempts) + 1;
+        PersistMany([new ChildAssigned(id, final, workerId, attempt)], () => Send(worker, id, final));
+    }
+
+    private void Send(IActorRef worker, long id, bool final)
+    {
+        var child = state.Children[id];
+        var s = state.Settings!;
+        var seed = (int)((s.Seed * 1_000_003 + id) & 0x7fffffff);
+        worker.Tell(new TrainChild(id, Space.Decode(child.Decisions), final, seed, final ? child.FinalAttempts : child.Attempts, final ? s.Final : s.Search));
+    }
+
+    private void OnResult(ChildResult r)
+    {
+        var sender = Sender;
+        if (!state.AwaitsResult(r.ChildId, r.Final))
+        {
+            Ignore(r.ChildId, r.Final, r.WorkerId, sender);
+            return;
+        }
+        progress.Remove(r.ChildId);
+        if (r.Final)
+        {
+            PersistMany([new FinalTrainingCompleted(r.ChildId, r.WorkerId, r.Accuracy, r.TestAccuracy, r.Loss, r.Parameters, r.MultAdds, r.Seconds)],
+                () => sender.Tell(new ResultRecorded(r.ChildId, true)));
+            return;
+        }
+        Observe(new ChildTrained(r.ChildId, r.WorkerId, r.Accuracy, r.Loss, r.Parameters, r.MultAdds, r.Seconds), r.Accuracy, sender);
+    }
+
+    private void OnFailure(ChildFailure f)
+    {
+        var sender = Sender;
+        if (!state.AwaitsResult(f.ChildId, f.Final))
+        {
+            Ignore(f.ChildId, f.Final, f.WorkerId, sender);
+            return;
+        }
+        progress.Remove(f.ChildId);
+        log.Warning("child {0}{1} failed on {2}: {3}", f.ChildId, f.Final ? " (final)" : "", f.WorkerId, f.Reason);
+        if (f.Final)
+        {
+            PersistMany([new FinalTrainingFailed(f.ChildId, f.WorkerId, f.Reason)], () => sender.Tell(new ResultRecorded(f.ChildId, true)));
+            return;
+        }
+        Observe(new ChildFailed(f.ChildId, f.WorkerId, f.Reason), null, sender);
+    }
+
+    private void Observe(IWireMessage outcome, double? reward, IActorRef sender)
+    {
+        var id = outcome is ChildTrained t ? t.ChildId : ((ChildFailed)outcome).ChildId;
+        // The strategy learns once the outcome is stored; a policy update is its own event.
+        PersistMany([outcome], () =>
+        {
+            var version = strategy!.PolicyVersion;
+            strategy.Observe(id, reward);
+            if (strategy.PolicyVersion != version)
+                PersistOne(new PolicyUpdated(strategy.PolicyVersion, state.Trained + state.Failed));
+            sender.Tell(new ResultRecorded(id, false));
+            CompleteIfDone();
+        });
+    }
+
+    private void Ignore(long id, bool final, string workerId, IActorRef sender)
+    {
+        var reason = state.Children.ContainsKey(id) ? "result already recorded" : "unknown child";
+        PersistMany([new ResultIgnored(id, final, workerId, reason)], () => sender.Tell(new ResultRecorded(id, final)));
+    }
+
+    private void OnQueueFinal(QueueFinalTraining q)
+    {
+        if (!state.SearchCompleted || state.FinalQueued) return;
+        var ids = q.ChildIds.Where(id => state.Children.TryGetValue(id, out var c) && c.Status == ChildStatus.Trained).Distinct().ToList();
+        if (ids.Count > 0) PersistOne(new FinalTrainingQueued(ids));
+    }
+
+    private void OnWorkerGone(IActorRef worker)
+    {
+        var id = workers.FirstOrDefault(w => w.Value.Equals(worker)).Key;
+        if (id is null) return;
+        workers.Remove(id);
+        Requeue(id, "worker gone");
+    }
+
+    private void Requeue(string workerId, string reason)
+    {
+        var events = state.RunningOn(workerId)
+            .SelectMany(c => new[]
+            {
+                c.Status == ChildStatus.Running && c.WorkerId == workerId ? new ChildRequeued(c.Id, false, reason) : null,
+                c.FinalStatus == ChildStatus.Running && c.FinalWorkerId == workerId ? new ChildRequeued(c.Id, true, reason) : null,
+            })
+            .OfType<IWireMessage>()
+            .ToList();
+        if (events.Count > 0) PersistMany(events);
+    }
+
+    private void CompleteIfDone()
+    {
+        if (state.AllResultsIn && !state.SearchCompleted)
+            PersistOne(new SearchCompleted(state.Trained, state.Failed, state.BestAccuracy, DateTimeOffset.UtcNow));
+    }
+
+    private void PersistOne(IWireMessage evt) => PersistMany([evt]);
+
+    /// <summary>
+    /// Persists events in one write; each is applied to the state once stored, then
+    /// <paramref name="after"/> runs. Commands wait (stashed) until then.
+    /// </summary>
+    private void PersistMany(IReadOnlyList<IWireMessage> events, Action? after = null)
+    {
+        var left = events.Count;
+        PersistAll(events, e =>
+        {
+            Apply(e);
+            eventsSinceSnapshot++;
+            if (--left > 0) return;
+            after?.Invoke();
+            MaybeSnapshot();
+        });
+    }
+
+    private void MaybeSnapshot()
+    {
+        if (eventsSinceSnapshot < state.Settings!.SnapshotEvery || strategy is null) return;
+        eventsSinceSnapshot = 0;
+        SaveSnapshot(state.ToSnapshot(strategy.SaveState()));
+    }
+
+    private SearchStatus Status() => new(
+        state.Budget, state.Sampled, state.Trained, state.Failed, state.Running, state.BestAccuracy, state.PolicyVersion,
+        state.SearchCompleted, state.FinalChildren.Count(), state.FinalChildren.Count(c => c.FinalStatus is ChildStatus.Trained or ChildStatus.Failed),
+        state.Settings is not null && state.Finished,
+        state.Children.Values
+            .SelectMany(c => new[] { (c, Final: false, c.Status, Worker: c.WorkerId), (c, Final: true, Status: c.FinalStatus ?? ChildStatus.Queued, Worker: c.FinalWorkerId) })
+            .Where(x => x.Status == ChildStatus.Running)
+            .Select(x => new RunningChild(x.c.Id, x.Final, x.Worker ?? "", progress.GetValueOrDefault(x.c.Id).Epoch, progress.GetValueOrDefault(x.c.Id).Epochs))
+            .ToList());
+
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        // The state already counts the event: restart and recover from what was really stored.
+        log.Error(cause, "event {0} rejected by the journal", @event.GetType().Name);
+        throw new InvalidOperationException($"journal rejected {@event.GetType().Name}", cause);
+    }
+
+    protected override void PostStop()
+    {
+        strategy?.Dispose();
+        base.PostStop();
+    }
+}

@@ -1,0 +1,60 @@
+using Akka.Configuration;
+using Akka.Persistence.Sql;
+
+namespace NasActors.Persistence;
+
+/// <summary>
+/// Journal, snapshot store and read journal configuration (Akka.Persistence.Sql). The default is
+/// one run per folder on embedded SQLite, journal and snapshots in separate files (SQLite allows
+/// one writer; the journal writes one at a time); PostgreSQL serves a cluster of machines.
+/// </summary>
+public static class PersistenceConfig
+{
+    public const string JournalFile = "journal.db";
+    public const string SnapshotFile = "snapshots.db";
+
+    public static Config Sqlite(string runDirectory)
+    {
+        var dir = Path.GetFullPath(runDirectory);
+        return Build(
+            $"Data Source={Path.Combine(dir, JournalFile)};Pooling=False",
+            $"Data Source={Path.Combine(dir, SnapshotFile)};Pooling=False",
+            "SQLite.MS", parallelism: 1);
+    }
+
+    public static Config PostgreSql(string connectionString) =>
+        Build(connectionString, connectionString, "PostgreSQL.15", parallelism: 4);
+
+    private static Config Build(string journal, string snapshots, string provider, int parallelism) =>
+        ConfigurationFactory.ParseString($$"""
+            akka.persistence {
+              journal {
+                plugin = "akka.persistence.journal.sql"
+                sql {
+                  class = "Akka.Persistence.Sql.Journal.SqlWriteJournal, Akka.Persistence.Sql"
+                  connection-string = "{{Escape(journal)}}"
+                  provider-name = "{{provider}}"
+                  auto-initialize = on
+                  parallelism = {{parallelism}}
+                }
+              }
+              snapshot-store {
+                plugin = "akka.persistence.snapshot-store.sql"
+                sql {
+                  class = "Akka.Persistence.Sql.Snapshot.SqlSnapshotStore, Akka.Persistence.Sql"
+                  connection-string = "{{Escape(snapshots)}}"
+                  provider-name = "{{provider}}"
+                  auto-initialize = on
+                }
+              }
+              query.journal.sql {
+                class = "Akka.Persistence.Sql.Query.SqlReadJournalProvider, Akka.Persistence.Sql"
+                connection-string = "{{Escape(journal)}}"
+                provider-name = "{{provider}}"
+                refresh-interval = 100ms
+              }
+            }
+            """).WithFallback(SqlPersistence.DefaultConfiguration);
+
+    private static string Escape(string s) => s.Replace("\\", "\\\\").Replace("\"", "\\\"");
+}

@@ -1,0 +1,43 @@
+using NasActors.SearchSpace;
+
+namespace NasActors.Protocol.Messages;
+
+/// <summary>A device worker announces itself to the coordinator (repeated until <see cref="WorkerRegistered"/>).</summary>
+[WireName("worker.register")]
+public sealed record RegisterWorker(string WorkerId, string Device, string Trainer) : IWireMessage;
+
+[WireName("worker.registered")]
+public sealed record WorkerRegistered(string WorkerId) : IWireMessage;
+
+/// <summary>An idle worker asks for its next job (work pulling).</summary>
+[WireName("worker.request-work")]
+public sealed record RequestWork(string WorkerId) : IWireMessage;
+
+/// <summary>Nothing to do now; <see cref="Finished"/> when the search (and its final training) is over.</summary>
+[WireName("worker.no-work")]
+public sealed record NoWork(bool Finished) : IWireMessage;
+
+/// <summary>
+/// A job: train child <see cref="ChildId"/> (or, when <see cref="Final"/>, retrain it with the
+/// final budget). <see cref="Attempt"/> counts dispatches of the same child.
+/// </summary>
+[WireName("worker.train-child")]
+public sealed record TrainChild(long ChildId, Genotype Genotype, bool Final, int Seed, int Attempt, TrainingSpec Spec) : IWireMessage;
+
+[WireName("worker.child-progress")]
+public sealed record ChildProgress(long ChildId, bool Final, string WorkerId, int Epoch, int Epochs, double ValidationAccuracy) : IWireMessage;
+
+/// <summary>
+/// A trained child; <see cref="Accuracy"/> is its validation accuracy (the reward), and final
+/// trainings add the test accuracy. Sent until <see cref="ResultRecorded"/> arrives.
+/// </summary>
+[WireName("worker.child-result")]
+public sealed record ChildResult(long ChildId, bool Final, string WorkerId, double Accuracy, double? TestAccuracy, double Loss, long Parameters, long MultAdds, double Seconds) : IWireMessage;
+
+/// <summary>A child that could not be trained, with the reason; sent until <see cref="ResultRecorded"/> arrives.</summary>
+[WireName("worker.child-failure")]
+public sealed record ChildFailure(long ChildId, bool Final, string WorkerId, string Reason) : IWireMessage;
+
+/// <summary>The coordinator has stored the outcome of the child (or had already).</summary>
+[WireName("worker.result-recorded")]
+public sealed record ResultRecorded(long ChildId, bool Final) : IWireMessage;

@@ -1,0 +1,89 @@
+using System.Reflection;
+using System.Runtime.Serialization;
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Serialization;
+using NasActors.SearchSpace;
+
+namespace NasActors.Protocol;
+
+/// <summary>Marks a message or event that crosses nodes or is stored: it must carry a <see cref="WireNameAttribute"/>.</summary>
+public interface IWireMessage;
+
+/// <summary>The stable name a type is stored and sent under; renaming the class never changes it.</summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = false)]
+public sealed class WireNameAttribute(string name) : Attribute
+{
+    public string Name { get; } = name;
+}
+
+/// <summary>
+/// The one serializer for everything that crosses nodes or is stored: System.Text.Json payloads
+/// under stable names. Names map to types through a fixed registry (the <see cref="WireNameAttribute"/>
+/// types of the assemblies named in <c>nas.serialization.assemblies</c>), so a payload can never
+/// name a type to create; an unknown name or a malformed payload is an error, never a guess.
+/// </summary>
+public sealed class NasSerializer : SerializerWithStringManifest
+{
+    public const int Id = 4271;
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        Converters = { new GenotypeJsonConverter() },
+        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+        RespectNullableAnnotations = true,
+        RespectRequiredConstructorParameters = true,
+    };
+
+    private readonly Dictionary<string, Type> byName = new();
+    private readonly Dictionary<Type, string> byType = new();
+
+    public NasSerializer(ExtendedActorSystem system) : base(system)
+    {
+        var assemblies = system.Settings.Config.GetStringList("nas.serialization.assemblies", []);
+        Register(assemblies.Count > 0 ? assemblies.Select(Assembly.Load) : [typeof(NasSerializer).Assembly]);
+    }
+
+    public override int Identifier => Id;
+
+    /// <summary>All registered names and types (for tests and diagnostics).</summary>
+    public IReadOnlyDictionary<string, Type> Registry => byName;
+
+    private void Register(IEnumerable<Assembly> assemblies)
+    {
+        foreach (var type in assemblies.SelectMany(a => a.GetTypes()).Where(t => typeof(IWireMessage).IsAssignableFrom(t) && !t.IsAbstract && !t.IsInterface))
+        {
+            var name = type.GetCustomAttribute<WireNameAttribute>()?.Name
+                ?? throw new InvalidOperationException($"{type.FullName} is an IWireMessage without a [WireName]");
+            if (!byName.TryAdd(name, type))
+                throw new InvalidOperationException($"wire name \"{name}\" is used by both {byName[name].FullName} and {type.FullName}");
+            byType.Add(type, name);
+        }
+    }
+
+    public override string Manifest(object o) =>
+        byType.TryGetValue(o.GetType(), out var name)
+            ? name
+            : throw new SerializationException($"{o.GetType().FullName} has no wire name registered with the nas serializer");
+
+    public override byte[] ToBinary(object obj)
+    {
+        Manifest(obj);
+        return JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json);
+    }
+
+    public override object FromBinary(byte[] bytes, string manifest)
+    {
+        if (!byName.TryGetValue(manifest, out var type))
+            throw new SerializationException($"unknown wire name \"{manifest}\": not a nas message or event of this version");
+        try
+        {
+            return JsonSerializer.Deserialize(bytes, type, Json)
+                ?? throw new SerializationException($"{manifest}: payload is null");
+        }
+        catch (Exception e) when (e is JsonException or GenotypeFormatException or NotSupportedException or InvalidOperationException)
+        {
+            throw new SerializationException($"{manifest}: malformed payload ({e.Message})", e);
+        }
+    }
+}
