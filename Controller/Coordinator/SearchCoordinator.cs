@@ -19,8 +19,6 @@ namespace NasActors.Controller.Coordinator;
 /// </summary>
 public sealed class SearchCoordinator : ReceivePersistentActor
 {
-    public const string PersistenceIdValue = "search";
-
     private readonly SearchSettings? requested;
     private readonly ILoggingAdapter log = Context.GetLogger();
     private readonly Dictionary<string, IActorRef> workers = new();
@@ -62,7 +60,7 @@ public sealed class SearchCoordinator : ReceivePersistentActor
         Command<DeleteSnapshotsFailure>(f => log.Warning("old snapshots not deleted: {0}", f.Cause.Message));
     }
 
-    public override string PersistenceId => PersistenceIdValue;
+    public override string PersistenceId => SearchJournal.CoordinatorId;
 
     public static Props Props(SearchSettings? requested) => Akka.Actor.Props.Create(() => new SearchCoordinator(requested));
 

@@ -8,11 +8,13 @@ namespace NasActors.Node.Commands;
 /// <summary>Maps the failures a command can meet to a message on stderr and an exit code.</summary>
 public static class CommandErrors
 {
-    public static int Guard(Func<int> action)
+    public static int Guard(Func<int> action) => GuardAsync(() => Task.FromResult(action())).GetAwaiter().GetResult();
+
+    public static async Task<int> GuardAsync(Func<Task<int>> action)
     {
         try
         {
-            return action();
+            return await action();
         }
         catch (IOException e)
         {
@@ -37,6 +39,10 @@ public static class CommandErrors
         catch (TrainingFailedException e)
         {
             return ExitCodes.Fail(e.Kind == FailureKind.InvalidConfiguration ? ExitCodes.Invalid : ExitCodes.TrainingFailed, $"training failed ({e.Kind}): {e.Message}");
+        }
+        catch (Hosting.RunFolderException e)
+        {
+            return ExitCodes.Fail(ExitCodes.Invalid, e.Message);
         }
         catch (ArgumentException e)
         {

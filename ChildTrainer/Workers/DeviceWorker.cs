@@ -1,0 +1,129 @@
+using Akka.Actor;
+using Akka.Event;
+using NasActors.Protocol.Messages;
+
+namespace NasActors.ChildTrainer.Workers;
+
+/// <summary>
+/// One worker on one device: registers with the coordinator, pulls jobs, trains each on a thread
+/// of its own, streams per-epoch progress and reports the outcome until the coordinator confirms
+/// it. Whatever the trainer throws becomes a failed child; the worker lives on. Every request is
+/// repeated until answered, so a coordinator that moves or restarts loses nothing.
+/// </summary>
+public sealed class DeviceWorker : ReceiveActor, IWithTimers
+{
+    private static readonly TimeSpan Retry = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(250);
+
+    private sealed record Trained(TrainChild Job, TrainOutcome Outcome);
+    private sealed record Resend(object Message);
+    private sealed record AskForWork;
+    private sealed record Register;
+
+    private readonly string workerId;
+    private readonly string device;
+    private readonly IChildTrainer trainer;
+    private readonly IActorRef coordinator;
+    private readonly ILoggingAdapter log = Context.GetLogger();
+    private CancellationTokenSource? training;
+
+    public DeviceWorker(string workerId, string device, IChildTrainer trainer, IActorRef coordinator)
+    {
+        (this.workerId, this.device, this.trainer, this.coordinator) = (workerId, device, trainer, coordinator);
+        Registering();
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(string workerId, string device, IChildTrainer trainer, IActorRef coordinator) =>
+        Akka.Actor.Props.Create(() => new DeviceWorker(workerId, device, trainer, coordinator));
+
+    protected override void PreStart() => Timers.StartPeriodicTimer("register", new Register(), TimeSpan.Zero, Retry);
+
+    private void Registering()
+    {
+        Receive<Register>(_ => coordinator.Tell(new RegisterWorker(workerId, device, trainer.GetType().Name)));
+        Receive<WorkerRegistered>(_ =>
+        {
+            Timers.Cancel("register");
+            BecomeIdle();
+        });
+    }
+
+    private void BecomeIdle()
+    {
+        Become(Idle);
+        Self.Tell(new AskForWork());
+    }
+
+    private void Idle()
+    {
+        Receive<AskForWork>(_ =>
+        {
+            coordinator.Tell(new RequestWork(workerId));
+            Timers.StartSingleTimer("work", new AskForWork(), Retry);
+        });
+        Receive<NoWork>(n => Timers.StartSingleTimer("work", new AskForWork(), n.Finished ? Retry : IdlePoll));
+        Receive<TrainChild>(Start);
+        Receive<WorkerRegistered>(_ => { });
+        Receive<ResultRecorded>(_ => { });
+    }
+
+    private void Start(TrainChild job)
+    {
+        Timers.Cancel("work");
+        training = new CancellationTokenSource();
+        var cancel = training.Token;
+        var self = Self;
+        var target = coordinator;
+        Task.Factory.StartNew(
+                () => trainer.Train(job, device,
+                    (epoch, epochs, accuracy) => target.Tell(new ChildProgress(job.ChildId, job.Final, workerId, epoch, epochs, accuracy)), cancel),
+                cancel, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+            .PipeTo(self,
+                success: outcome => new Trained(job, outcome),
+                failure: e => new Trained(job, TrainOutcome.Failure($"trainer crashed: {Describe(e)}")));
+        Become(() => Busy(job));
+    }
+
+    private void Busy(TrainChild job)
+    {
+        Receive<Trained>(t => t.Job.ChildId == job.ChildId && t.Job.Final == job.Final, t =>
+        {
+            training?.Dispose();
+            training = null;
+            var o = t.Outcome;
+            object report = o.FailureReason is { } reason
+                ? new ChildFailure(job.ChildId, job.Final, workerId, reason)
+                : new ChildResult(job.ChildId, job.Final, workerId, o.Accuracy, o.TestAccuracy, o.Loss, o.Parameters, o.MultAdds, o.Seconds);
+            coordinator.Tell(report);
+            Timers.StartPeriodicTimer("report", new Resend(report), Retry);
+            Become(() => Reporting(job));
+        });
+        Receive<TrainChild>(other => log.Warning("{0} is busy with child {1}; job for child {2} refused", workerId, job.ChildId, other.ChildId));
+        ReceiveAny(_ => { });
+    }
+
+    private void Reporting(TrainChild job)
+    {
+        Receive<Resend>(r => coordinator.Tell(r.Message));
+        Receive<ResultRecorded>(r => r.ChildId == job.ChildId && r.Final == job.Final, _ =>
+        {
+            Timers.Cancel("report");
+            BecomeIdle();
+        });
+        ReceiveAny(_ => { });
+    }
+
+    private static string Describe(Exception e)
+    {
+        var inner = e is AggregateException { InnerException: { } i } ? i : e;
+        return $"{inner.GetType().Name}: {inner.Message}";
+    }
+
+    protected override void PostStop()
+    {
+        training?.Cancel();
+        base.PostStop();
+    }
+}

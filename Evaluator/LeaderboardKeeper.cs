@@ -1,0 +1,90 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using Akka.Persistence.Query;
+using Akka.Persistence.Sql.Query;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using NasActors.Persistence;
+using NasActors.Persistence.Events;
+using NasActors.Protocol.Messages;
+
+namespace NasActors.Evaluator;
+
+/// <summary>
+/// The evaluator: follows the coordinator's events as a live stream read from the journal,
+/// keeps the top-K leaderboard, stores it with its read offset (snapshots, so a restart resumes
+/// the stream where it stopped), and once the search completes asks the coordinator to retrain
+/// the top K with the final budget (repeated until the journal shows it queued).
+/// </summary>
+public sealed class LeaderboardKeeper : ReceivePersistentActor, IWithTimers
+{
+    public const string PersistenceIdValue = "evaluator";
+    private const int SnapshotEvery = 200;
+
+    public sealed record GetLeaderboard;
+    private sealed record StreamEvent(long SequenceNr, object Event);
+    private sealed record AskForFinal;
+
+    private readonly IActorRef coordinator;
+    private readonly int capacity;
+    private readonly ILoggingAdapter log = Context.GetLogger();
+    private Leaderboard board;
+    private long offset;
+    private long sinceSnapshot;
+
+    public LeaderboardKeeper(IActorRef coordinator, int capacity)
+    {
+        this.coordinator = coordinator;
+        this.capacity = capacity;
+        board = new Leaderboard(capacity);
+        Recover<SnapshotOffer>(o =>
+        {
+            var s = (LeaderboardSnapshot)o.Snapshot;
+            board = Leaderboard.FromSnapshot(s);
+            offset = s.Offset;
+        });
+        Recover<RecoveryCompleted>(_ => Follow());
+        Command<StreamEvent>(OnEvent);
+        Command<AskForFinal>(_ => AskFinal());
+        Command<GetLeaderboard>(_ => Sender.Tell(board.Entries));
+        Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1, s.Metadata.Timestamp.AddTicks(-1))));
+        Command<SaveSnapshotFailure>(f => log.Warning("leaderboard snapshot failed: {0}", f.Cause.Message));
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(_ => { });
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public override string PersistenceId => PersistenceIdValue;
+
+    public static Props Props(IActorRef coordinator, int capacity) => Akka.Actor.Props.Create(() => new LeaderboardKeeper(coordinator, capacity));
+
+    private void Follow()
+    {
+        var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
+        var self = Self;
+        journal.EventsByPersistenceId(SearchJournal.CoordinatorId, offset + 1, long.MaxValue)
+            .RunForeach(e => self.Tell(new StreamEvent(e.SequenceNr, e.Event)), Context.Materializer());
+    }
+
+    private void OnEvent(StreamEvent e)
+    {
+        if (e.SequenceNr <= offset) return;
+        board.Apply(e.Event);
+        offset = e.SequenceNr;
+        if (++sinceSnapshot >= SnapshotEvery || e.Event is SearchCompleted or FinalTrainingQueued or FinalTrainingCompleted)
+        {
+            sinceSnapshot = 0;
+            SaveSnapshot(board.ToSnapshot(offset));
+        }
+        if (e.Event is SearchCompleted) AskFinal();
+    }
+
+    private void AskFinal()
+    {
+        if (!board.SearchDone || board.FinalQueued || board.TopK == 0) return;
+        coordinator.Tell(new QueueFinalTraining(board.Entries.Take(board.TopK).Select(x => x.ChildId).ToList()));
+        Timers.StartSingleTimer("final", new AskForFinal(), TimeSpan.FromSeconds(2));
+    }
+}

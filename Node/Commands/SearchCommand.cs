@@ -1,0 +1,138 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using NasActors.ChildTrainer;
+using NasActors.ChildTrainer.Data;
+using NasActors.ChildTrainer.Workers;
+using NasActors.Controller.Strategies;
+using NasActors.Node.Hosting;
+using NasActors.Persistence;
+using NasActors.Protocol.Messages;
+using Spectre.Console;
+
+namespace NasActors.Node.Commands;
+
+/// <summary>
+/// <c>nas search</c>: runs a search with every role in this process, or resumes the one in
+/// <c>--run DIR</c>. With no options: a small real search on the bundled Fashion-MNIST on CPU.
+/// </summary>
+public static class SearchCommand
+{
+    public static Command Create()
+    {
+        var run = new Option<string>("--run") { Description = "run folder (created, or resumed when it holds a run)", DefaultValueFactory = _ => "runs/demo" };
+        var config = new Option<string?>("--config") { Description = "search settings JSON file (keys as in run.json; unknown keys are errors)" };
+        var strategy = new Option<string?>("--strategy") { Description = "ppo, random or evolution (default ppo)" };
+        strategy.AcceptOnlyFromAmong(StrategyConfig.Kinds);
+        var children = new Option<int?>("--children") { Description = "child budget (may grow on resume)" };
+        var trainer = new Option<string?>("--trainer") { Description = "torch, synthetic[:MS] or exec:COMMAND (default torch)" };
+        var devices = new Option<string?>("--devices") { Description = "comma-separated devices: cpu, cuda:0, ... (default cpu)" };
+        var perDevice = new Option<int?>("--workers-per-device") { Description = "workers per device (default 1)" };
+        var dataset = new Option<string?>("--dataset") { Description = DatasetSpec.Help };
+        var seed = new Option<long?>("--seed") { Description = "search seed" };
+        var topK = new Option<int?>("--top-k") { Description = "children retrained with the final budget after the search (default 2)" };
+        var json = new Option<bool>("--json") { Description = "print the final status as one JSON object" };
+        var command = new Command("search", "Run (or resume) a search with every role in this process")
+        {
+            run, config, strategy, children, trainer, devices, perDevice, dataset, seed, topK, json,
+        };
+        command.SetAction((parse, cancel) => CommandErrors.GuardAsync(async () =>
+        {
+            var dir = parse.GetValue(run)!;
+            var existing = RunFolder.Existing(dir);
+            var configFile = parse.GetValue(config);
+            var settings = configFile is not null ? RunFolder.ReadSettings(configFile) : existing ?? new SearchSettings();
+            if (parse.GetValue(strategy) is { } s) settings = settings with { Strategy = s };
+            if (parse.GetValue(children) is { } c) settings = settings with { Budget = c };
+            if (parse.GetValue(trainer) is { } t) settings = settings with { Trainer = t };
+            if (parse.GetValue(devices) is { } d) settings = settings with { Devices = d.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) };
+            if (parse.GetValue(perDevice) is { } w) settings = settings with { WorkersPerDevice = w };
+            if (parse.GetValue(dataset) is { } ds) settings = settings with { Search = settings.Search with { Dataset = ds }, Final = settings.Final with { Dataset = ds } };
+            if (parse.GetValue(seed) is { } sd) settings = settings with { Seed = sd };
+            if (parse.GetValue(topK) is { } k) settings = settings with { TopK = k };
+
+            var errors = settings.Errors();
+            if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors));
+            if (existing?.Incompatibility(settings) is { } why) throw new ArgumentException($"cannot resume {dir}: {why}");
+            Preflight(settings);
+            RunFolder.WriteSettings(dir, settings);
+
+            await using var node = await SearchNode.StartAsync(dir, settings, cancel);
+            var status = await Watch(node, settings, parse.GetValue(json), cancel);
+            if (cancel.IsCancellationRequested)
+            {
+                Console.Error.WriteLine($"nas: stopped; resume with: ./nas search --run {dir}");
+                return ExitCodes.Interrupted;
+            }
+            if (parse.GetValue(json))
+            {
+                Console.Out.WriteLine(JsonSerializer.Serialize(StatusCommand.Summary(RunJournal.Fold(await RunJournal.ReadEventsAsync(dir))), Json.Options));
+            }
+            else
+            {
+                var board = RunJournal.Leaderboard(await RunJournal.ReadEventsAsync(dir), Math.Max(settings.TopK, 5));
+                TopCommand.Render(board.Entries);
+                Console.Error.WriteLine($"search complete: {status?.Completed} trained, {status?.Failed} failed; see ./nas top --run {dir}");
+            }
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    /// <summary>Fails fast, before any actor starts, on what would make every child fail.</summary>
+    private static void Preflight(SearchSettings settings)
+    {
+        ChildTrainers.Create(settings.Trainer);
+        if (settings.Trainer != "torch") return;
+        foreach (var device in settings.Devices) TorchRuntime.ParseDevice(device);
+        DatasetSpec.Parse(settings.Search.Dataset).Load();
+    }
+
+    private static async Task<SearchStatus?> Watch(SearchNode node, SearchSettings settings, bool quiet, CancellationToken cancel)
+    {
+        var clock = Stopwatch.StartNew();
+        SearchStatus? status = null;
+        int? firstDone = null;
+        async Task Poll()
+        {
+            while (!cancel.IsCancellationRequested)
+            {
+                status = await node.StatusAsync() ?? status;
+                if (status?.Finished == true) return;
+                await Task.Delay(500, cancel).ContinueWith(_ => { });
+            }
+        }
+        if (quiet || Console.IsErrorRedirected)
+        {
+            await Poll();
+            return status;
+        }
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        var table = new Table().HideHeaders().AddColumns("", "");
+        await console.Live(table).StartAsync(async ctx =>
+        {
+            var poll = Poll();
+            while (!poll.IsCompleted)
+            {
+                if (status is { } s)
+                {
+                    firstDone ??= s.Completed + s.Failed;
+                    var done = s.Completed + s.Failed;
+                    var rate = (done - firstDone.Value) / Math.Max(clock.Elapsed.TotalMinutes, 1e-9);
+                    var eta = rate > 0 ? TimeSpan.FromMinutes((s.Budget - done) / rate).ToString(@"hh\:mm\:ss") : "-";
+                    table.Rows.Clear();
+                    table.AddRow("children", $"{done}/{s.Budget} ({s.Completed} trained, {s.Failed} failed), {s.Sampled} sampled");
+                    table.AddRow("best accuracy", s.BestAccuracy is { } b ? $"{b:P2}" : "-");
+                    table.AddRow("policy", $"{settings.Strategy}, version {s.PolicyVersion}");
+                    table.AddRow("rate", $"{rate:F1} children/min, ETA {eta}");
+                    table.AddRow("final training", s.SearchCompleted ? $"{s.FinalCompleted}/{s.FinalQueued} of the top {settings.TopK}" : "after the search");
+                    foreach (var r in s.RunningChildren)
+                        table.AddRow(Markup.Escape(r.WorkerId), $"child {r.ChildId}{(r.Final ? " (final)" : "")}, epoch {r.Epoch}/{r.Epochs}");
+                    ctx.Refresh();
+                }
+                await Task.WhenAny(poll, Task.Delay(500));
+            }
+        });
+        return status;
+    }
+}
