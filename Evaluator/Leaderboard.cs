@@ -8,7 +8,8 @@ public sealed record LeaderboardEntry(long ChildId, double Accuracy, long Parame
 
 /// <summary>The serializable form of a <see cref="Leaderboard"/> and how far into the journal it has read.</summary>
 [WireName("snapshot.leaderboard")]
-public sealed record LeaderboardSnapshot(long Offset, int Capacity, IReadOnlyList<LeaderboardEntry> Entries, IReadOnlyList<LeaderboardEntry> Pending) : IWireMessage;
+public sealed record LeaderboardSnapshot(
+    long Offset, int Capacity, int TopK, bool SearchDone, bool FinalQueued, IReadOnlyList<LeaderboardEntry> Entries, IReadOnlyList<LeaderboardEntry> Pending) : IWireMessage;
 
 /// <summary>
 /// The best <see cref="Capacity"/> trained children, folded from the search's events: best
@@ -66,11 +67,11 @@ public sealed class Leaderboard(int capacity)
     }
 
     public LeaderboardSnapshot ToSnapshot(long offset) =>
-        new(offset, Capacity, entries.ToList(), pending.Select(p => new LeaderboardEntry(p.Key, 0, 0, p.Value)).ToList());
+        new(offset, Capacity, TopK, SearchDone, FinalQueued, entries.ToList(), pending.Select(p => new LeaderboardEntry(p.Key, 0, 0, p.Value)).ToList());
 
     public static Leaderboard FromSnapshot(LeaderboardSnapshot s)
     {
-        var board = new Leaderboard(s.Capacity);
+        var board = new Leaderboard(s.Capacity) { TopK = s.TopK, SearchDone = s.SearchDone, FinalQueued = s.FinalQueued };
         foreach (var e in s.Entries) board.entries.Add(e);
         foreach (var p in s.Pending) board.pending[p.ChildId] = p.Genotype;
         return board;

@@ -217,13 +217,16 @@ public sealed class SearchCoordinator : ReceivePersistentActor
     private void Observe(IWireMessage outcome, double? reward, IActorRef sender)
     {
         var id = outcome is ChildTrained t ? t.ChildId : ((ChildFailed)outcome).ChildId;
-        // The strategy learns once the outcome is stored; a policy update is its own event.
-        PersistMany([outcome], () =>
+        // The strategy learns now and the outcome and any policy update are written together,
+        // so the journal never holds one without the other. Should the write fail, the actor
+        // restarts and replays the strategy from the journal: both stay in step.
+        var version = strategy!.PolicyVersion;
+        strategy.Observe(id, reward);
+        IReadOnlyList<IWireMessage> events = strategy.PolicyVersion == version
+            ? [outcome]
+            : [outcome, new PolicyUpdated(strategy.PolicyVersion, state.Trained + state.Failed + 1)];
+        PersistMany(events, () =>
         {
-            var version = strategy!.PolicyVersion;
-            strategy.Observe(id, reward);
-            if (strategy.PolicyVersion != version)
-                PersistOne(new PolicyUpdated(strategy.PolicyVersion, state.Trained + state.Failed));
             sender.Tell(new ResultRecorded(id, false));
             CompleteIfDone();
         });

@@ -50,11 +50,17 @@ public sealed class LstmPolicy : nn.Module
         var grouped = groups.SelectMany(g => g.Steps).ToList();
         timeOrder = Enumerable.Range(0, space.Length).Select(t => (long)grouped.IndexOf(t)).ToArray();
 
-        // The paper: every weight uniform in [-0.1, 0.1]; a private generator leaves the global seed alone.
-        using var generator = new Generator((ulong)seed, CPU);
+        // The paper: every weight uniform in [-0.1, 0.1]. Drawn from our own seeded source (not
+        // libtorch's, which is process-wide) so the same seed always gives the same controller.
+        var rng = new SeededRandom(seed);
         using var noGrad = no_grad();
         foreach (var p in parameters())
-            nn.init.uniform_(p, -initRange, initRange, generator);
+        {
+            var values = new float[p.numel()];
+            for (var i = 0; i < values.Length; i++) values[i] = (float)((rng.NextDouble() * 2 - 1) * initRange);
+            using var init = tensor(values).reshape(p.shape);
+            p.copy_(init);
+        }
     }
 
     private int GroupOf(int step) => space.Kind(step) switch

@@ -81,9 +81,12 @@ public sealed class SearchNode : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Stops the node. Every result is already in the journal when acknowledged, so stopping is
+    /// safe at any moment; a child in training is cancelled and will be trained again on resume.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance);
-        await System.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(30));
+        await System.Terminate().WaitAsync(TimeSpan.FromSeconds(15));
     }
 }

@@ -9,7 +9,16 @@ public static class NasProcess
 
     public static Result Run(params string[] args) => Run(TimeSpan.FromMinutes(2), args);
 
-    public static Result Run(TimeSpan timeout, params string[] args)
+    /// <summary>Starts nas without waiting (output discarded), for tests that kill it.</summary>
+    public static Process Start(params string[] args)
+    {
+        var start = StartInfo(args);
+        start.RedirectStandardOutput = false;
+        start.RedirectStandardError = false;
+        return Process.Start(start)!;
+    }
+
+    private static ProcessStartInfo StartInfo(string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -19,7 +28,12 @@ public static class NasProcess
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "nas.dll"));
         foreach (var a in args) start.ArgumentList.Add(a);
-        using var p = Process.Start(start)!;
+        return start;
+    }
+
+    public static Result Run(TimeSpan timeout, params string[] args)
+    {
+        using var p = Process.Start(StartInfo(args))!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         if (!p.WaitForExit(timeout))

@@ -61,6 +61,15 @@ public class StrategyTests
         Assert.Equal(original.SaveState(), restored.SaveState());
     }
 
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void The_same_seed_gives_the_same_proposals(string kind)
+    {
+        using var a = Strategies.Create(Config(kind, 11));
+        using var b = Strategies.Create(Config(kind, 11));
+        Assert.Equal(Trace(a), Trace(b));
+    }
+
     private static List<string> Trace(ISearchStrategy s)
     {
         var trace = new List<string>();
