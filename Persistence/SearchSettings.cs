@@ -10,7 +10,7 @@ public sealed record SearchSettings
 {
     public string Strategy { get; init; } = "ppo";
     public long Seed { get; init; }
-    public int Budget { get; init; } = 12;
+    public int Budget { get; init; } = 10;
     public int Blocks { get; init; } = SearchSpace.GenotypeValidator.DefaultBlocks;
     public string Trainer { get; init; } = "torch";
     public IReadOnlyList<string> Devices { get; init; } = ["cpu"];
@@ -20,7 +20,8 @@ public sealed record SearchSettings
     public double PpoLearningRate { get; init; } = 0.00035;
     public int PpoMinibatch { get; init; } = 20;
     public int SnapshotEvery { get; init; } = 500;
-    public TrainingSpec Search { get; init; } = new(1, 4, 1, 64, 0.05, "fashion-mnist-mini", 500, 1000, 1.0, 3600);
+    // The embedded default is a small real search that ends in minutes on 2 CPU cores.
+    public TrainingSpec Search { get; init; } = new(1, 4, 2, 32, 0.1, "fashion-mnist-mini", 500, 1000, 1.0, 3600);
     public TrainingSpec Final { get; init; } = new(1, 8, 2, 64, 0.05, "fashion-mnist-mini", 500, null, 0.8, 7200);
 
     public IReadOnlyList<string> Errors()

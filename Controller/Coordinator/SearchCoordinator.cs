@@ -242,7 +242,8 @@ public sealed class SearchCoordinator : ReceivePersistentActor
     {
         if (!state.SearchCompleted || state.FinalQueued) return;
         var ids = q.ChildIds.Where(id => state.Children.TryGetValue(id, out var c) && c.Status == ChildStatus.Trained).Distinct().ToList();
-        if (ids.Count > 0) PersistOne(new FinalTrainingQueued(ids));
+        // Even an empty list is recorded: with no trained child there is nothing to retrain, and the search is over.
+        PersistOne(new FinalTrainingQueued(ids));
     }
 
     private void OnWorkerGone(IActorRef worker)
