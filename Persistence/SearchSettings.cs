@@ -19,7 +19,8 @@ public sealed record SearchSettings
     public double FailureReward { get; init; }
     public double PpoLearningRate { get; init; } = 0.00035;
     public int PpoMinibatch { get; init; } = 20;
-    public int SnapshotEvery { get; init; } = 500;
+    // Snapshots cost O(children) each; recovery replays at most this many events after the last one.
+    public int SnapshotEvery { get; init; } = 5000;
     // The embedded default is a small real search that ends in minutes on 2 CPU cores.
     public TrainingSpec Search { get; init; } = new(1, 4, 2, 32, 0.1, "fashion-mnist-mini", 500, 1000, 1.0, 3600);
     public TrainingSpec Final { get; init; } = new(1, 8, 2, 64, 0.05, "fashion-mnist-mini", 500, null, 0.8, 7200);

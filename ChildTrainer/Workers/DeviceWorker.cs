@@ -24,19 +24,21 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
     private readonly string device;
     private readonly IChildTrainer trainer;
     private readonly IActorRef coordinator;
+    private readonly WorkerMetrics? metrics;
     private readonly ILoggingAdapter log = Context.GetLogger();
     private CancellationTokenSource? training;
+    private long? reportedAt;
 
-    public DeviceWorker(string workerId, string device, IChildTrainer trainer, IActorRef coordinator)
+    public DeviceWorker(string workerId, string device, IChildTrainer trainer, IActorRef coordinator, WorkerMetrics? metrics = null)
     {
-        (this.workerId, this.device, this.trainer, this.coordinator) = (workerId, device, trainer, coordinator);
+        (this.workerId, this.device, this.trainer, this.coordinator, this.metrics) = (workerId, device, trainer, coordinator, metrics);
         Registering();
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(string workerId, string device, IChildTrainer trainer, IActorRef coordinator) =>
-        Akka.Actor.Props.Create(() => new DeviceWorker(workerId, device, trainer, coordinator));
+    public static Props Props(string workerId, string device, IChildTrainer trainer, IActorRef coordinator, WorkerMetrics? metrics = null) =>
+        Akka.Actor.Props.Create(() => new DeviceWorker(workerId, device, trainer, coordinator, metrics));
 
     protected override void PreStart() => Timers.StartPeriodicTimer("register", new Register(), TimeSpan.Zero, Retry);
 
@@ -71,6 +73,7 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
 
     private void Start(TrainChild job)
     {
+        metrics?.JobArrived(reportedAt);
         Timers.Cancel("work");
         training = new CancellationTokenSource();
         var cancel = training.Token;
@@ -96,6 +99,7 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
             object report = o.FailureReason is { } reason
                 ? new ChildFailure(job.ChildId, job.Final, workerId, reason)
                 : new ChildResult(job.ChildId, job.Final, workerId, o.Accuracy, o.TestAccuracy, o.Loss, o.Parameters, o.MultAdds, o.Seconds);
+            reportedAt = System.Diagnostics.Stopwatch.GetTimestamp();
             coordinator.Tell(report);
             Timers.StartPeriodicTimer("report", new Resend(report), Retry);
             Become(() => Reporting(job));
@@ -107,10 +111,17 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
     private void Reporting(TrainChild job)
     {
         Receive<Resend>(r => coordinator.Tell(r.Message));
-        Receive<ResultRecorded>(r => r.ChildId == job.ChildId && r.Final == job.Final, _ =>
+        Receive<ResultRecorded>(r => r.ChildId == job.ChildId && r.Final == job.Final, r =>
         {
             Timers.Cancel("report");
-            BecomeIdle();
+            if (!r.JobFollows)
+            {
+                BecomeIdle();
+                return;
+            }
+            // The next job is on its way; ask only if it does not come.
+            Become(Idle);
+            Timers.StartSingleTimer("work", new AskForWork(), Retry);
         });
         ReceiveAny(_ => { });
     }

@@ -5,7 +5,11 @@ using NasActors.ChildTrainer.Data;
 using NasActors.ChildTrainer.Networks;
 using NasActors.ChildTrainer.Synthetic;
 using NasActors.ChildTrainer.Training;
+using NasActors.ChildTrainer.Workers;
 using NasActors.Controller.Strategies;
+using NasActors.Node.Hosting;
+using NasActors.Persistence;
+using System.Diagnostics;
 using Spectre.Console;
 
 namespace NasActors.Node.Commands;
@@ -18,6 +22,79 @@ public static class BenchCommand
         var command = new Command("bench", "Benchmarks (figures for bench/RESULTS.md)");
         command.Subcommands.Add(TrainBench());
         command.Subcommands.Add(ControllerBench());
+        command.Subcommands.Add(SearchBench());
+        return command;
+    }
+
+    private static Command SearchBench()
+    {
+        var children = new Option<int>("--children") { Description = "children in the search", DefaultValueFactory = _ => 20000 };
+        var workers = new Option<int>("--workers") { Description = "synthetic workers in this process", DefaultValueFactory = _ => 8 };
+        var strategy = new Option<string>("--strategy") { Description = "ppo, random or evolution", DefaultValueFactory = _ => "ppo" };
+        strategy.AcceptOnlyFromAmong(StrategyConfig.Kinds);
+        var run = new Option<string?>("--run") { Description = "run folder to use (default: a temporary one, removed after)" };
+        var json = new Option<bool>("--json") { Description = "print one JSON object" };
+        var command = new Command("search", "The control plane alone: a search with the instant synthetic trainer, then its recovery") { children, workers, strategy, run, json };
+        command.SetAction((parse, cancel) => CommandErrors.GuardAsync(async () =>
+        {
+            var temp = parse.GetValue(run) is null;
+            var dir = parse.GetValue(run) ?? Path.Combine(Path.GetTempPath(), $"nas-bench-{Guid.NewGuid():N}");
+            if (RunFolder.Existing(dir) is not null) throw new ArgumentException($"{dir} already holds a run; the benchmark needs a new folder");
+            try
+            {
+                var settings = new SearchSettings
+                {
+                    Strategy = parse.GetValue(strategy)!, Budget = parse.GetValue(children), Trainer = "synthetic",
+                    WorkersPerDevice = parse.GetValue(workers), TopK = 0,
+                };
+                var errors = settings.Errors();
+                if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors));
+                RunFolder.WriteSettings(dir, settings);
+                var metrics = new WorkerMetrics();
+                double searchSeconds;
+                await using (var node = await SearchNode.StartAsync(dir, settings, cancel, metrics))
+                {
+                    var first = await metrics.FirstJob.WaitAsync(TimeSpan.FromMinutes(1), cancel);
+                    while ((await node.StatusAsync())?.Finished != true) await Task.Delay(100, cancel);
+                    searchSeconds = Stopwatch.GetElapsedTime(first).TotalSeconds;
+                }
+                var journalBytes = Directory.GetFiles(dir, PersistenceConfig.JournalFile + "*").Sum(f => new FileInfo(f).Length);
+                var snapshotBytes = Directory.GetFiles(dir, PersistenceConfig.SnapshotFile + "*").Sum(f => new FileInfo(f).Length);
+
+                // Recovery: a new node on the finished run, one more child to do; time to its dispatch.
+                var more = settings with { Budget = settings.Budget + 1 };
+                RunFolder.WriteSettings(dir, more);
+                var again = new WorkerMetrics();
+                var start = Stopwatch.GetTimestamp();
+                double recoverySeconds;
+                await using (var node = await SearchNode.StartAsync(dir, more, cancel, again))
+                    recoverySeconds = Stopwatch.GetElapsedTime(start, await again.FirstJob.WaitAsync(TimeSpan.FromMinutes(2), cancel)).TotalSeconds;
+
+                var latencies = metrics.DispatchMilliseconds.Order().ToArray();
+                double Percentile(double p) => latencies.Length == 0 ? double.NaN : latencies[Math.Min(latencies.Length - 1, (int)(p * latencies.Length))];
+                var result = new
+                {
+                    strategy = settings.Strategy, children = settings.Budget, workers = settings.WorkersPerDevice,
+                    children_per_s = settings.Budget / searchSeconds, search_s = searchSeconds,
+                    dispatch_p50_ms = Percentile(0.50), dispatch_p99_ms = Percentile(0.99), dispatch_max_ms = latencies.LastOrDefault(),
+                    journal_bytes_per_child = (double)journalBytes / settings.Budget, journal_bytes = journalBytes, snapshot_bytes = snapshotBytes,
+                    recovery_to_first_dispatch_s = recoverySeconds,
+                };
+                if (parse.GetValue(json))
+                {
+                    Console.Out.WriteLine(JsonSerializer.Serialize(result, Json.Options));
+                    return ExitCodes.Ok;
+                }
+                var table = new Table().HideHeaders().AddColumns("", "");
+                foreach (var p in result.GetType().GetProperties()) table.AddRow(p.Name, $"{p.GetValue(result)}");
+                AnsiConsole.Write(table);
+                return ExitCodes.Ok;
+            }
+            finally
+            {
+                if (temp && Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+            }
+        }));
         return command;
     }
 

@@ -31,7 +31,7 @@ public sealed class SearchNode : IAsyncDisposable
 
     public IActorRef Evaluator { get; }
 
-    public static async Task<SearchNode> StartAsync(string runDirectory, SearchSettings settings, CancellationToken cancel = default)
+    public static async Task<SearchNode> StartAsync(string runDirectory, SearchSettings settings, CancellationToken cancel = default, WorkerMetrics? metrics = null)
     {
         // Loading libtorch takes seconds: do it before the actors start, not inside one of them.
         TorchSharp.torch.zeros(1).Dispose();
@@ -56,7 +56,7 @@ public sealed class SearchNode : IAsyncDisposable
             var node = $"{Environment.MachineName}:{Environment.ProcessId}";
             foreach (var device in settings.Devices)
                 for (var k = 0; k < settings.WorkersPerDevice; k++)
-                    system.ActorOf(DeviceWorker.Props($"{node}/{device}#{k}", device, ChildTrainers.Create(settings.Trainer), proxy), $"worker-{slot++}");
+                    system.ActorOf(DeviceWorker.Props($"{node}/{device}#{k}", device, ChildTrainers.Create(settings.Trainer), proxy, metrics), $"worker-{slot++}");
 
             var evaluator = system.ActorOf(LeaderboardKeeper.Props(proxy, Math.Max(settings.TopK, 10)), "evaluator");
             return new SearchNode(system, proxy, evaluator);

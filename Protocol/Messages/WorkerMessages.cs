@@ -38,6 +38,9 @@ public sealed record ChildResult(long ChildId, bool Final, string WorkerId, doub
 [WireName("worker.child-failure")]
 public sealed record ChildFailure(long ChildId, bool Final, string WorkerId, string Reason) : IWireMessage;
 
-/// <summary>The coordinator has stored the outcome of the child (or had already).</summary>
+/// <summary>
+/// The coordinator has stored the outcome of the child (or had already). <see cref="JobFollows"/>:
+/// the next job was assigned in the same write and is on its way, so the worker need not ask.
+/// </summary>
 [WireName("worker.result-recorded")]
-public sealed record ResultRecorded(long ChildId, bool Final) : IWireMessage;
+public sealed record ResultRecorded(long ChildId, bool Final, bool JobFollows = false) : IWireMessage;
