@@ -46,18 +46,22 @@ public sealed class CoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Configurati
         var job = worker.ExpectMsg<TrainChild>();
         Assert.Equal((0L, 1), (job.ChildId, job.Attempt));
 
+        // The result is stored together with the worker's next assignment, which follows at once.
         coordinator.Tell(Result(job, "w1"), worker);
-        worker.ExpectMsg<ResultRecorded>(r => r.ChildId == 0);
-        coordinator.Tell(Result(job, "w1"), worker);
-        worker.ExpectMsg<ResultRecorded>(r => r.ChildId == 0);
-        AwaitAssert(() => Assert.Equal((1, 1), (Status(coordinator).Completed, Status(coordinator).Sampled)));
+        worker.ExpectMsg<ResultRecorded>(r => r.ChildId == 0 && r.JobFollows);
+        var second = worker.ExpectMsg<TrainChild>();
+        Assert.Equal(1, second.ChildId);
 
-        for (var i = 0; i < 2; i++)
-        {
-            coordinator.Tell(new RequestWork("w1"), worker);
-            coordinator.Tell(Result(worker.ExpectMsg<TrainChild>(), "w1"), worker);
-            worker.ExpectMsg<ResultRecorded>();
-        }
+        // A repeated result is acknowledged (so the worker stops resending) and not counted.
+        coordinator.Tell(Result(job, "w1"), worker);
+        worker.ExpectMsg<ResultRecorded>(r => r.ChildId == 0 && !r.JobFollows);
+        AwaitAssert(() => Assert.Equal((1, 2), (Status(coordinator).Completed, Status(coordinator).Sampled)));
+
+        coordinator.Tell(Result(second, "w1"), worker);
+        worker.ExpectMsg<ResultRecorded>(r => r.ChildId == 1 && r.JobFollows);
+        var third = worker.ExpectMsg<TrainChild>();
+        coordinator.Tell(Result(third, "w1"), worker);
+        worker.ExpectMsg<ResultRecorded>(r => r.ChildId == 2 && !r.JobFollows);
         coordinator.Tell(new RequestWork("w1"), worker);
         Assert.True(worker.ExpectMsg<NoWork>().Finished);
         var status = Status(coordinator);
@@ -105,7 +109,10 @@ public sealed class CoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Configurati
             coordinator.Tell(Result(job, "w1"), worker);
             worker.ExpectMsg<ResultRecorded>(TimeSpan.FromMilliseconds(500));
         });
-        var status = Status(coordinator);
-        Assert.Equal((1, 1), (status.Completed, status.Sampled));
+        Assert.Equal(1, Status(coordinator).Completed);
+        // Counted once, and the search goes on: the next child comes with the acknowledgement.
+        coordinator.Tell(Result(job, "w1"), worker);
+        worker.FishForMessage(m => m is ResultRecorded { ChildId: 0, JobFollows: false });
+        Assert.Equal(1, Status(coordinator).Completed);
     }
 }
