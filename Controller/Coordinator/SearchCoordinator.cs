@@ -27,6 +27,7 @@ public sealed class SearchCoordinator : ReceivePersistentActor
     private ISearchStrategy? strategy;
     private int eventsSinceSnapshot;
     private int inFlight;
+    private bool updating;
 
     /// <param name="requested">The settings to start a new search with, or to check a resumed one against (null: follow whatever the journal holds).</param>
     public SearchCoordinator(SearchSettings? requested)
@@ -38,7 +39,7 @@ public sealed class SearchCoordinator : ReceivePersistentActor
             var snapshot = (SearchSnapshot)offer.Snapshot;
             state = SearchState.FromSnapshot(snapshot);
             strategy?.Dispose();
-            strategy = Strategies.Strategies.Create(StrategyFactory.ConfigFor(snapshot.Settings), snapshot.StrategyState);
+            strategy = CreateStrategy(snapshot.Settings, snapshot.StrategyState);
         });
         Recover<IWireMessage>(Replay);
         Recover<RecoveryCompleted>(_ => AfterRecovery());
@@ -54,6 +55,9 @@ public sealed class SearchCoordinator : ReceivePersistentActor
         Command<ChildFailure>(OnFailure);
         Command<QueueFinalTraining>(OnQueueFinal);
         Command<GetSearchStatus>(_ => Sender.Tell(Status()));
+        Command<UpdateComputed>(OnUpdateComputed);
+        // Restart and recover: the update is recomputed from the journal, deterministically.
+        Command<UpdateFailed>(f => throw new InvalidOperationException("policy update failed", f.Cause));
         Command<Terminated>(t => OnWorkerGone(t.ActorRef));
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(f => log.Warning("snapshot failed (events are safe, recovery will replay more): {0}", f.Cause.Message));
@@ -84,7 +88,24 @@ public sealed class SearchCoordinator : ReceivePersistentActor
             case ChildFailed e:
                 strategy!.Observe(e.ChildId, null);
                 break;
+            case PolicyUpdated e when strategy!.HasPendingUpdate:
+                strategy.ApplyUpdate(strategy.PrepareUpdate()());
+                if (strategy.PolicyVersion != e.Version)
+                    log.Warning("policy version {0} replayed as {1}; the journal wins", e.Version, strategy.PolicyVersion);
+                break;
         }
+    }
+
+    /// <summary>
+    /// PPO updates are deferred: computed off this actor's message loop, installed when they are
+    /// ready, and journaled as <see cref="PolicyUpdated"/> at that moment, so that replay installs
+    /// each at the same point in the sequence of proposals.
+    /// </summary>
+    private static ISearchStrategy CreateStrategy(SearchSettings settings, byte[]? state)
+    {
+        var s = Strategies.Strategies.Create(StrategyFactory.ConfigFor(settings), state);
+        if (s is PpoStrategy ppo) ppo.DeferUpdates = true;
+        return s;
     }
 
     /// <summary>Folds an event into the state (live after each write, and during recovery).</summary>
@@ -94,7 +115,7 @@ public sealed class SearchCoordinator : ReceivePersistentActor
         if (evt is SearchStarted started)
         {
             strategy?.Dispose();
-            strategy = Strategies.Strategies.Create(StrategyFactory.ConfigFor(started.Settings));
+            strategy = CreateStrategy(started.Settings, null);
         }
     }
 
@@ -117,6 +138,30 @@ public sealed class SearchCoordinator : ReceivePersistentActor
             .ToList();
         if (running.Count > 0) PersistMany(running);
         CompleteIfDone();
+        StartUpdate();
+    }
+
+    private sealed record UpdateComputed(byte[] Weights);
+
+    private sealed record UpdateFailed(Exception Cause);
+
+    /// <summary>Computes the next pending policy update on the thread pool; the loop goes on meanwhile.</summary>
+    private void StartUpdate()
+    {
+        if (updating || strategy is not { HasPendingUpdate: true }) return;
+        updating = true;
+        var compute = strategy.PrepareUpdate();
+        Task.Run(compute).PipeTo(Self, success: w => new UpdateComputed(w), failure: e => new UpdateFailed(e));
+    }
+
+    private void OnUpdateComputed(UpdateComputed u)
+    {
+        strategy!.ApplyUpdate(u.Weights);
+        PersistMany([new PolicyUpdated(strategy.PolicyVersion, state.Trained + state.Failed)], () =>
+        {
+            updating = false;
+            StartUpdate();
+        });
     }
 
     private void Register(string workerId, IActorRef worker)
@@ -242,6 +287,7 @@ public sealed class SearchCoordinator : ReceivePersistentActor
             ? [outcome]
             : [outcome, new PolicyUpdated(strategy.PolicyVersion, state.Trained + state.Failed + 1)];
         RecordAndContinue(events, id, false, workerId, sender);
+        StartUpdate();
     }
 
     private void Ignore(long id, bool final, string workerId, IActorRef sender)
@@ -320,7 +366,7 @@ public sealed class SearchCoordinator : ReceivePersistentActor
     private SearchStatus Status() => new(
         state.Budget, state.Sampled, state.Trained, state.Failed, state.Running, state.BestAccuracy, state.PolicyVersion,
         state.SearchCompleted, state.FinalChildren.Count(), state.FinalChildren.Count(c => c.FinalStatus is ChildStatus.Trained or ChildStatus.Failed),
-        state.Settings is not null && state.Finished,
+        state.Settings is not null && state.Finished && !updating && strategy is not { HasPendingUpdate: true },
         state.Children.Values
             .SelectMany(c => new[] { (c, Final: false, c.Status, Worker: c.WorkerId), (c, Final: true, Status: c.FinalStatus ?? ChildStatus.Queued, Worker: c.FinalWorkerId) })
             .Where(x => x.Status == ChildStatus.Running)

@@ -34,4 +34,13 @@ public interface ISearchStrategy : IDisposable
     bool Observe(long childId, double? reward);
 
     byte[] SaveState();
+
+    /// <summary>A policy update waits to be computed (strategies whose updates are deferred).</summary>
+    bool HasPendingUpdate { get; }
+
+    /// <summary>The oldest pending update, as a function safe to run on another thread; returns the new weights.</summary>
+    Func<byte[]> PrepareUpdate();
+
+    /// <summary>Installs a computed update: the next <see cref="PolicyVersion"/>.</summary>
+    void ApplyUpdate(byte[] updated);
 }

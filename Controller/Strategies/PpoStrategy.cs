@@ -16,6 +16,7 @@ public sealed class PpoStrategy : StrategyBase
     private readonly optim.Optimizer optimizer;
     private readonly List<(int[] Decisions, double LogProbability, double Advantage)> batch = new();
     private readonly Queue<(int[] Decisions, double LogProbability)> samples = new();
+    private readonly Queue<List<(int[] Decisions, double LogProbability, double Advantage)>> pendingUpdates = new();
     private double? baseline;
     private int version;
 
@@ -32,6 +33,16 @@ public sealed class PpoStrategy : StrategyBase
 
     /// <summary>Observed architectures waiting for the next update.</summary>
     public int BufferedObservations => batch.Count;
+
+    /// <summary>
+    /// When set, a full minibatch does not update the policy inside <see cref="StrategyBase.Observe"/>:
+    /// it waits (<see cref="HasPendingUpdate"/>) until the caller computes the update, on any thread,
+    /// with <see cref="PrepareUpdate"/> and installs it with <see cref="ApplyUpdate"/>. The result is
+    /// the same as updating at once; only the moment the new policy takes over is the caller's.
+    /// </summary>
+    public bool DeferUpdates { get; set; }
+
+    public override bool HasPendingUpdate => pendingUpdates.Count > 0;
 
     protected override (int[] Decisions, double LogProbability) NextDecisions()
     {
@@ -50,30 +61,76 @@ public sealed class PpoStrategy : StrategyBase
         baseline = baseline is { } b ? ppo.BaselineDecay * b + (1 - ppo.BaselineDecay) * reward : reward;
         batch.Add((proposal.Decisions, proposal.LogProbability, advantage));
         if (batch.Count < ppo.Minibatch) return;
-        Update();
+        pendingUpdates.Enqueue([.. batch]);
         batch.Clear();
+        if (!DeferUpdates) ApplyUpdate(PrepareUpdate()());
+    }
+
+    /// <summary>
+    /// The next pending update as a function that owns copies of the weights and optimizer state:
+    /// it touches nothing of this strategy, so it may run on another thread.
+    /// </summary>
+    public override Func<byte[]> PrepareUpdate()
+    {
+        if (pendingUpdates.Count == 0) throw new InvalidOperationException("no policy update is pending");
+        var minibatch = pendingUpdates.Peek().ToList();
+        var weights = SaveModel(policy, optimizer);
+        var (space, ppo, seed) = (Space, Config.Ppo, Config.Seed);
+        return () =>
+        {
+            using var copy = new LstmPolicy(space, ppo.HiddenSize, ppo.InitRange, seed);
+            using var copyOptimizer = optim.Adam(copy.parameters(), ppo.LearningRate);
+            LoadModel(copy, copyOptimizer, weights);
+            Update(copy, copyOptimizer, minibatch, ppo);
+            return SaveModel(copy, copyOptimizer);
+        };
+    }
+
+    /// <summary>Installs the result of the oldest pending update: the next policy version.</summary>
+    public override void ApplyUpdate(byte[] updated)
+    {
+        if (pendingUpdates.Count == 0) throw new InvalidOperationException("no policy update is pending");
+        LoadModel(policy, optimizer, updated);
+        pendingUpdates.Dequeue();
         // Samples drawn from the old weights are dropped so that new proposals use the new policy.
         samples.Clear();
         version++;
     }
 
-    private void Update()
+    private static byte[] SaveModel(LstmPolicy model, optim.Optimizer adam)
     {
-        var ppo = Config.Ppo;
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            model.save(writer);
+            ((TorchSharp.Modules.OptimizerHelper)adam).save_state_dict(writer);
+        }
+        return stream.ToArray();
+    }
+
+    private static void LoadModel(LstmPolicy model, optim.Optimizer adam, byte[] bytes)
+    {
+        using var reader = new BinaryReader(new MemoryStream(bytes));
+        model.load(reader);
+        ((TorchSharp.Modules.OptimizerHelper)adam).load_state_dict(reader);
+    }
+
+    private static void Update(LstmPolicy model, optim.Optimizer adam, List<(int[] Decisions, double LogProbability, double Advantage)> minibatch, PpoSettings ppo)
+    {
         using var threads = TorchThreads.Limit(1);
-        var decisions = batch.Select(b => b.Decisions).ToList();
+        var decisions = minibatch.Select(b => b.Decisions).ToList();
         for (var epoch = 0; epoch < ppo.Epochs; epoch++)
         {
             using var scope = NewDisposeScope();
-            var (logp, entropy) = policy.Evaluate(decisions);
-            var old = tensor(batch.Select(b => (float)b.LogProbability).ToArray());
-            var advantage = tensor(batch.Select(b => (float)b.Advantage).ToArray());
+            var (logp, entropy) = model.Evaluate(decisions);
+            var old = tensor(minibatch.Select(b => (float)b.LogProbability).ToArray());
+            var advantage = tensor(minibatch.Select(b => (float)b.Advantage).ToArray());
             var ratio = (logp - old).exp();
             var surrogate = minimum(ratio * advantage, ratio.clamp(1 - ppo.ClipRatio, 1 + ppo.ClipRatio) * advantage);
             var loss = -surrogate.mean() - ppo.EntropyWeight * entropy.mean();
-            optimizer.zero_grad();
+            adam.zero_grad();
             loss.backward();
-            optimizer.step();
+            adam.step();
         }
     }
 
@@ -95,6 +152,17 @@ public sealed class PpoStrategy : StrategyBase
             WriteDecisions(writer, decisions);
             writer.Write(logp);
         }
+        writer.Write(pendingUpdates.Count);
+        foreach (var minibatch in pendingUpdates)
+        {
+            writer.Write(minibatch.Count);
+            foreach (var (decisions, logp, advantage) in minibatch)
+            {
+                WriteDecisions(writer, decisions);
+                writer.Write(logp);
+                writer.Write(advantage);
+            }
+        }
         policy.save(writer);
         ((TorchSharp.Modules.OptimizerHelper)optimizer).save_state_dict(writer);
     }
@@ -111,6 +179,14 @@ public sealed class PpoStrategy : StrategyBase
         samples.Clear();
         for (var n = reader.ReadInt32(); n > 0; n--)
             samples.Enqueue((ReadDecisions(reader), reader.ReadDouble()));
+        pendingUpdates.Clear();
+        for (var n = reader.ReadInt32(); n > 0; n--)
+        {
+            var minibatch = new List<(int[], double, double)>();
+            for (var m = reader.ReadInt32(); m > 0; m--)
+                minibatch.Add((ReadDecisions(reader), reader.ReadDouble(), reader.ReadDouble()));
+            pendingUpdates.Enqueue(minibatch);
+        }
         policy.load(reader);
         ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(reader);
     }

@@ -45,6 +45,12 @@ public abstract class StrategyBase : ISearchStrategy
         return true;
     }
 
+    public virtual bool HasPendingUpdate => false;
+
+    public virtual Func<byte[]> PrepareUpdate() => throw new InvalidOperationException($"{Kind} has no policy updates");
+
+    public virtual void ApplyUpdate(byte[] updated) => throw new InvalidOperationException($"{Kind} has no policy updates");
+
     protected abstract (int[] Decisions, double LogProbability) NextDecisions();
 
     protected abstract void Learn(Proposal proposal, double reward);

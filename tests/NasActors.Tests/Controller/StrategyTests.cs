@@ -61,6 +61,31 @@ public class StrategyTests
         Assert.Equal(original.SaveState(), restored.SaveState());
     }
 
+    [Fact]
+    public async Task A_deferred_PPO_update_computed_on_another_thread_equals_the_inline_one()
+    {
+        using var inline = new PpoStrategy(Config("ppo", 21));
+        using var deferred = new PpoStrategy(Config("ppo", 21)) { DeferUpdates = true };
+        for (long id = 0; id < 60; id++)
+        {
+            var a = inline.Propose(id);
+            var b = deferred.Propose(id);
+            Assert.Equal(a.Decisions, b.Decisions);
+            var reward = SyntheticObjectives.PreferredOps(a.Genotype);
+            inline.Observe(id, reward);
+            deferred.Observe(id, reward);
+            if (deferred.HasPendingUpdate)
+            {
+                Assert.Equal(deferred.PolicyVersion + 1, inline.PolicyVersion);
+                var compute = deferred.PrepareUpdate();
+                deferred.ApplyUpdate(await Task.Run(compute));
+            }
+            Assert.Equal(inline.PolicyVersion, deferred.PolicyVersion);
+        }
+        Assert.Equal(3, deferred.PolicyVersion);
+        Assert.Equal(inline.SaveState(), deferred.SaveState());
+    }
+
     [Theory]
     [MemberData(nameof(Kinds))]
     public void The_same_seed_gives_the_same_proposals(string kind)
