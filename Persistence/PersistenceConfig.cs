@@ -19,9 +19,10 @@ public static class PersistenceConfig
         UseWriteAheadLog(Path.Combine(dir, JournalFile));
         UseWriteAheadLog(Path.Combine(dir, SnapshotFile));
         return Build(
-            $"Data Source={Path.Combine(dir, JournalFile)};Pooling=False",
-            $"Data Source={Path.Combine(dir, SnapshotFile)};Pooling=False",
-            "SQLite.MS", parallelism: 1);
+            $"Data Source={Path.Combine(dir, JournalFile)}",
+            $"Data Source={Path.Combine(dir, SnapshotFile)}",
+            "SQLite.MS", parallelism: 1,
+            query: $"Data Source={Path.Combine(dir, JournalFile)};Mode=ReadOnly");
     }
 
     /// <summary>
@@ -41,7 +42,7 @@ public static class PersistenceConfig
     public static Config PostgreSql(string connectionString) =>
         Build(connectionString, connectionString, "PostgreSQL.15", parallelism: 4);
 
-    private static Config Build(string journal, string snapshots, string provider, int parallelism) =>
+    private static Config Build(string journal, string snapshots, string provider, int parallelism, string? query = null) =>
         ConfigurationFactory.ParseString($$"""
             akka.persistence {
               journal {
@@ -65,7 +66,7 @@ public static class PersistenceConfig
               }
               query.journal.sql {
                 class = "Akka.Persistence.Sql.Query.SqlReadJournalProvider, Akka.Persistence.Sql"
-                connection-string = "{{Escape(journal)}}"
+                connection-string = "{{Escape(query ?? journal)}}"
                 provider-name = "{{provider}}"
                 refresh-interval = 100ms
               }
