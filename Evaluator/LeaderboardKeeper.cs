@@ -22,7 +22,6 @@ public sealed class LeaderboardKeeper : ReceivePersistentActor, IWithTimers
     public const string PersistenceIdValue = "evaluator";
     private const int SnapshotEvery = 200;
 
-    public sealed record GetLeaderboard;
     private sealed record StreamEvent(long SequenceNr, object Event);
     private sealed record AskForFinal;
 
@@ -47,7 +46,6 @@ public sealed class LeaderboardKeeper : ReceivePersistentActor, IWithTimers
         Recover<RecoveryCompleted>(_ => Follow());
         Command<StreamEvent>(OnEvent);
         Command<AskForFinal>(_ => AskFinal());
-        Command<GetLeaderboard>(_ => Sender.Tell(board.Entries));
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1, s.Metadata.Timestamp.AddTicks(-1))));
         Command<SaveSnapshotFailure>(f => log.Warning("leaderboard snapshot failed: {0}", f.Cause.Message));
         Command<DeleteSnapshotsSuccess>(_ => { });

@@ -6,7 +6,8 @@ namespace NasActors.Persistence;
 /// <summary>
 /// Journal, snapshot store and read journal configuration (Akka.Persistence.Sql). The default is
 /// one run per folder on embedded SQLite, journal and snapshots in separate files (SQLite allows
-/// one writer; the journal writes one at a time); PostgreSQL serves a cluster of machines.
+/// one writer; the journal writes one at a time). PostgreSQL for a cluster of machines is the
+/// next step (provider "PostgreSQL.15" through the same builder).
 /// </summary>
 public static class PersistenceConfig
 {
@@ -38,9 +39,6 @@ public static class PersistenceConfig
         command.CommandText = "PRAGMA journal_mode=WAL;";
         command.ExecuteNonQuery();
     }
-
-    public static Config PostgreSql(string connectionString) =>
-        Build(connectionString, connectionString, "PostgreSQL.15", parallelism: 4);
 
     private static Config Build(string journal, string snapshots, string provider, int parallelism, string? query = null) =>
         ConfigurationFactory.ParseString($$"""

@@ -21,13 +21,6 @@ public static class GenotypeValidator
         return errors;
     }
 
-    public static IReadOnlyList<string> Errors(Cell cell, string name, int blocks = DefaultBlocks)
-    {
-        var errors = new List<string>();
-        Check(cell, name, blocks, errors);
-        return errors;
-    }
-
     /// <summary>Throws <see cref="InvalidGenotypeException"/> when the genotype is not valid.</summary>
     public static Genotype Validated(this Genotype genotype, int blocks = DefaultBlocks)
     {

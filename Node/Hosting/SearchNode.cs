@@ -17,19 +17,16 @@ namespace NasActors.Node.Hosting;
 /// </summary>
 public sealed class SearchNode : IAsyncDisposable
 {
-    private SearchNode(ActorSystem system, IActorRef coordinator, IActorRef evaluator)
+    private SearchNode(ActorSystem system, IActorRef coordinator)
     {
         System = system;
         Coordinator = coordinator;
-        Evaluator = evaluator;
     }
 
     public ActorSystem System { get; }
 
     /// <summary>The singleton proxy: where every message for the coordinator goes.</summary>
     public IActorRef Coordinator { get; }
-
-    public IActorRef Evaluator { get; }
 
     public static async Task<SearchNode> StartAsync(string runDirectory, SearchSettings settings, CancellationToken cancel = default, WorkerMetrics? metrics = null)
     {
@@ -58,8 +55,8 @@ public sealed class SearchNode : IAsyncDisposable
                 for (var k = 0; k < settings.WorkersPerDevice; k++)
                     system.ActorOf(DeviceWorker.Props($"{node}/{device}#{k}", device, ChildTrainers.Create(settings.Trainer), proxy, metrics), $"worker-{slot++}");
 
-            var evaluator = system.ActorOf(LeaderboardKeeper.Props(proxy, Math.Max(settings.TopK, 10)), "evaluator");
-            return new SearchNode(system, proxy, evaluator);
+            system.ActorOf(LeaderboardKeeper.Props(proxy, Math.Max(settings.TopK, 10)), "evaluator");
+            return new SearchNode(system, proxy);
         }
         catch
         {
