@@ -14,7 +14,7 @@ public class CrashTests
         const int topK = 3;
         using var dir = new TempDir();
         var run = Path.Combine(dir.Path, "run");
-        string[] args = ["search", "--run", run, "--trainer", "synthetic:25", "--children", $"{budget}", "--workers-per-device", "3",
+        string[] args = ["search", "--run", run, "--trainer", "synthetic:100", "--children", $"{budget}", "--workers-per-device", "3",
             "--strategy", "ppo", "--top-k", $"{topK}", "--seed", "5", "--json"];
 
         var rng = new Random(2026);
