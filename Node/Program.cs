@@ -11,4 +11,5 @@ root.Subcommands.Add(StatusCommand.Create());
 root.Subcommands.Add(TopCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
-return root.Parse(args).Invoke();
+// InvokeAsync: Ctrl-C and SIGTERM cancel the running command's token instead of killing the process.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(20) });

@@ -127,7 +127,7 @@ public static class SearchCommand
                     table.AddRow("rate", $"{rate:F1} children/min, ETA {eta}");
                     table.AddRow("final training", s.SearchCompleted ? $"{s.FinalCompleted}/{s.FinalQueued} of the top {settings.TopK}" : "after the search");
                     foreach (var r in s.RunningChildren)
-                        table.AddRow(Markup.Escape(r.WorkerId), $"child {r.ChildId}{(r.Final ? " (final)" : "")}, epoch {r.Epoch}/{r.Epochs}");
+                        table.AddRow(Markup.Escape(r.WorkerId), $"child {r.ChildId}{(r.Final ? " (final)" : "")}, {(r.Epochs > 0 ? $"epoch {r.Epoch}/{r.Epochs}" : "training")}");
                     ctx.Refresh();
                 }
                 await Task.WhenAny(poll, Task.Delay(500));

@@ -75,6 +75,32 @@ public class SearchCommandTests
     }
 
     [Fact]
+    public async Task SIGTERM_stops_a_search_gracefully_and_it_resumes()
+    {
+        using var dir = new TempDir();
+        var run = Path.Combine(dir.Path, "run");
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "nas.dll"), "search", "--run", run, "--trainer", "synthetic:200", "--children", "40", "--top-k", "0" })
+            psi.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        // Wait until children are being recorded, then ask it to stop as a service manager would.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline && !(File.Exists(Path.Combine(run, "journal.db")) && (await Events(run)).OfType<ChildTrained>().Count() >= 3))
+            await Task.Delay(200);
+        System.Diagnostics.Process.Start("kill", ["-TERM", $"{p.Id}"])!.WaitForExit();
+        Assert.True(p.WaitForExit(TimeSpan.FromSeconds(30)), "nas did not stop after SIGTERM");
+        Assert.Equal(130, p.ExitCode);
+        Assert.Contains("resume with: ./nas search --run", await stderr);
+
+        var resumed = NasProcess.Run(["search", "--run", run, "--trainer", "synthetic:0", "--json"]);
+        Assert.Equal(2, resumed.ExitCode); // the trainer is part of the run's settings
+        resumed = NasProcess.Run(["search", "--run", run, "--json"]);
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        Assert.Equal(40, (await Events(run)).OfType<ChildTrained>().Select(t => t.ChildId).Distinct().Count());
+    }
+
+    [Fact]
     public void Foreign_corrupt_and_changed_run_folders_and_unknown_config_keys_are_refused()
     {
         using var dir = new TempDir();
