@@ -33,9 +33,10 @@ public static class BenchCommand
         var strategy = new Option<string>("--strategy") { Description = "ppo, random or evolution", DefaultValueFactory = _ => "ppo" };
         strategy.AcceptOnlyFromAmong(StrategyConfig.Kinds);
         var run = new Option<string?>("--run") { Description = "run folder to use (default: a temporary one, removed after)" };
+        var delay = new Option<int>("--child-ms") { Description = "milliseconds each synthetic child takes (0: instant)", DefaultValueFactory = _ => 0 };
         var snapshotEvery = new Option<int>("--snapshot-every") { Description = "events between snapshots", DefaultValueFactory = _ => new SearchSettings().SnapshotEvery };
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
-        var command = new Command("search", "The control plane alone: a search with the instant synthetic trainer, then its recovery") { children, workers, strategy, run, snapshotEvery, json };
+        var command = new Command("search", "The control plane alone: a search with the instant synthetic trainer, then its recovery") { children, workers, strategy, run, delay, snapshotEvery, json };
         command.SetAction((parse, cancel) => CommandErrors.GuardAsync(async () =>
         {
             var temp = parse.GetValue(run) is null;
@@ -45,7 +46,8 @@ public static class BenchCommand
             {
                 var settings = new SearchSettings
                 {
-                    Strategy = parse.GetValue(strategy)!, Budget = parse.GetValue(children), Trainer = "synthetic",
+                    Strategy = parse.GetValue(strategy)!, Budget = parse.GetValue(children),
+                    Trainer = parse.GetValue(delay) > 0 ? $"synthetic:{parse.GetValue(delay)}" : "synthetic",
                     WorkersPerDevice = parse.GetValue(workers), TopK = 0, SnapshotEvery = parse.GetValue(snapshotEvery),
                 };
                 var errors = settings.Errors();
