@@ -35,6 +35,9 @@ public sealed class ChildRecord
     public string? FinalFailReason { get; set; }
 }
 
+/// <summary>A child (or its final training) on a worker now.</summary>
+public readonly record struct RunningJob(long ChildId, bool Final, string WorkerId);
+
 /// <summary>The serializable form of <see cref="SearchState"/>, stored in snapshots with the strategy's bytes.</summary>
 [WireName("snapshot.search")]
 public sealed record SearchSnapshot(
@@ -57,6 +60,7 @@ public sealed class SearchState
     private readonly Dictionary<long, ChildRecord> children = new();
     private readonly SortedSet<long> queued = new();
     private readonly SortedSet<long> finalQueued = new();
+    private readonly Dictionary<(long ChildId, bool Final), string> running = new();
 
     public SearchSettings? Settings { get; private set; }
     public int Budget { get; private set; }
@@ -72,7 +76,10 @@ public sealed class SearchState
 
     public IReadOnlyDictionary<long, ChildRecord> Children => children;
     public int Sampled => children.Count;
-    public int Running => children.Values.Count(c => c.Status == ChildStatus.Running || c.FinalStatus == ChildStatus.Running);
+    public int Running => running.Count;
+
+    /// <summary>What is on a worker now; kept as events arrive, so asking costs nothing.</summary>
+    public IEnumerable<RunningJob> RunningJobs => running.Select(r => new RunningJob(r.Key.ChildId, r.Key.Final, r.Value));
 
     /// <summary>Sampled children waiting for a worker (never dispatched, or requeued), oldest first.</summary>
     public IReadOnlyCollection<long> Queue => queued;
@@ -96,9 +103,7 @@ public sealed class SearchState
     public bool AwaitsResult(long childId, bool final) =>
         children.TryGetValue(childId, out var c) && (final ? c.FinalStatus : c.Status) is ChildStatus.Queued or ChildStatus.Running;
 
-    public IEnumerable<ChildRecord> RunningOn(string workerId) =>
-        children.Values.Where(c => (c.Status == ChildStatus.Running && c.WorkerId == workerId)
-                                   || (c.FinalStatus == ChildStatus.Running && c.FinalWorkerId == workerId));
+    public IEnumerable<RunningJob> RunningOn(string workerId) => RunningJobs.Where(j => j.WorkerId == workerId);
 
     public void Apply(object evt)
     {
@@ -122,32 +127,38 @@ public sealed class SearchState
                 var a = children[e.ChildId];
                 (a.Status, a.WorkerId, a.Attempts) = (ChildStatus.Running, e.WorkerId, e.Attempt);
                 queued.Remove(e.ChildId);
+                running[(e.ChildId, false)] = e.WorkerId;
                 break;
             case ChildAssigned e:
                 var fa = children[e.ChildId];
                 (fa.FinalStatus, fa.FinalWorkerId, fa.FinalAttempts) = (ChildStatus.Running, e.WorkerId, e.Attempt);
                 finalQueued.Remove(e.ChildId);
+                running[(e.ChildId, true)] = e.WorkerId;
                 break;
             case ChildTrained e:
                 var t = children[e.ChildId];
                 (t.Status, t.WorkerId, t.Accuracy, t.Loss, t.Parameters, t.MultAdds, t.Seconds) =
                     (ChildStatus.Trained, e.WorkerId, e.Accuracy, e.Loss, e.Parameters, e.MultAdds, e.Seconds);
                 queued.Remove(e.ChildId);
+                running.Remove((e.ChildId, false));
                 Trained++;
                 break;
             case ChildFailed e:
                 var f = children[e.ChildId];
                 (f.Status, f.WorkerId, f.FailReason) = (ChildStatus.Failed, e.WorkerId, e.Reason);
                 queued.Remove(e.ChildId);
+                running.Remove((e.ChildId, false));
                 Failed++;
                 break;
             case ChildRequeued { Final: false } e:
                 children[e.ChildId].Status = ChildStatus.Queued;
                 queued.Add(e.ChildId);
+                running.Remove((e.ChildId, false));
                 break;
             case ChildRequeued e:
                 children[e.ChildId].FinalStatus = ChildStatus.Queued;
                 finalQueued.Add(e.ChildId);
+                running.Remove((e.ChildId, true));
                 break;
             case ResultIgnored:
                 IgnoredResults++;
@@ -170,11 +181,13 @@ public sealed class SearchState
                 var ft = children[e.ChildId];
                 (ft.FinalStatus, ft.FinalWorkerId, ft.FinalAccuracy, ft.FinalTestAccuracy) = (ChildStatus.Trained, e.WorkerId, e.Accuracy, e.TestAccuracy);
                 finalQueued.Remove(e.ChildId);
+                running.Remove((e.ChildId, true));
                 break;
             case FinalTrainingFailed e:
                 var ff = children[e.ChildId];
                 (ff.FinalStatus, ff.FinalWorkerId, ff.FinalFailReason) = (ChildStatus.Failed, e.WorkerId, e.Reason);
                 finalQueued.Remove(e.ChildId);
+                running.Remove((e.ChildId, true));
                 break;
             default:
                 throw new ArgumentException($"not a search event: {evt.GetType().Name}");
@@ -201,6 +214,8 @@ public sealed class SearchState
         {
             state.children[c.Id] = c;
             if (c.Status == ChildStatus.Queued) state.queued.Add(c.Id);
+            if (c.Status == ChildStatus.Running) state.running[(c.Id, false)] = c.WorkerId ?? "";
+            if (c.FinalStatus == ChildStatus.Running) state.running[(c.Id, true)] = c.FinalWorkerId ?? "";
             if (c.Status == ChildStatus.Trained) state.Trained++;
             if (c.Status == ChildStatus.Failed) state.Failed++;
             if (c.FinalStatus is not null) state.FinalQueued = true;

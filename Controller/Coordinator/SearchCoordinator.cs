@@ -131,11 +131,7 @@ public sealed class SearchCoordinator : ReceivePersistentActor
             PersistOne(new BudgetIncreased(requested.Budget));
         // No worker is known after a (re)start: whatever was running goes back to the queue. A
         // worker that is still training one of them may still report it; the first result counts.
-        var running = state.Children.Values
-            .SelectMany(c => new[] { (c, Final: false, c.Status), (c, Final: true, Status: c.FinalStatus ?? ChildStatus.Queued) })
-            .Where(x => x.Status == ChildStatus.Running)
-            .Select(x => (IWireMessage)new ChildRequeued(x.c.Id, x.Final, "coordinator restarted"))
-            .ToList();
+        var running = state.RunningJobs.Select(j => (IWireMessage)new ChildRequeued(j.ChildId, j.Final, "coordinator restarted")).ToList();
         if (running.Count > 0) PersistMany(running);
         CompleteIfDone();
         StartUpdate();
@@ -254,7 +250,7 @@ public sealed class SearchCoordinator : ReceivePersistentActor
                 r.ChildId, true, r.WorkerId, sender);
             return;
         }
-        Observe(new ChildTrained(r.ChildId, r.WorkerId, r.Accuracy, r.Loss, r.Parameters, r.MultAdds, r.Seconds), r.Accuracy, r.WorkerId, sender);
+        Observe(r.ChildId, new ChildTrained(r.ChildId, r.WorkerId, r.Accuracy, r.Loss, r.Parameters, r.MultAdds, r.Seconds), r.Accuracy, r.WorkerId, sender);
     }
 
     private void OnFailure(ChildFailure f)
@@ -272,21 +268,18 @@ public sealed class SearchCoordinator : ReceivePersistentActor
             RecordAndContinue([new FinalTrainingFailed(f.ChildId, f.WorkerId, f.Reason)], f.ChildId, true, f.WorkerId, sender);
             return;
         }
-        Observe(new ChildFailed(f.ChildId, f.WorkerId, f.Reason), null, f.WorkerId, sender);
+        Observe(f.ChildId, new ChildFailed(f.ChildId, f.WorkerId, f.Reason), null, f.WorkerId, sender);
     }
 
-    private void Observe(IWireMessage outcome, double? reward, string workerId, IActorRef sender)
+    /// <summary>
+    /// The strategy learns at once, in journal order (should the write fail, the actor restarts
+    /// and replays it from the journal). Policy changes never happen here: updates are deferred
+    /// and journaled only when installed (<see cref="OnUpdateComputed"/>).
+    /// </summary>
+    private void Observe(long id, IWireMessage outcome, double? reward, string workerId, IActorRef sender)
     {
-        var id = outcome is ChildTrained t ? t.ChildId : ((ChildFailed)outcome).ChildId;
-        // The strategy learns now and the outcome and any policy update are written together,
-        // so the journal never holds one without the other. Should the write fail, the actor
-        // restarts and replays the strategy from the journal: both stay in step.
-        var version = strategy!.PolicyVersion;
-        strategy.Observe(id, reward);
-        IReadOnlyList<IWireMessage> events = strategy.PolicyVersion == version
-            ? [outcome]
-            : [outcome, new PolicyUpdated(strategy.PolicyVersion, state.Trained + state.Failed + 1)];
-        RecordAndContinue(events, id, false, workerId, sender);
+        strategy!.Observe(id, reward);
+        RecordAndContinue([outcome], id, false, workerId, sender);
         StartUpdate();
     }
 
@@ -314,14 +307,7 @@ public sealed class SearchCoordinator : ReceivePersistentActor
 
     private void Requeue(string workerId, string reason)
     {
-        var events = state.RunningOn(workerId)
-            .SelectMany(c => new[]
-            {
-                c.Status == ChildStatus.Running && c.WorkerId == workerId ? new ChildRequeued(c.Id, false, reason) : null,
-                c.FinalStatus == ChildStatus.Running && c.FinalWorkerId == workerId ? new ChildRequeued(c.Id, true, reason) : null,
-            })
-            .OfType<IWireMessage>()
-            .ToList();
+        var events = state.RunningOn(workerId).Select(j => (IWireMessage)new ChildRequeued(j.ChildId, j.Final, reason)).ToList();
         if (events.Count > 0) PersistMany(events);
     }
 
@@ -367,10 +353,8 @@ public sealed class SearchCoordinator : ReceivePersistentActor
         state.Budget, state.Sampled, state.Trained, state.Failed, state.Running, state.BestAccuracy, state.PolicyVersion,
         state.SearchCompleted, state.FinalChildren.Count(), state.FinalChildren.Count(c => c.FinalStatus is ChildStatus.Trained or ChildStatus.Failed),
         state.Settings is not null && state.Finished && !updating && strategy is not { HasPendingUpdate: true },
-        state.Children.Values
-            .SelectMany(c => new[] { (c, Final: false, c.Status, Worker: c.WorkerId), (c, Final: true, Status: c.FinalStatus ?? ChildStatus.Queued, Worker: c.FinalWorkerId) })
-            .Where(x => x.Status == ChildStatus.Running)
-            .Select(x => new RunningChild(x.c.Id, x.Final, x.Worker ?? "", progress.GetValueOrDefault(x.c.Id).Epoch, progress.GetValueOrDefault(x.c.Id).Epochs))
+        state.RunningJobs
+            .Select(j => new RunningChild(j.ChildId, j.Final, j.WorkerId, progress.GetValueOrDefault(j.ChildId).Epoch, progress.GetValueOrDefault(j.ChildId).Epochs))
             .ToList());
 
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
