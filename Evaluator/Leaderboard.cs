@@ -38,7 +38,9 @@ public sealed class Leaderboard(int capacity)
                 TopK = e.Settings.TopK;
                 break;
             case BudgetIncreased:
+                // The search goes on; once it completes again its new top K get their final training.
                 SearchDone = false;
+                FinalQueued = false;
                 break;
             case ChildSampled e:
                 pending[e.ChildId] = e.Genotype;

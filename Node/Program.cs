@@ -9,7 +9,22 @@ root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(SearchCommand.Create());
 root.Subcommands.Add(StatusCommand.Create());
 root.Subcommands.Add(TopCommand.Create());
+root.Subcommands.Add(FailuresCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+
+var parse = root.Parse(args);
+if (args.Length > 0 && parse.Errors.Count > 0)
+{
+    // One line naming the option and what it accepts: no help dump, no .NET type names.
+    var error = parse.Errors[0];
+    var option = error.SymbolResult switch
+    {
+        System.CommandLine.Parsing.OptionResult o => o.Option.Name,
+        System.CommandLine.Parsing.ArgumentResult { Parent: System.CommandLine.Parsing.OptionResult o } => o.Option.Name,
+        _ => null,
+    };
+    return ExitCodes.Fail(ExitCodes.Invalid, OptionErrors.Describe(option, error.Message));
+}
 // InvokeAsync: Ctrl-C and SIGTERM cancel the running command's token instead of killing the process.
-return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(20) });
+return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(20) });

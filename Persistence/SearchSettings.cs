@@ -36,10 +36,7 @@ public sealed record SearchSettings
         if (SnapshotEvery < 1) errors.Add($"snapshot interval must be at least 1 event, got {SnapshotEvery}");
         if (PpoMinibatch < 1) errors.Add($"PPO minibatch must be at least 1, got {PpoMinibatch}");
         if (!(PpoLearningRate > 0)) errors.Add($"PPO learning rate must be positive, got {PpoLearningRate}");
-        if (Trainer is not ("torch" or "synthetic") && !Trainer.StartsWith("exec:", StringComparison.Ordinal)
-            && !(Trainer.StartsWith("synthetic:", StringComparison.Ordinal) && int.TryParse(Trainer[10..], out var ms) && ms >= 0))
-            errors.Add($"unknown trainer \"{Trainer}\" (expected torch, synthetic[:MS] or exec:COMMAND)");
-        if (Trainer == "exec:") errors.Add("exec: needs a command, as exec:COMMAND");
+        if (TrainerSpec.TryParse(Trainer, out var trainerError) is null) errors.Add(trainerError);
         foreach (var (spec, name) in new[] { (Search, "search"), (Final, "final") })
         {
             if (spec.Epochs < 1) errors.Add($"{name} epochs must be at least 1, got {spec.Epochs}");

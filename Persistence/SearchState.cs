@@ -1,9 +1,12 @@
+using System.Collections.Immutable;
+using System.Text.Json.Serialization;
 using NasActors.Persistence.Events;
 using NasActors.Protocol;
+using NasActors.Protocol.Messages;
 
 namespace NasActors.Persistence;
 
-public enum ChildStatus
+public enum JobStatus
 {
     Queued,
     Running,
@@ -11,216 +14,204 @@ public enum ChildStatus
     Failed,
 }
 
-/// <summary>One child as the events left it (search and, if any, final training).</summary>
-public sealed class ChildRecord
+/// <summary>What a training reported: validation accuracy (the reward), test accuracy for final trainings, and sizes.</summary>
+public sealed record JobOutcome(double Accuracy, double? TestAccuracy, double Loss, long Parameters, long MultAdds, double Seconds);
+
+/// <summary>One training of a child: its search run, or its final retraining. Both have the same life.</summary>
+public sealed record TrainingJob(JobStatus Status, string? WorkerId = null, int Attempts = 0, JobOutcome? Outcome = null, string? FailReason = null)
 {
-    public long Id { get; set; }
-    public int[] Decisions { get; set; } = [];
-    public double LogProbability { get; set; }
-    public int PolicyVersion { get; set; }
-    public ChildStatus Status { get; set; }
-    public string? WorkerId { get; set; }
-    public int Attempts { get; set; }
-    public double? Accuracy { get; set; }
-    public double? Loss { get; set; }
-    public long? Parameters { get; set; }
-    public long? MultAdds { get; set; }
-    public double? Seconds { get; set; }
-    public string? FailReason { get; set; }
-    public ChildStatus? FinalStatus { get; set; }
-    public string? FinalWorkerId { get; set; }
-    public int FinalAttempts { get; set; }
-    public double? FinalAccuracy { get; set; }
-    public double? FinalTestAccuracy { get; set; }
-    public string? FinalFailReason { get; set; }
+    public static readonly TrainingJob Queued = new(JobStatus.Queued);
+
+    [JsonIgnore] public bool Done => Status is JobStatus.Trained or JobStatus.Failed;
+}
+
+/// <summary>A child as the events left it: the controller's decisions and its two possible trainings.</summary>
+public sealed record ChildRecord(long Id, int[] Decisions, double LogProbability, int PolicyVersion, TrainingJob Search, TrainingJob? Final = null)
+{
+    public TrainingJob? Job(bool final) => final ? Final : Search;
+
+    public ChildRecord WithJob(bool final, TrainingJob job) => final ? this with { Final = job } : this with { Search = job };
 }
 
 /// <summary>A child (or its final training) on a worker now.</summary>
 public readonly record struct RunningJob(long ChildId, bool Final, string WorkerId);
 
-/// <summary>The serializable form of <see cref="SearchState"/>, stored in snapshots with the strategy's bytes.</summary>
-[WireName("snapshot.search")]
-public sealed record SearchSnapshot(
-    SearchSettings Settings,
-    int Budget,
-    DateTimeOffset StartedAt,
-    DateTimeOffset? CompletedAt,
-    long NextChildId,
-    int PolicyVersion,
-    int IgnoredResults,
-    IReadOnlyList<ChildRecord> Children,
-    byte[] StrategyState) : IWireMessage;
+/// <summary>The next job for a worker: the events that assign it (and sample the child, when new).</summary>
+public sealed record Assignment(IReadOnlyList<ISearchEvent> Events, long ChildId, bool Final);
 
 /// <summary>
-/// The search folded from its events: pure, no actors, no I/O. The coordinator applies each
-/// event after persisting it; recovery applies the same events (after a snapshot) again.
+/// The search folded from its events, as an immutable value: <see cref="Evolve"/> gives the state
+/// after an event, the decide methods (<see cref="NextJob"/>, <see cref="Report"/>, ...) give the
+/// events a command causes, and nothing here touches actors or I/O. Being a value, the state is
+/// its own snapshot: a snapshot can never share objects with the state that goes on changing.
 /// </summary>
-public sealed class SearchState
+public sealed record SearchState
 {
-    private readonly Dictionary<long, ChildRecord> children = new();
-    private readonly SortedSet<long> queued = new();
-    private readonly SortedSet<long> finalQueued = new();
-    private readonly Dictionary<(long ChildId, bool Final), string> running = new();
+    public static readonly SearchState Empty = new();
 
-    public SearchSettings? Settings { get; private set; }
-    public int Budget { get; private set; }
-    public DateTimeOffset? StartedAt { get; private set; }
-    public DateTimeOffset? CompletedAt { get; private set; }
-    public long NextChildId { get; private set; }
-    public int PolicyVersion { get; private set; }
-    public int IgnoredResults { get; private set; }
-    public int Trained { get; private set; }
-    public int Failed { get; private set; }
-    public bool SearchCompleted => CompletedAt is not null;
-    public bool FinalQueued { get; private set; }
+    public SearchSettings? Settings { get; init; }
+    public int Budget { get; init; }
+    public DateTimeOffset? StartedAt { get; init; }
+    public DateTimeOffset? CompletedAt { get; init; }
+    public long NextChildId { get; init; }
+    public int PolicyVersion { get; init; }
+    public int IgnoredResults { get; init; }
+    public int Trained { get; init; }
+    public int Failed { get; init; }
+    public double? BestAccuracy { get; init; }
 
-    public IReadOnlyDictionary<long, ChildRecord> Children => children;
-    public int Sampled => children.Count;
-    public int Running => running.Count;
+    /// <summary>The evaluator's final-training request for the current budget is in (cleared when the budget grows).</summary>
+    public bool FinalQueued { get; init; }
 
-    /// <summary>What is on a worker now; kept as events arrive, so asking costs nothing.</summary>
-    public IEnumerable<RunningJob> RunningJobs => running.Select(r => new RunningJob(r.Key.ChildId, r.Key.Final, r.Value));
+    public ImmutableSortedDictionary<long, ChildRecord> Children { get; init; } = ImmutableSortedDictionary<long, ChildRecord>.Empty;
 
     /// <summary>Sampled children waiting for a worker (never dispatched, or requeued), oldest first.</summary>
-    public IReadOnlyCollection<long> Queue => queued;
-    public IReadOnlyCollection<long> FinalQueue => finalQueued;
+    public ImmutableSortedSet<long> Queue { get; init; } = [];
 
-    public bool NeedsSampling => Settings is not null && Sampled < Budget;
+    public ImmutableSortedSet<long> FinalQueue { get; init; } = [];
+
+    /// <summary>What is on a worker now (child id to worker id), kept as events arrive so asking costs nothing.</summary>
+    public ImmutableSortedDictionary<long, string> Running { get; init; } = ImmutableSortedDictionary<long, string>.Empty;
+
+    public ImmutableSortedDictionary<long, string> FinalRunning { get; init; } = ImmutableSortedDictionary<long, string>.Empty;
+
+    [JsonIgnore] public int Sampled => Children.Count;
+
+    [JsonIgnore] public int RunningCount => Running.Count + FinalRunning.Count;
+
+    [JsonIgnore] public bool SearchCompleted => CompletedAt is not null;
+
+    [JsonIgnore]
+    public IEnumerable<RunningJob> RunningJobs =>
+        Running.Select(r => new RunningJob(r.Key, false, r.Value)).Concat(FinalRunning.Select(r => new RunningJob(r.Key, true, r.Value)));
+
+    [JsonIgnore] public bool NeedsSampling => Settings is not null && Sampled < Budget;
 
     /// <summary>Every budgeted child has a result (trained or failed).</summary>
-    public bool AllResultsIn => Settings is not null && Trained + Failed >= Budget;
+    [JsonIgnore] public bool AllResultsIn => Settings is not null && Trained + Failed >= Budget;
 
-    public IEnumerable<ChildRecord> FinalChildren => children.Values.Where(c => c.FinalStatus is not null);
+    [JsonIgnore] public IEnumerable<ChildRecord> FinalChildren => Children.Values.Where(c => c.Final is not null);
 
-    public bool FinalDone => FinalQueued && FinalChildren.All(c => c.FinalStatus is ChildStatus.Trained or ChildStatus.Failed);
+    /// <summary>Search complete and the top K retrained (nothing to retrain when K is 0).</summary>
+    [JsonIgnore]
+    public bool Finished => SearchCompleted && (Settings!.TopK == 0 || (FinalQueued && FinalQueue.IsEmpty && FinalRunning.IsEmpty));
 
-    /// <summary>Search complete and every queued final training done.</summary>
-    public bool Finished => SearchCompleted && (FinalQueued ? FinalDone : Settings!.TopK == 0);
-
-    public double? BestAccuracy => children.Values.Where(c => c.Accuracy is not null).Select(c => c.Accuracy).Max();
-
-    /// <summary>Whether a result for this child would count now (it is still queued or running).</summary>
+    /// <summary>Whether a result for this job would count now (it is still queued or running).</summary>
     public bool AwaitsResult(long childId, bool final) =>
-        children.TryGetValue(childId, out var c) && (final ? c.FinalStatus : c.Status) is ChildStatus.Queued or ChildStatus.Running;
+        Children.TryGetValue(childId, out var c) && c.Job(final) is { Done: false };
 
     public IEnumerable<RunningJob> RunningOn(string workerId) => RunningJobs.Where(j => j.WorkerId == workerId);
 
-    public void Apply(object evt)
+    // ---- evolve: event -> state ----
+
+    public SearchState Evolve(ISearchEvent evt) => evt switch
     {
-        switch (evt)
+        SearchStarted e => this with { Settings = e.Settings, Budget = e.Settings.Budget, StartedAt = e.At },
+        // A larger budget reopens the search, and its new top K will need their final training.
+        BudgetIncreased e => this with { Budget = e.Budget, CompletedAt = null, FinalQueued = false },
+        ChildSampled e => this with
         {
-            case SearchStarted e:
-                Settings = e.Settings;
-                Budget = e.Settings.Budget;
-                StartedAt = e.At;
-                break;
-            case BudgetIncreased e:
-                Budget = e.Budget;
-                CompletedAt = null;
-                break;
-            case ChildSampled e:
-                children[e.ChildId] = new ChildRecord { Id = e.ChildId, Decisions = e.Decisions, LogProbability = e.LogProbability, PolicyVersion = e.PolicyVersion };
-                queued.Add(e.ChildId);
-                NextChildId = Math.Max(NextChildId, e.ChildId + 1);
-                break;
-            case ChildAssigned { Final: false } e:
-                var a = children[e.ChildId];
-                (a.Status, a.WorkerId, a.Attempts) = (ChildStatus.Running, e.WorkerId, e.Attempt);
-                queued.Remove(e.ChildId);
-                running[(e.ChildId, false)] = e.WorkerId;
-                break;
-            case ChildAssigned e:
-                var fa = children[e.ChildId];
-                (fa.FinalStatus, fa.FinalWorkerId, fa.FinalAttempts) = (ChildStatus.Running, e.WorkerId, e.Attempt);
-                finalQueued.Remove(e.ChildId);
-                running[(e.ChildId, true)] = e.WorkerId;
-                break;
-            case ChildTrained e:
-                var t = children[e.ChildId];
-                (t.Status, t.WorkerId, t.Accuracy, t.Loss, t.Parameters, t.MultAdds, t.Seconds) =
-                    (ChildStatus.Trained, e.WorkerId, e.Accuracy, e.Loss, e.Parameters, e.MultAdds, e.Seconds);
-                queued.Remove(e.ChildId);
-                running.Remove((e.ChildId, false));
-                Trained++;
-                break;
-            case ChildFailed e:
-                var f = children[e.ChildId];
-                (f.Status, f.WorkerId, f.FailReason) = (ChildStatus.Failed, e.WorkerId, e.Reason);
-                queued.Remove(e.ChildId);
-                running.Remove((e.ChildId, false));
-                Failed++;
-                break;
-            case ChildRequeued { Final: false } e:
-                children[e.ChildId].Status = ChildStatus.Queued;
-                queued.Add(e.ChildId);
-                running.Remove((e.ChildId, false));
-                break;
-            case ChildRequeued e:
-                children[e.ChildId].FinalStatus = ChildStatus.Queued;
-                finalQueued.Add(e.ChildId);
-                running.Remove((e.ChildId, true));
-                break;
-            case ResultIgnored:
-                IgnoredResults++;
-                break;
-            case PolicyUpdated e:
-                PolicyVersion = e.Version;
-                break;
-            case SearchCompleted e:
-                CompletedAt = e.At;
-                break;
-            case FinalTrainingQueued e:
-                FinalQueued = true;
-                foreach (var id in e.ChildIds)
-                {
-                    children[id].FinalStatus = ChildStatus.Queued;
-                    finalQueued.Add(id);
-                }
-                break;
-            case FinalTrainingCompleted e:
-                var ft = children[e.ChildId];
-                (ft.FinalStatus, ft.FinalWorkerId, ft.FinalAccuracy, ft.FinalTestAccuracy) = (ChildStatus.Trained, e.WorkerId, e.Accuracy, e.TestAccuracy);
-                finalQueued.Remove(e.ChildId);
-                running.Remove((e.ChildId, true));
-                break;
-            case FinalTrainingFailed e:
-                var ff = children[e.ChildId];
-                (ff.FinalStatus, ff.FinalWorkerId, ff.FinalFailReason) = (ChildStatus.Failed, e.WorkerId, e.Reason);
-                finalQueued.Remove(e.ChildId);
-                running.Remove((e.ChildId, true));
-                break;
-            default:
-                throw new ArgumentException($"not a search event: {evt.GetType().Name}");
-        }
+            Children = Children.SetItem(e.ChildId, new ChildRecord(e.ChildId, e.Decisions, e.LogProbability, e.PolicyVersion, TrainingJob.Queued)),
+            Queue = Queue.Add(e.ChildId),
+            NextChildId = Math.Max(NextChildId, e.ChildId + 1),
+        },
+        ChildAssigned e => WithJob(e.ChildId, e.Final, new TrainingJob(JobStatus.Running, e.WorkerId, e.Attempt), e.WorkerId),
+        ChildTrained e => WithJob(e.ChildId, false, new TrainingJob(JobStatus.Trained, e.WorkerId, Attempts(e.ChildId, false),
+            new JobOutcome(e.Accuracy, null, e.Loss, e.Parameters, e.MultAdds, e.Seconds))) with
+        {
+            Trained = Trained + 1,
+            BestAccuracy = BestAccuracy is { } b ? Math.Max(b, e.Accuracy) : e.Accuracy,
+        },
+        ChildFailed e => WithJob(e.ChildId, false, new TrainingJob(JobStatus.Failed, e.WorkerId, Attempts(e.ChildId, false), FailReason: e.Reason)) with
+        {
+            Failed = Failed + 1,
+        },
+        ChildRequeued e => WithJob(e.ChildId, e.Final, Children[e.ChildId].Job(e.Final)! with { Status = JobStatus.Queued }),
+        ResultIgnored => this with { IgnoredResults = IgnoredResults + 1 },
+        PolicyUpdated e => this with { PolicyVersion = e.Version },
+        SearchCompleted e => this with { CompletedAt = e.At },
+        FinalTrainingQueued e => e.ChildIds.Aggregate(this with { FinalQueued = true }, (s, id) => s.WithJob(id, true, TrainingJob.Queued)),
+        FinalTrainingCompleted e => WithJob(e.ChildId, true, new TrainingJob(JobStatus.Trained, e.WorkerId, Attempts(e.ChildId, true),
+            new JobOutcome(e.Accuracy, e.TestAccuracy, e.Loss, e.Parameters, e.MultAdds, e.Seconds))),
+        FinalTrainingFailed e => WithJob(e.ChildId, true, new TrainingJob(JobStatus.Failed, e.WorkerId, Attempts(e.ChildId, true), FailReason: e.Reason)),
+        _ => throw new ArgumentException($"not a search event: {evt.GetType().Name}"),
+    };
+
+    public static SearchState Fold(IEnumerable<object> events, SearchState? from = null) =>
+        events.Aggregate(from ?? Empty, (s, e) => s.Evolve(e as ISearchEvent ?? throw new ArgumentException($"not a search event: {e.GetType().Name}")));
+
+    private int Attempts(long childId, bool final) => Children[childId].Job(final)?.Attempts ?? 0;
+
+    /// <summary>The state with one job replaced, and the queue and running indexes following its status.</summary>
+    private SearchState WithJob(long childId, bool final, TrainingJob job, string? runningOn = null)
+    {
+        var queue = final ? FinalQueue : Queue;
+        var running = final ? FinalRunning : Running;
+        queue = job.Status == JobStatus.Queued ? queue.Add(childId) : queue.Remove(childId);
+        running = job.Status == JobStatus.Running ? running.SetItem(childId, runningOn!) : running.Remove(childId);
+        var children = Children.SetItem(childId, Children[childId].WithJob(final, job));
+        return final
+            ? this with { Children = children, FinalQueue = queue, FinalRunning = running }
+            : this with { Children = children, Queue = queue, Running = running };
     }
 
-    public SearchSnapshot ToSnapshot(byte[] strategyState) =>
-        new(Settings ?? throw new InvalidOperationException("no search started"), Budget, StartedAt!.Value, CompletedAt, NextChildId, PolicyVersion,
-            IgnoredResults, children.Values.OrderBy(c => c.Id).ToList(), strategyState);
+    // ---- decide: command -> events ----
 
-    public static SearchState FromSnapshot(SearchSnapshot s)
+    /// <summary>The events that assign the next job to a worker (sampling a new child through <paramref name="sample"/> if needed), or null.</summary>
+    public Assignment? NextJob(string workerId, Func<long, ChildSampled> sample)
     {
-        var state = new SearchState
+        if (!Queue.IsEmpty)
+            return new([new ChildAssigned(Queue.Min, false, workerId, Children[Queue.Min].Search.Attempts + 1)], Queue.Min, false);
+        if (NeedsSampling)
         {
-            Settings = s.Settings,
-            Budget = s.Budget,
-            StartedAt = s.StartedAt,
-            CompletedAt = s.CompletedAt,
-            NextChildId = s.NextChildId,
-            PolicyVersion = s.PolicyVersion,
-            IgnoredResults = s.IgnoredResults,
+            var sampled = sample(NextChildId);
+            return new([sampled, new ChildAssigned(sampled.ChildId, false, workerId, 1)], sampled.ChildId, false);
+        }
+        if (!FinalQueue.IsEmpty)
+            return new([new ChildAssigned(FinalQueue.Min, true, workerId, Children[FinalQueue.Min].Final!.Attempts + 1)], FinalQueue.Min, true);
+        return null;
+    }
+
+    /// <summary>Everything assigned to a worker goes back to the queue.</summary>
+    public IReadOnlyList<ISearchEvent> Requeue(string workerId, string reason) =>
+        RunningOn(workerId).Select(j => (ISearchEvent)new ChildRequeued(j.ChildId, j.Final, reason)).ToList();
+
+    /// <summary>After a (re)start no worker is known: whatever was running goes back to the queue.</summary>
+    public IReadOnlyList<ISearchEvent> RequeueAll(string reason) =>
+        RunningJobs.Select(j => (ISearchEvent)new ChildRequeued(j.ChildId, j.Final, reason)).ToList();
+
+    /// <summary>
+    /// A worker's report: the outcome to record, or <see cref="ResultIgnored"/> for a repeated, late
+    /// or unknown one (recorded, never counted twice).
+    /// </summary>
+    public ISearchEvent Report(WorkerReport report)
+    {
+        if (!AwaitsResult(report.ChildId, report.Final))
+            return new ResultIgnored(report.ChildId, report.Final, report.WorkerId,
+                Children.ContainsKey(report.ChildId) ? "result already recorded" : "unknown child");
+        return (report, report.Final) switch
+        {
+            (ChildResult r, false) => new ChildTrained(r.ChildId, r.WorkerId, r.Accuracy, r.Loss, r.Parameters, r.MultAdds, r.Seconds),
+            (ChildResult r, true) => new FinalTrainingCompleted(r.ChildId, r.WorkerId, r.Accuracy, r.TestAccuracy, r.Loss, r.Parameters, r.MultAdds, r.Seconds),
+            (ChildFailure f, false) => new ChildFailed(f.ChildId, f.WorkerId, f.Reason),
+            (ChildFailure f, true) => new FinalTrainingFailed(f.ChildId, f.WorkerId, f.Reason),
+            _ => throw new ArgumentException($"not a worker report: {report.GetType().Name}"),
         };
-        foreach (var c in s.Children)
-        {
-            state.children[c.Id] = c;
-            if (c.Status == ChildStatus.Queued) state.queued.Add(c.Id);
-            if (c.Status == ChildStatus.Running) state.running[(c.Id, false)] = c.WorkerId ?? "";
-            if (c.FinalStatus == ChildStatus.Running) state.running[(c.Id, true)] = c.FinalWorkerId ?? "";
-            if (c.Status == ChildStatus.Trained) state.Trained++;
-            if (c.Status == ChildStatus.Failed) state.Failed++;
-            if (c.FinalStatus is not null) state.FinalQueued = true;
-            if (c.FinalStatus == ChildStatus.Queued) state.finalQueued.Add(c.Id);
-        }
-        return state;
     }
+
+    /// <summary>
+    /// The evaluator's request to retrain the top K: recorded once per budget, even empty (nothing
+    /// trained means nothing to retrain); children already retrained are not retrained again.
+    /// </summary>
+    public IReadOnlyList<ISearchEvent> QueueFinal(IEnumerable<long> childIds) =>
+        !SearchCompleted || FinalQueued
+            ? []
+            : [new FinalTrainingQueued(childIds.Distinct().Where(id => Children.TryGetValue(id, out var c) && c.Search.Status == JobStatus.Trained && c.Final is null).ToList())];
+
+    public IReadOnlyList<ISearchEvent> Completion(DateTimeOffset now) =>
+        AllResultsIn && !SearchCompleted ? [new SearchCompleted(Trained, Failed, BestAccuracy, now)] : [];
 }
+
+/// <summary>A snapshot of the coordinator: the state as it is (a value) and the strategy's bytes.</summary>
+[WireName("snapshot.search-state")]
+public sealed record SearchSnapshot(SearchState State, byte[] StrategyState) : IWireMessage;

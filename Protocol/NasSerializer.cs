@@ -18,14 +18,16 @@ public sealed class WireNameAttribute(string name) : Attribute
 }
 
 /// <summary>
-/// The one serializer for everything that crosses nodes or is stored: System.Text.Json payloads
-/// under stable names. Names map to types through a fixed registry (the <see cref="WireNameAttribute"/>
-/// types of the assemblies named in <c>nas.serialization.assemblies</c>), so a payload can never
-/// name a type to create; an unknown name or a malformed payload is an error, never a guess.
+/// The wire format of everything that crosses nodes or is stored: System.Text.Json payloads under
+/// stable names. Names map to types through a fixed registry (the <see cref="WireNameAttribute"/>
+/// types of the given assemblies), so a payload can never name a type to create; an unknown name
+/// or a malformed payload is an error, never a guess. Used by <see cref="NasSerializer"/> inside
+/// actor systems and by the read side, which reads journals without one.
 /// </summary>
-public sealed class NasSerializer : SerializerWithStringManifest
+public sealed class WireFormat
 {
-    public const int Id = 4271;
+    /// <summary>The assemblies whose types are stored or sent (cluster.hocon names the same).</summary>
+    public static readonly IReadOnlyList<string> DefaultAssemblies = ["NasActors.Protocol", "NasActors.Persistence", "NasActors.Evaluator"];
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -38,18 +40,7 @@ public sealed class NasSerializer : SerializerWithStringManifest
     private readonly Dictionary<string, Type> byName = new();
     private readonly Dictionary<Type, string> byType = new();
 
-    public NasSerializer(ExtendedActorSystem system) : base(system)
-    {
-        var assemblies = system.Settings.Config.GetStringList("nas.serialization.assemblies", []);
-        Register(assemblies.Count > 0 ? assemblies.Select(Assembly.Load) : [typeof(NasSerializer).Assembly]);
-    }
-
-    public override int Identifier => Id;
-
-    /// <summary>All registered names and types (for tests and diagnostics).</summary>
-    public IReadOnlyDictionary<string, Type> Registry => byName;
-
-    private void Register(IEnumerable<Assembly> assemblies)
+    public WireFormat(IEnumerable<Assembly> assemblies)
     {
         foreach (var type in assemblies.SelectMany(a => a.GetTypes()).Where(t => typeof(IWireMessage).IsAssignableFrom(t) && !t.IsAbstract && !t.IsInterface))
         {
@@ -61,18 +52,26 @@ public sealed class NasSerializer : SerializerWithStringManifest
         }
     }
 
-    public override string Manifest(object o) =>
+    /// <summary>The registry of the default assemblies (loaded once).</summary>
+    public static WireFormat Default => DefaultFormat.Value;
+
+    private static readonly Lazy<WireFormat> DefaultFormat = new(() => new WireFormat(DefaultAssemblies.Select(Assembly.Load)));
+
+    /// <summary>All registered names and types (for tests and diagnostics).</summary>
+    public IReadOnlyDictionary<string, Type> Registry => byName;
+
+    public string Manifest(object o) =>
         byType.TryGetValue(o.GetType(), out var name)
             ? name
             : throw new SerializationException($"{o.GetType().FullName} has no wire name registered with the nas serializer");
 
-    public override byte[] ToBinary(object obj)
+    public byte[] ToBinary(object obj)
     {
         Manifest(obj);
         return JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json);
     }
 
-    public override object FromBinary(byte[] bytes, string manifest)
+    public object FromBinary(byte[] bytes, string manifest)
     {
         if (!byName.TryGetValue(manifest, out var type))
             throw new SerializationException($"unknown wire name \"{manifest}\": not a nas message or event of this version");
@@ -86,4 +85,28 @@ public sealed class NasSerializer : SerializerWithStringManifest
             throw new SerializationException($"{manifest}: malformed payload ({e.Message})", e);
         }
     }
+}
+
+/// <summary>The one Akka serializer for everything that crosses nodes or is stored: the <see cref="WireFormat"/>.</summary>
+public sealed class NasSerializer : SerializerWithStringManifest
+{
+    public const int Id = 4271;
+
+    private readonly WireFormat format;
+
+    public NasSerializer(ExtendedActorSystem system) : base(system)
+    {
+        var assemblies = system.Settings.Config.GetStringList("nas.serialization.assemblies", []);
+        format = assemblies.Count > 0 ? new WireFormat(assemblies.Select(Assembly.Load)) : new WireFormat([typeof(NasSerializer).Assembly]);
+    }
+
+    public override int Identifier => Id;
+
+    public IReadOnlyDictionary<string, Type> Registry => format.Registry;
+
+    public override string Manifest(object o) => format.Manifest(o);
+
+    public override byte[] ToBinary(object obj) => format.ToBinary(obj);
+
+    public override object FromBinary(byte[] bytes, string manifest) => format.FromBinary(bytes, manifest);
 }

@@ -61,6 +61,16 @@ public sealed record DatasetSpec(string Kind, string Directory)
         };
     }
 
+    /// <summary>Checks that the dataset's folder and files are there, without reading them.</summary>
+    public void RequireFiles()
+    {
+        if (!System.IO.Directory.Exists(Directory)) Load();
+        foreach (var name in Kind == "cifar10"
+                     ? [.. Cifar10Reader.TrainFiles, Cifar10Reader.TestFile]
+                     : new[] { "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte" })
+            Find(name);
+    }
+
     private string Find(string name)
     {
         foreach (var candidate in new[] { name, name + ".gz" })

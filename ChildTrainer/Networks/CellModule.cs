@@ -1,4 +1,5 @@
 using NasActors.SearchSpace;
+using NasActors.Tensors;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -36,7 +37,7 @@ public sealed class CellModule : nn.Module<Tensor, Tensor, Tensor>
             var block = plan.Blocks[k];
             var a = DropPath(ops[2 * k].forward(states[block.A.Input]));
             var b = DropPath(ops[2 * k + 1].forward(states[block.B.Input]));
-            states.Add(block.Combine == Combine.Add ? a + b : cat([a, b], 1));
+            states.Add(block.Combine == Combine.Add ? a.add(b, Scalars.One) : cat([a, b], 1));
         }
         var outputs = plan.Outputs.Select((o, i) => outputReduce[i].forward(states[o.State])).ToArray();
         return (outputs.Length == 1 ? outputs[0].alias() : cat(outputs, 1)).MoveToOuterDisposeScope();
@@ -45,7 +46,8 @@ public sealed class CellModule : nn.Module<Tensor, Tensor, Tensor>
     private Tensor DropPath(Tensor x)
     {
         if (!training || DropPathKeep >= 1.0) return x;
-        var mask = rand([x.shape[0], 1, 1, 1], device: x.device).lt(DropPathKeep).to(x.dtype);
-        return x * mask / DropPathKeep;
+        using var keep = DropPathKeep.ToScalar();
+        var mask = rand([x.shape[0], 1, 1, 1], device: x.device).lt(keep).to(x.dtype);
+        return x.mul(mask).div(keep);
     }
 }

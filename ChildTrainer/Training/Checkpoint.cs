@@ -13,7 +13,8 @@ namespace NasActors.ChildTrainer.Training;
 /// </summary>
 internal static class Checkpoint
 {
-    private const string Magic = "NASCKPT1";
+    // 2: optimizer state in NasActors.Tensors form.
+    private const string Magic = "NASCKPT2";
     public const string FileName = "checkpoint.bin";
 
     public static string Fingerprint(NetworkPlan plan, TrainingConfig config, int trainImages) =>
@@ -25,7 +26,7 @@ internal static class Checkpoint
             trainImages,
         });
 
-    public static void Save(string dir, string fingerprint, IReadOnlyList<EpochReport> history, double seconds, nn.Module model, optim.Optimizer optimizer)
+    public static void Save(string dir, string fingerprint, IReadOnlyList<EpochReport> history, double seconds, nn.Module model, Tensors.Optimizer optimizer)
     {
         Directory.CreateDirectory(dir);
         var path = Path.Combine(dir, FileName);
@@ -38,14 +39,14 @@ internal static class Checkpoint
             writer.Write(JsonSerializer.Serialize(history));
             writer.Write(seconds);
             model.save(writer);
-            ((TorchSharp.Modules.OptimizerHelper)optimizer).save_state_dict(writer);
+            optimizer.Save(writer);
             stream.Flush(flushToDisk: true);
         }
         File.Move(temp, path, overwrite: true);
     }
 
     /// <summary>Loads into <paramref name="model"/> and <paramref name="optimizer"/>; null when there is no checkpoint.</summary>
-    public static (List<EpochReport> History, double Seconds)? Load(string dir, string fingerprint, nn.Module model, optim.Optimizer optimizer)
+    public static (List<EpochReport> History, double Seconds)? Load(string dir, string fingerprint, nn.Module model, Tensors.Optimizer optimizer)
     {
         var path = Path.Combine(dir, FileName);
         if (!File.Exists(path)) return null;
@@ -54,14 +55,14 @@ internal static class Checkpoint
             using var stream = File.OpenRead(path);
             using var reader = new BinaryReader(stream, Encoding.UTF8);
             if (reader.ReadString() != Magic)
-                throw new TrainingFailedException(FailureKind.Checkpoint, $"{path}: not a nas checkpoint");
+                throw new TrainingFailedException(FailureKind.Checkpoint, $"{path}: not a nas checkpoint of this version");
             if (reader.ReadString() != fingerprint)
                 throw new TrainingFailedException(FailureKind.Checkpoint,
                     $"{path}: checkpoint belongs to a different network or training configuration; remove it or use another --out folder");
             var history = JsonSerializer.Deserialize<List<EpochReport>>(reader.ReadString()) ?? [];
             var seconds = reader.ReadDouble();
             model.load(reader);
-            ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(reader);
+            optimizer.Load(reader);
             return (history, seconds);
         }
         catch (Exception e) when (e is EndOfStreamException or IOException or JsonException or ArgumentException or System.Runtime.InteropServices.ExternalException)

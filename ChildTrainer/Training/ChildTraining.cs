@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using NasActors.ChildTrainer.Data;
 using NasActors.ChildTrainer.Networks;
+using NasActors.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -64,8 +65,7 @@ public static class ChildTraining
         torch.manual_seed(config.Seed);
         using var model = new NasNetwork(plan);
         model.to(device);
-        using var optimizer = optim.SGD(model.parameters(), config.LearningRate, config.Momentum,
-            weight_decay: config.WeightDecay, nesterov: false);
+        using var optimizer = new Sgd(model.parameters(), config.LearningRate, config.Momentum, config.WeightDecay);
 
         var fingerprint = Checkpoint.Fingerprint(plan, config, data.Train.Count);
         var history = new List<EpochReport>();
@@ -100,8 +100,9 @@ public static class ChildTraining
                 lr = config.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * step / totalSteps));
                 var (loss, logits) = Step(model, optimizer, images, labels, config, lr);
                 var n = (int)labels.shape[0];
-                lossSum.add_(loss.detach() * n);
-                correct.add_(logits.argmax(1).eq(labels).sum());
+                using var count = n.ToScalar();
+                lossSum.add_(loss.detach().mul(count), Scalars.One);
+                correct.add_(logits.argmax(1).eq(labels).sum(), Scalars.OneInteger);
                 seen += n;
                 step++;
                 if (step % config.FiniteCheckEvery == 0 || seen == data.Train.Count)
@@ -125,18 +126,21 @@ public static class ChildTraining
     }
 
     /// <summary>One SGD step at learning rate <paramref name="lr"/>; returns the loss and logits (in the caller's dispose scope).</summary>
-    public static (Tensor Loss, Tensor Logits) Step(NasNetwork model, optim.Optimizer optimizer, Tensor images, Tensor labels, TrainingConfig config, double lr)
+    public static (Tensor Loss, Tensor Logits) Step(NasNetwork model, Sgd optimizer, Tensor images, Tensor labels, TrainingConfig config, double lr)
     {
-        foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
-        optimizer.zero_grad();
+        optimizer.LearningRate = lr;
+        optimizer.ZeroGrad();
         var (logits, aux) = model.ForwardWithAux(images);
         var loss = nn.functional.cross_entropy(logits, labels, label_smoothing: config.LabelSmoothing);
         if (aux is not null)
-            loss = loss + config.AuxLossWeight * nn.functional.cross_entropy(aux, labels, label_smoothing: config.LabelSmoothing);
+        {
+            using var weight = config.AuxLossWeight.ToScalar();
+            loss = loss.add(nn.functional.cross_entropy(aux, labels, label_smoothing: config.LabelSmoothing), weight);
+        }
         loss.backward();
         if (config.GradientClip is { } clip)
             nn.utils.clip_grad_norm_(model.parameters(), clip);
-        optimizer.step();
+        optimizer.Step();
         return (loss, logits);
     }
 

@@ -23,7 +23,7 @@ public static class Throughput
         using var model = new NasNetwork(plan);
         model.to(device);
         model.train();
-        using var optimizer = optim.SGD(model.parameters(), config.LearningRate, config.Momentum, weight_decay: config.WeightDecay);
+        using var optimizer = new Tensors.Sgd(model.parameters(), config.LearningRate, config.Momentum, config.WeightDecay);
         var clock = new Stopwatch();
         var done = 0;
         while (done < warmup + steps)

@@ -20,13 +20,10 @@ public interface IChildTrainer
 public static class ChildTrainers
 {
     /// <summary><c>torch</c>, <c>synthetic</c>, <c>synthetic:MS</c> (with a delay per child) or <c>exec:COMMAND</c>.</summary>
-    public static IChildTrainer Create(string spec) => spec switch
+    public static IChildTrainer Create(string spec) => TrainerSpec.Parse(spec) switch
     {
-        "torch" => new TorchChildTrainer(),
-        "synthetic" => new SyntheticChildTrainer(TimeSpan.Zero),
-        _ when spec.StartsWith("synthetic:", StringComparison.Ordinal) && int.TryParse(spec[10..], out var ms) && ms >= 0
-            => new SyntheticChildTrainer(TimeSpan.FromMilliseconds(ms)),
-        _ when spec.StartsWith("exec:", StringComparison.Ordinal) && spec.Length > 5 => new ExecChildTrainer(spec[5..]),
-        _ => throw new ArgumentException($"unknown trainer \"{spec}\" (expected torch, synthetic[:MS] or exec:COMMAND)"),
+        { Kind: TrainerKind.Torch } => new TorchChildTrainer(),
+        { Kind: TrainerKind.Synthetic } s => new SyntheticChildTrainer(TimeSpan.FromMilliseconds(s.DelayMs)),
+        var s => new ExecChildTrainer(s.Command),
     };
 }

@@ -1,4 +1,5 @@
 using NasActors.SearchSpace;
+using NasActors.Tensors;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -88,9 +89,9 @@ public sealed class LstmPolicy : nn.Module
         for (var step = 0; step < space.Length; step++)
         {
             // PyTorch's gate order: input, forget, cell, output.
-            var gates = nn.functional.linear(x, wih, bih) + nn.functional.linear(h, whh, bhh);
+            var gates = nn.functional.linear(x, wih, bih).add(nn.functional.linear(h, whh, bhh), Scalars.One);
             var chunks = gates.chunk(4, 1);
-            c = chunks[1].sigmoid() * c + chunks[0].sigmoid() * chunks[2].tanh();
+            c = (chunks[1].sigmoid() * c).add(chunks[0].sigmoid() * chunks[2].tanh(), Scalars.One);
             h = chunks[3].sigmoid() * c.tanh();
             var g = GroupOf(step);
             var n = space.ChoiceCount(step);
@@ -131,10 +132,10 @@ public sealed class LstmPolicy : nn.Module
         {
             var g = groups[i];
             var steps = tensor(g.Steps.Select(s => (long)s).ToArray());
-            var logits = heads[i].forward(outputs.index_select(0, steps)) + tensor(g.Mask, new long[] { g.Steps.Length, 1, g.Choices });
+            var logits = heads[i].forward(outputs.index_select(0, steps)).add(tensor(g.Mask, new long[] { g.Steps.Length, 1, g.Choices }), Scalars.One);
             var logProbs = nn.functional.log_softmax(logits, 2);
             var chosen = all.index_select(1, steps).t().unsqueeze(2);
-            logp = logp + logProbs.gather(2, chosen).squeeze(2).sum(dim: 0);
+            logp = logp.add(logProbs.gather(2, chosen).squeeze(2).sum(dim: 0), Scalars.One);
             entropy = entropy - (logProbs.exp() * logProbs).sum(2).sum(dim: 0);
         }
         return (logp, entropy);

@@ -1,3 +1,4 @@
+using NasActors.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -13,7 +14,7 @@ namespace NasActors.Controller.Strategies;
 public sealed class PpoStrategy : StrategyBase
 {
     private readonly LstmPolicy policy;
-    private readonly optim.Optimizer optimizer;
+    private readonly Adam optimizer;
     private readonly List<(int[] Decisions, double LogProbability, double Advantage)> batch = new();
     private readonly Queue<(int[] Decisions, double LogProbability)> samples = new();
     private readonly Queue<List<(int[] Decisions, double LogProbability, double Advantage)>> pendingUpdates = new();
@@ -23,7 +24,7 @@ public sealed class PpoStrategy : StrategyBase
     public PpoStrategy(StrategyConfig config, byte[]? state = null) : base(config)
     {
         policy = new LstmPolicy(Space, config.Ppo.HiddenSize, config.Ppo.InitRange, config.Seed);
-        optimizer = optim.Adam(policy.parameters(), config.Ppo.LearningRate);
+        optimizer = new Adam(policy.parameters(), config.Ppo.LearningRate);
         if (state is not null) LoadState(state);
     }
 
@@ -79,7 +80,7 @@ public sealed class PpoStrategy : StrategyBase
         return () =>
         {
             using var copy = new LstmPolicy(space, ppo.HiddenSize, ppo.InitRange, seed);
-            using var copyOptimizer = optim.Adam(copy.parameters(), ppo.LearningRate);
+            using var copyOptimizer = new Adam(copy.parameters(), ppo.LearningRate);
             LoadModel(copy, copyOptimizer, weights);
             Update(copy, copyOptimizer, minibatch, ppo);
             return SaveModel(copy, copyOptimizer);
@@ -97,25 +98,25 @@ public sealed class PpoStrategy : StrategyBase
         version++;
     }
 
-    private static byte[] SaveModel(LstmPolicy model, optim.Optimizer adam)
+    private static byte[] SaveModel(LstmPolicy model, Adam adam)
     {
         using var stream = new MemoryStream();
         using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
         {
             model.save(writer);
-            ((TorchSharp.Modules.OptimizerHelper)adam).save_state_dict(writer);
+            adam.Save(writer);
         }
         return stream.ToArray();
     }
 
-    private static void LoadModel(LstmPolicy model, optim.Optimizer adam, byte[] bytes)
+    private static void LoadModel(LstmPolicy model, Adam adam, byte[] bytes)
     {
         using var reader = new BinaryReader(new MemoryStream(bytes));
         model.load(reader);
-        ((TorchSharp.Modules.OptimizerHelper)adam).load_state_dict(reader);
+        adam.Load(reader);
     }
 
-    private static void Update(LstmPolicy model, optim.Optimizer adam, List<(int[] Decisions, double LogProbability, double Advantage)> minibatch, PpoSettings ppo)
+    private static void Update(LstmPolicy model, Adam adam, List<(int[] Decisions, double LogProbability, double Advantage)> minibatch, PpoSettings ppo)
     {
         using var threads = TorchThreads.Limit(1);
         var decisions = minibatch.Select(b => b.Decisions).ToList();
@@ -125,12 +126,16 @@ public sealed class PpoStrategy : StrategyBase
             var (logp, entropy) = model.Evaluate(decisions);
             var old = tensor(minibatch.Select(b => (float)b.LogProbability).ToArray());
             var advantage = tensor(minibatch.Select(b => (float)b.Advantage).ToArray());
+            using var low = (1 - ppo.ClipRatio).ToScalar();
+            using var high = (1 + ppo.ClipRatio).ToScalar();
+            using var entropyWeight = ppo.EntropyWeight.ToScalar();
             var ratio = (logp - old).exp();
-            var surrogate = minimum(ratio * advantage, ratio.clamp(1 - ppo.ClipRatio, 1 + ppo.ClipRatio) * advantage);
-            var loss = -surrogate.mean() - ppo.EntropyWeight * entropy.mean();
-            adam.zero_grad();
+            var surrogate = minimum(ratio * advantage, ratio.clamp(low, high) * advantage);
+            // loss = -mean(surrogate) - w * mean(entropy)
+            var loss = surrogate.mean().neg().sub(entropy.mean().mul(entropyWeight));
+            adam.ZeroGrad();
             loss.backward();
-            adam.step();
+            adam.Step();
         }
     }
 
@@ -164,7 +169,7 @@ public sealed class PpoStrategy : StrategyBase
             }
         }
         policy.save(writer);
-        ((TorchSharp.Modules.OptimizerHelper)optimizer).save_state_dict(writer);
+        optimizer.Save(writer);
     }
 
     protected override void ReadState(BinaryReader reader)
@@ -188,7 +193,7 @@ public sealed class PpoStrategy : StrategyBase
             pendingUpdates.Enqueue(minibatch);
         }
         policy.load(reader);
-        ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(reader);
+        optimizer.Load(reader);
     }
 
     public override void Dispose()

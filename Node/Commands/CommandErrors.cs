@@ -44,6 +44,18 @@ public static class CommandErrors
         {
             return ExitCodes.Fail(ExitCodes.Invalid, e.Message);
         }
+        catch (Hosting.RunLockedException e)
+        {
+            return ExitCodes.Fail(ExitCodes.Invalid, e.Message);
+        }
+        catch (Persistence.RunStoreException e)
+        {
+            return ExitCodes.Fail(ExitCodes.Unreadable, e.Message);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            return ExitCodes.Fail(ExitCodes.Unreadable, e.Message);
+        }
         catch (ArgumentException e)
         {
             return ExitCodes.Fail(ExitCodes.Invalid, e.Message);

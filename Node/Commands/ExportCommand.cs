@@ -1,5 +1,5 @@
 using System.CommandLine;
-using NasActors.Node.Hosting;
+using NasActors.Persistence;
 using NasActors.SearchSpace;
 
 namespace NasActors.Node.Commands;
@@ -9,17 +9,17 @@ public static class ExportCommand
 {
     public static Command Create()
     {
-        var run = new Option<string>("--run") { Description = "run folder", Required = true };
+        var run = RunOption.Create();
         var rank = new Option<int>("--rank") { Description = "rank in the leaderboard (1 = best)", DefaultValueFactory = _ => 1 };
         var output = new Option<string?>("--out", "-o") { Description = "file to write (default: standard output)" };
         var command = new Command("export", "Write a ranked child's genotype JSON") { run, rank, output };
-        command.SetAction((parse, _) => CommandErrors.GuardAsync(async () =>
+        command.SetAction(parse => CommandErrors.Guard(() =>
         {
             var r = parse.GetValue(rank);
             if (r < 1) throw new ArgumentException("--rank must be at least 1");
-            var entries = RunJournal.Leaderboard(await RunJournal.ReadEventsAsync(parse.GetValue(run)!), r).Entries;
-            if (entries.Count < r) throw new ArgumentException($"the run has {entries.Count} trained children, no rank {r}");
-            var json = GenotypeJson.Write(entries[r - 1].Genotype) + "\n";
+            var top = SearchViews.Top(RunOption.ReadState(parse.GetValue(run)!), r);
+            if (top.Count < r) throw new ArgumentException($"the run has {top.Count} trained children, no rank {r}");
+            var json = GenotypeJson.Write(top[r - 1].Genotype) + "\n";
             if (parse.GetValue(output) is { } file) File.WriteAllText(file, json);
             else Console.Out.Write(json);
             return ExitCodes.Ok;

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Text.Json;
 using NasActors.ChildTrainer;
 using NasActors.ChildTrainer.Data;
 using NasActors.ChildTrainer.Workers;
@@ -31,14 +30,17 @@ public static class SearchCommand
         var dataset = new Option<string?>("--dataset") { Description = DatasetSpec.Help };
         var seed = new Option<long?>("--seed") { Description = "search seed" };
         var topK = new Option<int?>("--top-k") { Description = "children retrained with the final budget after the search (default 2)" };
+        var childTimeout = new Option<int?>("--child-timeout") { Description = "seconds a child (search or final training) may take before it fails" };
         var json = new Option<bool>("--json") { Description = "print the final status as one JSON object" };
         var command = new Command("search", "Run (or resume) a search with every role in this process")
         {
-            run, config, strategy, children, trainer, devices, perDevice, dataset, seed, topK, json,
+            run, config, strategy, children, trainer, devices, perDevice, dataset, seed, topK, childTimeout, json,
         };
         command.SetAction((parse, cancel) => CommandErrors.GuardAsync(async () =>
         {
             var dir = parse.GetValue(run)!;
+            // First of all: one writer per run folder, also when two searches start together on a new one.
+            using var runLock = RunLock.Acquire(dir);
             var existing = RunFolder.Existing(dir);
             var configFile = parse.GetValue(config);
             var settings = configFile is not null ? RunFolder.ReadSettings(configFile) : existing ?? new SearchSettings();
@@ -50,28 +52,34 @@ public static class SearchCommand
             if (parse.GetValue(dataset) is { } ds) settings = settings with { Search = settings.Search with { Dataset = ds }, Final = settings.Final with { Dataset = ds } };
             if (parse.GetValue(seed) is { } sd) settings = settings with { Seed = sd };
             if (parse.GetValue(topK) is { } k) settings = settings with { TopK = k };
+            if (parse.GetValue(childTimeout) is { } ct)
+                settings = settings with { Search = settings.Search with { TimeoutSeconds = ct }, Final = settings.Final with { TimeoutSeconds = ct } };
 
             var errors = settings.Errors();
             if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors));
             if (existing?.Incompatibility(settings) is { } why) throw new ArgumentException($"cannot resume {dir}: {why}");
-            Preflight(settings);
-            RunFolder.WriteSettings(dir, settings);
+            Preflight(settings, datasetGiven: parse.GetValue(dataset) is not null);
+            if (existing is not null) SqliteRunFiles.CheckBeforeResume(dir);
+            // Only a new run or a grown budget changes run.json; a resume that fails never touches it.
+            if (existing is null || existing.Budget != settings.Budget) RunFolder.WriteSettings(dir, settings);
 
-            await using var node = await SearchNode.StartAsync(dir, settings, cancel);
-            var status = await Watch(node, settings, parse.GetValue(json), cancel);
+            SearchStatus? status;
+            await using (var node = await SearchNode.StartAsync(dir, settings, cancel))
+                status = await Watch(node, settings, parse.GetValue(json), cancel);
+            SqliteRunFiles.Checkpoint(dir);
             if (cancel.IsCancellationRequested)
             {
                 Console.Error.WriteLine($"nas: stopped; resume with: ./nas search --run {dir}");
                 return ExitCodes.Interrupted;
             }
+            var state = SqliteRunFiles.ReadState(dir);
             if (parse.GetValue(json))
             {
-                Console.Out.WriteLine(JsonSerializer.Serialize(StatusCommand.Summary(RunJournal.Fold(await RunJournal.ReadEventsAsync(dir))), Json.Options));
+                Output.Object(SearchViews.Summary(state, DateTimeOffset.UtcNow), json: true);
             }
             else
             {
-                var board = RunJournal.Leaderboard(await RunJournal.ReadEventsAsync(dir), Math.Max(settings.TopK, 5));
-                TopCommand.Render(board.Entries);
+                TopCommand.Render(state, Math.Max(settings.TopK, 5), json: false);
                 Console.Error.WriteLine($"search complete: {status?.Completed} trained, {status?.Failed} failed; see ./nas top --run {dir}");
             }
             return ExitCodes.Ok;
@@ -79,13 +87,42 @@ public static class SearchCommand
         return command;
     }
 
-    /// <summary>Fails fast, before any actor starts, on what would make every child fail.</summary>
-    private static void Preflight(SearchSettings settings)
+    /// <summary>
+    /// Fails fast, before any actor starts, on what would make every child fail: the trainer, each
+    /// device (whatever the trainer: exec commands get it too) and the dataset where the trainer reads one.
+    /// </summary>
+    private static void Preflight(SearchSettings settings, bool datasetGiven)
     {
-        ChildTrainers.Create(settings.Trainer);
-        if (settings.Trainer != "torch") return;
-        foreach (var device in settings.Devices) TorchRuntime.ParseDevice(device);
-        DatasetSpec.Parse(settings.Search.Dataset).Load();
+        var trainer = TrainerSpec.Parse(settings.Trainer);
+        foreach (var device in settings.Devices)
+        {
+            try
+            {
+                TorchRuntime.ParseDevice(device);
+            }
+            catch (DeviceUnavailableException e)
+            {
+                throw new ArgumentException($"--devices: {e.Message}");
+            }
+        }
+        if (trainer.Kind == TrainerKind.Synthetic)
+        {
+            if (datasetGiven) throw new ArgumentException("--dataset: the synthetic trainer reads no dataset; leave the option out");
+            return;
+        }
+        foreach (var spec in new[] { settings.Search.Dataset, settings.Final.Dataset }.Distinct())
+        {
+            try
+            {
+                var parsed = DatasetSpec.Parse(spec);
+                if (trainer.Kind == TrainerKind.Torch) parsed.Load();
+                else parsed.RequireFiles();
+            }
+            catch (Exception e) when (e is ArgumentException or DatasetFormatException)
+            {
+                throw new ArgumentException($"--dataset: {e.Message} (expected {DatasetSpec.Help})");
+            }
+        }
     }
 
     private static async Task<SearchStatus?> Watch(SearchNode node, SearchSettings settings, bool quiet, CancellationToken cancel)

@@ -27,7 +27,7 @@ public static class RunFolder
     /// <summary>The settings of the run in <paramref name="dir"/>; null for a missing or empty folder.</summary>
     public static SearchSettings? Existing(string dir)
     {
-        if (!Directory.Exists(dir) || !Directory.EnumerateFileSystemEntries(dir).Any()) return null;
+        if (!Directory.Exists(dir) || !Directory.EnumerateFileSystemEntries(dir).Any(e => Path.GetFileName(e) != RunLock.FileName)) return null;
         var file = Path.Combine(dir, SettingsFile);
         if (!File.Exists(file))
             throw new RunFolderException($"{dir} is not a nas run folder (no {SettingsFile}); choose an empty or new folder");

@@ -32,11 +32,15 @@ public sealed record ChildProgress(long ChildId, bool Final, string WorkerId, in
 /// trainings add the test accuracy. Sent until <see cref="ResultRecorded"/> arrives.
 /// </summary>
 [WireName("worker.child-result")]
-public sealed record ChildResult(long ChildId, bool Final, string WorkerId, double Accuracy, double? TestAccuracy, double Loss, long Parameters, long MultAdds, double Seconds) : IWireMessage;
+public sealed record ChildResult(long ChildId, bool Final, string WorkerId, double Accuracy, double? TestAccuracy, double Loss, long Parameters, long MultAdds, double Seconds)
+    : WorkerReport(ChildId, Final, WorkerId);
 
 /// <summary>A child that could not be trained, with the reason; sent until <see cref="ResultRecorded"/> arrives.</summary>
 [WireName("worker.child-failure")]
-public sealed record ChildFailure(long ChildId, bool Final, string WorkerId, string Reason) : IWireMessage;
+public sealed record ChildFailure(long ChildId, bool Final, string WorkerId, string Reason) : WorkerReport(ChildId, Final, WorkerId);
+
+/// <summary>A worker's outcome of one job, trained or failed: the coordinator records both through one path.</summary>
+public abstract record WorkerReport(long ChildId, bool Final, string WorkerId) : IWireMessage;
 
 /// <summary>
 /// The coordinator has stored the outcome of the child (or had already). <see cref="JobFollows"/>:

@@ -9,6 +9,16 @@ public static class NasProcess
 
     public static Result Run(params string[] args) => Run(TimeSpan.FromMinutes(2), args);
 
+    /// <summary>The checkout the tests were built from (the folder holding NasActors.sln).</summary>
+    public static string RepositoryRoot { get; } = FindRoot();
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "NasActors.sln"))) return dir.FullName;
+        throw new InvalidOperationException($"no NasActors.sln above {AppContext.BaseDirectory}");
+    }
+
     /// <summary>Starts nas without waiting (output discarded), for tests that kill it.</summary>
     public static Process Start(params string[] args)
     {

@@ -1,5 +1,5 @@
 using NasActors.Evaluator;
-using NasActors.Node.Hosting;
+using NasActors.Persistence;
 using NasActors.Persistence.Events;
 using NasActors.Tests.Cli;
 
@@ -8,7 +8,7 @@ namespace NasActors.Tests.Search;
 public class CrashTests
 {
     [Fact]
-    public async Task A_search_killed_at_random_moments_resumes_with_nothing_lost_or_counted_twice()
+    public void A_search_killed_at_random_moments_resumes_with_nothing_lost_or_counted_twice()
     {
         const int budget = 200;
         const int topK = 3;
@@ -33,7 +33,7 @@ public class CrashTests
         var final = NasProcess.Run(TimeSpan.FromMinutes(3), args);
         Assert.True(final.ExitCode == 0, final.Stderr);
 
-        var events = await RunJournal.ReadEventsAsync(run);
+        var events = SqliteRunFiles.ReadEvents(run);
         var sampled = events.OfType<ChildSampled>().Select(e => e.ChildId).ToList();
         Assert.Equal(Enumerable.Range(0, budget).Select(i => (long)i), sampled);
 

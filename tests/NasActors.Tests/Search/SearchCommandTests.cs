@@ -1,5 +1,6 @@
 using System.Text.Json;
 using NasActors.Node.Hosting;
+using NasActors.Persistence;
 using NasActors.Persistence.Events;
 using NasActors.Tests.Cli;
 
@@ -10,7 +11,7 @@ public class SearchCommandTests
     private static string[] Search(string run, params string[] more) =>
         ["search", "--run", run, "--children", "6", "--top-k", "1", "--strategy", "random", "--json", .. more];
 
-    private static async Task<IReadOnlyList<object>> Events(string run) => await RunJournal.ReadEventsAsync(run);
+    private static Task<IReadOnlyList<ISearchEvent>> Events(string run) => Task.FromResult(SqliteRunFiles.ReadEvents(run));
 
     [Fact]
     public async Task An_exec_trainer_gets_the_genotype_and_its_environment_and_its_last_line_is_the_result()

@@ -1,5 +1,6 @@
 using NasActors.Persistence;
 using NasActors.Persistence.Events;
+using NasActors.Protocol;
 using NasActors.SearchSpace;
 
 namespace NasActors.Tests.Search;
@@ -8,14 +9,9 @@ public class SearchStateTests
 {
     private static readonly int[] Decisions = new DecisionSpace().Encode(NasNetA.Genotype);
 
-    private static SearchState Fold(params object[] events)
-    {
-        var state = new SearchState();
-        foreach (var e in events) state.Apply(e);
-        return state;
-    }
+    private static SearchState Fold(params ISearchEvent[] events) => SearchState.Fold(events);
 
-    private static object[] History() =>
+    private static ISearchEvent[] History() =>
     [
         new SearchStarted(new SearchSettings { Budget = 3, TopK = 1 }, DateTimeOffset.UnixEpoch),
         new ChildSampled(0, NasNetA.Genotype, Decisions, -1, 0), new ChildAssigned(0, false, "a", 1),
@@ -39,18 +35,18 @@ public class SearchStateTests
         Assert.False(s.AwaitsResult(0, false));
         Assert.False(s.AllResultsIn);
 
-        s.Apply(new ChildAssigned(1, false, "c", 2));
-        s.Apply(new ChildFailed(1, "c", "exited with code 1"));
-        s.Apply(new ChildTrained(2, "a", 0.8, 0.4, 10, 20, 1));
-        s.Apply(new SearchCompleted(2, 1, 0.8, DateTimeOffset.UnixEpoch));
+        s = s.Evolve(new ChildAssigned(1, false, "c", 2));
+        s = s.Evolve(new ChildFailed(1, "c", "exited with code 1"));
+        s = s.Evolve(new ChildTrained(2, "a", 0.8, 0.4, 10, 20, 1));
+        s = s.Evolve(new SearchCompleted(2, 1, 0.8, DateTimeOffset.UnixEpoch));
         Assert.True(s.AllResultsIn);
         Assert.Equal(0.8, s.BestAccuracy);
         Assert.False(s.Finished);
 
-        s.Apply(new FinalTrainingQueued([2]));
-        s.Apply(new ChildAssigned(2, true, "b", 1));
+        s = s.Evolve(new FinalTrainingQueued([2]));
+        s = s.Evolve(new ChildAssigned(2, true, "b", 1));
         Assert.Equal([new RunningJob(2, true, "b")], s.RunningJobs);
-        s.Apply(new FinalTrainingCompleted(2, "b", 0.85, 0.84, 0.3, 10, 20, 5));
+        s = s.Evolve(new FinalTrainingCompleted(2, "b", 0.85, 0.84, 0.3, 10, 20, 5));
         Assert.Empty(s.RunningJobs);
         Assert.True(s.Finished);
     }
@@ -59,18 +55,18 @@ public class SearchStateTests
     public void A_snapshot_restores_the_same_state()
     {
         var s = Fold(History());
-        var restored = SearchState.FromSnapshot(s.ToSnapshot([1, 2, 3]));
+        var restored = ((SearchSnapshot)WireFormat.Default.FromBinary(WireFormat.Default.ToBinary(new SearchSnapshot(s, [1, 2, 3])), "snapshot.search-state")).State;
         Assert.Equal((s.Sampled, s.Trained, s.Failed, s.IgnoredResults, s.NextChildId, s.Budget),
             (restored.Sampled, restored.Trained, restored.Failed, restored.IgnoredResults, restored.NextChildId, restored.Budget));
         Assert.Equal(s.Queue, restored.Queue);
         Assert.Equal(s.RunningJobs, restored.RunningJobs);
         // Events after the snapshot go on from there.
-        restored.Apply(new ChildTrained(2, "a", 0.9, 0.1, 1, 1, 1));
+        restored = restored.Evolve(new ChildTrained(2, "a", 0.9, 0.1, 1, 1, 1));
         Assert.Empty(restored.RunningJobs);
         Assert.Equal(2, restored.Trained);
     }
 
     [Fact]
     public void Something_that_is_not_a_search_event_is_refused() =>
-        Assert.Throws<ArgumentException>(() => new SearchState().Apply("not an event"));
+        Assert.Throws<ArgumentException>(() => SearchState.Fold(["not an event"]));
 }

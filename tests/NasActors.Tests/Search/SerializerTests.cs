@@ -48,8 +48,10 @@ public sealed class SerializerTests : IDisposable
             new FinalTrainingQueued([3]),
             new FinalTrainingCompleted(3, "w", 0.91, 0.9, 0.2, 1000, 2000, 10),
             new FinalTrainingFailed(3, "w", "OutOfMemory"),
-            new SearchSnapshot(new SearchSettings(), 10, DateTimeOffset.UnixEpoch, null, 1, 0, 0,
-                [new ChildRecord { Id = 0, Decisions = [1, 2], Status = ChildStatus.Trained, Accuracy = 0.5 }], [1, 2, 3]),
+            new SearchSnapshot(SearchState.Fold([
+                new SearchStarted(new SearchSettings(), DateTimeOffset.UnixEpoch),
+                new ChildSampled(0, NasNetA.Genotype, new DecisionSpace().Encode(NasNetA.Genotype), -1, 0),
+                new ChildAssigned(0, false, "w", 1), new ChildTrained(0, "w", 0.5, 1, 2, 3, 4)]), [1, 2, 3]),
             new LeaderboardSnapshot(5, 10, 2, true, false, [new LeaderboardEntry(1, 0.5, 10, NasNetA.Genotype)], []),
         };
     }
@@ -62,7 +64,7 @@ public sealed class SerializerTests : IDisposable
         var manifest = s.Manifest(message);
         Assert.StartsWith(message.GetType().GetCustomAttributes(typeof(WireNameAttribute), false).Cast<WireNameAttribute>().Single().Name, manifest);
         var back = s.FromBinary(s.ToBinary(message), manifest);
-        Assert.Equal(System.Text.Json.JsonSerializer.Serialize((object)message, NasSerializer.Json), System.Text.Json.JsonSerializer.Serialize(back, NasSerializer.Json));
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize((object)message, WireFormat.Json), System.Text.Json.JsonSerializer.Serialize(back, WireFormat.Json));
     }
 
     [Fact]

@@ -1,0 +1,189 @@
+using Microsoft.Data.Sqlite;
+using NasActors.Persistence.Events;
+using NasActors.Protocol;
+
+namespace NasActors.Persistence;
+
+/// <summary>A run's journal or snapshot file that cannot be used; the message names the file and the problem.</summary>
+public sealed class RunStoreException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// The SQLite files of a run folder, read straight from disk (tables of Akka.Persistence.Sql), with
+/// no actor system: the search state from the latest snapshot plus the events after it, which is
+/// what makes status instant; the checks a search runs before it may write; and the checkpoint
+/// that folds the write-ahead log back into the database files after a clean exit.
+/// </summary>
+public static class SqliteRunFiles
+{
+    public static string JournalPath(string dir) => Path.Combine(Path.GetFullPath(dir), PersistenceConfig.JournalFile);
+
+    public static string SnapshotPath(string dir) => Path.Combine(Path.GetFullPath(dir), PersistenceConfig.SnapshotFile);
+
+    /// <summary>The search state: the coordinator's latest snapshot and the events after it.</summary>
+    public static SearchState ReadState(string dir)
+    {
+        var (from, state) = LatestSnapshot(dir) is { } s ? (s.SequenceNr, s.Snapshot.State) : (0L, SearchState.Empty);
+        return SearchState.Fold(ReadEvents(dir, from), state);
+    }
+
+    /// <summary>The coordinator's events after sequence number <paramref name="after"/>, in order.</summary>
+    public static IReadOnlyList<ISearchEvent> ReadEvents(string dir, long after = 0)
+    {
+        var file = JournalPath(dir);
+        if (!File.Exists(file)) return [];
+        return Query(file, connection =>
+        {
+            if (!HasTable(connection, "journal")) return [];
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT sequence_number, manifest, message FROM journal WHERE persistence_id = $id AND sequence_number > $after AND deleted = 0 ORDER BY sequence_number";
+            command.Parameters.AddWithValue("$id", SearchJournal.CoordinatorId);
+            command.Parameters.AddWithValue("$after", after);
+            using var reader = command.ExecuteReader();
+            var events = new List<ISearchEvent>();
+            while (reader.Read())
+                events.Add(Decode<ISearchEvent>(file, reader.GetInt64(0), reader.GetString(1), (byte[])reader[2]));
+            return events;
+        });
+    }
+
+    private static (long SequenceNr, SearchSnapshot Snapshot)? LatestSnapshot(string dir)
+    {
+        var file = SnapshotPath(dir);
+        if (!File.Exists(file)) return null;
+        return Query<(long, SearchSnapshot)?>(file, connection =>
+        {
+            if (!HasTable(connection, "snapshot")) return null;
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT sequence_number, manifest, snapshot FROM snapshot WHERE persistence_id = $id ORDER BY sequence_number DESC LIMIT 1";
+            command.Parameters.AddWithValue("$id", SearchJournal.CoordinatorId);
+            using var reader = command.ExecuteReader();
+            if (!reader.Read()) return null;
+            var seq = reader.GetInt64(0);
+            return (seq, Decode<SearchSnapshot>(file, seq, reader.GetString(1), (byte[])reader[2]));
+        });
+    }
+
+    /// <summary>
+    /// Before a search writes to an existing run: both files must be intact SQLite databases, and a
+    /// run that has progressed must still have its journal (else it would silently start over).
+    /// </summary>
+    public static void CheckBeforeResume(string dir)
+    {
+        var journal = JournalPath(dir);
+        var snapshots = SnapshotPath(dir);
+        foreach (var file in new[] { journal, snapshots }.Where(File.Exists))
+            Query(file, connection =>
+            {
+                using var command = connection.CreateCommand();
+                command.CommandText = "PRAGMA quick_check";
+                var result = command.ExecuteScalar() as string;
+                return result == "ok" ? 0 : throw new RunStoreException($"{file}: damaged database ({result})");
+            });
+        if (!File.Exists(snapshots)) return;
+        var hasEvents = File.Exists(journal) && Query(journal, c => HasTable(c, "journal") && Count(c, "journal") > 0);
+        var progressed = Query(snapshots, c => HasTable(c, "snapshot") && Count(c, "snapshot") > 0);
+        if (!hasEvents && (progressed || !File.Exists(journal) || new FileInfo(journal).Length == 0))
+            throw new RunStoreException($"{journal}: journal missing or empty while the run has other state; refusing to start over (restore the file, or use a new run folder)");
+    }
+
+    /// <summary>Folds each file's write-ahead log into the file itself, so that copying the folder's .db files keeps the whole run.</summary>
+    public static void Checkpoint(string dir)
+    {
+        SqliteConnection.ClearAllPools();
+        foreach (var file in new[] { JournalPath(dir), SnapshotPath(dir) }.Where(File.Exists))
+        {
+            using var connection = new SqliteConnection($"Data Source={file};Pooling=False");
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+            command.ExecuteNonQuery();
+        }
+    }
+
+    private static long Count(SqliteConnection connection, string table)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT COUNT(*) FROM {table}";
+        return (long)command.ExecuteScalar()!;
+    }
+
+    private static bool HasTable(SqliteConnection connection, string table)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $name";
+        command.Parameters.AddWithValue("$name", table);
+        return (long)command.ExecuteScalar()! > 0;
+    }
+
+    private static T Decode<T>(string file, long sequenceNr, string manifest, byte[] payload)
+    {
+        try
+        {
+            return WireFormat.Default.FromBinary(payload, manifest) is T value
+                ? value
+                : throw new RunStoreException($"{file}: entry {sequenceNr} is a {manifest}, not a search {(typeof(T) == typeof(SearchSnapshot) ? "snapshot" : "event")}");
+        }
+        catch (System.Runtime.Serialization.SerializationException e)
+        {
+            throw new RunStoreException($"{file}: entry {sequenceNr} is unreadable ({e.Message})", e);
+        }
+    }
+
+    /// <summary>
+    /// Runs a query on a read-only connection (never blocks the writer). A folder that cannot be
+    /// written (no room for SQLite's shared-memory file) is read as an immutable file instead.
+    /// </summary>
+    private static T Query<T>(string file, Func<SqliteConnection, T> query)
+    {
+        try
+        {
+            return Run(file, ReadOnly: true, query);
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode is 14 or 8 && !Writable(Path.GetDirectoryName(file)!))
+        {
+            return Run(file, ReadOnly: false, query);
+        }
+        catch (SqliteException e)
+        {
+            throw new RunStoreException($"{file}: {Describe(e)}", e);
+        }
+
+        static T Run(string file, bool ReadOnly, Func<SqliteConnection, T> query)
+        {
+            var source = ReadOnly ? $"Data Source={file};Mode=ReadOnly;Pooling=False" : $"Data Source=file:{file}?immutable=1;Mode=ReadOnly;Pooling=False";
+            try
+            {
+                using var connection = new SqliteConnection(source);
+                connection.Open();
+                return query(connection);
+            }
+            catch (SqliteException e) when (!ReadOnly)
+            {
+                throw new RunStoreException($"{file}: {Describe(e)}", e);
+            }
+        }
+    }
+
+    private static bool Writable(string dir)
+    {
+        try
+        {
+            var probe = Path.Combine(dir, $".nas-write-probe-{Environment.ProcessId}");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private static string Describe(SqliteException e) => e.SqliteErrorCode switch
+    {
+        26 => "not a SQLite database (overwritten or truncated?)",
+        11 => "damaged database (database disk image is malformed)",
+        14 => "cannot open the file (missing, or no permission)",
+        _ => e.Message.Replace("SQLite Error ", "SQLite error ").Split('\n')[0],
+    };
+}
