@@ -14,7 +14,9 @@ namespace NasActors.ChildTrainer.Workers;
 /// (optional: <c>test_accuracy</c>, <c>loss</c>, <c>params</c>, <c>mult_adds</c>, <c>seconds</c>);
 /// earlier lines like <c>{"epoch": 1, "epochs": 3, "val_accuracy": 0.6}</c> report progress.
 /// A non-zero exit, a missing or invalid result line or a timeout fails the child with the reason
-/// and the tail of its standard error.
+/// and the tail of its standard error. The command runs in a session (and process group) of its
+/// own: its result counts when the command exits, and whatever it left running is killed then,
+/// on timeout, and when the worker stops.
 /// </summary>
 public sealed class ExecChildTrainer(string command) : IChildTrainer
 {
@@ -28,13 +30,15 @@ public sealed class ExecChildTrainer(string command) : IChildTrainer
         var clock = Stopwatch.StartNew();
         try
         {
-            var start = new ProcessStartInfo("/bin/sh")
+            // setsid (util-linux) makes the shell the leader of a new process group, so the group can be killed as one.
+            var start = new ProcessStartInfo("setsid")
             {
                 RedirectStandardInput = true,
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 UseShellExecute = false,
             };
+            start.ArgumentList.Add("/bin/sh");
             start.ArgumentList.Add("-c");
             start.ArgumentList.Add(command);
             var env = start.Environment;
@@ -73,20 +77,18 @@ public sealed class ExecChildTrainer(string command) : IChildTrainer
                 // The command need not read its standard input.
             }
 
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-            stop.CancelAfter(TimeSpan.FromSeconds(job.Spec.TimeoutSeconds));
-            try
+            var deadline = Stopwatch.StartNew();
+            var limit = TimeSpan.FromSeconds(job.Spec.TimeoutSeconds);
+            // Waits for the command itself, not for the end of its output: a process it left in the
+            // background may hold the pipes open for ever.
+            while (!process.WaitForExit(TimeSpan.FromMilliseconds(100)))
             {
-                process.WaitForExitAsync(stop.Token).GetAwaiter().GetResult();
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                process.WaitForExit();
+                if (!cancel.IsCancellationRequested && deadline.Elapsed < limit) continue;
+                KillGroup(process);
                 cancel.ThrowIfCancellationRequested();
                 return TrainOutcome.Failure($"timed out after {job.Spec.TimeoutSeconds} s{Tail(stderr)}");
             }
-            process.WaitForExit(); // drains the output events
+            KillGroup(process);
             if (process.ExitCode != 0)
                 return TrainOutcome.Failure($"exited with code {process.ExitCode}{Tail(stderr)}");
             string? last;
@@ -98,6 +100,19 @@ public sealed class ExecChildTrainer(string command) : IChildTrainer
         {
             File.Delete(genotypeFile);
         }
+    }
+
+    private const int SigKill = 9;
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int signal);
+
+    /// <summary>Kills the command's whole process group, then lets its output drain (the pipes close with the group).</summary>
+    private static void KillGroup(Process process)
+    {
+        kill(-process.Id, SigKill);
+        // A process that escaped the group may keep the pipes open: the output read so far is enough.
+        Task.Run(process.WaitForExit).Wait(TimeSpan.FromSeconds(5));
     }
 
     private static TrainOutcome? Parse(string? line, double seconds)

@@ -150,8 +150,9 @@ public sealed class SearchCoordinator : ReceivePersistentActor
             PersistMany([new SearchStarted(requested, DateTimeOffset.UtcNow)]);
         else if (state.Settings is not null)
         {
-            log.Info("search resumed at event {0}: {1} of {2} children sampled, {3} trained, {4} failed, {5} to requeue, policy version {6}",
-                LastSequenceNr, state.Sampled, state.Budget, state.Trained, state.Failed, state.RunningCount, state.PolicyVersion);
+            if (state.RunningCount > 0)
+                log.Warning($"search resumed at event {LastSequenceNr}: {state.Trained} trained, {state.Failed} failed of {state.Budget}; " +
+                            $"{state.RunningCount} children that were on workers go back to the queue");
             if (requested is not null && requested.Budget > state.Budget)
                 PersistMany([new BudgetIncreased(requested.Budget)]);
             // No worker is known after a (re)start: whatever was running goes back to the queue. A
@@ -273,9 +274,7 @@ public sealed class SearchCoordinator : ReceivePersistentActor
         {
             sender.Tell(new ResultRecorded(report.ChildId, report.Final, JobFollows: next is not null));
             if (next is not null) Send(sender, next.ChildId, next.Final);
-            var completion = state.Completion(DateTimeOffset.UtcNow);
-            if (completion.Count > 0) log.Info("search completed: {0} trained, {1} failed, best accuracy {2}", state.Trained, state.Failed, state.BestAccuracy);
-            PersistMany(completion);
+            PersistMany(state.Completion(DateTimeOffset.UtcNow));
         });
         StartUpdate();
     }

@@ -53,7 +53,10 @@ public static class SearchCommand
             if (parse.GetValue(seed) is { } sd) settings = settings with { Seed = sd };
             if (parse.GetValue(topK) is { } k) settings = settings with { TopK = k };
             if (parse.GetValue(childTimeout) is { } ct)
+            {
+                if (ct < 1) throw new ArgumentException($"--child-timeout: must be at least 1 second, got {ct}");
                 settings = settings with { Search = settings.Search with { TimeoutSeconds = ct }, Final = settings.Final with { TimeoutSeconds = ct } };
+            }
 
             var errors = settings.Errors();
             if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors));

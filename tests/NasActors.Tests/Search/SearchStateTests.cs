@@ -1,6 +1,7 @@
 using NasActors.Persistence;
 using NasActors.Persistence.Events;
 using NasActors.Protocol;
+using NasActors.Protocol.Messages;
 using NasActors.SearchSpace;
 
 namespace NasActors.Tests.Search;
@@ -69,4 +70,126 @@ public class SearchStateTests
     [Fact]
     public void Something_that_is_not_a_search_event_is_refused() =>
         Assert.Throws<ArgumentException>(() => SearchState.Fold(["not an event"]));
+}
+
+/// <summary>
+/// Properties of the search state over random histories made by its own decide methods (every
+/// event type, repeated and late reports, requeues, budget growth, empty and non-empty final lists).
+/// </summary>
+public class SearchStatePropertyTests
+{
+    private static readonly int[] Decisions = new DecisionSpace().Encode(NasNetA.Genotype);
+    private static readonly string[] Workers = ["a", "b", "c"];
+
+    /// <summary>A random but valid history, as a coordinator with flaky workers would write it.</summary>
+    private static List<ISearchEvent> History(int seed)
+    {
+        var rng = new Random(seed);
+        var state = SearchState.Empty;
+        var events = new List<ISearchEvent>();
+        void Add(IEnumerable<ISearchEvent> more)
+        {
+            foreach (var e in more)
+            {
+                events.Add(e);
+                state = state.Evolve(e);
+            }
+        }
+        Add([new SearchStarted(new SearchSettings { Budget = rng.Next(1, 12), TopK = rng.Next(0, 4) }, DateTimeOffset.UnixEpoch)]);
+        for (var step = 0; step < 120; step++)
+        {
+            var worker = Workers[rng.Next(Workers.Length)];
+            switch (rng.Next(9))
+            {
+                case 0 or 1 or 2:
+                    Add(state.Requeue(worker, "worker idle while assigned"));
+                    if (state.NextJob(worker, id => new ChildSampled(id, NasNetA.Genotype, Decisions, -rng.NextDouble(), state.PolicyVersion)) is { } job)
+                        Add(job.Events);
+                    break;
+                case 3 or 4:
+                    // A report for a running job, a done one, or one that never existed.
+                    var running = state.RunningJobs.ToList();
+                    var (id, final) = running.Count > 0 && rng.Next(4) > 0
+                        ? (running[rng.Next(running.Count)].ChildId, running[rng.Next(running.Count)].Final)
+                        : (rng.Next(-1, state.Sampled + 2), rng.Next(2) == 0);
+                    WorkerReport report = rng.Next(3) == 0
+                        ? new ChildFailure(id, final, worker, "exited with code 1")
+                        : new ChildResult(id, final, worker, rng.NextDouble(), final ? rng.NextDouble() : null, 1, 10, 20, 1);
+                    Add([state.Report(report)]);
+                    Add(state.Completion(DateTimeOffset.UnixEpoch.AddSeconds(step)));
+                    break;
+                case 5:
+                    Add(state.Requeue(worker, "worker gone"));
+                    break;
+                case 6:
+                    Add([new PolicyUpdated(state.PolicyVersion + 1, state.Trained + state.Failed)]);
+                    break;
+                case 7:
+                    Add(state.QueueFinal(state.Children.Keys.OrderBy(_ => rng.Next()).Take(rng.Next(0, 4))));
+                    break;
+                default:
+                    if (rng.Next(4) == 0) Add([new BudgetIncreased(state.Budget + rng.Next(1, 4))]);
+                    else Add(state.RequeueAll("coordinator restarted"));
+                    break;
+            }
+        }
+        return events;
+    }
+
+    private static string Json(SearchState s) => System.Text.Json.JsonSerializer.Serialize(s, WireFormat.Json);
+
+    private static SearchState ThroughSnapshot(SearchState s) =>
+        ((SearchSnapshot)WireFormat.Default.FromBinary(WireFormat.Default.ToBinary(new SearchSnapshot(s, [7])), "snapshot.search-state")).State;
+
+    public static TheoryData<int> Seeds => new() { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void Recovery_from_a_snapshot_at_any_point_equals_the_fold_of_all_events(int seed)
+    {
+        var events = History(seed);
+        var whole = Json(SearchState.Fold(events));
+        for (var cut = 0; cut <= events.Count; cut++)
+        {
+            var restored = SearchState.Fold(events.Skip(cut), ThroughSnapshot(SearchState.Fold(events.Take(cut))));
+            Assert.Equal(whole, Json(restored));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void Each_child_has_at_most_one_result_and_the_counts_equal_the_events(int seed)
+    {
+        var events = History(seed);
+        var s = SearchState.Fold(events);
+        var outcomes = events.OfType<ChildTrained>().Select(e => e.ChildId).Concat(events.OfType<ChildFailed>().Select(e => e.ChildId)).ToList();
+        Assert.Equal(outcomes.Distinct().Count(), outcomes.Count);
+        var finals = events.OfType<FinalTrainingCompleted>().Select(e => e.ChildId).Concat(events.OfType<FinalTrainingFailed>().Select(e => e.ChildId)).ToList();
+        Assert.Equal(finals.Distinct().Count(), finals.Count);
+        Assert.Equal(events.OfType<ChildTrained>().Count(), s.Trained);
+        Assert.Equal(events.OfType<ChildFailed>().Count(), s.Failed);
+        Assert.Equal(events.OfType<ResultIgnored>().Count(), s.IgnoredResults);
+        Assert.Equal(events.OfType<ChildSampled>().Count(), s.Sampled);
+        Assert.True(s.Sampled <= s.Budget);
+        Assert.Equal(events.OfType<ChildTrained>().Select(e => (double?)e.Accuracy).DefaultIfEmpty().Max(), s.BestAccuracy);
+        // The indexes agree with the children's jobs.
+        foreach (var c in s.Children.Values)
+        {
+            Assert.Equal(c.Search.Status == JobStatus.Queued, s.Queue.Contains(c.Id));
+            Assert.Equal(c.Search.Status == JobStatus.Running, s.Running.ContainsKey(c.Id));
+            Assert.Equal(c.Final?.Status == JobStatus.Queued, s.FinalQueue.Contains(c.Id));
+            Assert.Equal(c.Final?.Status == JobStatus.Running, s.FinalRunning.ContainsKey(c.Id));
+        }
+    }
+
+    [Fact]
+    public void The_histories_cover_every_event_type()
+    {
+        var seen = Enumerable.Range(1, 12).SelectMany(History).Select(e => e.GetType()).ToHashSet();
+        var all = typeof(ISearchEvent).Assembly.GetTypes().Where(t => typeof(ISearchEvent).IsAssignableFrom(t) && !t.IsInterface).ToHashSet();
+        Assert.Empty(all.Except(seen));
+        var queued = Enumerable.Range(1, 12).SelectMany(History).OfType<FinalTrainingQueued>().ToList();
+        Assert.Contains(queued, q => q.ChildIds.Count == 0);
+        Assert.Contains(queued, q => q.ChildIds.Count > 0);
+    }
 }
