@@ -17,8 +17,8 @@ public sealed record SearchSettings
     public int WorkersPerDevice { get; init; } = 1;
     public int TopK { get; init; } = 2;
     public double FailureReward { get; init; }
-    public double PpoLearningRate { get; init; } = 0.00035;
-    public int PpoMinibatch { get; init; } = 20;
+    public double PpoLearningRate { get; init; } = SearchSpace.PaperSettings.PpoLearningRate;
+    public int PpoMinibatch { get; init; } = SearchSpace.PaperSettings.PpoMinibatch;
     // Snapshots cost O(children) each; recovery replays at most this many events after the last one.
     public int SnapshotEvery { get; init; } = 5000;
     // The embedded default is a small real search that ends in minutes on 2 CPU cores.
@@ -28,6 +28,8 @@ public sealed record SearchSettings
     public IReadOnlyList<string> Errors()
     {
         var errors = new List<string>();
+        if (!SearchSpace.PaperSettings.StrategyKinds.Contains(Strategy))
+            errors.Add($"unknown strategy \"{Strategy}\" (expected {string.Join(", ", SearchSpace.PaperSettings.StrategyKinds)})");
         if (Budget < 1) errors.Add($"budget must be at least 1 child, got {Budget}");
         if (Blocks < 1) errors.Add($"blocks must be at least 1, got {Blocks}");
         if (Devices.Count == 0) errors.Add("at least one device is needed");
@@ -45,6 +47,9 @@ public sealed record SearchSettings
         }
         return errors;
     }
+
+    /// <summary>The seed a child's training gets: fixed by the run's seed and the child, whichever worker trains it.</summary>
+    public int ChildSeed(long childId) => (int)((Seed * 1_000_003 + childId) & 0x7fffffff);
 
     /// <summary>Why a resumed search with <paramref name="requested"/> settings cannot continue this one, or null.</summary>
     public string? Incompatibility(SearchSettings requested)

@@ -283,8 +283,7 @@ public sealed class SearchCoordinator : ReceivePersistentActor
     {
         var child = state.Children[id];
         var s = state.Settings!;
-        var seed = (int)((s.Seed * 1_000_003 + id) & 0x7fffffff);
-        worker.Tell(new TrainChild(id, new DecisionSpace(s.Blocks).Decode(child.Decisions), final, seed, child.Job(final)!.Attempts, final ? s.Final : s.Search));
+        worker.Tell(new TrainChild(id, new DecisionSpace(s.Blocks).Decode(child.Decisions), final, s.ChildSeed(id), child.Job(final)!.Attempts, final ? s.Final : s.Search));
     }
 
     // ---- persistence ----

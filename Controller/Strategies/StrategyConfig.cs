@@ -1,14 +1,16 @@
+using NasActors.SearchSpace;
+
 namespace NasActors.Controller.Strategies;
 
 /// <summary>PPO settings; the defaults are the paper's (Zoph et al. 2017, section 4).</summary>
 public sealed record PpoSettings
 {
-    public int HiddenSize { get; init; } = 100;
-    public double InitRange { get; init; } = 0.1;
-    public double LearningRate { get; init; } = 0.00035;
-    public double EntropyWeight { get; init; } = 0.00001;
-    public double BaselineDecay { get; init; } = 0.95;
-    public int Minibatch { get; init; } = 20;
+    public int HiddenSize { get; init; } = PaperSettings.ControllerHiddenSize;
+    public double InitRange { get; init; } = PaperSettings.ControllerInitRange;
+    public double LearningRate { get; init; } = PaperSettings.PpoLearningRate;
+    public double EntropyWeight { get; init; } = PaperSettings.PpoEntropyWeight;
+    public double BaselineDecay { get; init; } = PaperSettings.BaselineDecay;
+    public int Minibatch { get; init; } = PaperSettings.PpoMinibatch;
     public double ClipRatio { get; init; } = 0.2;
     public int Epochs { get; init; } = 1;
 
@@ -33,7 +35,7 @@ public sealed record StrategyConfig
     public PpoSettings Ppo { get; init; } = new();
     public EvolutionSettings Evolution { get; init; } = new();
 
-    public static readonly string[] Kinds = ["ppo", "random", "evolution"];
+    public static IReadOnlyList<string> Kinds => PaperSettings.StrategyKinds;
 
     public IReadOnlyList<string> Errors()
     {

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using NasActors.ChildTrainer;
 using NasActors.ChildTrainer.Data;
 using NasActors.ChildTrainer.Networks;
@@ -9,8 +8,6 @@ using NasActors.ChildTrainer.Workers;
 using NasActors.Controller.Strategies;
 using NasActors.Node.Hosting;
 using NasActors.Persistence;
-using System.Diagnostics;
-using Spectre.Console;
 
 namespace NasActors.Node.Commands;
 
@@ -31,7 +28,7 @@ public static class BenchCommand
         var children = new Option<int>("--children") { Description = "children in the search", DefaultValueFactory = _ => 20000 };
         var workers = new Option<int>("--workers") { Description = "synthetic workers in this process", DefaultValueFactory = _ => 8 };
         var strategy = new Option<string>("--strategy") { Description = "ppo, random or evolution", DefaultValueFactory = _ => "ppo" };
-        strategy.AcceptOnlyFromAmong(StrategyConfig.Kinds);
+        strategy.AcceptOnlyFromAmong([.. StrategyConfig.Kinds]);
         var run = new Option<string?>("--run") { Description = "run folder to use (default: a temporary one, removed after)" };
         var delay = new Option<int>("--child-ms") { Description = "milliseconds each synthetic child takes (0: instant)", DefaultValueFactory = _ => 0 };
         var snapshotEvery = new Option<int>("--snapshot-every") { Description = "events between snapshots", DefaultValueFactory = _ => new SearchSettings().SnapshotEvery };
@@ -52,50 +49,8 @@ public static class BenchCommand
                 };
                 var errors = settings.Errors();
                 if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors));
-                RunFolder.WriteSettings(dir, settings);
-                var metrics = new WorkerMetrics();
-                double searchSeconds;
-                await using (var node = await SearchNode.StartAsync(dir, settings, cancel, metrics))
-                {
-                    var first = await metrics.FirstJob.WaitAsync(TimeSpan.FromMinutes(1), cancel);
-                    while ((await node.StatusAsync())?.Finished != true) await Task.Delay(100, cancel);
-                    searchSeconds = Stopwatch.GetElapsedTime(first).TotalSeconds;
-                }
-                var journalBytes = Directory.GetFiles(dir, PersistenceConfig.JournalFile + "*").Sum(f => new FileInfo(f).Length);
-                var snapshotBytes = Directory.GetFiles(dir, PersistenceConfig.SnapshotFile + "*").Sum(f => new FileInfo(f).Length);
-
-                // Recovery: a new node on the finished run, one more child to do; time to its dispatch.
-                var more = settings with { Budget = settings.Budget + 1 };
-                RunFolder.WriteSettings(dir, more);
-                var again = new WorkerMetrics();
-                var start = Stopwatch.GetTimestamp();
-                double recoverySeconds;
-                await using (var node = await SearchNode.StartAsync(dir, more, cancel, again))
-                    recoverySeconds = Stopwatch.GetElapsedTime(start, await again.FirstJob.WaitAsync(TimeSpan.FromMinutes(2), cancel)).TotalSeconds;
-
-                var inOrder = metrics.DispatchMilliseconds.ToArray();
-                var latencies = inOrder.Order().ToArray();
-                // The first 1,000 dispatches include JIT compilation and the cluster settling.
-                var warm = inOrder.Skip(1000).Order().ToArray();
-                static double At(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
-                double Percentile(double p) => At(latencies, p);
-                var result = new
-                {
-                    strategy = settings.Strategy, children = settings.Budget, workers = settings.WorkersPerDevice,
-                    children_per_s = settings.Budget / searchSeconds, search_s = searchSeconds,
-                    dispatch_p50_ms = Percentile(0.50), dispatch_p90_ms = Percentile(0.90), dispatch_p99_ms = Percentile(0.99), dispatch_max_ms = latencies.LastOrDefault(),
-                    warm_dispatch_p50_ms = At(warm, 0.50), warm_dispatch_p99_ms = At(warm, 0.99),
-                    journal_bytes_per_child = (double)journalBytes / settings.Budget, journal_bytes = journalBytes, snapshot_bytes = snapshotBytes,
-                    recovery_to_first_dispatch_s = recoverySeconds,
-                };
-                if (parse.GetValue(json))
-                {
-                    Console.Out.WriteLine(JsonSerializer.Serialize(result, Json.Options));
-                    return ExitCodes.Ok;
-                }
-                var table = new Table().HideHeaders().AddColumns("", "");
-                foreach (var p in result.GetType().GetProperties()) table.AddRow(p.Name, $"{p.GetValue(result)}");
-                AnsiConsole.Write(table);
+                using var runLock = RunLock.Acquire(dir);
+                Output.Object(await SearchBenchmark.RunAsync(dir, settings, cancel), parse.GetValue(json));
                 return ExitCodes.Ok;
             }
             finally
@@ -110,7 +65,7 @@ public static class BenchCommand
     {
         var children = new Option<int>("--children") { Description = "children in the simulated search", DefaultValueFactory = _ => 20000 };
         var strategy = new Option<string>("--strategy") { Description = "ppo, random or evolution", DefaultValueFactory = _ => "ppo" };
-        strategy.AcceptOnlyFromAmong(StrategyConfig.Kinds);
+        strategy.AcceptOnlyFromAmong([.. StrategyConfig.Kinds]);
         var inFlight = new Option<int>("--in-flight") { Description = "children outstanding at a time (workers)", DefaultValueFactory = _ => 20 };
         var seed = new Option<long>("--seed") { Description = "strategy seed", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
@@ -121,24 +76,7 @@ public static class BenchCommand
             if (parse.GetValue(inFlight) < 1) throw new ArgumentException("--in-flight must be at least 1");
             var config = new StrategyConfig { Kind = parse.GetValue(strategy)!, Seed = parse.GetValue(seed) };
             var r = ControllerBenchmark.Run(config, parse.GetValue(children), parse.GetValue(inFlight), g => SyntheticObjective.Accuracy(g));
-            if (parse.GetValue(json))
-            {
-                Console.Out.WriteLine(JsonSerializer.Serialize(new
-                {
-                    strategy = r.Strategy, children = r.Children, proposals_per_s = r.ProposalsPerSecond, observations_per_s = r.ObservationsPerSecond,
-                    updates = r.Updates, updates_per_s = r.UpdatesPerSecond, ms_per_child = r.MillisecondsPerChild,
-                    total_s = r.ProposeSeconds + r.ObserveSeconds, best_reward = r.BestReward,
-                }, Json.Options));
-                return ExitCodes.Ok;
-            }
-            var table = new Table().HideHeaders().AddColumns("", "");
-            table.AddRow("strategy", $"{r.Strategy}, {r.Children:N0} children, {parse.GetValue(inFlight)} in flight");
-            table.AddRow("proposals/s", $"{r.ProposalsPerSecond:N0}");
-            table.AddRow("observations/s", $"{r.ObservationsPerSecond:N0} (updates included)");
-            table.AddRow("policy updates", $"{r.Updates:N0} ({r.UpdatesPerSecond:F1}/s)");
-            table.AddRow("cost per child", $"{r.MillisecondsPerChild:F3} ms ({r.ProposeSeconds + r.ObserveSeconds:F1} s in all)");
-            table.AddRow("best synthetic reward", $"{r.BestReward:F4}");
-            AnsiConsole.Write(table);
+            Output.Object(r, parse.GetValue(json));
             return ExitCodes.Ok;
         }));
         return command;
@@ -171,20 +109,9 @@ public static class BenchCommand
                 if (!parse.GetValue(json))
                     Console.Error.WriteLine($"{n}@{m.PenultimateFilters}: {m.ImagesPerSecond:F1} images/s");
             }
-            if (parse.GetValue(json))
-            {
-                Console.Out.WriteLine(JsonSerializer.Serialize(results.Select(m => new
-                {
-                    cells = m.Cells, filters = m.Filters, penultimate_filters = m.PenultimateFilters, @params = m.Parameters,
-                    mult_adds = m.MultAdds, batch = m.Batch, steps = m.Steps, seconds = m.Seconds, images_per_s = m.ImagesPerSecond,
-                    device = torchDevice.ToString(), dataset = parse.GetValue(dataset),
-                }), Json.Options));
-                return ExitCodes.Ok;
-            }
-            var table = new Table().AddColumns("network", "N", "F", "parameters", "mult-adds", "batch", "images/s");
-            foreach (var m in results)
-                table.AddRow($"{m.Cells}@{m.PenultimateFilters}", $"{m.Cells}", $"{m.Filters}", $"{m.Parameters:N0}", $"{m.MultAdds / 1e6:F1}M", $"{m.Batch}", $"{m.ImagesPerSecond:F1}");
-            AnsiConsole.Write(table);
+            Output.Rows(results, parse.GetValue(json),
+                ("network", m => $"{m.Cells}@{m.PenultimateFilters}"), ("N", m => $"{m.Cells}"), ("F", m => $"{m.Filters}"), ("parameters", m => $"{m.Parameters:N0}"),
+                ("mult-adds", m => $"{m.MultAdds / 1e6:F1}M"), ("batch", m => $"{m.Batch}"), ("images/s", m => $"{m.ImagesPerSecond:F1}"));
             return ExitCodes.Ok;
         }));
         return command;

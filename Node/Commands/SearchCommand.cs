@@ -22,7 +22,7 @@ public static class SearchCommand
         var run = new Option<string>("--run") { Description = "run folder (created, or resumed when it holds a run)", DefaultValueFactory = _ => "runs/demo" };
         var config = new Option<string?>("--config") { Description = "search settings JSON file (keys as in run.json; unknown keys are errors)" };
         var strategy = new Option<string?>("--strategy") { Description = "ppo, random or evolution (default ppo)" };
-        strategy.AcceptOnlyFromAmong(StrategyConfig.Kinds);
+        strategy.AcceptOnlyFromAmong([.. StrategyConfig.Kinds]);
         var children = new Option<int?>("--children") { Description = "child budget (may grow on resume)" };
         var trainer = new Option<string?>("--trainer") { Description = "torch, synthetic[:MS] or exec:COMMAND (default torch)" };
         var devices = new Option<string?>("--devices") { Description = "comma-separated devices: cpu, cuda:0, ... (default cpu)" };

@@ -32,6 +32,14 @@ public class RunFolderSafetyTests
         p.WaitForExit();
     }
 
+    /// <summary>No process left whose command line holds <paramref name="pattern"/>.</summary>
+    private static void AssertNoProcess(string pattern)
+    {
+        using var pgrep = Process.Start(new ProcessStartInfo("pgrep", ["-f", pattern]) { RedirectStandardOutput = true })!;
+        pgrep.WaitForExit();
+        Assert.Equal("", pgrep.StandardOutput.ReadToEnd().Trim());
+    }
+
     private static string OneLine(NasProcess.Result r)
     {
         var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -211,9 +219,7 @@ public class RunFolderSafetyTests
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"the search took {clock.Elapsed}");
         Assert.All(SqliteRunFiles.ReadEvents(run).OfType<ChildTrained>(), t => Assert.Equal(0.5, t.Accuracy));
         Assert.Equal(2, SqliteRunFiles.ReadEvents(run).OfType<ChildTrained>().Count());
-        using var pgrep = Process.Start(new ProcessStartInfo("pgrep", ["-f", $"sleep {marker}"]) { RedirectStandardOutput = true })!;
-        pgrep.WaitForExit();
-        Assert.Equal("", pgrep.StandardOutput.ReadToEnd().Trim());
+        AssertNoProcess($"sleep {marker}");
     }
 
     [Fact]
@@ -226,9 +232,7 @@ public class RunFolderSafetyTests
             "--trainer", $"exec:sleep {marker} & sleep {marker}; echo '{{\"accuracy\": 0.5}}'"]);
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Contains("timed out after 2 s", Assert.Single(SqliteRunFiles.ReadEvents(run).OfType<ChildFailed>()).Reason);
-        using var pgrep = Process.Start(new ProcessStartInfo("pgrep", ["-f", $"sleep {marker}"]) { RedirectStandardOutput = true })!;
-        pgrep.WaitForExit();
-        Assert.Equal("", pgrep.StandardOutput.ReadToEnd().Trim());
+        AssertNoProcess($"sleep {marker}");
     }
 
     [Fact]

@@ -1,0 +1,52 @@
+using NasActors.Protocol;
+
+namespace NasActors.Tests.Search;
+
+/// <summary>
+/// Journals of old runs must stay readable: every wire name, and the JSON of every stored type
+/// (events and snapshots) as this version writes it, are checked in under tests/NasActors.Tests/Golden.
+/// Renaming a type's wire name or reshaping a stored record fails here. The rule for changes
+/// (docs/decisions.md): a stored shape never changes; a new shape gets a new wire name, and the old
+/// type stays registered so old journals still read. NAS_WRITE_GOLDEN=1 rewrites the files, for a
+/// deliberate addition only.
+/// </summary>
+public class StoredNamesTests
+{
+    private static readonly string Golden = Path.Combine(Cli.NasProcess.RepositoryRoot, "tests", "NasActors.Tests", "Golden");
+    private static readonly bool Write = Environment.GetEnvironmentVariable("NAS_WRITE_GOLDEN") == "1";
+
+    private static IEnumerable<(string Name, IWireMessage Sample)> StoredSamples() =>
+        ((IEnumerable<object[]>)SerializerTests.Samples()).Select(row => (IWireMessage)row[0])
+            .Where(m => m is Persistence.Events.ISearchEvent || m.GetType().Name.EndsWith("Snapshot", StringComparison.Ordinal))
+            .Select(m => (WireFormat.Default.Manifest(m), m));
+
+    [Fact]
+    public void Every_wire_name_is_in_the_checked_in_list()
+    {
+        var file = Path.Combine(Golden, "wire-names.txt");
+        var names = WireFormat.Default.Registry.Keys.Order(StringComparer.Ordinal).ToList();
+        if (Write) File.WriteAllLines(file, names);
+        Assert.Equal(File.ReadAllLines(file), names);
+    }
+
+    [Fact]
+    public void Every_stored_type_reads_its_golden_payload_and_writes_it_back_unchanged()
+    {
+        var samples = StoredSamples().ToList();
+        Assert.True(samples.Count >= 15, $"only {samples.Count} stored types sampled");
+        foreach (var (name, sample) in samples)
+        {
+            var file = Path.Combine(Golden, "payloads", name + ".json");
+            if (Write)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+                File.WriteAllBytes(file, WireFormat.Default.ToBinary(sample));
+            }
+            Assert.True(File.Exists(file), $"no golden payload for {name}");
+            var golden = File.ReadAllBytes(file);
+            var read = WireFormat.Default.FromBinary(golden, name);
+            Assert.Equal(sample.GetType(), read.GetType());
+            Assert.Equal(System.Text.Encoding.UTF8.GetString(golden), System.Text.Encoding.UTF8.GetString(WireFormat.Default.ToBinary(read)));
+        }
+    }
+}
