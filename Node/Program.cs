@@ -17,7 +17,8 @@ var parse = root.Parse(args);
 if (args.Length > 0 && parse.Errors.Count > 0)
 {
     // One line naming the option and what it accepts: no help dump, no .NET type names.
-    var error = parse.Errors[0];
+    // An unknown word says more than the missing command it leaves behind.
+    var error = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parse.Errors[0];
     var option = error.SymbolResult switch
     {
         System.CommandLine.Parsing.OptionResult o => o.Option.Name,

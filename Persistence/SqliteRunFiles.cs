@@ -46,6 +46,9 @@ public static class SqliteRunFiles
         });
     }
 
+    /// <summary>The sequence number the coordinator's latest snapshot was taken at, or null when it has none.</summary>
+    public static long? LatestSnapshotSequenceNr(string dir) => LatestSnapshot(dir)?.SequenceNr;
+
     private static (long SequenceNr, SearchSnapshot Snapshot)? LatestSnapshot(string dir)
     {
         var file = SnapshotPath(dir);

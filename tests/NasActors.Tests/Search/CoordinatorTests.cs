@@ -1,10 +1,13 @@
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Pattern;
+using Akka.Persistence;
 using Akka.Persistence.TestKit;
+using NasActors.ChildTrainer.Workers;
 using NasActors.Controller.Coordinator;
 using NasActors.Node.Hosting;
 using NasActors.Persistence;
+using NasActors.Persistence.Events;
 using NasActors.Protocol.Messages;
 
 namespace NasActors.Tests.Search;
@@ -27,9 +30,60 @@ public sealed class CoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Configurati
 {
     private static readonly SearchSettings Settings = new() { Strategy = "random", Budget = 3, Trainer = "synthetic", TopK = 0, SnapshotEvery = 4 };
 
-    private IActorRef StartCoordinator() =>
-        Sys.ActorOf(BackoffSupervisor.Props(Backoff.OnStop(SearchCoordinator.Props(Settings), "search",
+    private IActorRef StartCoordinator(SearchSettings? settings = null) =>
+        Sys.ActorOf(BackoffSupervisor.Props(Backoff.OnStop(SearchCoordinator.Props(settings ?? Settings), "search",
             TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), 0, maxNrOfRetries: -1)));
+
+    /// <summary>The coordinator's journal as stored: a fresh actor with its persistence id replays it.</summary>
+    private List<ISearchEvent> Journal()
+    {
+        var reader = Sys.ActorOf(Props.Create(() => new JournalReader()));
+        return reader.Ask<List<ISearchEvent>>("events", TimeSpan.FromSeconds(10)).Result;
+    }
+
+    private sealed class JournalReader : ReceivePersistentActor
+    {
+        private readonly List<ISearchEvent> events = new();
+
+        public JournalReader()
+        {
+            Recover<ISearchEvent>(events.Add);
+            Command<string>(_ => Sender.Tell(events.ToList()));
+        }
+
+        public override string PersistenceId => SearchJournal.CoordinatorId;
+
+        // Every event from the first: no snapshot.
+        public override Recovery Recovery => new(SnapshotSelectionCriteria.None);
+    }
+
+    /// <summary>A trainer that throws, as a broken trainer would.</summary>
+    private sealed class ThrowingTrainer : IChildTrainer
+    {
+        public TrainOutcome Train(TrainChild job, string device, Action<int, int, double> progress, CancellationToken cancel) =>
+            throw new InvalidOperationException("the GPU driver fell over");
+    }
+
+    /// <summary>Between a worker and the coordinator: forwards everything, but drops the first acknowledgements.</summary>
+    private sealed class LossyLink : ReceiveActor
+    {
+        public LossyLink(IActorRef coordinator, int dropAcks, IActorRef observer)
+        {
+            IActorRef? worker = null;
+            ReceiveAny(m =>
+            {
+                if (m is RegisterWorker or RequestWork or WorkerReport or ChildProgress)
+                {
+                    worker = Sender;
+                    if (m is WorkerReport) observer.Tell(m);
+                    coordinator.Tell(m, Self);
+                    return;
+                }
+                if (m is ResultRecorded && dropAcks-- > 0) return;
+                worker?.Tell(m, Self);
+            });
+        }
+    }
 
     private static ChildResult Result(TrainChild job, string worker) => new(job.ChildId, false, worker, 0.5, null, 0.5, 1, 1, 0.1);
 
@@ -113,6 +167,143 @@ public sealed class CoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Configurati
         // Counted once, and the search goes on: the next child comes with the acknowledgement.
         coordinator.Tell(Result(job, "w1"), worker);
         worker.FishForMessage(m => m is ResultRecorded { ChildId: 0, JobFollows: false });
+        Assert.Equal(1, Status(coordinator).Completed);
+    }
+
+    [Fact]
+    public void A_trainer_that_throws_fails_the_child_with_the_reason_and_the_real_worker_goes_on()
+    {
+        var coordinator = StartCoordinator();
+        Sys.ActorOf(DeviceWorker.Props("w-throws", "cpu", new ThrowingTrainer(), coordinator));
+        AwaitAssert(() => Assert.True(Status(coordinator).Finished), TimeSpan.FromSeconds(30));
+        var failed = Journal().OfType<ChildFailed>().ToList();
+        Assert.Equal([0L, 1, 2], failed.Select(f => f.ChildId));
+        Assert.All(failed, f => Assert.Equal("trainer crashed: InvalidOperationException: the GPU driver fell over", f.Reason));
+    }
+
+    [Fact]
+    public void A_report_is_repeated_until_acknowledged_and_counted_once()
+    {
+        var coordinator = StartCoordinator();
+        var reports = CreateTestProbe();
+        var link = Sys.ActorOf(Props.Create(() => new LossyLink(coordinator, 2, reports.Ref)));
+        Sys.ActorOf(DeviceWorker.Props("w-lossy", "cpu", new SyntheticChildTrainer(TimeSpan.Zero), link));
+        AwaitAssert(() => Assert.True(Status(coordinator).Finished), TimeSpan.FromSeconds(60));
+
+        var events = Journal();
+        // The first report's acknowledgement and its repeat's were lost: it was sent three times.
+        Assert.Equal(3, reports.ReceiveWhile(TimeSpan.FromSeconds(1), m => (WorkerReport)m).Count(r => r.ChildId == 0));
+        Assert.Equal([0L, 1, 2], events.OfType<ChildTrained>().Select(t => t.ChildId));
+        Assert.Equal(2, events.OfType<ResultIgnored>().Count(i => i.ChildId == 0 && i.Reason == "result already recorded"));
+    }
+
+    [Fact]
+    public void A_worker_that_registers_again_as_a_new_actor_gets_its_child_requeued()
+    {
+        var coordinator = StartCoordinator();
+        var before = CreateTestProbe();
+        coordinator.Tell(new RequestWork("w1"), before);
+        var job = before.ExpectMsg<TrainChild>();
+
+        var restarted = CreateTestProbe();
+        coordinator.Tell(new RegisterWorker("w1", "cpu", "synthetic"), restarted);
+        restarted.ExpectMsg<WorkerRegistered>();
+        coordinator.Tell(new RequestWork("w1"), restarted);
+        var again = restarted.ExpectMsg<TrainChild>();
+        Assert.Equal((job.ChildId, 2), (again.ChildId, again.Attempt));
+        Assert.Contains(Journal().OfType<ChildRequeued>(), r => r.ChildId == job.ChildId && r.Reason == "worker restarted");
+    }
+
+    [Fact]
+    public void A_final_job_whose_worker_dies_goes_to_another_worker()
+    {
+        var coordinator = StartCoordinator(Settings with { Budget = 1, TopK = 1 });
+        var worker = CreateTestProbe();
+        coordinator.Tell(new RequestWork("w1"), worker);
+        var job = worker.ExpectMsg<TrainChild>();
+        coordinator.Tell(Result(job, "w1"), worker);
+        worker.ExpectMsg<ResultRecorded>();
+        AwaitAssert(() => Assert.True(Status(coordinator).SearchCompleted));
+        coordinator.Tell(new QueueFinalTraining([0]));
+
+        var doomed = CreateTestProbe();
+        AwaitAssert(() =>
+        {
+            coordinator.Tell(new RequestWork("doomed"), doomed);
+            Assert.True(doomed.ExpectMsg<TrainChild>(TimeSpan.FromMilliseconds(500)).Final);
+        });
+        Watch(doomed.Ref);
+        Sys.Stop(doomed.Ref);
+        ExpectTerminated(doomed.Ref);
+        var survivor = CreateTestProbe();
+        AwaitAssert(() =>
+        {
+            coordinator.Tell(new RequestWork("survivor"), survivor);
+            var final = survivor.ExpectMsg<TrainChild>(TimeSpan.FromMilliseconds(500));
+            Assert.Equal((0L, true, 2), (final.ChildId, final.Final, final.Attempt));
+        });
+        coordinator.Tell(new ChildResult(0, true, "survivor", 0.7, 0.69, 0.5, 1, 1, 1), survivor);
+        survivor.ExpectMsg<ResultRecorded>();
+        AwaitAssert(() => Assert.True(Status(coordinator).Finished));
+    }
+
+    [Fact]
+    public void A_late_result_from_the_first_worker_counts_once_and_the_second_is_ignored()
+    {
+        var coordinator = StartCoordinator();
+        var slow = CreateTestProbe();
+        coordinator.Tell(new RequestWork("slow"), slow);
+        var job = slow.ExpectMsg<TrainChild>();
+        // The slow worker's id registers again from another actor (its node restarted, say): its child
+        // is requeued and goes to another worker, while the first actor is still training it.
+        coordinator.Tell(new RegisterWorker("slow", "cpu", "synthetic"), CreateTestProbe());
+        var fast = CreateTestProbe();
+        coordinator.Tell(new RequestWork("fast"), fast);
+        Assert.Equal(job.ChildId, fast.ExpectMsg<TrainChild>().ChildId);
+
+        coordinator.Tell(Result(job, "slow"), slow);
+        slow.FishForMessage(m => m is ResultRecorded r && r.ChildId == job.ChildId);
+        coordinator.Tell(Result(job, "fast"), fast);
+        fast.FishForMessage(m => m is ResultRecorded r && r.ChildId == job.ChildId);
+
+        var events = Journal();
+        Assert.Equal("slow", Assert.Single(events.OfType<ChildTrained>(), t => t.ChildId == job.ChildId).WorkerId);
+        Assert.Contains(events.OfType<ResultIgnored>(), i => i.ChildId == job.ChildId && i.WorkerId == "fast");
+    }
+
+    [Fact]
+    public void A_result_for_an_unknown_child_is_acknowledged_and_recorded_as_such()
+    {
+        var coordinator = StartCoordinator();
+        var worker = CreateTestProbe();
+        coordinator.Tell(new RequestWork("w1"), worker);
+        worker.ExpectMsg<TrainChild>();
+        coordinator.Tell(new ChildResult(999, false, "w1", 0.9, null, 0.1, 1, 1, 1), worker);
+        worker.ExpectMsg<ResultRecorded>(r => r.ChildId == 999);
+        Assert.Equal("unknown child", Assert.Single(Journal().OfType<ResultIgnored>()).Reason);
+        Assert.Equal(0, Status(coordinator).Completed);
+    }
+
+    [Fact]
+    public async Task A_write_the_journal_rejects_restarts_the_coordinator_and_the_repeated_report_counts_once()
+    {
+        var coordinator = StartCoordinator();
+        var worker = CreateTestProbe();
+        coordinator.Tell(new RequestWork("w1"), worker);
+        var job = worker.ExpectMsg<TrainChild>();
+
+        var journal = TestJournal.FromRef(Akka.Persistence.Persistence.Instance.Apply(Sys).JournalFor(null));
+        await journal.OnWrite.Reject();
+        coordinator.Tell(Result(job, "w1"), worker);
+        worker.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        await journal.OnWrite.Pass();
+
+        await AwaitAssertAsync(() =>
+        {
+            coordinator.Tell(Result(job, "w1"), worker);
+            worker.FishForMessage(m => m is ResultRecorded { ChildId: 0 }, TimeSpan.FromMilliseconds(500));
+        });
+        Assert.Single(Journal().OfType<ChildTrained>(), t => t.ChildId == 0);
         Assert.Equal(1, Status(coordinator).Completed);
     }
 }
