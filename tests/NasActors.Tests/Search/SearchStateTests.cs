@@ -193,3 +193,41 @@ public class SearchStatePropertyTests
         Assert.Contains(queued, q => q.ChildIds.Count > 0);
     }
 }
+
+/// <summary>The same properties on a real run's journal, written by the real nas process.</summary>
+public class RealJournalSnapshotTests
+{
+    [Fact]
+    public void A_snapshot_at_any_point_of_a_real_journal_recovers_the_same_state_and_the_same_next_dispatch()
+    {
+        using var dir = new Cli.TempDir();
+        var run = Path.Combine(dir.Path, "run");
+        var r = Cli.NasProcess.Run("search", "--run", run, "--trainer", "synthetic:5", "--children", "30", "--workers-per-device", "3",
+            "--top-k", "2", "--strategy", "random", "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var events = SqliteRunFiles.ReadEvents(run);
+        Assert.True(events.Count > 90);
+
+        static string Json(SearchState s) => System.Text.Json.JsonSerializer.Serialize(s, WireFormat.Json);
+        static SearchState ThroughSnapshot(SearchState s) =>
+            ((SearchSnapshot)WireFormat.Default.FromBinary(WireFormat.Default.ToBinary(new SearchSnapshot(s, [])), "snapshot.search-state")).State;
+        static string? Next(SearchState s) =>
+            s.Settings is null ? null
+            : s.NextJob("probe", id => new ChildSampled(id, NasNetA.Genotype, [], 0, s.PolicyVersion)) is { } job
+                ? string.Join(";", job.Events.Select(e => System.Text.Json.JsonSerializer.Serialize((object)e, WireFormat.Json)))
+                : "none";
+
+        var whole = SearchState.Fold(events);
+        var state = SearchState.Empty;
+        for (var point = 0; point <= events.Count; point++)
+        {
+            // The journal as it stood at this point: a snapshot there restores the same state and dispatch...
+            var restored = ThroughSnapshot(state);
+            Assert.Equal(Json(state), Json(restored));
+            Assert.Equal(Next(state), Next(restored));
+            // ...and the events after it lead to the state of the whole journal.
+            Assert.Equal(Json(whole), Json(SearchState.Fold(events.Skip(point), restored)));
+            if (point < events.Count) state = state.Evolve(events[point]);
+        }
+    }
+}

@@ -1,0 +1,164 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Persistence;
+using Microsoft.Data.Sqlite;
+using NasActors.Evaluator;
+using NasActors.Node.Hosting;
+using NasActors.Persistence;
+using NasActors.Persistence.Events;
+using NasActors.Protocol.Messages;
+using NasActors.SearchSpace;
+using NasActors.Tests.Cli;
+
+namespace NasActors.Tests.Evaluator;
+
+public class LeaderboardTests
+{
+    private static readonly int[] Decisions = new DecisionSpace().Encode(NasNetA.Genotype);
+
+    private static IEnumerable<ISearchEvent> Trained(long id, double accuracy) =>
+        [new ChildSampled(id, NasNetA.Genotype, Decisions, -1, 0), new ChildAssigned(id, false, "w", 1), new ChildTrained(id, "w", accuracy, 0.5, 10 + id, 20, 1)];
+
+    private static Leaderboard Fold(int capacity, IEnumerable<ISearchEvent> events)
+    {
+        var board = new Leaderboard(capacity);
+        foreach (var e in events) board.Apply(e);
+        return board;
+    }
+
+    [Fact]
+    public void Ties_go_to_the_earlier_child_and_the_worst_is_evicted_beyond_capacity()
+    {
+        var board = Fold(3, [.. Trained(0, 0.5), .. Trained(1, 0.7), .. Trained(2, 0.5), .. Trained(3, 0.9), .. Trained(4, 0.5)]);
+        Assert.Equal([3L, 1, 0], board.Entries.Select(e => e.ChildId));
+        Assert.Equal([0.9, 0.7, 0.5], board.Entries.Select(e => e.Accuracy));
+    }
+
+    [Fact]
+    public void Failed_children_never_enter_and_final_results_are_merged_into_their_entries()
+    {
+        var board = Fold(2, [
+            new SearchStarted(new SearchSettings { TopK = 2 }, DateTimeOffset.UnixEpoch),
+            .. Trained(0, 0.6), new ChildSampled(1, NasNetA.Genotype, Decisions, -1, 0), new ChildFailed(1, "w", "NaN"), .. Trained(2, 0.8),
+            new SearchCompleted(2, 1, 0.8, DateTimeOffset.UnixEpoch), new FinalTrainingQueued([2, 0]),
+            new FinalTrainingCompleted(2, "w", 0.85, 0.84, 0.3, 12, 20, 5)]);
+        Assert.Equal([2L, 0], board.Entries.Select(e => e.ChildId));
+        Assert.Equal((0.85, 0.84), (board.Entries[0].FinalAccuracy, board.Entries[0].FinalTestAccuracy));
+        Assert.Null(board.Entries[1].FinalAccuracy);
+        Assert.True(board.SearchDone && board.FinalQueued);
+
+        // A larger budget reopens the search: the new top K will be asked for again.
+        board.Apply(new BudgetIncreased(10));
+        Assert.False(board.SearchDone || board.FinalQueued);
+    }
+
+    [Fact]
+    public void A_snapshot_restores_the_same_board()
+    {
+        var board = Fold(3, [new SearchStarted(new SearchSettings { TopK = 1 }, DateTimeOffset.UnixEpoch), .. Trained(0, 0.5), .. Trained(1, 0.7),
+            new ChildSampled(2, NasNetA.Genotype, Decisions, -1, 0)]);
+        var restored = Leaderboard.FromSnapshot(board.ToSnapshot(9));
+        restored.Apply(new ChildTrained(2, "w", 0.6, 0.4, 1, 1, 1));
+        board.Apply(new ChildTrained(2, "w", 0.6, 0.4, 1, 1, 1));
+        Assert.Equal(board.Entries, restored.Entries);
+        Assert.Equal(board.TopK, restored.TopK);
+    }
+}
+
+/// <summary>The evaluator actor on a real SQLite journal: follows the live stream, survives restarts, resumes from its offset.</summary>
+public sealed class LeaderboardKeeperTests : IDisposable
+{
+    private readonly TempDir dir = new();
+    private readonly ActorSystem system;
+
+    public LeaderboardKeeperTests() =>
+        system = ActorSystem.Create("keeper-test", ConfigurationFactory.ParseString("akka.actor.provider = local\nakka.loglevel = ERROR")
+            .WithFallback(NodeConfig.ClusterHocon()).WithFallback(PersistenceConfig.Sqlite(dir.Path)));
+
+    public void Dispose()
+    {
+        system.Terminate().Wait(TimeSpan.FromSeconds(10));
+        SqliteConnection.ClearAllPools();
+        dir.Dispose();
+    }
+
+    /// <summary>Writes events under the coordinator's persistence id, and deletes old ones on request.</summary>
+    private sealed class JournalWriter : ReceivePersistentActor
+    {
+        public JournalWriter()
+        {
+            Command<ISearchEvent[]>(events => PersistAll(events, _ => { }));
+            Command<long>(upTo => DeleteMessages(upTo));
+            Command<string>(_ => DeferAsync("", _ => Sender.Tell(LastSequenceNr)));
+            Command<DeleteMessagesSuccess>(_ => { });
+        }
+
+        public override string PersistenceId => SearchJournal.CoordinatorId;
+    }
+
+    /// <summary>Forwards what the evaluator asks of the coordinator to a test's queue.</summary>
+    private sealed class Recorder : ReceiveActor
+    {
+        public Recorder(System.Collections.Concurrent.BlockingCollection<QueueFinalTraining> requests) =>
+            Receive<QueueFinalTraining>(requests.Add);
+    }
+
+    private long EvaluatorOffset()
+    {
+        using var connection = new SqliteConnection($"Data Source={Path.Combine(dir.Path, "snapshots.db")};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        // The offset is inside the evaluator's latest snapshot (it persists no events of its own).
+        command.CommandText = "SELECT manifest, snapshot FROM snapshot WHERE persistence_id = 'evaluator' ORDER BY created DESC LIMIT 1";
+        try
+        {
+            using var reader = command.ExecuteReader();
+            return reader.Read() ? ((LeaderboardSnapshot)Protocol.WireFormat.Default.FromBinary((byte[])reader[1], reader.GetString(0))).Offset : 0;
+        }
+        catch (SqliteException)
+        {
+            return 0; // no table yet
+        }
+    }
+
+    [Fact]
+    public async Task After_restarts_it_resumes_from_its_stored_offset_and_asks_for_the_top_K_recomputed_from_the_journal()
+    {
+        var rng = new Random(4);
+        var writer = system.ActorOf(Props.Create(() => new JournalWriter()));
+        var requests = new System.Collections.Concurrent.BlockingCollection<QueueFinalTraining>();
+        var coordinator = system.ActorOf(Props.Create(() => new Recorder(requests)));
+        var all = new List<ISearchEvent> { new SearchStarted(new SearchSettings { TopK = 3, Budget = 240 }, DateTimeOffset.UnixEpoch) };
+        var decisions = new DecisionSpace().Encode(NasNetA.Genotype);
+        for (var id = 0; id < 240; id++)
+        {
+            all.Add(new ChildSampled(id, NasNetA.Genotype, decisions, -1, 0));
+            // Accuracies on a coarse grid: plenty of ties.
+            all.Add(rng.Next(5) == 0 ? new ChildFailed(id, "w", "NaN") : new ChildTrained(id, "w", rng.Next(20) / 20.0, 0.1, 1, 1, 1));
+        }
+        all.Add(new SearchCompleted(0, 0, null, DateTimeOffset.UnixEpoch));
+
+        // First 300 events, then a stop of the evaluator once it has stored its board (every 200 events).
+        writer.Tell(all.Take(150).ToArray());
+        await writer.Ask<long>("sync", TimeSpan.FromSeconds(10));
+        var keeper = system.ActorOf(LeaderboardKeeper.Props(coordinator, 3));
+        writer.Tell(all.Skip(150).Take(150).ToArray());
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (EvaluatorOffset() < 200 && DateTime.UtcNow < deadline) await Task.Delay(100);
+        var offset = EvaluatorOffset();
+        Assert.True(offset >= 200, $"the evaluator stored no offset (at {offset})");
+        system.Stop(keeper);
+
+        // The journal loses everything the evaluator already read: only its stored board can know it.
+        writer.Tell(offset);
+        await writer.Ask<long>("sync", TimeSpan.FromSeconds(10));
+        system.ActorOf(LeaderboardKeeper.Props(coordinator, 3));
+        writer.Tell(all.Skip(300).ToArray());
+
+        Assert.True(requests.TryTake(out var request, TimeSpan.FromSeconds(60)), "no final-training request");
+        var expected = new Leaderboard(3);
+        foreach (var e in all) expected.Apply(e);
+        Assert.Equal(expected.Entries.Select(e => e.ChildId), request.ChildIds);
+        Assert.Contains(request.ChildIds, id => 3 + 2 * id <= offset); // a child only the stored board knew
+    }
+}
