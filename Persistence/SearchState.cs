@@ -26,7 +26,7 @@ public sealed record TrainingJob(JobStatus Status, string? WorkerId = null, int 
 }
 
 /// <summary>A child as the events left it: the controller's decisions and its two possible trainings.</summary>
-public sealed record ChildRecord(long Id, int[] Decisions, double LogProbability, int PolicyVersion, TrainingJob Search, TrainingJob? Final = null)
+public sealed record ChildRecord(long Id, [property: JsonConverter(typeof(DecisionsJsonConverter))] int[] Decisions, double LogProbability, int PolicyVersion, TrainingJob Search, TrainingJob? Final = null)
 {
     public TrainingJob? Job(bool final) => final ? Final : Search;
 
