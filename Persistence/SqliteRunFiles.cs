@@ -82,6 +82,8 @@ public static class SqliteRunFiles
                 var result = command.ExecuteScalar() as string;
                 return result == "ok" ? 0 : throw new RunStoreException($"{file}: damaged database ({result})");
             });
+        // Every stored entry the coordinator will recover from must decode: else it would restart for ever.
+        ReadState(dir);
         if (!File.Exists(snapshots)) return;
         var hasEvents = File.Exists(journal) && Query(journal, c => HasTable(c, "journal") && Count(c, "journal") > 0);
         var progressed = Query(snapshots, c => HasTable(c, "snapshot") && Count(c, "snapshot") > 0);
@@ -95,13 +97,23 @@ public static class SqliteRunFiles
         SqliteConnection.ClearAllPools();
         foreach (var file in new[] { JournalPath(dir), SnapshotPath(dir) }.Where(File.Exists))
         {
-            using var connection = new SqliteConnection($"Data Source={file};Pooling=False");
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
-            command.ExecuteNonQuery();
+            try
+            {
+                using var connection = new SqliteConnection($"Data Source={file};Pooling=False");
+                connection.Open();
+                using var command = connection.CreateCommand();
+                command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+                command.ExecuteNonQuery();
+            }
+            catch (SqliteException e)
+            {
+                throw new RunStoreException($"{file}: the run is stored, but its write-ahead log could not be folded back ({Describe(e)})", e);
+            }
         }
     }
+
+    /// <summary>The coordinator's latest snapshot, decoded (a damaged one throws <see cref="RunStoreException"/>), or null.</summary>
+    public static SearchSnapshot? ReadSnapshot(string dir) => LatestSnapshot(dir)?.Snapshot;
 
     private static long Count(SqliteConnection connection, string table)
     {

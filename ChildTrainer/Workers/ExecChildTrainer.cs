@@ -77,6 +77,8 @@ public sealed class ExecChildTrainer(string command) : IChildTrainer
                 // The command need not read its standard input.
             }
 
+            // A worker that stops (Ctrl-C, SIGTERM) kills the command at once, from its own thread.
+            using var onStop = cancel.Register(() => kill(-process.Id, SigKill));
             var deadline = Stopwatch.StartNew();
             var limit = TimeSpan.FromSeconds(job.Spec.TimeoutSeconds);
             // Waits for the command itself, not for the end of its output: a process it left in the

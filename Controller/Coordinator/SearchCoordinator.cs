@@ -28,9 +28,13 @@ public sealed class SearchCoordinator : ReceivePersistentActor
     private int inFlight;
     private bool updating;
 
-    private sealed record UpdateComputed(byte[] Weights);
+    /// <summary>A computed policy update, for the incarnation and policy version it was prepared from.</summary>
+    private sealed record UpdateComputed(Guid Incarnation, int FromVersion, byte[] Weights);
 
-    private sealed record UpdateFailed(Exception Cause);
+    private sealed record UpdateFailed(Guid Incarnation, Exception Cause);
+
+    // A restart keeps Self: an update still computing from before it must not be installed after it.
+    private readonly Guid incarnation = Guid.NewGuid();
 
     /// <param name="requested">The settings to start a new search with (null: follow whatever the journal holds).</param>
     public SearchCoordinator(SearchSettings? requested)
@@ -94,9 +98,11 @@ public sealed class SearchCoordinator : ReceivePersistentActor
         });
         Command<ChildProgress>(p => progress[p.ChildId] = (p.Epoch, p.Epochs));
         Command<GetSearchStatus>(_ => Sender.Tell(Status()));
-        Command<UpdateComputed>(OnUpdateComputed);
+        Command<UpdateComputed>(u => u.Incarnation == incarnation && u.FromVersion == strategy?.PolicyVersion, OnUpdateComputed);
+        Command<UpdateComputed>(_ => { });
         // Restart and recover: the update is recomputed from the journal, deterministically.
-        Command<UpdateFailed>(f => throw new InvalidOperationException("policy update failed", f.Cause));
+        Command<UpdateFailed>(f => f.Incarnation == incarnation, f => throw new InvalidOperationException("policy update failed", f.Cause));
+        Command<UpdateFailed>(_ => { });
         Command<Terminated>(t => OnWorkerGone(t.ActorRef));
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(f => log.Warning("snapshot failed (events are safe, recovery will replay more): {0}", f.Cause.Message));
@@ -195,7 +201,8 @@ public sealed class SearchCoordinator : ReceivePersistentActor
         if (updating || strategy is not { HasPendingUpdate: true }) return;
         updating = true;
         var compute = strategy.PrepareUpdate();
-        Task.Run(compute).PipeTo(Self, success: w => new UpdateComputed(w), failure: e => new UpdateFailed(e));
+        var (me, from) = (incarnation, strategy.PolicyVersion);
+        Task.Run(compute).PipeTo(Self, success: w => new UpdateComputed(me, from, w), failure: e => new UpdateFailed(me, e));
     }
 
     private void OnUpdateComputed(UpdateComputed u)
@@ -329,7 +336,8 @@ public sealed class SearchCoordinator : ReceivePersistentActor
     private SearchStatus Status() => new(
         state.Budget, state.Sampled, state.Trained, state.Failed, state.RunningCount, state.BestAccuracy, state.PolicyVersion,
         state.SearchCompleted, state.FinalChildren.Count(), state.FinalChildren.Count(c => c.Final!.Done),
-        state.Settings is not null && state.Finished && !updating && strategy is not { HasPendingUpdate: true },
+        // Finished only once its last events are stored: the caller may stop the node at once.
+        state.Settings is not null && state.Finished && inFlight == 0 && !updating && strategy is not { HasPendingUpdate: true },
         state.RunningJobs
             .Select(j => new RunningChild(j.ChildId, j.Final, j.WorkerId, progress.GetValueOrDefault(j.ChildId).Epoch, progress.GetValueOrDefault(j.ChildId).Epochs))
             .ToList());

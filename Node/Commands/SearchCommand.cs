@@ -3,6 +3,7 @@ using System.Diagnostics;
 using NasActors.ChildTrainer;
 using NasActors.ChildTrainer.Data;
 using NasActors.ChildTrainer.Workers;
+using NasActors.Controller.Coordinator;
 using NasActors.Controller.Strategies;
 using NasActors.Node.Hosting;
 using NasActors.Persistence;
@@ -62,7 +63,7 @@ public static class SearchCommand
             if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors));
             if (existing?.Incompatibility(settings) is { } why) throw new ArgumentException($"cannot resume {dir}: {why}");
             Preflight(settings, datasetGiven: parse.GetValue(dataset) is not null);
-            if (existing is not null) SqliteRunFiles.CheckBeforeResume(dir);
+            if (existing is not null) CheckBeforeResume(dir, settings);
             // Only a new run or a grown budget changes run.json; a resume that fails never touches it.
             if (existing is null || existing.Budget != settings.Budget) RunFolder.WriteSettings(dir, settings);
 
@@ -88,6 +89,21 @@ public static class SearchCommand
             return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    /// <summary>The run's files, and the strategy state in its latest snapshot, must be readable before a resume writes.</summary>
+    private static void CheckBeforeResume(string dir, SearchSettings settings)
+    {
+        SqliteRunFiles.CheckBeforeResume(dir);
+        if (SqliteRunFiles.ReadSnapshot(dir) is not { } snapshot) return;
+        try
+        {
+            Strategies.Create(StrategyFactory.ConfigFor(settings), snapshot.StrategyState).Dispose();
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or ArgumentException or IOException or System.Runtime.InteropServices.ExternalException)
+        {
+            throw new RunStoreException($"{SqliteRunFiles.SnapshotPath(dir)}: the {settings.Strategy} strategy's state in the latest snapshot is unreadable ({e.Message.Split('\n')[0]})");
+        }
     }
 
     /// <summary>

@@ -128,6 +128,32 @@ public class RunFolderSafetyTests
         Assert.Equal(runJson, File.ReadAllText(Path.Combine(run, "run.json")));
     }
 
+    [Fact]
+    public void An_unreadable_snapshot_entry_is_named_in_one_line_instead_of_a_coordinator_that_restarts_for_ever()
+    {
+        using var dir = new TempDir();
+        var run = Path.Combine(dir.Path, "run");
+        var config = dir.File("config.json", JsonSerializer.Serialize(new SearchSettings
+        {
+            Strategy = "random", Budget = 12, TopK = 1, Trainer = "synthetic", SnapshotEvery = 5,
+        }, Node.Hosting.RunFolder.Json));
+        Assert.Equal(0, NasProcess.Run("search", "--run", run, "--config", config, "--json").ExitCode);
+        Assert.NotNull(SqliteRunFiles.LatestSnapshotSequenceNr(run));
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(run, "snapshots.db")};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "UPDATE snapshot SET snapshot = X'7B225374617465223A317D' WHERE persistence_id = 'search'"; // {"State":1}
+            Assert.Equal(1, command.ExecuteNonQuery());
+        }
+        foreach (var args in new[] { ["status", "--run", run], new[] { "search", "--run", run, "--config", config, "--children", "20", "--json" } })
+        {
+            var r = NasProcess.Run(TimeSpan.FromSeconds(60), args);
+            Assert.True(r.ExitCode == 1, $"nas {args[0]}: exit {r.ExitCode}\n{r.Stderr}");
+            Assert.Contains("snapshots.db: entry", OneLine(r));
+        }
+    }
+
     [Theory]
     [InlineData("delete")]
     [InlineData("empty")]
@@ -232,6 +258,24 @@ public class RunFolderSafetyTests
             "--trainer", $"exec:sleep {marker} & sleep {marker}; echo '{{\"accuracy\": 0.5}}'"]);
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Contains("timed out after 2 s", Assert.Single(SqliteRunFiles.ReadEvents(run).OfType<ChildFailed>()).Reason);
+        AssertNoProcess($"sleep {marker}");
+    }
+
+    [Fact]
+    public void Stopping_a_search_kills_the_exec_commands_it_started()
+    {
+        using var dir = new TempDir();
+        var run = Path.Combine(dir.Path, "run");
+        var marker = $"{Random.Shared.Next(100_000, 999_999)}.75";
+        using var p = NasProcess.Start("search", "--run", run, "--children", "2", "--top-k", "0", "--strategy", "random",
+            "--trainer", $"exec:sleep {marker}; echo '{{\"accuracy\": 0.5}}'");
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(60) && !(File.Exists(Path.Combine(run, "journal.db")) && SqliteRunFiles.ReadEvents(run).OfType<ChildAssigned>().Any()))
+            Thread.Sleep(100);
+        Thread.Sleep(500);
+        Process.Start("kill", ["-TERM", $"{p.Id}"])!.WaitForExit();
+        Assert.True(p.WaitForExit(TimeSpan.FromSeconds(60)), "nas did not stop after SIGTERM");
+        Assert.Equal(130, p.ExitCode);
         AssertNoProcess($"sleep {marker}");
     }
 
