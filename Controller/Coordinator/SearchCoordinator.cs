@@ -19,6 +19,7 @@ namespace NasActors.Controller.Coordinator;
 public sealed class SearchCoordinator : ReceivePersistentActor
 {
     private readonly SearchSettings? requested;
+    private readonly Func<SearchSettings, byte[]?, ISearchStrategy> createStrategy;
     private readonly ILoggingAdapter log = Context.GetLogger();
     private readonly Dictionary<string, IActorRef> workers = new();
     private readonly Dictionary<long, (int Epoch, int Epochs)> progress = new();
@@ -37,15 +38,17 @@ public sealed class SearchCoordinator : ReceivePersistentActor
     private readonly Guid incarnation = Guid.NewGuid();
 
     /// <param name="requested">The settings to start a new search with (null: follow whatever the journal holds).</param>
-    public SearchCoordinator(SearchSettings? requested)
+    /// <param name="createStrategy">Makes the strategy from the settings and its saved bytes (default: <see cref="DefaultStrategy"/>).</param>
+    public SearchCoordinator(SearchSettings? requested, Func<SearchSettings, byte[]?, ISearchStrategy>? createStrategy = null)
     {
         this.requested = requested;
+        this.createStrategy = createStrategy ?? DefaultStrategy;
         Recover<SnapshotOffer>(offer =>
         {
             var snapshot = (SearchSnapshot)offer.Snapshot;
             state = snapshot.State;
             strategy?.Dispose();
-            strategy = CreateStrategy(state.Settings!, snapshot.StrategyState);
+            strategy = this.createStrategy(state.Settings!, snapshot.StrategyState);
         });
         Recover<ISearchEvent>(Replay);
         Recover<RecoveryCompleted>(_ => AfterRecovery());
@@ -54,7 +57,8 @@ public sealed class SearchCoordinator : ReceivePersistentActor
 
     public override string PersistenceId => SearchJournal.CoordinatorId;
 
-    public static Props Props(SearchSettings? requested) => Akka.Actor.Props.Create(() => new SearchCoordinator(requested));
+    public static Props Props(SearchSettings? requested, Func<SearchSettings, byte[]?, ISearchStrategy>? createStrategy = null) =>
+        Akka.Actor.Props.Create(() => new SearchCoordinator(requested, createStrategy));
 
     // ---- behaviours ----
 
@@ -175,7 +179,7 @@ public sealed class SearchCoordinator : ReceivePersistentActor
     /// ready, and journaled as <see cref="PolicyUpdated"/> at that moment, so that replay installs
     /// each at the same point in the sequence of proposals.
     /// </summary>
-    private static ISearchStrategy CreateStrategy(SearchSettings settings, byte[]? bytes)
+    public static ISearchStrategy DefaultStrategy(SearchSettings settings, byte[]? bytes)
     {
         var s = Strategies.Strategies.Create(StrategyFactory.ConfigFor(settings), bytes);
         if (s is PpoStrategy ppo) ppo.DeferUpdates = true;
@@ -189,7 +193,7 @@ public sealed class SearchCoordinator : ReceivePersistentActor
         if (evt is SearchStarted started)
         {
             strategy?.Dispose();
-            strategy = CreateStrategy(started.Settings, null);
+            strategy = createStrategy(started.Settings, null);
         }
     }
 

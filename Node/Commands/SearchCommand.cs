@@ -98,7 +98,7 @@ public static class SearchCommand
         if (SqliteRunFiles.ReadSnapshot(dir) is not { } snapshot) return;
         try
         {
-            Strategies.Create(StrategyFactory.ConfigFor(settings), snapshot.StrategyState).Dispose();
+            SearchCoordinator.DefaultStrategy(settings, snapshot.StrategyState).Dispose();
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or ArgumentException or IOException or System.Runtime.InteropServices.ExternalException)
         {

@@ -3,7 +3,9 @@ using Akka.Configuration;
 using Akka.Pattern;
 using Akka.Persistence;
 using Akka.Persistence.TestKit;
+using System.Runtime.CompilerServices;
 using NasActors.ChildTrainer.Workers;
+using NasActors.Controller.Strategies;
 using NasActors.Controller.Coordinator;
 using NasActors.Node.Hosting;
 using NasActors.Persistence;
@@ -55,6 +57,26 @@ public sealed class CoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Configurati
 
         // Every event from the first: no snapshot.
         public override Recovery Recovery => new(SnapshotSelectionCriteria.None);
+    }
+
+    /// <summary>The real strategy, whose first policy updates fail (as an out-of-memory in the update would).</summary>
+    private sealed class FlakyUpdates(ISearchStrategy inner, StrongBox<int> failuresLeft) : ISearchStrategy
+    {
+        public string Kind => inner.Kind;
+        public int PolicyVersion => inner.PolicyVersion;
+        public int PendingCount => inner.PendingCount;
+        public bool HasPendingUpdate => inner.HasPendingUpdate;
+        public Proposal Propose(long childId) => inner.Propose(childId);
+        public bool Observe(long childId, double? reward) => inner.Observe(childId, reward);
+        public byte[] SaveState() => inner.SaveState();
+        public void ApplyUpdate(byte[] updated) => inner.ApplyUpdate(updated);
+        public void Dispose() => inner.Dispose();
+
+        public Func<byte[]> PrepareUpdate()
+        {
+            var compute = inner.PrepareUpdate();
+            return () => Interlocked.Decrement(ref failuresLeft.Value) >= 0 ? throw new InvalidOperationException("update ran out of memory") : compute();
+        }
     }
 
     /// <summary>A trainer that throws, as a broken trainer would.</summary>
@@ -305,5 +327,25 @@ public sealed class CoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Configurati
         });
         Assert.Single(Journal().OfType<ChildTrained>(), t => t.ChildId == 0);
         Assert.Equal(1, Status(coordinator).Completed);
+    }
+
+    [Fact]
+    public void A_failed_policy_update_restarts_the_coordinator_which_recomputes_it_and_the_versions_stay_continuous()
+    {
+        var failures = new StrongBox<int>(2);
+        var settings = Settings with { Strategy = "ppo", Budget = 45, PpoMinibatch = 10 };
+        var coordinator = Sys.ActorOf(BackoffSupervisor.Props(Backoff.OnStop(
+            SearchCoordinator.Props(settings, (s, bytes) => new FlakyUpdates(SearchCoordinator.DefaultStrategy(s, bytes), failures)), "search",
+            TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), 0, maxNrOfRetries: -1)));
+        for (var w = 0; w < 2; w++)
+            Sys.ActorOf(DeviceWorker.Props($"w{w}", "cpu", new SyntheticChildTrainer(TimeSpan.FromMilliseconds(20)), coordinator));
+        AwaitAssert(() => Assert.True(Status(coordinator).Finished), TimeSpan.FromSeconds(90), TimeSpan.FromMilliseconds(200));
+
+        Assert.True(failures.Value < 0, "the injected failures never happened");
+        var events = Journal();
+        Assert.Equal([1, 2, 3, 4], events.OfType<PolicyUpdated>().Select(p => p.Version));
+        var perChild = events.OfType<ChildTrained>().GroupBy(t => t.ChildId).ToList();
+        Assert.Equal(45, perChild.Count);
+        Assert.All(perChild, g => Assert.Single(g));
     }
 }
