@@ -1,0 +1,64 @@
+using System.Text.Json;
+using NasActors.Tests.Cli;
+
+namespace NasActors.Tests.Cli;
+
+/// <summary>One finished run, read by every read command: what each prints, and its exit code and one line when asked wrongly.</summary>
+public sealed class FinishedRun : IDisposable
+{
+    private readonly TempDir dir = new();
+
+    public FinishedRun()
+    {
+        Path = System.IO.Path.Combine(dir.Path, "run");
+        var r = NasProcess.Run("search", "--run", Path, "--trainer", "synthetic", "--children", "8", "--top-k", "2", "--strategy", "random", "--seed", "3", "--json");
+        if (r.ExitCode != 0) throw new InvalidOperationException(r.Stderr);
+    }
+
+    public string Path { get; }
+
+    public void Dispose() => dir.Dispose();
+}
+
+public class ReadCommandTests(FinishedRun run) : IClassFixture<FinishedRun>
+{
+    [Fact]
+    public void Status_top_failures_and_export_agree_on_the_run()
+    {
+        var status = JsonDocument.Parse(NasProcess.Run("status", "--run", run.Path, "--json").Stdout).RootElement;
+        Assert.Equal((8, 8, 0, true), (status.GetProperty("budget").GetInt32(), status.GetProperty("completed").GetInt32(),
+            status.GetProperty("failed").GetInt32(), status.GetProperty("finished").GetBoolean()));
+        var top = JsonDocument.Parse(NasProcess.Run("top", "--run", run.Path, "-k", "8", "--json").Stdout).RootElement;
+        var accuracies = top.EnumerateArray().Select(e => e.GetProperty("accuracy").GetDouble()).ToList();
+        Assert.Equal(8, accuracies.Count);
+        Assert.Equal(accuracies.OrderDescending(), accuracies);
+        Assert.Equal(status.GetProperty("best_accuracy").GetDouble(), accuracies[0]);
+        Assert.Equal("[]", NasProcess.Run("failures", "--run", run.Path, "--json").Stdout.Trim());
+        var exported = NasProcess.Run("export", "--run", run.Path, "--rank", "2");
+        Assert.Equal(0, exported.ExitCode);
+        Assert.Contains("\"normal\"", exported.Stdout);
+    }
+
+    public static TheoryData<string[], int, string> Mistakes => new()
+    {
+        { ["status", "--run", "/nonexistent/run"], 2, "/nonexistent/run holds no nas run" },
+        { ["top", "--run", "RUN", "-k", "0"], 2, "-k must be at least 1" },
+        { ["top", "--run", "RUN", "-k", "ten"], 2, "-k: 'ten' is not a whole number" },
+        { ["export", "--run", "RUN", "--rank", "99"], 2, "the run has 8 trained children, no rank 99" },
+        { ["export", "--run", "RUN", "--out", "/nonexistent/dir/best.json"], 1, "/nonexistent/dir/best.json" },
+        { ["failures"], 2, "Option '--run' is required" },
+        { ["status", "--run", "RUN", "--colour"], 2, "Unrecognized command or argument '--colour'" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Mistakes))]
+    public void A_mistake_exits_with_its_code_and_one_line(string[] args, int code, string message)
+    {
+        var r = NasProcess.Run(args.Select(a => a == "RUN" ? run.Path : a).ToArray());
+        Assert.Equal(code, r.ExitCode);
+        var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 1, r.Stderr);
+        Assert.StartsWith("nas: error: ", lines[0]);
+        Assert.Contains(message, lines[0]);
+    }
+}
