@@ -13,8 +13,9 @@ root.Subcommands.Add(FailuresCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 
+if (args.Length == 0) return ExitCodes.Fail(ExitCodes.Invalid, "no command given (nas --help lists them)");
 var parse = root.Parse(args);
-if (args.Length > 0 && parse.Errors.Count > 0)
+if (parse.Errors.Count > 0)
 {
     // One line naming the option and what it accepts: no help dump, no .NET type names.
     // An unknown word says more than the missing command it leaves behind.

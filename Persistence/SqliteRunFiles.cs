@@ -70,7 +70,8 @@ public static class SqliteRunFiles
     /// Before a search writes to an existing run: both files must be intact SQLite databases, and a
     /// run that has progressed must still have its journal (else it would silently start over).
     /// </summary>
-    public static void CheckBeforeResume(string dir)
+    /// <returns>The run's state as stored.</returns>
+    public static SearchState CheckBeforeResume(string dir)
     {
         var journal = JournalPath(dir);
         var snapshots = SnapshotPath(dir);
@@ -83,12 +84,13 @@ public static class SqliteRunFiles
                 return result == "ok" ? 0 : throw new RunStoreException($"{file}: damaged database ({result})");
             });
         // Every stored entry the coordinator will recover from must decode: else it would restart for ever.
-        ReadState(dir);
-        if (!File.Exists(snapshots)) return;
+        var state = ReadState(dir);
+        if (!File.Exists(snapshots)) return state;
         var hasEvents = File.Exists(journal) && Query(journal, c => HasTable(c, "journal") && Count(c, "journal") > 0);
         var progressed = Query(snapshots, c => HasTable(c, "snapshot") && Count(c, "snapshot") > 0);
         if (!hasEvents && (progressed || !File.Exists(journal) || new FileInfo(journal).Length == 0))
             throw new RunStoreException($"{journal}: journal missing or empty while the run has other state; refusing to start over (restore the file, or use a new run folder)");
+        return state;
     }
 
     /// <summary>Folds each file's write-ahead log into the file itself, so that copying the folder's .db files keeps the whole run.</summary>

@@ -96,7 +96,7 @@ public sealed class ExecChildTrainer(string command) : IChildTrainer
             string? last;
             lock (stdout) last = stdout.LastOrDefault();
             return Parse(last, clock.Elapsed.TotalSeconds) ?? TrainOutcome.Failure(
-                $"the last line of standard output must be a JSON object with \"accuracy\" in [0, 1], got {(last is null ? "no output" : $"'{Truncate(last)}'")}{Tail(stderr)}");
+                $"the last line of standard output must be a JSON object with \"accuracy\" in [0, 1] (and, if given, \"test_accuracy\" in [0, 1], whole non-negative \"params\" and \"mult_adds\", finite \"loss\" and \"seconds\"), got {(last is null ? "no output" : $"'{Truncate(last)}'")}{Tail(stderr)}");
         }
         finally
         {
@@ -129,8 +129,15 @@ public sealed class ExecChildTrainer(string command) : IChildTrainer
             var accuracy = a.GetDouble();
             if (accuracy is < 0 or > 1 || double.IsNaN(accuracy)) return null;
             double? Number(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
-            return new TrainOutcome(accuracy, Number("test_accuracy"), Number("loss") ?? 0, (long)(Number("params") ?? 0),
-                (long)(Number("mult_adds") ?? 0), Number("seconds") ?? seconds);
+            // The optional fields must make sense too: a fraction, finite values, whole non-negative counts.
+            var test = Number("test_accuracy");
+            if (test is < 0 or > 1 || (test is { } t && double.IsNaN(t))) return null;
+            var counts = new[] { Number("params"), Number("mult_adds") };
+            if (counts.Any(c => c is { } n && !(n >= 0 && n < 9e18 && n == Math.Floor(n)))) return null;
+            var loss = Number("loss") ?? 0;
+            var took = Number("seconds") ?? seconds;
+            if (!double.IsFinite(loss) || !(took >= 0 && double.IsFinite(took))) return null;
+            return new TrainOutcome(accuracy, test, loss, (long)(counts[0] ?? 0), (long)(counts[1] ?? 0), took);
         }
         catch (JsonException)
         {

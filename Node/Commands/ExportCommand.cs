@@ -20,7 +20,11 @@ public static class ExportCommand
             var top = SearchViews.Top(RunOption.ReadState(parse.GetValue(run)!), r);
             if (top.Count < r) throw new ArgumentException($"the run has {top.Count} trained children, no rank {r}");
             var json = GenotypeJson.Write(top[r - 1].Genotype) + "\n";
-            if (parse.GetValue(output) is { } file) File.WriteAllText(file, json);
+            if (parse.GetValue(output) is { } file)
+            {
+                if (string.IsNullOrWhiteSpace(file) || Directory.Exists(file)) throw new ArgumentException($"--out: give a file path, not '{file}'");
+                File.WriteAllText(file, json);
+            }
             else Console.Out.Write(json);
             return ExitCodes.Ok;
         }));

@@ -12,8 +12,13 @@ public static class RunOption
     /// <summary>The run's state from its latest snapshot and the events after it (works while a search writes it).</summary>
     public static SearchState ReadState(string dir)
     {
+        if (string.IsNullOrWhiteSpace(dir)) throw new ArgumentException("--run: give a folder");
         RunFolder.Require(dir);
         var state = SqliteRunFiles.ReadState(dir);
-        return state.Settings is null ? throw new RunStoreException($"{dir}: the journal holds no started search yet") : state;
+        if (state.Settings is not null) return state;
+        var journal = SqliteRunFiles.JournalPath(dir);
+        throw new RunStoreException(!File.Exists(journal) || new FileInfo(journal).Length == 0
+            ? $"{journal}: missing or empty (a search that never started, or a lost journal)"
+            : $"{dir}: the journal holds no started search yet");
     }
 }

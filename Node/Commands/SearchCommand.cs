@@ -40,6 +40,7 @@ public static class SearchCommand
         command.SetAction((parse, cancel) => CommandErrors.GuardAsync(async () =>
         {
             var dir = parse.GetValue(run)!;
+            if (string.IsNullOrWhiteSpace(dir)) throw new ArgumentException("--run: give a folder");
             // First of all: one writer per run folder, also when two searches start together on a new one.
             using var runLock = RunLock.Acquire(dir);
             var existing = RunFolder.Existing(dir);
@@ -94,7 +95,10 @@ public static class SearchCommand
     /// <summary>The run's files, and the strategy state in its latest snapshot, must be readable before a resume writes.</summary>
     private static void CheckBeforeResume(string dir, SearchSettings settings)
     {
-        SqliteRunFiles.CheckBeforeResume(dir);
+        var state = SqliteRunFiles.CheckBeforeResume(dir);
+        // The journal, not run.json, is the record of how the run was started.
+        if (state.Settings is { } stored && (stored with { Budget = state.Budget }).Incompatibility(settings) is { } why)
+            throw new ArgumentException($"cannot resume {dir}: its journal disagrees with run.json and the options: {why}");
         if (SqliteRunFiles.ReadSnapshot(dir) is not { } snapshot) return;
         try
         {

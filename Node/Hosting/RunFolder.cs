@@ -11,7 +11,7 @@ public sealed class RunFolderException(string message) : Exception(message);
 /// One search per folder: run.json (its settings, written first), journal.db, snapshots.db and
 /// node.log. Settings files are read strictly: an unknown key or a wrong type is an error naming it.
 /// </summary>
-public static class RunFolder
+public static partial class RunFolder
 {
     public const string SettingsFile = "run.json";
 
@@ -39,6 +39,8 @@ public static class RunFolder
 
     public static SearchSettings ReadSettings(string file)
     {
+        if (string.IsNullOrWhiteSpace(file)) throw new ArgumentException("--config: give a settings file");
+        if (Directory.Exists(file)) throw new IOException($"cannot read {file}: it is a folder, not a settings file");
         string text;
         try
         {
@@ -54,9 +56,36 @@ public static class RunFolder
         }
         catch (JsonException e)
         {
-            throw new RunFolderException($"{file}: {e.Message.Split(" LineNumber")[0].TrimEnd('.')} (at {e.Path}, line {e.LineNumber + 1})");
+            throw new RunFolderException($"{file}: {Problem(e)} (line {e.LineNumber + 1})");
         }
     }
+
+    /// <summary>System.Text.Json's complaint in the settings file's own words: the key, and what it takes; no .NET type names.</summary>
+    private static string Problem(JsonException e)
+    {
+        var path = e.Path ?? "$";
+        var message = e.Message.Split(" Path:")[0].Split(" LineNumber")[0].TrimEnd('.', ' ');
+        if (message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal))
+            return $"unknown key {path}";
+        if (TypeName().Match(message) is { Success: true } converted && message.Contains("could not be converted", StringComparison.Ordinal))
+            return $"{path}: expected {Kind(converted.Value)}";
+        if (message.Contains("missing required properties", StringComparison.Ordinal))
+            return $"{path}: missing keys {message[(message.IndexOf("including:", StringComparison.Ordinal) + 10)..].Trim()}";
+        return $"{path}: {TypeName().Replace(message, "a value")}";
+    }
+
+    private static string Kind(string type) => type switch
+    {
+        _ when type.Contains("Int32", StringComparison.Ordinal) || type.Contains("Int64", StringComparison.Ordinal) => "a whole number",
+        _ when type.Contains("Double", StringComparison.Ordinal) => "a number",
+        _ when type.Contains("Boolean", StringComparison.Ordinal) => "true or false",
+        _ when type.Contains("String", StringComparison.Ordinal) && !type.Contains("List", StringComparison.Ordinal) => "a string",
+        _ when type.Contains("List", StringComparison.Ordinal) || type.EndsWith("[]", StringComparison.Ordinal) => "a list",
+        _ => "an object",
+    };
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"(System|NasActors)\.[\w.`\[\], ]+")]
+    private static partial System.Text.RegularExpressions.Regex TypeName();
 
     public static void WriteSettings(string dir, SearchSettings settings)
     {

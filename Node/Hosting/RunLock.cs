@@ -6,41 +6,45 @@ namespace NasActors.Node.Hosting;
 public sealed class RunLockedException(string message) : Exception(message);
 
 /// <summary>
-/// One writer per run folder: an OS record lock (POSIX <c>lockf</c>) on <c>run.lock</c>, held for
-/// the life of the process, so a killed process never leaves a stale lock. The file also says who
-/// holds it, for the message the next writer gets. Readers never take it.
+/// One writer per run folder: an exclusive <c>flock</c> on the folder itself, held for the life of
+/// the process, so a killed process never leaves a stale lock and deleting a file cannot undo it.
+/// <c>run.lock</c> only says who holds it, for the message the next writer gets. Readers never lock.
 /// </summary>
 public sealed class RunLock : IDisposable
 {
     public const string FileName = "run.lock";
-    private const int TryLock = 2; // F_TLOCK: lock now or fail
+    private const int ReadOnlyDirectory = 0x10000; // O_RDONLY | O_DIRECTORY
+    private const int ExclusiveNow = 2 | 4; // LOCK_EX | LOCK_NB
 
-    private readonly FileStream file;
+    private readonly int folder;
 
-    private RunLock(FileStream file) => this.file = file;
+    private RunLock(int folder) => this.folder = folder;
 
     [DllImport("libc", SetLastError = true)]
-    private static extern int lockf(int fd, int command, long length);
+    private static extern int open(string path, int flags);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int flock(int fd, int operation);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int close(int fd);
 
     public static RunLock Acquire(string dir)
     {
+        if (File.Exists(dir)) throw new ArgumentException($"--run: {dir} is a file, not a folder");
         Directory.CreateDirectory(dir);
-        var path = Path.Combine(dir, FileName);
-        // The record lock belongs to the process and ends when any of its handles on the file closes:
-        // this process opens the file once, here, and keeps it open.
-        var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
-        if (lockf((int)file.SafeFileHandle.DangerousGetHandle(), TryLock, 0) != 0)
+        var fd = open(dir, ReadOnlyDirectory);
+        if (fd < 0) throw new IOException($"cannot open the run folder {dir} (error {Marshal.GetLastPInvokeError()})");
+        var info = Path.Combine(dir, FileName);
+        if (flock(fd, ExclusiveNow) != 0)
         {
-            using var reader = new StreamReader(file);
-            var holder = reader.ReadToEnd().Trim();
+            close(fd);
+            var holder = File.Exists(info) ? File.ReadAllText(info).Trim() : "";
             throw new RunLockedException($"{dir} is in use by another nas process ({(holder.Length > 0 ? holder : "unknown")}); a run has one writer");
         }
-        file.SetLength(0);
-        using (var writer = new StreamWriter(file, leaveOpen: true))
-            writer.Write($"pid {Environment.ProcessId} on {Environment.MachineName}, since {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss}Z\n");
-        file.Flush(flushToDisk: true);
-        return new RunLock(file);
+        File.WriteAllText(info, $"pid {Environment.ProcessId} on {Environment.MachineName}, since {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss}Z\n");
+        return new RunLock(fd);
     }
 
-    public void Dispose() => file.Dispose();
+    public void Dispose() => close(folder);
 }

@@ -114,6 +114,8 @@ public class GenotypeCommandTests
             Assert.True(r.ExitCode == 0, $"nas {command} --help: exit {r.ExitCode}");
             Assert.Contains($"Usage:\n  nas {command} ", r.Stdout.Replace("\r", ""));
         }
+        var none = NasProcess.Run();
+        Assert.Equal((2, "nas: error: no command given (nas --help lists them)"), (none.ExitCode, none.Stderr.Trim()));
         var unknown = NasProcess.Run("serch", "--run", "x");
         Assert.Equal(2, unknown.ExitCode);
         Assert.Equal("nas: error: Unrecognized command or argument 'serch'. (see --help)", unknown.Stderr.Trim());

@@ -57,12 +57,16 @@ public class RunFolderSafetyTests
         var first = StartSearch(run);
         try
         {
+            // The lock is on the folder itself: deleting the file that names the holder changes nothing.
+            var holder = File.ReadAllText(Path.Combine(run, "run.lock"));
+            Assert.Contains($"pid {first.Id}", holder);
+            File.Delete(Path.Combine(run, "run.lock"));
             var clock = Stopwatch.StartNew();
             var second = NasProcess.Run(["search", "--run", run, "--trainer", "synthetic:150", "--children", "200", "--top-k", "0", "--strategy", "random"]);
             Assert.Equal(2, second.ExitCode);
             var line = OneLine(second);
             Assert.Contains(run, line);
-            Assert.Contains($"pid {first.Id}", line);
+            Assert.Contains("a run has one writer", line);
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"the second writer took {clock.Elapsed}");
 
             var status = NasProcess.Run("status", "--run", run, "--json");
@@ -206,6 +210,43 @@ public class RunFolderSafetyTests
         Assert.Contains("\"completed\":12", await stdout);
     }
 
+    [Fact]
+    public void A_run_json_edited_after_the_start_is_refused_because_the_journal_says_otherwise()
+    {
+        using var dir = new TempDir();
+        var run = Path.Combine(dir.Path, "run");
+        Assert.Equal(0, NasProcess.Run(Synthetic(run)).ExitCode);
+        var file = Path.Combine(run, "run.json");
+        File.WriteAllText(file, File.ReadAllText(file).Replace("\"trainer\": \"synthetic\"", "\"trainer\": \"exec:echo '{\\\"accuracy\\\": 1}'\""));
+        var edited = File.ReadAllText(file);
+        Assert.Contains("exec:", edited);
+        var r = NasProcess.Run(["search", "--run", run, "--children", "20", "--json"]);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("its journal disagrees with run.json", OneLine(r));
+        Assert.Contains("Trainer", r.Stderr);
+        Assert.Equal(edited, File.ReadAllText(file));
+    }
+
+    public static TheoryData<string, string> BadConfigs => new()
+    {
+        { "{\"budget\": \"x\"}", "$.budget: expected a whole number" },
+        { "{\"foo\": 1}", "unknown key $.foo" },
+        { "[]", "$: expected an object" },
+        { "{\"search\": {\"epochs\": -1}}", "$.search: missing keys 'cells'" },
+        { "garbage", "$: 'g' is an invalid start of a value" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadConfigs))]
+    public void A_bad_settings_file_is_named_with_its_key_and_no_dotnet_type(string content, string message)
+    {
+        using var dir = new TempDir();
+        var config = dir.File("config.json", content);
+        var r = NasProcess.Run("search", "--run", Path.Combine(dir.Path, "run"), "--config", config);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains($"config.json: {message}", OneLine(r));
+    }
+
     public static TheoryData<string[], string> BadOptions => new()
     {
         { ["--strategy", "foo"], "--strategy: 'foo' is not one of ppo, random, evolution" },
@@ -217,6 +258,7 @@ public class RunFolderSafetyTests
         { ["--trainer", "synthetic", "--dataset", "cifar10:/nonexistent"], "--dataset: the synthetic trainer reads no dataset" },
         { ["--trainer", "gpu-trainer"], "unknown trainer \"gpu-trainer\"" },
         { ["--child-timeout", "0"], "--child-timeout: must be at least 1 second" },
+        { ["--config", ""], "--config: give a settings file" },
     };
 
     [Theory]

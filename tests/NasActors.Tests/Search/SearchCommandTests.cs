@@ -50,6 +50,9 @@ public class SearchCommandTests
         { "exec:echo 'loss went to the moon' >&2; exit 3", "exited with code 3; standard error ends with:\nloss went to the moon" },
         { "exec:echo '{\"accuracy\": NaN}'", "must be a JSON object with \"accuracy\" in [0, 1]" },
         { "exec:echo '{\"accuracy\": 1.7}'", "must be a JSON object with \"accuracy\" in [0, 1]" },
+        { "exec:echo '{\"accuracy\": 0.5, \"test_accuracy\": 7}'", "\"test_accuracy\" in [0, 1]" },
+        { "exec:echo '{\"accuracy\": 0.5, \"params\": -5}'", "whole non-negative \"params\"" },
+        { "exec:echo '{\"accuracy\": 0.5, \"mult_adds\": 1e300}'", "whole non-negative \"params\" and \"mult_adds\"" },
         { "exec:echo starting >&2; sleep 30", "timed out after 1 s; standard error ends with:\nstarting" },
     };
 
