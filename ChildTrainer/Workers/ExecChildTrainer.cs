@@ -18,9 +18,18 @@ namespace NasActors.ChildTrainer.Workers;
 /// own: its result counts when the command exits, and whatever it left running is killed then,
 /// on timeout, and when the worker stops.
 /// </summary>
-public sealed class ExecChildTrainer(string command) : IChildTrainer
+public sealed class ExecChildTrainer : IChildTrainer
 {
     private const int TailLines = 20;
+
+    private readonly string command;
+
+    /// <summary>Also kills what exec commands of a killed nas process left running on this machine.</summary>
+    public ExecChildTrainer(string command)
+    {
+        this.command = command;
+        OrphanReaper.ReapOrphans();
+    }
 
     public TrainOutcome Train(TrainChild job, string device, Action<int, int, double> progress, CancellationToken cancel)
     {
@@ -51,6 +60,7 @@ public sealed class ExecChildTrainer(string command) : IChildTrainer
             env["NAS_CELLS"] = job.Spec.Cells.ToString();
             env["NAS_FILTERS"] = job.Spec.Filters.ToString();
             env["NAS_DATASET"] = job.Spec.Dataset;
+            env[OrphanReaper.Variable] = OrphanReaper.Owner;
 
             using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start /bin/sh -c {command}");
             var stdout = new Queue<string>();

@@ -46,6 +46,9 @@ public static class SearchCommand
             var existing = RunFolder.Existing(dir);
             var configFile = parse.GetValue(config);
             var settings = configFile is not null ? RunFolder.ReadSettings(configFile) : existing ?? new SearchSettings();
+            // A settings file that is wrong by itself is named, before options are layered over it.
+            if ((configFile is not null || existing is not null) && settings.Errors() is { Count: > 0 } wrong)
+                throw new RunFolderException($"{configFile ?? Path.Combine(dir, RunFolder.SettingsFile)}: {string.Join("; ", wrong)}");
             if (parse.GetValue(strategy) is { } s) settings = settings with { Strategy = s };
             if (parse.GetValue(children) is { } c) settings = settings with { Budget = c };
             if (parse.GetValue(trainer) is { } t) settings = settings with { Trainer = t };

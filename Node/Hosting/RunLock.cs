@@ -13,7 +13,9 @@ public sealed class RunLockedException(string message) : Exception(message);
 public sealed class RunLock : IDisposable
 {
     public const string FileName = "run.lock";
-    private const int ReadOnlyDirectory = 0x10000; // O_RDONLY | O_DIRECTORY
+    // O_RDONLY | O_DIRECTORY | O_CLOEXEC: the lock lives on the open descriptor, and no child process
+    // (an exec trainer's command) may inherit it, or it would outlive a killed nas.
+    private const int ReadOnlyDirectory = 0x10000 | 0x80000;
     private const int ExclusiveNow = 2 | 4; // LOCK_EX | LOCK_NB
 
     private readonly int folder;

@@ -234,6 +234,7 @@ public class RunFolderSafetyTests
         { "[]", "$: expected an object" },
         { "{\"search\": {\"epochs\": -1}}", "$.search: missing keys 'cells'" },
         { "garbage", "$: 'g' is an invalid start of a value" },
+        { "{\"workers_per_device\": -2}", "workers per device must be at least 1, got -2" },
     };
 
     [Theory]
@@ -318,6 +319,34 @@ public class RunFolderSafetyTests
         Process.Start("kill", ["-TERM", $"{p.Id}"])!.WaitForExit();
         Assert.True(p.WaitForExit(TimeSpan.FromSeconds(60)), "nas did not stop after SIGTERM");
         Assert.Equal(130, p.ExitCode);
+        AssertNoProcess($"sleep {marker}");
+    }
+
+    [Fact]
+    public void Exec_commands_left_by_a_killed_search_are_killed_when_exec_trainers_start_again()
+    {
+        using var dir = new TempDir();
+        var run = Path.Combine(dir.Path, "run");
+        var marker = $"{Random.Shared.Next(100_000, 999_999)}.125";
+        var first = Path.Combine(dir.Path, "first");
+        // The first attempt hangs in a sleep; the retry after the resume answers at once.
+        string[] args = ["search", "--run", run, "--children", "1", "--top-k", "0", "--strategy", "random", "--json",
+            "--trainer", $"exec:if [ -e {first} ]; then echo '{{\"accuracy\": 0.5}}'; else touch {first}; sleep {marker}; fi"];
+        using (var p = NasProcess.Start(args))
+        {
+            var clock = Stopwatch.StartNew();
+            while (clock.Elapsed < TimeSpan.FromSeconds(60) && !File.Exists(first)) Thread.Sleep(100);
+            Thread.Sleep(300);
+            p.Kill();
+            p.WaitForExit();
+        }
+        using (var pgrep = Process.Start(new ProcessStartInfo("pgrep", ["-f", $"sleep {marker}"]) { RedirectStandardOutput = true })!)
+        {
+            pgrep.WaitForExit();
+            Assert.NotEqual("", pgrep.StandardOutput.ReadToEnd().Trim()); // SIGKILL gave nas no chance to stop it
+        }
+        var resumed = NasProcess.Run(args);
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
         AssertNoProcess($"sleep {marker}");
     }
 
