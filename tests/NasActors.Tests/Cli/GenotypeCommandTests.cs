@@ -1,60 +1,16 @@
 using NasActors.SearchSpace;
+using NasActors.Tests.SearchSpace;
 
 namespace NasActors.Tests.Cli;
 
 public class GenotypeCommandTests
 {
-    /// <summary>NASNet-A as the paper's Figure 4 draws it, in the text form (literal: not computed by the code under test).</summary>
-    private const string NasNetAText = """
-        normal:
-          b0 = sep_conv_5x5(h[i]) + sep_conv_3x3(h[i-1])
-          b1 = sep_conv_5x5(h[i-1]) + sep_conv_3x3(h[i-1])
-          b2 = avg_pool_3x3(h[i]) + identity(h[i-1])
-          b3 = avg_pool_3x3(h[i-1]) + avg_pool_3x3(h[i-1])
-          b4 = sep_conv_3x3(h[i]) + identity(h[i])
-          out = concat(h[i-1], b0, b1, b2, b3, b4)
-        reduction:
-          b0 = sep_conv_5x5(h[i]) + sep_conv_7x7(h[i-1])
-          b1 = max_pool_3x3(h[i]) + sep_conv_7x7(h[i-1])
-          b2 = avg_pool_3x3(h[i]) + sep_conv_5x5(h[i-1])
-          b3 = avg_pool_3x3(b0) + identity(b1)
-          b4 = sep_conv_3x3(b0) + max_pool_3x3(h[i])
-          out = concat(b1, b2, b3, b4)
-
-        """;
-
-    private const string NasNetAJson = """
-        {
-          "normal": {
-            "blocks": [
-              {"inputs": [0, 1], "ops": ["sep_conv_5x5", "sep_conv_3x3"], "combine": "add"},
-              {"inputs": [1, 1], "ops": ["sep_conv_5x5", "sep_conv_3x3"], "combine": "add"},
-              {"inputs": [0, 1], "ops": ["avg_pool_3x3", "identity"], "combine": "add"},
-              {"inputs": [1, 1], "ops": ["avg_pool_3x3", "avg_pool_3x3"], "combine": "add"},
-              {"inputs": [0, 0], "ops": ["sep_conv_3x3", "identity"], "combine": "add"}
-            ],
-            "output": [1, 2, 3, 4, 5, 6]
-          },
-          "reduction": {
-            "blocks": [
-              {"inputs": [0, 1], "ops": ["sep_conv_5x5", "sep_conv_7x7"], "combine": "add"},
-              {"inputs": [0, 1], "ops": ["max_pool_3x3", "sep_conv_7x7"], "combine": "add"},
-              {"inputs": [0, 1], "ops": ["avg_pool_3x3", "sep_conv_5x5"], "combine": "add"},
-              {"inputs": [2, 3], "ops": ["avg_pool_3x3", "identity"], "combine": "add"},
-              {"inputs": [2, 0], "ops": ["sep_conv_3x3", "max_pool_3x3"], "combine": "add"}
-            ],
-            "output": [3, 4, 5, 6]
-          }
-        }
-
-        """;
-
     [Fact]
     public void Show_json_prints_NasNetA_as_published()
     {
         var r = NasProcess.Run("show", "--genotype", "nasnet-a", "--format", "json");
         Assert.Equal(0, r.ExitCode);
-        Assert.Equal(NasNetAJson, r.Stdout);
+        Assert.Equal(NasNetALiteral.Json, r.Stdout);
         Assert.Equal("", r.Stderr);
     }
 
@@ -62,10 +18,10 @@ public class GenotypeCommandTests
     public void Show_reads_a_file_and_prints_text_and_dot()
     {
         using var dir = new TempDir();
-        var file = dir.File("g.json", NasNetAJson);
+        var file = dir.File("g.json", NasNetALiteral.Json);
         var text = NasProcess.Run("show", "--genotype", file);
         Assert.Equal(0, text.ExitCode);
-        Assert.Equal(NasNetAText, text.Stdout);
+        Assert.Equal(NasNetALiteral.Text, text.Stdout);
         var dot = NasProcess.Run("show", "-g", file, "-f", "dot");
         Assert.StartsWith("digraph genotype", dot.Stdout);
     }
