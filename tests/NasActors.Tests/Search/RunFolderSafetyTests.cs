@@ -88,7 +88,8 @@ public class RunFolderSafetyTests
     {
         using var dir = new TempDir();
         var run = Path.Combine(dir.Path, "run");
-        string[] args = ["search", "--run", run, "--trainer", "synthetic:20", "--children", "40", "--top-k", "1", "--strategy", "random", "--json"];
+        // Long enough (40 x 150 ms) that the two starts overlap even on a loaded machine.
+        string[] args = ["search", "--run", run, "--trainer", "synthetic:150", "--children", "40", "--top-k", "1", "--strategy", "random", "--json"];
         var a = Task.Run(() => NasProcess.Run(TimeSpan.FromMinutes(3), args));
         var b = Task.Run(() => NasProcess.Run(TimeSpan.FromMinutes(3), args));
         var results = await Task.WhenAll(a, b);
