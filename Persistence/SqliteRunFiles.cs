@@ -7,6 +7,9 @@ namespace NasActors.Persistence;
 /// <summary>A run's journal or snapshot file that cannot be used; the message names the file and the problem.</summary>
 public sealed class RunStoreException(string message, Exception? inner = null) : Exception(message, inner);
 
+/// <summary>A run as stored: its state, and the coordinator's latest snapshot it was folded from (if any).</summary>
+public sealed record StoredRun(SearchState State, SearchSnapshot? Snapshot);
+
 /// <summary>
 /// The SQLite files of a run folder, read straight from disk (tables of Akka.Persistence.Sql), with
 /// no actor system: the search state from the latest snapshot plus the events after it, which is
@@ -20,10 +23,12 @@ public static class SqliteRunFiles
     public static string SnapshotPath(string dir) => Path.Combine(Path.GetFullPath(dir), PersistenceConfig.SnapshotFile);
 
     /// <summary>The search state: the coordinator's latest snapshot and the events after it.</summary>
-    public static SearchState ReadState(string dir)
+    public static SearchState ReadState(string dir) => Read(dir).State;
+
+    private static StoredRun Read(string dir)
     {
-        var (from, state) = LatestSnapshot(dir) is { } s ? (s.SequenceNr, s.Snapshot.State) : (0L, SearchState.Empty);
-        return SearchState.Fold(ReadEvents(dir, from), state);
+        var latest = LatestSnapshot(dir);
+        return new(SearchState.Fold(ReadEvents(dir, latest?.SequenceNr ?? 0), latest?.Snapshot.State), latest?.Snapshot);
     }
 
     /// <summary>The coordinator's events after sequence number <paramref name="after"/>, in order.</summary>
@@ -70,8 +75,8 @@ public static class SqliteRunFiles
     /// Before a search writes to an existing run: both files must be intact SQLite databases, and a
     /// run that has progressed must still have its journal (else it would silently start over).
     /// </summary>
-    /// <returns>The run's state as stored.</returns>
-    public static SearchState CheckBeforeResume(string dir)
+    /// <returns>The run as stored, decoded once for every check that needs it.</returns>
+    public static StoredRun CheckBeforeResume(string dir)
     {
         var journal = JournalPath(dir);
         var snapshots = SnapshotPath(dir);
@@ -84,13 +89,13 @@ public static class SqliteRunFiles
                 return result == "ok" ? 0 : throw new RunStoreException($"{file}: damaged database ({result})");
             });
         // Every stored entry the coordinator will recover from must decode: else it would restart for ever.
-        var state = ReadState(dir);
-        if (!File.Exists(snapshots)) return state;
+        var stored = Read(dir);
+        if (!File.Exists(snapshots)) return stored;
         var hasEvents = File.Exists(journal) && Query(journal, c => HasTable(c, "journal") && Count(c, "journal") > 0);
         var progressed = Query(snapshots, c => HasTable(c, "snapshot") && Count(c, "snapshot") > 0);
         if (!hasEvents && (progressed || !File.Exists(journal) || new FileInfo(journal).Length == 0))
             throw new RunStoreException($"{journal}: journal missing or empty while the run has other state; refusing to start over (restore the file, or use a new run folder)");
-        return state;
+        return stored;
     }
 
     /// <summary>Folds each file's write-ahead log into the file itself, so that copying the folder's .db files keeps the whole run.</summary>
@@ -113,9 +118,6 @@ public static class SqliteRunFiles
             }
         }
     }
-
-    /// <summary>The coordinator's latest snapshot, decoded (a damaged one throws <see cref="RunStoreException"/>), or null.</summary>
-    public static SearchSnapshot? ReadSnapshot(string dir) => LatestSnapshot(dir)?.Snapshot;
 
     private static long Count(SqliteConnection connection, string table)
     {

@@ -40,13 +40,7 @@ public sealed record DatasetSpec(string Kind, string Directory)
 
     public DatasetPair Load()
     {
-        if (!System.IO.Directory.Exists(Directory))
-        {
-            var hint = Kind == "fashion-mnist" && Directory == DebianFashionMnist
-                ? " (install Debian's dataset-fashion-mnist package, name a folder with fashion-mnist:DIR, or use fashion-mnist-mini)"
-                : "";
-            throw new DatasetFormatException(Directory, $"no such folder for dataset {Kind}{hint}");
-        }
+        RequireFolder();
         return Kind switch
         {
             "cifar10" => new DatasetPair(
@@ -64,11 +58,20 @@ public sealed record DatasetSpec(string Kind, string Directory)
     /// <summary>Checks that the dataset's folder and files are there, without reading them.</summary>
     public void RequireFiles()
     {
-        if (!System.IO.Directory.Exists(Directory)) Load();
+        RequireFolder();
         foreach (var name in Kind == "cifar10"
                      ? [.. Cifar10Reader.TrainFiles, Cifar10Reader.TestFile]
                      : new[] { "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte" })
             Find(name);
+    }
+
+    private void RequireFolder()
+    {
+        if (System.IO.Directory.Exists(Directory)) return;
+        var hint = Kind == "fashion-mnist" && Directory == DebianFashionMnist
+            ? " (install Debian's dataset-fashion-mnist package, name a folder with fashion-mnist:DIR, or use fashion-mnist-mini)"
+            : "";
+        throw new DatasetFormatException(Directory, $"no such folder for dataset {Kind}{hint}");
     }
 
     private string Find(string name)

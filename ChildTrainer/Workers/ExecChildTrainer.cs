@@ -24,11 +24,13 @@ public sealed class ExecChildTrainer : IChildTrainer
 
     private readonly string command;
 
-    /// <summary>Also kills what exec commands of a killed nas process left running on this machine.</summary>
+    // Once per process, when its first exec trainer is made: what a killed nas left running on this machine.
+    private static readonly Lazy<int> Reaped = new(OrphanReaper.ReapOrphans);
+
     public ExecChildTrainer(string command)
     {
         this.command = command;
-        OrphanReaper.ReapOrphans();
+        _ = Reaped.Value;
     }
 
     public TrainOutcome Train(TrainChild job, string device, Action<int, int, double> progress, CancellationToken cancel)

@@ -98,11 +98,11 @@ public static class SearchCommand
     /// <summary>The run's files, and the strategy state in its latest snapshot, must be readable before a resume writes.</summary>
     private static void CheckBeforeResume(string dir, SearchSettings settings)
     {
-        var state = SqliteRunFiles.CheckBeforeResume(dir);
+        var (state, snapshot) = SqliteRunFiles.CheckBeforeResume(dir);
         // The journal, not run.json, is the record of how the run was started.
         if (state.Settings is { } stored && (stored with { Budget = state.Budget }).Incompatibility(settings) is { } why)
             throw new ArgumentException($"cannot resume {dir}: its journal disagrees with run.json and the options: {why}");
-        if (SqliteRunFiles.ReadSnapshot(dir) is not { } snapshot) return;
+        if (snapshot is null) return;
         try
         {
             SearchCoordinator.DefaultStrategy(settings, snapshot.StrategyState).Dispose();

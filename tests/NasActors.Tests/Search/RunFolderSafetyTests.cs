@@ -32,12 +32,22 @@ public class RunFolderSafetyTests
         p.WaitForExit();
     }
 
-    /// <summary>No process left whose command line holds <paramref name="pattern"/>.</summary>
-    private static void AssertNoProcess(string pattern)
+    /// <summary>The pids of the processes whose command line holds <paramref name="pattern"/>, as pgrep prints them.</summary>
+    private static string Processes(string pattern)
     {
         using var pgrep = Process.Start(new ProcessStartInfo("pgrep", ["-f", pattern]) { RedirectStandardOutput = true })!;
+        var pids = pgrep.StandardOutput.ReadToEnd().Trim();
         pgrep.WaitForExit();
-        Assert.Equal("", pgrep.StandardOutput.ReadToEnd().Trim());
+        return pids;
+    }
+
+    private static void AssertNoProcess(string pattern) => Assert.Equal("", Processes(pattern));
+
+    /// <summary>Waits (up to a minute) until a process whose command line holds <paramref name="pattern"/> runs.</summary>
+    private static void WaitForProcess(string pattern)
+    {
+        var clock = Stopwatch.StartNew();
+        while (Processes(pattern) == "" && clock.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(100);
     }
 
     private static string OneLine(NasProcess.Result r)
@@ -289,7 +299,7 @@ public class RunFolderSafetyTests
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"the search took {clock.Elapsed}");
         Assert.All(SqliteRunFiles.ReadEvents(run).OfType<ChildTrained>(), t => Assert.Equal(0.5, t.Accuracy));
         Assert.Equal(2, SqliteRunFiles.ReadEvents(run).OfType<ChildTrained>().Count());
-        AssertNoProcess($"sleep {marker}");
+        AssertNoProcess($"^sleep {marker}");
     }
 
     [Fact]
@@ -302,7 +312,7 @@ public class RunFolderSafetyTests
             "--trainer", $"exec:sleep {marker} & sleep {marker}; echo '{{\"accuracy\": 0.5}}'"]);
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Contains("timed out after 2 s", Assert.Single(SqliteRunFiles.ReadEvents(run).OfType<ChildFailed>()).Reason);
-        AssertNoProcess($"sleep {marker}");
+        AssertNoProcess($"^sleep {marker}");
     }
 
     [Fact]
@@ -313,14 +323,11 @@ public class RunFolderSafetyTests
         var marker = $"{Random.Shared.Next(100_000, 999_999)}.75";
         using var p = NasProcess.Start("search", "--run", run, "--children", "2", "--top-k", "0", "--strategy", "random",
             "--trainer", $"exec:sleep {marker}; echo '{{\"accuracy\": 0.5}}'");
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(60) && !(File.Exists(Path.Combine(run, "journal.db")) && SqliteRunFiles.ReadEvents(run).OfType<ChildAssigned>().Any()))
-            Thread.Sleep(100);
-        Thread.Sleep(500);
+        WaitForProcess($"^sleep {marker}");
         Process.Start("kill", ["-TERM", $"{p.Id}"])!.WaitForExit();
         Assert.True(p.WaitForExit(TimeSpan.FromSeconds(60)), "nas did not stop after SIGTERM");
         Assert.Equal(130, p.ExitCode);
-        AssertNoProcess($"sleep {marker}");
+        AssertNoProcess($"^sleep {marker}");
     }
 
     [Fact]
@@ -335,20 +342,14 @@ public class RunFolderSafetyTests
             "--trainer", $"exec:if [ -e {first} ]; then echo '{{\"accuracy\": 0.5}}'; else touch {first}; sleep {marker}; fi"];
         using (var p = NasProcess.Start(args))
         {
-            var clock = Stopwatch.StartNew();
-            while (clock.Elapsed < TimeSpan.FromSeconds(60) && !File.Exists(first)) Thread.Sleep(100);
-            Thread.Sleep(300);
+            WaitForProcess($"^sleep {marker}");
             p.Kill();
             p.WaitForExit();
         }
-        using (var pgrep = Process.Start(new ProcessStartInfo("pgrep", ["-f", $"sleep {marker}"]) { RedirectStandardOutput = true })!)
-        {
-            pgrep.WaitForExit();
-            Assert.NotEqual("", pgrep.StandardOutput.ReadToEnd().Trim()); // SIGKILL gave nas no chance to stop it
-        }
+        Assert.NotEqual("", Processes($"^sleep {marker}")); // SIGKILL gave nas no chance to stop it
         var resumed = NasProcess.Run(args);
         Assert.True(resumed.ExitCode == 0, resumed.Stderr);
-        AssertNoProcess($"sleep {marker}");
+        AssertNoProcess($"^sleep {marker}");
     }
 
     [Fact]
