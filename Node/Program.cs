@@ -11,6 +11,8 @@ root.Subcommands.Add(StatusCommand.Create());
 root.Subcommands.Add(TopCommand.Create());
 root.Subcommands.Add(FailuresCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
+root.Subcommands.Add(ReportCommand.Create());
+root.Subcommands.Add(DashboardCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 
 if (args.Length == 0) return ExitCodes.Fail(ExitCodes.Invalid, "no command given (nas --help lists them)");

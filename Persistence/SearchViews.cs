@@ -47,5 +47,6 @@ public static class SearchViews
             .Select(x => new FailedChild(x.c.Id, x.Final, x.Job!.WorkerId, x.Job.Attempts, x.Job.FailReason ?? ""))
             .ToList();
 
-    private static string FirstLine(string reason) => reason.Split('\n')[0].Split("; standard error")[0];
+    /// <summary>A failure reason without the command output that may follow it: what groups failures.</summary>
+    public static string FirstLine(string reason) => reason.Split('\n')[0].Split("; standard error")[0];
 }

@@ -7,6 +7,9 @@ namespace NasActors.Persistence;
 /// <summary>A run's journal or snapshot file that cannot be used; the message names the file and the problem.</summary>
 public sealed class RunStoreException(string message, Exception? inner = null) : Exception(message, inner);
 
+/// <summary>One journal entry of the coordinator: its sequence number, when it was written, and the event.</summary>
+public sealed record StoredEvent(long SequenceNr, DateTimeOffset At, ISearchEvent Event);
+
 /// <summary>A run as stored: its state, and the coordinator's latest snapshot it was folded from (if any).</summary>
 public sealed record StoredRun(SearchState State, SearchSnapshot? Snapshot);
 
@@ -32,7 +35,10 @@ public static class SqliteRunFiles
     }
 
     /// <summary>The coordinator's events after sequence number <paramref name="after"/>, in order.</summary>
-    public static IReadOnlyList<ISearchEvent> ReadEvents(string dir, long after = 0)
+    public static IReadOnlyList<ISearchEvent> ReadEvents(string dir, long after = 0) => [.. ReadStoredEvents(dir, after).Select(e => e.Event)];
+
+    /// <summary>The coordinator's journal entries after sequence number <paramref name="after"/>, with their write times (reports, dashboards).</summary>
+    public static IReadOnlyList<StoredEvent> ReadStoredEvents(string dir, long after = 0)
     {
         var file = JournalPath(dir);
         if (!File.Exists(file)) return [];
@@ -40,13 +46,20 @@ public static class SqliteRunFiles
         {
             if (!HasTable(connection, "journal")) return [];
             using var command = connection.CreateCommand();
-            command.CommandText = "SELECT sequence_number, manifest, message FROM journal WHERE persistence_id = $id AND sequence_number > $after AND deleted = 0 ORDER BY sequence_number";
+            // created: UTC ticks, as Akka.Persistence.Sql writes them.
+            command.CommandText = "SELECT sequence_number, manifest, message, created FROM journal WHERE persistence_id = $id AND sequence_number > $after AND deleted = 0 ORDER BY sequence_number";
             command.Parameters.AddWithValue("$id", SearchJournal.CoordinatorId);
             command.Parameters.AddWithValue("$after", after);
             using var reader = command.ExecuteReader();
-            var events = new List<ISearchEvent>();
+            var events = new List<StoredEvent>();
             while (reader.Read())
-                events.Add(Decode<ISearchEvent>(file, reader.GetInt64(0), reader.GetString(1), (byte[])reader[2]));
+            {
+                var seq = reader.GetInt64(0);
+                var ticks = reader.GetInt64(3);
+                if (ticks < DateTime.MinValue.Ticks || ticks > DateTime.MaxValue.Ticks)
+                    throw new RunStoreException($"{file}: entry {seq} has an impossible write time ({ticks})");
+                events.Add(new(seq, new DateTimeOffset(ticks, TimeSpan.Zero), Decode<ISearchEvent>(file, seq, reader.GetString(1), (byte[])reader[2])));
+            }
             return events;
         });
     }

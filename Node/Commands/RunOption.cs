@@ -1,6 +1,7 @@
 using System.CommandLine;
 using NasActors.Node.Hosting;
 using NasActors.Persistence;
+using NasActors.Persistence.Events;
 
 namespace NasActors.Node.Commands;
 
@@ -12,12 +13,29 @@ public static class RunOption
     /// <summary>The run's state from its latest snapshot and the events after it (works while a search writes it).</summary>
     public static SearchState ReadState(string dir)
     {
+        Check(dir);
+        var state = SqliteRunFiles.ReadState(dir);
+        return state.Settings is not null ? state : throw NoSearch(dir);
+    }
+
+    /// <summary>The run's whole journal with write times (reports, dashboards).</summary>
+    public static IReadOnlyList<StoredEvent> ReadJournal(string dir)
+    {
+        Check(dir);
+        var events = SqliteRunFiles.ReadStoredEvents(dir);
+        return events.Count > 0 && events[0].Event is SearchStarted ? events : throw NoSearch(dir);
+    }
+
+    private static void Check(string dir)
+    {
         if (string.IsNullOrWhiteSpace(dir)) throw new ArgumentException("--run: give a folder");
         RunFolder.Require(dir);
-        var state = SqliteRunFiles.ReadState(dir);
-        if (state.Settings is not null) return state;
+    }
+
+    private static RunStoreException NoSearch(string dir)
+    {
         var journal = SqliteRunFiles.JournalPath(dir);
-        throw new RunStoreException(!File.Exists(journal) || new FileInfo(journal).Length == 0
+        return new RunStoreException(!File.Exists(journal) || new FileInfo(journal).Length == 0
             ? $"{journal}: missing or empty (a search that never started, or a lost journal)"
             : $"{dir}: the journal holds no started search yet");
     }

@@ -5,6 +5,7 @@ using NasActors.ChildTrainer.Data;
 using NasActors.ChildTrainer.Workers;
 using NasActors.Controller.Coordinator;
 using NasActors.Controller.Strategies;
+using NasActors.Node.Dashboard;
 using NasActors.Node.Hosting;
 using NasActors.Persistence;
 using NasActors.Protocol.Messages;
@@ -33,9 +34,15 @@ public static class SearchCommand
         var topK = new Option<int?>("--top-k") { Description = "children retrained with the final budget after the search (default 2)" };
         var childTimeout = new Option<int?>("--child-timeout") { Description = "seconds a child (search or final training) may take before it fails" };
         var json = new Option<bool>("--json") { Description = "print the final status as one JSON object" };
+        var dashboard = new Option<int?>("--dashboard")
+        {
+            Description = $"serve the live dashboard beside the search on this port (default {DashboardCommand.DefaultPort})",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var dashboardHost = DashboardCommand.HostOption();
         var command = new Command("search", "Run (or resume) a search with every role in this process")
         {
-            run, config, strategy, children, trainer, devices, perDevice, dataset, seed, topK, childTimeout, json,
+            run, config, strategy, children, trainer, devices, perDevice, dataset, seed, topK, childTimeout, json, dashboard, dashboardHost,
         };
         command.SetAction((parse, cancel) => CommandErrors.GuardAsync(async () =>
         {
@@ -73,7 +80,13 @@ public static class SearchCommand
 
             SearchStatus? status;
             await using (var node = await SearchNode.StartAsync(dir, settings, cancel))
+            {
+                await using var server = parse.GetResult(dashboard) is null ? null
+                    : await DashboardServer.StartAsync([dir], parse.GetValue(dashboardHost)!, parse.GetValue(dashboard) ?? DashboardCommand.DefaultPort,
+                        Math.Max(10, settings.TopK), () => Progress(node), cancel);
+                if (server is not null) DashboardCommand.Announce(server);
                 status = await Watch(node, settings, parse.GetValue(json), cancel);
+            }
             SqliteRunFiles.Checkpoint(dir);
             if (cancel.IsCancellationRequested)
             {
@@ -150,6 +163,10 @@ public static class SearchCommand
             }
         }
     }
+
+    private static async Task<IReadOnlyDictionary<long, (int Epoch, int Epochs)>> Progress(SearchNode node) =>
+        (await node.StatusAsync())?.RunningChildren.Where(r => r.Epochs > 0).ToDictionary(r => r.ChildId, r => (r.Epoch, r.Epochs))
+        ?? new Dictionary<long, (int, int)>();
 
     private static async Task<SearchStatus?> Watch(SearchNode node, SearchSettings settings, bool quiet, CancellationToken cancel)
     {

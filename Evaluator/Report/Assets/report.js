@@ -1,0 +1,406 @@
+// Renders a NasActors report model (see RunReport.cs) with ECharts. The same script serves the
+// static report (model embedded in the page) and the live dashboard (model pushed as server-sent
+// events). Tests read window.nasReport: the chart instances by name and whether rendering finished.
+(function () {
+  'use strict';
+  const state = { charts: {}, ready: false, updates: 0, model: null };
+  window.nasReport = state;
+
+  const COLORS = ['#2f6fde', '#e8590c', '#12b76a', '#9e77ed', '#d92d20', '#0e9384', '#c11574', '#667085'];
+  const OUTCOME_COLORS = { trained: '#2f6fde', failed: '#d92d20', requeued: '#f79009', running: '#12b76a' };
+  const pct = v => v == null ? '–' : (100 * v).toFixed(2) + '%';
+  const num = v => v == null ? '–' : Number(v).toLocaleString('en-US');
+  const secs = v => v == null ? '–' : v < 120 ? v.toFixed(1) + ' s' : v < 7200 ? (v / 60).toFixed(1) + ' min' : (v / 3600).toFixed(2) + ' h';
+  const esc = s => String(s).replace(/[&<>"']/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+
+  function el(tag, attrs, html) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+    if (html != null) e.innerHTML = html;
+    return e;
+  }
+
+  // One chart per name; created once, updated in place on live updates.
+  function chart(container, name, cls, option) {
+    let node = container.querySelector(`[data-chart="${name}"]`);
+    if (!node) {
+      node = el('div', { class: 'chart ' + (cls || ''), 'data-chart': name });
+      container.appendChild(node);
+    }
+    let instance = state.charts[name];
+    if (!instance) {
+      instance = echarts.init(node, null, { renderer: 'canvas' });
+      state.charts[name] = instance;
+    }
+    instance.setOption(option, { notMerge: true });
+    return instance;
+  }
+
+  // ---- cells: decode CellCode.cs and lay the graph out by depth ----
+
+  function decodeCell(code) {
+    const [blocksPart, outPart] = code.split('|');
+    const blocks = blocksPart ? blocksPart.split(' ').map(b => {
+      const [a, b2, opA, opB, combine] = b.split('.').map(x => parseInt(x, 36));
+      return { a, b: b2, opA, opB, combine };
+    }) : [];
+    const output = outPart ? outPart.split('.').map(x => parseInt(x, 36)) : [];
+    return { blocks, output };
+  }
+
+  const stateName = i => i === 0 ? 'h[i]' : i === 1 ? 'h[i-1]' : 'b' + (i - 2);
+
+  function cellText(code, ops) {
+    const cell = decodeCell(code);
+    const lines = cell.blocks.map((b, k) => {
+      const x = `${ops[b.opA]}(${stateName(b.a)})`, y = `${ops[b.opB]}(${stateName(b.b)})`;
+      return `  b${k} = ${b.combine === 0 ? x + ' + ' + y : 'concat(' + x + ', ' + y + ')'}`;
+    });
+    return lines.join('\n') + `\n  out = concat(${cell.output.map(stateName).join(', ')})`;
+  }
+
+  function cellGraph(code, ops) {
+    const cell = decodeCell(code);
+    const nodes = [], links = [], column = [0, 0], rows = {};
+    const place = (id, name, col, category, tip) => {
+      rows[col] = (rows[col] || 0) + 1;
+      nodes.push({ id, name, x: col * 100, y: rows[col] * 34, category, tip: tip || name });
+    };
+    place('s0', 'h[i]', 0, 0);
+    place('s1', 'h[i-1]', 0, 1);
+    cell.blocks.forEach((b, k) => {
+      const col = Math.max(column[b.a] ?? 0, column[b.b] ?? 0) + 1;
+      place(`b${k}a`, ops[b.opA], col, 2);
+      place(`b${k}b`, ops[b.opB], col, 2);
+      place(`s${k + 2}`, `b${k} ${b.combine === 0 ? '+' : '⧺'}`, col + 1, 3, `block ${k}: ${b.combine === 0 ? 'add' : 'concat'}`);
+      column.push(col + 1);
+      links.push({ source: `s${b.a}`, target: `b${k}a` }, { source: `s${b.b}`, target: `b${k}b` },
+        { source: `b${k}a`, target: `s${k + 2}` }, { source: `b${k}b`, target: `s${k + 2}` });
+    });
+    place('out', 'concat', Math.max(...column) + 1, 4, 'output: concat(' + cell.output.map(stateName).join(', ') + ')');
+    cell.output.forEach(s => links.push({ source: `s${s}`, target: 'out' }));
+    return { nodes, links, columns: Math.max(...column) + 2, rows: Math.max(...Object.values(rows)) };
+  }
+
+  // Draws a cell into node, sized to its graph so that labels stay readable.
+  function drawCell(node, code, ops, title) {
+    const g = cellGraph(code, ops);
+    node.style.height = (50 + 34 * g.rows) + 'px';
+    node.style.width = (90 + 100 * g.columns) + 'px';
+    const instance = echarts.init(node, null, { renderer: 'canvas' });
+    instance.setOption(cellOption(g, title));
+    return instance;
+  }
+
+  function cellOption(g, title) {
+    return {
+      animation: false,
+      title: { text: title, textStyle: { fontSize: 12 }, left: 6, top: 4 },
+      tooltip: { formatter: p => p.dataType === 'node' ? esc(p.data.tip) : '' },
+      series: [{
+        type: 'graph', layout: 'none', roam: false, nodeScaleRatio: 0, top: 38, bottom: 16, left: 50, right: 50,
+        symbol: 'roundRect', symbolSize: [84, 22], edgeSymbol: ['none', 'arrow'], edgeSymbolSize: 6,
+        label: { show: true, fontSize: 9, color: '#1d2330', overflow: 'truncate', width: 80 },
+        lineStyle: { color: '#98a2b3', width: 1, curveness: 0.08 },
+        categories: [{ name: 'h[i]' }, { name: 'h[i-1]' }, { name: 'op' }, { name: 'block' }, { name: 'output' }],
+        color: ['#b2ccff', '#b2ccff', '#f2f4f7', '#fedf89', '#a6f4c5'],
+        data: g.nodes, links: g.links,
+      }],
+    };
+  }
+
+  // ---- views of one run ----
+
+  function sectionFor(root, key, title) {
+    let s = root.querySelector(`section[data-view="${key}"]`);
+    if (!s) {
+      s = el('section', { 'data-view': key });
+      s.appendChild(el('h2', {}, esc(title)));
+      root.appendChild(s);
+    }
+    return s;
+  }
+
+  function body(section) {
+    let b = section.querySelector(':scope > .body');
+    if (!b) { b = el('div', { class: 'body' }); section.appendChild(b); }
+    return b;
+  }
+
+  function summary(run) {
+    const s = run.summary, c = run.settings;
+    const items = [
+      ['strategy', s.strategy], ['budget', num(s.budget)], ['completed', num(s.completed)], ['failed', num(s.failed)],
+      ['running', num(s.running)], ['best accuracy', pct(s.bestAccuracy)], ['elapsed', secs(s.elapsedS)],
+      ['policy version', s.policyVersion], ['final retrained', `${s.finalCompleted} / ${s.finalQueued}`],
+      ['state', s.finished ? 'finished' : s.searchCompleted ? 'final training' : 'searching'],
+    ];
+    return `<div class="summary">${items.map(([k, v]) => `<div><span>${k}</span><b>${esc(v)}</b></div>`).join('')}</div>`
+      + `<details><summary>settings</summary><pre>${esc(JSON.stringify(c, null, 2))}</pre></details>`;
+  }
+
+  function childPoints(run, x) {
+    const t = run.children, trained = [], failed = [];
+    for (let i = 0; i < t.id.length; i++) {
+      const xv = x(t, i);
+      if (xv == null) continue;
+      if (t.status[i] === 'trained') trained.push([xv, t.accuracy[i], t.id[i], t.params[i]]);
+      else if (t.status[i] === 'failed') failed.push([xv, 0, t.id[i], null]);
+    }
+    return { trained, failed };
+  }
+
+  const pointTip = p => {
+    const [, acc, id, params] = p.data;
+    return `child ${id}<br>accuracy ${pct(acc)}${params != null ? '<br>params ' + num(params) : ''}`;
+  };
+
+  function accuracyOption(run, byTime) {
+    const t = run.children;
+    const x = byTime ? (tb, i) => tb.finishedS[i] : (tb, i) => tb.id[i];
+    const { trained, failed } = childPoints(run, x);
+    const lines = [];
+    if (byTime) {
+      // Running best in the order results arrived.
+      const order = trained.slice().sort((a, b) => a[0] - b[0]);
+      let best = -1;
+      for (const p of order) if (p[1] > best) { best = p[1]; lines.push([p[0], best]); }
+      if (order.length) lines.push([order[order.length - 1][0], best]);
+    }
+    return {
+      animation: false,
+      legend: { top: 0 },
+      grid: { left: 56, right: 20, top: 34, bottom: 44 },
+      tooltip: { trigger: 'item' },
+      xAxis: { type: 'value', name: byTime ? 'seconds since start' : 'child', nameLocation: 'middle', nameGap: 26, min: 'dataMin' },
+      yAxis: { type: 'value', name: 'validation accuracy', scale: true },
+      dataZoom: [{ type: 'inside' }],
+      series: [
+        { name: 'trained child', type: 'scatter', symbolSize: 4, large: trained.length > 4000, data: trained, tooltip: { formatter: pointTip }, itemStyle: { color: COLORS[0], opacity: 0.55 } },
+        { name: 'failed child', type: 'scatter', symbol: 'triangle', symbolSize: 6, data: failed, tooltip: { formatter: p => `child ${p.data[2]} failed` }, itemStyle: { color: '#d92d20' } },
+        byTime
+          ? { name: 'running best', type: 'line', step: 'end', showSymbol: false, data: lines, lineStyle: { color: COLORS[1] }, tooltip: { show: false } }
+          : { name: 'running best', type: 'line', showSymbol: false, data: t.id.map((id, i) => [id, t.runningBest[i]]), lineStyle: { color: COLORS[1] }, tooltip: { show: false } },
+        byTime ? null : { name: `moving mean (${run.movingWindow})`, type: 'line', showSymbol: false, data: t.id.map((id, i) => [id, t.movingMean[i]]), lineStyle: { color: COLORS[2] }, tooltip: { show: false } },
+      ].filter(Boolean),
+    };
+  }
+
+  function policyOption(run) {
+    const p = run.policy;
+    return {
+      animation: false, legend: { top: 0 }, tooltip: { trigger: 'axis' },
+      grid: { left: 56, right: 60, top: 34, bottom: 44 },
+      xAxis: { type: 'category', name: 'policy version', nameLocation: 'middle', nameGap: 26, data: p.map(v => v.version) },
+      yAxis: [{ type: 'value', name: 'mean reward', scale: true }, { type: 'value', name: 'entropy (nats)', scale: true }],
+      series: [
+        { name: 'mean reward', type: 'line', data: p.map(v => v.meanReward) },
+        { name: 'policy entropy (mean −log p)', type: 'line', yAxisIndex: 1, data: p.map(v => v.entropyEstimate) },
+      ],
+    };
+  }
+
+  function paretoOption(run) {
+    const t = run.children, index = new Map(t.id.map((id, i) => [id, i]));
+    const pts = [];
+    for (let i = 0; i < t.id.length; i++) if (t.status[i] === 'trained') pts.push([t.params[i], t.accuracy[i], t.id[i], t.params[i], t.multAdds[i]]);
+    const front = run.paretoFront.map(id => { const i = index.get(id); return [t.params[i], t.accuracy[i], id, t.params[i], t.multAdds[i]]; });
+    const tip = p => `child ${p.data[2]}<br>accuracy ${pct(p.data[1])}<br>params ${num(p.data[3])}<br>mult-adds ${num(p.data[4])}`;
+    return {
+      animation: false, legend: { top: 0 }, tooltip: { trigger: 'item', formatter: tip },
+      grid: { left: 56, right: 20, top: 34, bottom: 44 },
+      // Log scale where every size is known (a synthetic trainer reports none).
+      xAxis: { type: pts.every(p => p[0] > 0) && pts.length ? 'log' : 'value', name: 'parameters', nameLocation: 'middle', nameGap: 26, scale: true },
+      yAxis: { type: 'value', name: 'validation accuracy', scale: true },
+      series: [
+        { name: 'trained child', type: 'scatter', symbolSize: 4, large: pts.length > 4000, data: pts, itemStyle: { color: COLORS[0], opacity: 0.5 } },
+        { name: 'Pareto front', type: 'line', step: 'end', data: front, symbolSize: 6, itemStyle: { color: COLORS[1] } },
+      ],
+    };
+  }
+
+  function usageOption(names, all, top, topCount, title) {
+    return {
+      animation: false, legend: { top: 0 }, tooltip: { trigger: 'axis', valueFormatter: v => pct(v) },
+      title: { text: title, textStyle: { fontSize: 12 }, left: 'right', top: 0 },
+      grid: { left: 56, right: 16, top: 40, bottom: 86 },
+      xAxis: { type: 'category', data: names, axisLabel: { rotate: 40, fontSize: 10 } },
+      yAxis: { type: 'value', axisLabel: { formatter: v => (100 * v).toFixed(0) + '%' } },
+      series: [
+        { name: 'all trained children', type: 'bar', data: all, itemStyle: { color: '#98a2b3' } },
+        { name: `best 10% (${topCount})`, type: 'bar', data: top, itemStyle: { color: COLORS[0] } },
+      ],
+    };
+  }
+
+  function timelineOption(run) {
+    const data = run.timeline.map(s => ({
+      value: [s.worker, s.startS, s.endS ?? run.summary.elapsedS, s.childId, s.final, s.outcome],
+      itemStyle: { color: OUTCOME_COLORS[s.outcome] || '#667085' },
+    }));
+    return {
+      animation: false, tooltip: {
+        formatter: p => `${esc(run.workers[p.value[0]])}<br>child ${p.value[3]}${p.value[4] ? ' (final)' : ''}: ${p.value[5]}<br>${secs(p.value[1])} → ${secs(p.value[2])}`,
+      },
+      grid: { left: 150, right: 20, top: 10, bottom: 44 },
+      dataZoom: [{ type: 'inside', filterMode: 'weakFilter' }],
+      xAxis: { type: 'value', name: 'seconds since start', nameLocation: 'middle', nameGap: 26, min: 0 },
+      yAxis: { type: 'category', data: run.workers, axisLabel: { fontSize: 10 } },
+      series: [{
+        type: 'custom', encode: { x: [1, 2], y: 0 }, data,
+        renderItem: (params, api) => {
+          const y = api.value(0), a = api.coord([api.value(1), y]), b = api.coord([api.value(2), y]);
+          const h = api.size([0, 1])[1] * 0.6;
+          const shape = echarts.graphic.clipRectByRect({ x: a[0], y: a[1] - h / 2, width: Math.max(1, b[0] - a[0]), height: h },
+            { x: params.coordSys.x, y: params.coordSys.y, width: params.coordSys.width, height: params.coordSys.height });
+          return shape && { type: 'rect', transition: [], shape, style: api.style() };
+        },
+      }],
+    };
+  }
+
+  function topTable(run, ops, container) {
+    if (!run.top.length) { container.innerHTML = '<p class="empty">No child has trained yet.</p>'; return; }
+    const table = container.querySelector('table') || container.appendChild(el('table', {},
+      '<thead><tr><th>rank</th><th>child</th><th>accuracy</th><th>final val / test</th><th>params</th><th>cells</th></tr></thead><tbody></tbody>'));
+    const tbody = table.querySelector('tbody');
+    const key = run.top.map(c => c.childId + ':' + c.finalAccuracy + ':' + c.finalTestAccuracy).join(',');
+    if (tbody.dataset.key === key) return;
+    tbody.dataset.key = key;
+    for (const name of Object.keys(state.charts)) if (name.startsWith(`cell:${run.name}:`)) { state.charts[name].dispose(); delete state.charts[name]; }
+    tbody.innerHTML = '';
+    for (const c of run.top) {
+      const tr = el('tr', { class: 'top-row', 'data-child': c.childId },
+        `<td>${c.rank}</td><td>${c.childId}</td><td class="num">${pct(c.accuracy)}</td><td class="num">${pct(c.finalAccuracy)} / ${pct(c.finalTestAccuracy)}</td>`
+        + `<td class="num">${num(c.params)}</td><td class="cells"><div class="cells-pair"></div><details><summary>genotype</summary><pre class="genotype">${esc(c.text)}</pre></details></td>`);
+      tbody.appendChild(tr);
+      const pair = tr.querySelector('.cells-pair');
+      for (const [kind, code] of [['normal', c.normal], ['reduction', c.reduction]]) {
+        const node = pair.appendChild(el('div', { class: 'cell', 'data-cell': kind, 'data-child': c.childId }));
+        state.charts[`cell:${run.name}:${c.childId}:${kind}`] = drawCell(node, code, ops, `${kind} cell`);
+      }
+    }
+  }
+
+  function showChild(run, ops, id) {
+    const t = run.children, i = t.id.indexOf(id);
+    if (i < 0) return;
+    const panel = document.getElementById('child-panel');
+    panel.hidden = false;
+    panel.innerHTML = `<button type="button">close</button><b>child ${id}</b> · ${esc(t.status[i])} · accuracy ${pct(t.accuracy[i])} · params ${num(t.params[i])} · policy v${t.policyVersion[i]}`
+      + '<div class="cells-pair"><div class="cell" data-panel="normal"></div><div class="cell" data-panel="reduction"></div></div>'
+      + `<details><summary>genotype</summary><pre class="genotype">normal:\n${esc(cellText(t.normal[i], ops))}\nreduction:\n${esc(cellText(t.reduction[i], ops))}</pre></details>`;
+    panel.querySelector('button').onclick = () => { panel.hidden = true; };
+    for (const kind of ['normal', 'reduction']) {
+      drawCell(panel.querySelector(`[data-panel="${kind}"]`), kind === 'normal' ? t.normal[i] : t.reduction[i], ops, `${kind} cell of child ${id}`);
+    }
+  }
+
+  function failuresTable(run) {
+    if (!run.failures.length) return '<p class="empty">No child failed.</p>';
+    return '<table><thead><tr><th>count</th><th>reason</th><th>children</th></tr></thead><tbody>'
+      + run.failures.map(f => `<tr><td class="num">${f.count}</td><td>${esc(f.reason)}</td><td>${f.childIds.join(', ')}${f.count > f.childIds.length ? ', …' : ''}</td></tr>`).join('')
+      + '</tbody></table>';
+  }
+
+  function runningTable(run) {
+    if (!run.running.length) return '<p class="empty">Nothing is training now.</p>';
+    return '<table data-table="running"><thead><tr><th>worker</th><th>child</th><th>since</th><th>epoch</th></tr></thead><tbody>'
+      + run.running.map(r => {
+        const p = r.epochs ? `<span class="progress"><i style="width:${(100 * r.epoch / r.epochs).toFixed(0)}%"></i></span> ${r.epoch} / ${r.epochs}` : '–';
+        return `<tr><td>${esc(r.worker)}</td><td>${r.childId}${r.final ? ' (final)' : ''}</td><td class="num">${secs(r.sinceS)}</td><td>${p}</td></tr>`;
+      }).join('') + '</tbody></table>';
+  }
+
+  function renderRun(main, run, index, ops, several) {
+    let root = main.querySelector(`[data-run="${CSS.escape(run.name)}"]`);
+    if (!root) {
+      root = el('div', { 'data-run': run.name });
+      if (several) root.appendChild(el('h2', { class: 'run-title' }, esc(run.name)));
+      main.appendChild(root);
+    }
+    const id = `${index}`;
+    body(sectionFor(root, 'summary', 'Summary')).innerHTML = summary(run);
+    if (state.model.live) body(sectionFor(root, 'running', 'Training now')).innerHTML = runningTable(run);
+
+    const acc = body(sectionFor(root, 'accuracy', 'Accuracy of every child (click a point for its cells)'));
+    acc.classList.add('grid2');
+    for (const [name, byTime] of [[`accuracy-index:${id}`, false], [`accuracy-time:${id}`, true]]) {
+      const c = chart(acc, name, '', accuracyOption(run, byTime));
+      c.off('click');
+      c.on('click', p => { if (p.data && p.data[2] != null) showChild(run, ops, p.data[2]); });
+    }
+    const learn = body(sectionFor(root, 'learning', 'Controller learning and the size/accuracy trade-off'));
+    learn.classList.add('grid2');
+    chart(learn, `policy:${id}`, '', policyOption(run));
+    const pareto = chart(learn, `pareto:${id}`, '', paretoOption(run));
+    pareto.off('click');
+    pareto.on('click', p => { if (p.data && p.data[2] != null) showChild(run, ops, p.data[2]); });
+
+    const usage = body(sectionFor(root, 'usage', 'What the search learned: ops and inputs in the best 10% against all'));
+    usage.classList.add('grid2');
+    chart(usage, `ops-normal:${id}`, 'small', usageOption(ops, run.normalUsage.opAll, run.normalUsage.opTop, run.normalUsage.topCount, 'normal cell: ops'));
+    chart(usage, `ops-reduction:${id}`, 'small', usageOption(ops, run.reductionUsage.opAll, run.reductionUsage.opTop, run.reductionUsage.topCount, 'reduction cell: ops'));
+    chart(usage, `inputs-normal:${id}`, 'small', usageOption(run.normalUsage.inputs, run.normalUsage.inputAll, run.normalUsage.inputTop, run.normalUsage.topCount, 'normal cell: inputs'));
+    chart(usage, `inputs-reduction:${id}`, 'small', usageOption(run.reductionUsage.inputs, run.reductionUsage.inputAll, run.reductionUsage.inputTop, run.reductionUsage.topCount, 'reduction cell: inputs'));
+
+    topTable(run, ops, body(sectionFor(root, 'top', `Top ${run.top.length} children`)));
+    chart(body(sectionFor(root, 'timeline', 'Workers: who trained which child when (gaps are idle time)')), `timeline:${id}`, 'timeline', timelineOption(run));
+    body(sectionFor(root, 'failures', 'Failures by reason')).innerHTML = failuresTable(run);
+  }
+
+  function renderComparison(main, runs) {
+    const root = main.querySelector('[data-run="__compare"]') || main.insertBefore(el('div', { 'data-run': '__compare' }), main.firstChild);
+    const s = body(sectionFor(root, 'compare', `Runs side by side: ${runs.map(r => r.name).join(', ')}`));
+    s.classList.add('grid2');
+    const line = (key, title) => ({
+      animation: false, legend: { top: 0 }, tooltip: { trigger: 'axis' },
+      title: { text: title, textStyle: { fontSize: 12 }, left: 'right', top: 22 },
+      grid: { left: 56, right: 20, top: 50, bottom: 44 },
+      xAxis: { type: 'value', name: 'child', nameLocation: 'middle', nameGap: 26 },
+      yAxis: { type: 'value', scale: true },
+      series: runs.map((r, i) => ({ name: r.name, type: 'line', showSymbol: false, data: r.children.id.map((id, j) => [id, r.children[key][j]]), lineStyle: { color: COLORS[i % COLORS.length] }, itemStyle: { color: COLORS[i % COLORS.length] } })),
+    });
+    chart(s, 'compare-best', '', line('runningBest', 'running best'));
+    chart(s, 'compare-mean', '', line('movingMean', 'moving mean'));
+    const withTop = runs.filter(r => r.topAccuracies);
+    chart(s, 'compare-top', '', {
+      animation: false, tooltip: { trigger: 'item' },
+      title: { text: 'accuracy of each run\'s best 10%', textStyle: { fontSize: 12 }, left: 'right' },
+      grid: { left: 56, right: 20, top: 34, bottom: 44 },
+      xAxis: { type: 'category', data: withTop.map(r => r.name) },
+      yAxis: { type: 'value', scale: true },
+      series: [{ type: 'boxplot', data: withTop.map((r, i) => ({ value: [r.topAccuracies.min, r.topAccuracies.q1, r.topAccuracies.median, r.topAccuracies.q3, r.topAccuracies.max], itemStyle: { borderColor: COLORS[runs.indexOf(r) % COLORS.length] } })) }],
+    });
+  }
+
+  function render(model) {
+    state.model = model;
+    const main = document.getElementById('report');
+    const waiting = document.getElementById('waiting');
+    if (waiting) waiting.remove();
+    document.getElementById('generated').textContent = (model.live ? 'updated ' : 'generated ') + new Date(model.generatedAt).toLocaleString();
+    if (model.runs.length > 1) renderComparison(main, model.runs);
+    model.runs.forEach((run, i) => renderRun(main, run, i, model.opNames, model.runs.length > 1));
+    state.updates++;
+    state.ready = true;
+  }
+
+  function fail(message) {
+    const main = document.getElementById('report');
+    main.insertBefore(el('p', { class: 'empty' }, esc(message)), main.firstChild);
+  }
+
+  window.addEventListener('resize', () => Object.values(state.charts).forEach(c => c.resize()));
+  const embedded = JSON.parse(document.getElementById('nas-model').textContent);
+  if (embedded) {
+    render(embedded);
+  } else {
+    // Live: the dashboard pushes the whole model whenever the journal moved.
+    const live = document.getElementById('live-state');
+    const source = new EventSource('api/events');
+    source.addEventListener('model', e => { render(JSON.parse(e.data)); live.textContent = 'live'; live.className = 'on'; });
+    source.addEventListener('problem', e => fail(JSON.parse(e.data).message));
+    source.onerror = () => { live.textContent = 'reconnecting…'; live.className = ''; };
+  }
+})();

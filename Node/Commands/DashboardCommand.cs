@@ -1,0 +1,37 @@
+using System.CommandLine;
+using NasActors.Node.Dashboard;
+
+namespace NasActors.Node.Commands;
+
+/// <summary><c>nas dashboard</c>: the report's views, live, on a local web page, until Ctrl-C.</summary>
+public static class DashboardCommand
+{
+    public const int DefaultPort = 8080;
+
+    public static Command Create()
+    {
+        var runs = new Option<string[]>("--run") { Description = "run folder; give several to compare them", Required = true, Arity = ArgumentArity.OneOrMore };
+        var port = new Option<int>("--port") { Description = $"port to listen on (default {DefaultPort}; 0: any free port)", DefaultValueFactory = _ => DefaultPort };
+        var host = HostOption();
+        var top = ReportCommand.TopOption();
+        var command = new Command("dashboard", "Serve a live web page of one or more runs (read-only)") { runs, port, host, top };
+        command.SetAction((parse, cancel) => CommandErrors.GuardAsync(async () =>
+        {
+            await using var server = await DashboardServer.StartAsync(parse.GetValue(runs)!, parse.GetValue(host)!, parse.GetValue(port), parse.GetValue(top), null, cancel);
+            Announce(server);
+            await Task.Delay(Timeout.Infinite, cancel).ContinueWith(_ => { });
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    public static Option<string> HostOption() =>
+        new("--host") { Description = "address to listen on (default 127.0.0.1: this machine only)", DefaultValueFactory = _ => "127.0.0.1" };
+
+    /// <summary>The address on stdout, one line, so scripts and tests can pick it up.</summary>
+    public static void Announce(DashboardServer server)
+    {
+        Console.Out.WriteLine($"dashboard: {server.Address}");
+        Console.Out.Flush();
+    }
+}

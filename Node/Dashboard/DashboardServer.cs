@@ -1,0 +1,165 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using NasActors.Evaluator.Report;
+using NasActors.Node.Commands;
+using NasActors.Persistence;
+
+namespace NasActors.Node.Dashboard;
+
+/// <summary>
+/// The live dashboard: serves the report page and pushes the report model as server-sent events
+/// whenever a run's journal moves. Read-only: it reads the run folders like <c>nas status</c>, with
+/// no lock, and never writes to them.
+/// </summary>
+public sealed class DashboardServer : IAsyncDisposable
+{
+    private readonly WebApplication app;
+    private readonly JournalFollower follower;
+    private readonly CancellationTokenSource stop = new();
+    private readonly Task following;
+
+    private DashboardServer(WebApplication app, JournalFollower follower, Uri address)
+    {
+        this.app = app;
+        this.follower = follower;
+        Address = address;
+        following = follower.RunAsync(stop.Token);
+    }
+
+    public Uri Address { get; }
+
+    /// <param name="progress">Epoch progress of running children, where a search runs in this process.</param>
+    public static async Task<DashboardServer> StartAsync(IReadOnlyList<string> dirs, string host, int port, int top,
+        Func<Task<IReadOnlyDictionary<long, (int Epoch, int Epochs)>>>? progress, CancellationToken cancel)
+    {
+        if (port is < 0 or > 65535) throw new ArgumentException($"--port: expected 0 (any free port) to 65535, got {port}");
+        if (host != "localhost" && !IPAddress.TryParse(host, out _)) throw new ArgumentException($"--host: '{host}' is not an IP address (or localhost)");
+        // Fails here, in one line, when a folder holds no run: before anything listens.
+        var first = ReportCommand.Load(dirs, top, DateTimeOffset.UtcNow, live: true);
+        var follower = new JournalFollower(dirs, top, progress, first);
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls($"http://{(host == "localhost" ? "127.0.0.1" : host)}:{port}");
+        var app = builder.Build();
+        var page = ReportPage.Live(ReportPage.Title(first));
+        app.MapGet("/", () => Results.Content(page, "text/html; charset=utf-8"));
+        app.MapGet("/api/model", () => Results.Content(follower.Current.Json, "application/json"));
+        app.MapGet("/api/events", (CancellationToken aborted) => TypedResults.ServerSentEvents(follower.Stream(aborted)));
+        await app.StartAsync(cancel);
+        var address = new Uri(app.Urls.First().Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal) + "/");
+        return new DashboardServer(app, follower, address);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await stop.CancelAsync();
+        await following;
+        await app.StopAsync();
+        await app.DisposeAsync();
+        stop.Dispose();
+    }
+
+    /// <summary>
+    /// Polls the journals for entries after the last one read (as Akka's own live queries poll the
+    /// table) and publishes a new model when they moved, at most once a second; while children run,
+    /// also every few seconds so their elapsed time and epochs move.
+    /// </summary>
+    private sealed class JournalFollower
+    {
+        /// <summary>One version of the model; <see cref="Next"/> completes when the following one is out.</summary>
+        public sealed record Published(int Version, string Json, bool Running, string? Problem, Task Next);
+
+        private static readonly TimeSpan Poll = TimeSpan.FromSeconds(1);
+        private static readonly TimeSpan RunningRefresh = TimeSpan.FromSeconds(3);
+        private readonly IReadOnlyList<string> dirs;
+        private readonly IReadOnlyList<string> names;
+        private readonly int top;
+        private readonly Func<Task<IReadOnlyDictionary<long, (int Epoch, int Epochs)>>>? progress;
+        private readonly List<StoredEvent>[] journals;
+        private TaskCompletionSource next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private Published current;
+
+        public JournalFollower(IReadOnlyList<string> dirs, int top, Func<Task<IReadOnlyDictionary<long, (int Epoch, int Epochs)>>>? progress, ReportModel first)
+        {
+            (this.dirs, this.top, this.progress) = (dirs, top, progress);
+            names = first.Runs.Select(r => r.Name).ToList();
+            journals = dirs.Select(_ => new List<StoredEvent>()).ToArray();
+            current = new(0, JsonSerializer.Serialize(first, ReportPage.Json), true, null, next.Task);
+        }
+
+        public Published Current => Volatile.Read(ref current);
+
+        public async Task RunAsync(CancellationToken cancel)
+        {
+            var last = DateTimeOffset.MinValue;
+            string? problem = null;
+            while (!cancel.IsCancellationRequested)
+            {
+                try
+                {
+                    var moved = false;
+                    for (var i = 0; i < dirs.Count; i++)
+                    {
+                        var fresh = SqliteRunFiles.ReadStoredEvents(dirs[i], journals[i].Count == 0 ? 0 : journals[i][^1].SequenceNr);
+                        journals[i].AddRange(fresh);
+                        moved |= fresh.Count > 0;
+                    }
+                    var now = DateTimeOffset.UtcNow;
+                    if (moved || problem is not null || (Current.Running && now - last >= RunningRefresh))
+                    {
+                        var epochs = progress is null ? null : await progress();
+                        var model = new ReportModel(
+                            journals.Select((j, i) => RunReportBuilder.Build(names[i], j, now, top, epochs)).ToList(), now, true, SearchSpace.OpNames.AllNames);
+                        Publish(JsonSerializer.Serialize(model, ReportPage.Json), model.Runs.Any(r => r.Running.Count > 0), null);
+                        problem = null;
+                        last = now;
+                    }
+                }
+                catch (Exception e) when (e is RunStoreException or IOException or Microsoft.Data.Sqlite.SqliteException)
+                {
+                    // The journal is being replaced or is damaged: say so on the page, keep the last good model, retry.
+                    if (problem != e.Message) Publish(Current.Json, Current.Running, problem = e.Message);
+                }
+                await Task.Delay(Poll, cancel).ContinueWith(_ => { });
+            }
+        }
+
+        private void Publish(string json, bool running, string? problem)
+        {
+            var done = next;
+            next = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref current, new Published(Current.Version + 1, json, running, problem, next.Task));
+            done.TrySetResult();
+        }
+
+        public async IAsyncEnumerable<System.Net.ServerSentEvents.SseItem<string>> Stream([EnumeratorCancellation] CancellationToken aborted)
+        {
+            var seen = -1;
+            while (!aborted.IsCancellationRequested)
+            {
+                var p = Current;
+                if (p.Version != seen)
+                {
+                    seen = p.Version;
+                    yield return p.Problem is null
+                        ? new(p.Json, "model")
+                        : new(JsonSerializer.Serialize(new { message = p.Problem }), "problem");
+                }
+                try
+                {
+                    await p.Next.WaitAsync(aborted);
+                }
+                catch (OperationCanceledException)
+                {
+                    yield break;
+                }
+            }
+        }
+    }
+}
