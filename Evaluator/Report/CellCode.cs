@@ -3,15 +3,21 @@ using NasActors.SearchSpace;
 namespace NasActors.Evaluator.Report;
 
 /// <summary>
-/// A cell in a few characters for the page: blocks separated by spaces, each
-/// <c>inputA.inputB.opA.opB.combine</c> in base 36 (op = its index in <see cref="OpNames.All"/>,
-/// combine 0 add / 1 concat), then <c>|</c> and the output states. The page draws cells from it.
+/// A cell in a few characters for the page (20,000 children are 40,000 cells): per block
+/// <c>inputA inputB opA opB combine</c> (op = its index in <see cref="OpNames.All"/>, combine 0 add /
+/// 1 concat), then <c>|</c> and the output states, every value one base-36 digit; a cell with more
+/// than 36 states writes each value in base 36 followed by a dot. The page draws cells from it.
 /// </summary>
 public static class CellCode
 {
-    public static string Encode(Cell cell) =>
-        string.Join(" ", cell.Blocks.Select(b => string.Join(".", Base36(b.InputA), Base36(b.InputB), Base36((int)b.OpA), Base36((int)b.OpB), Base36((int)b.Combine))))
-        + "|" + string.Join(".", cell.Output.Select(Base36));
+    public static string Encode(Cell cell)
+    {
+        var values = cell.Blocks.SelectMany(b => new[] { b.InputA, b.InputB, (int)b.OpA, (int)b.OpB, (int)b.Combine });
+        var output = cell.Output;
+        var wide = cell.HiddenStateCount > 36;
+        string Write(IEnumerable<int> v) => string.Concat(v.Select(x => wide ? Base36(x) + "." : Base36(x)));
+        return Write(values) + "|" + Write(output);
+    }
 
     private static string Base36(int value)
     {

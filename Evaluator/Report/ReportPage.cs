@@ -24,12 +24,12 @@ public static class ReportPage
             .Replace("{{ECHARTS}}", Resource("echarts.js"), StringComparison.Ordinal)
             .Replace("{{SCRIPT}}", Resource("report.js"), StringComparison.Ordinal));
 
-    public static string Render(ReportModel model) => Page(Title(model), JsonSerializer.Serialize(model, Json));
+    public static string Render(ReportModel model) => Page(Title(model.Runs.Select(r => r.Name).ToList()), JsonSerializer.Serialize(model, Json));
 
     /// <summary>The dashboard's page: it waits for the model on <c>api/events</c>.</summary>
     public static string Live(string title) => Page(title, "null");
 
-    public static string Title(ReportModel model) => "NasActors: " + string.Join(" vs ", model.Runs.Select(r => r.Name));
+    public static string Title(IReadOnlyList<string> runs) => "NasActors: " + string.Join(" vs ", runs);
 
     private static string Page(string title, string modelJson)
     {

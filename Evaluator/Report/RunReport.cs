@@ -20,14 +20,15 @@ public sealed record RunReport(
     CellUsage ReductionUsage,
     IReadOnlyList<TopChild> Top,
     IReadOnlyList<string> Workers,
-    IReadOnlyList<WorkerSpan> Timeline,
+    SpanTable Timeline,
     IReadOnlyList<FailureGroup> Failures,
     IReadOnlyList<RunningNow> Running,
     Distribution? TopAccuracies);
 
 /// <summary>
 /// Every sampled child, one column per field, in child-id order (columns keep 20,000 children
-/// small in the page). Cells are coded as in <see cref="CellCode"/>; seconds count from the start.
+/// small in the page). Cells are coded as in <see cref="CellCode"/>; seconds count from the start,
+/// to the millisecond; curves are rounded to 6 digits.
 /// </summary>
 public sealed record ChildTable(
     IReadOnlyList<long> Id,
@@ -55,7 +56,20 @@ public sealed record TopChild(int Rank, long ChildId, double Accuracy, double? F
 /// <summary>One attempt at a child on a worker: from assignment to its outcome (null end: still running).</summary>
 public sealed record WorkerSpan(int Worker, long ChildId, bool Final, double StartS, double? EndS, string Outcome);
 
-public sealed record FailureGroup(string Reason, int Count, IReadOnlyList<long> ChildIds);
+/// <summary>The worker spans by start time, one column per field (see <see cref="ChildTable"/>).</summary>
+public sealed record SpanTable(
+    IReadOnlyList<int> Worker, IReadOnlyList<long> ChildId, IReadOnlyList<bool> Final, IReadOnlyList<double> StartS, IReadOnlyList<double?> EndS, IReadOnlyList<string> Outcome)
+{
+    public static SpanTable Of(IReadOnlyList<WorkerSpan> spans) => new(
+        spans.Select(s => s.Worker).ToList(), spans.Select(s => s.ChildId).ToList(), spans.Select(s => s.Final).ToList(),
+        spans.Select(s => s.StartS).ToList(), spans.Select(s => s.EndS).ToList(), spans.Select(s => s.Outcome).ToList());
+
+    [System.Text.Json.Serialization.JsonIgnore]
+    public IEnumerable<WorkerSpan> Rows => Worker.Select((w, i) => new WorkerSpan(w, ChildId[i], Final[i], StartS[i], EndS[i], Outcome[i]));
+}
+
+/// <summary>Failures that share a first line; <see cref="Example"/> is the whole reason of the first (with the command's output, if any).</summary>
+public sealed record FailureGroup(string Reason, int Count, IReadOnlyList<long> ChildIds, string Example);
 
 public sealed record RunningNow(long ChildId, bool Final, string Worker, double SinceS, int? Epoch, int? Epochs);
 

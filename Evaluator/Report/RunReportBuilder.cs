@@ -20,7 +20,7 @@ public static class RunReportBuilder
         var state = SearchState.Fold(events.Select(e => e.Event));
         var settings = state.Settings ?? throw new RunStoreException($"{name}: the journal holds no started search yet");
         var start = state.StartedAt!.Value;
-        double Seconds(DateTimeOffset at) => Math.Max(0, (at - start).TotalSeconds);
+        double Seconds(DateTimeOffset at) => Math.Round(Math.Max(0, (at - start).TotalSeconds), 3);
 
         var genotypes = new Dictionary<long, Genotype>();
         var finished = new Dictionary<long, DateTimeOffset>();
@@ -88,7 +88,7 @@ public static class RunReportBuilder
             children.Select(c => c.Search.Outcome?.MultAdds).ToList(),
             children.Select(c => c.PolicyVersion).ToList(),
             RunningBest(accuracies),
-            MovingMean(accuracies, window),
+            MovingMean(accuracies, window).Select(m => m is { } v ? Math.Round(v, 6) : m).ToList(),
             children.Select(c => c.Final?.Outcome?.Accuracy).ToList(),
             children.Select(c => c.Final?.Outcome?.TestAccuracy).ToList(),
             children.Select(c => CellCode.Encode(genotypes[c.Id].Normal)).ToList(),
@@ -110,9 +110,9 @@ public static class RunReportBuilder
             trained.Take(top).Select((c, i) => new TopChild(i + 1, c.Id, c.Search.Outcome!.Accuracy, c.Final?.Outcome?.Accuracy, c.Final?.Outcome?.TestAccuracy,
                 c.Search.Outcome.Parameters, c.Search.Outcome.MultAdds, CellCode.Encode(genotypes[c.Id].Normal), CellCode.Encode(genotypes[c.Id].Reduction),
                 GenotypeText.Format(genotypes[c.Id]))).ToList(),
-            workers, spans,
+            workers, SpanTable.Of(spans),
             SearchViews.Failures(state).GroupBy(f => SearchViews.FirstLine(f.Reason))
-                .Select(g => new FailureGroup(g.Key, g.Count(), g.Select(f => f.ChildId).Take(20).ToList()))
+                .Select(g => new FailureGroup(g.Key, g.Count(), g.Select(f => f.ChildId).Take(20).ToList(), Truncate(g.First().Reason, 2000)))
                 .OrderByDescending(g => g.Count).ThenBy(g => g.Reason, StringComparer.Ordinal).ToList(),
             running,
             trained.Count == 0 ? null : Summarize(best.Select(c => c.Search.Outcome!.Accuracy)));
@@ -216,6 +216,8 @@ public static class RunReportBuilder
         }
         return new Distribution(v.Length, v[0], Quantile(0.25), Quantile(0.5), Quantile(0.75), v[^1]);
     }
+
+    private static string Truncate(string text, int length) => text.Length <= length ? text : text[..length] + " …";
 
     private static string StatusName(JobStatus status) => status.ToString().ToLowerInvariant();
 }

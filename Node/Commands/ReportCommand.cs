@@ -46,13 +46,17 @@ public static class ReportCommand
         return top;
     }
 
-    /// <summary>The model of the runs in <paramref name="dirs"/>, each named by its folder (its path where two share a name).</summary>
-    public static ReportModel Load(IReadOnlyList<string> dirs, int top, DateTimeOffset now,
-        IReadOnlyDictionary<long, (int Epoch, int Epochs)>? progress = null, bool live = false)
+    /// <summary>The model of the runs in <paramref name="dirs"/>.</summary>
+    public static ReportModel Load(IReadOnlyList<string> dirs, int top, DateTimeOffset now)
+    {
+        var names = RunNames(dirs);
+        return new ReportModel(dirs.Select((d, i) => RunReportBuilder.Build(names[i], RunOption.ReadJournal(d), now, top)).ToList(), now, false, OpNames.AllNames);
+    }
+
+    /// <summary>Each run is named by its folder, or by its path where two folders share a name.</summary>
+    public static IReadOnlyList<string> RunNames(IReadOnlyList<string> dirs)
     {
         var names = dirs.Select(d => Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(d)))).ToList();
-        var reports = dirs.Select((d, i) => RunReportBuilder.Build(
-            names.Count(n => n == names[i]) > 1 ? d : names[i], RunOption.ReadJournal(d), now, top, progress)).ToList();
-        return new ReportModel(reports, now, live, OpNames.AllNames);
+        return names.Select((n, i) => names.Count(m => m == n) > 1 ? dirs[i] : n).ToList();
     }
 }

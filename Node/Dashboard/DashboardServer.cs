@@ -33,21 +33,25 @@ public sealed class DashboardServer : IAsyncDisposable
 
     public Uri Address { get; }
 
-    /// <param name="progress">Epoch progress of running children, where a search runs in this process.</param>
+    /// <param name="progress">
+    /// Epoch progress of running children, where a search runs in this process; the page then
+    /// waits for the search's first event instead of requiring one now.
+    /// </param>
     public static async Task<DashboardServer> StartAsync(IReadOnlyList<string> dirs, string host, int port, int top,
         Func<Task<IReadOnlyDictionary<long, (int Epoch, int Epochs)>>>? progress, CancellationToken cancel)
     {
         if (port is < 0 or > 65535) throw new ArgumentException($"--port: expected 0 (any free port) to 65535, got {port}");
         if (host != "localhost" && !IPAddress.TryParse(host, out _)) throw new ArgumentException($"--host: '{host}' is not an IP address (or localhost)");
-        // Fails here, in one line, when a folder holds no run: before anything listens.
-        var first = ReportCommand.Load(dirs, top, DateTimeOffset.UtcNow, live: true);
-        var follower = new JournalFollower(dirs, top, progress, first);
+        // On its own, it fails here, in one line, when a folder holds no run: before anything listens.
+        if (progress is null) ReportCommand.Load(dirs, top, DateTimeOffset.UtcNow);
+        var names = ReportCommand.RunNames(dirs);
+        var follower = new JournalFollower(dirs, names, top, progress);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls($"http://{(host == "localhost" ? "127.0.0.1" : host)}:{port}");
         var app = builder.Build();
-        var page = ReportPage.Live(ReportPage.Title(first));
+        var page = ReportPage.Live(ReportPage.Title(names));
         app.MapGet("/", () => Results.Content(page, "text/html; charset=utf-8"));
         app.MapGet("/api/model", () => Results.Content(follower.Current.Json, "application/json"));
         app.MapGet("/api/events", (CancellationToken aborted) => TypedResults.ServerSentEvents(follower.Stream(aborted)));
@@ -67,8 +71,10 @@ public sealed class DashboardServer : IAsyncDisposable
 
     /// <summary>
     /// Polls the journals for entries after the last one read (as Akka's own live queries poll the
-    /// table) and publishes a new model when they moved, at most once a second; while children run,
-    /// also every few seconds so their elapsed time and epochs move.
+    /// table) and publishes a new model when they moved, at most once a second, and no more often
+    /// than every three build times (a 20,000-child model takes about a second to build, and a
+    /// dashboard must not take a core from the search beside it); while children run, also every
+    /// few seconds so their elapsed time and epochs move.
     /// </summary>
     private sealed class JournalFollower
     {
@@ -85,12 +91,12 @@ public sealed class DashboardServer : IAsyncDisposable
         private TaskCompletionSource next = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private Published current;
 
-        public JournalFollower(IReadOnlyList<string> dirs, int top, Func<Task<IReadOnlyDictionary<long, (int Epoch, int Epochs)>>>? progress, ReportModel first)
+        public JournalFollower(IReadOnlyList<string> dirs, IReadOnlyList<string> names, int top, Func<Task<IReadOnlyDictionary<long, (int Epoch, int Epochs)>>>? progress)
         {
-            (this.dirs, this.top, this.progress) = (dirs, top, progress);
-            names = first.Runs.Select(r => r.Name).ToList();
+            (this.dirs, this.names, this.top, this.progress) = (dirs, names, top, progress);
             journals = dirs.Select(_ => new List<StoredEvent>()).ToArray();
-            current = new(0, JsonSerializer.Serialize(first, ReportPage.Json), true, null, next.Task);
+            // Version 0 has no model yet: the page waits for the first one.
+            current = new(0, "null", true, null, next.Task);
         }
 
         public Published Current => Volatile.Read(ref current);
@@ -99,8 +105,10 @@ public sealed class DashboardServer : IAsyncDisposable
         {
             var last = DateTimeOffset.MinValue;
             string? problem = null;
+            var pause = Poll;
             while (!cancel.IsCancellationRequested)
             {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
                 try
                 {
                     var moved = false;
@@ -111,7 +119,8 @@ public sealed class DashboardServer : IAsyncDisposable
                         moved |= fresh.Count > 0;
                     }
                     var now = DateTimeOffset.UtcNow;
-                    if (moved || problem is not null || (Current.Running && now - last >= RunningRefresh))
+                    var started = journals.All(j => j.Count > 0);
+                    if (started && (moved || problem is not null || (Current.Running && now - last >= RunningRefresh)))
                     {
                         var epochs = progress is null ? null : await progress();
                         var model = new ReportModel(
@@ -119,6 +128,7 @@ public sealed class DashboardServer : IAsyncDisposable
                         Publish(JsonSerializer.Serialize(model, ReportPage.Json), model.Runs.Any(r => r.Running.Count > 0), null);
                         problem = null;
                         last = now;
+                        pause = TimeSpan.FromTicks(Math.Max(Poll.Ticks, 3 * clock.Elapsed.Ticks));
                     }
                 }
                 catch (Exception e) when (e is RunStoreException or IOException or Microsoft.Data.Sqlite.SqliteException)
@@ -126,7 +136,7 @@ public sealed class DashboardServer : IAsyncDisposable
                     // The journal is being replaced or is damaged: say so on the page, keep the last good model, retry.
                     if (problem != e.Message) Publish(Current.Json, Current.Running, problem = e.Message);
                 }
-                await Task.Delay(Poll, cancel).ContinueWith(_ => { });
+                await Task.Delay(pause, cancel).ContinueWith(_ => { });
             }
         }
 
@@ -144,7 +154,7 @@ public sealed class DashboardServer : IAsyncDisposable
             while (!aborted.IsCancellationRequested)
             {
                 var p = Current;
-                if (p.Version != seen)
+                if (p.Version != seen && p.Version > 0)
                 {
                     seen = p.Version;
                     yield return p.Problem is null

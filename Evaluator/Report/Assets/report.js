@@ -10,7 +10,7 @@
   const OUTCOME_COLORS = { trained: '#2f6fde', failed: '#d92d20', requeued: '#f79009', running: '#12b76a' };
   const pct = v => v == null ? '–' : (100 * v).toFixed(2) + '%';
   const num = v => v == null ? '–' : Number(v).toLocaleString('en-US');
-  const secs = v => v == null ? '–' : v < 120 ? v.toFixed(1) + ' s' : v < 7200 ? (v / 60).toFixed(1) + ' min' : (v / 3600).toFixed(2) + ' h';
+  const secs = v => v == null ? '–' : v < 10 ? v.toFixed(2) + ' s' : v < 120 ? v.toFixed(1) + ' s' : v < 7200 ? (v / 60).toFixed(1) + ' min' : (v / 3600).toFixed(2) + ' h';
   const esc = s => String(s).replace(/[&<>"']/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 
   function el(tag, attrs, html) {
@@ -39,13 +39,11 @@
   // ---- cells: decode CellCode.cs and lay the graph out by depth ----
 
   function decodeCell(code) {
+    const values = part => part.includes('.') ? part.split('.').filter(x => x).map(x => parseInt(x, 36)) : [...part].map(x => parseInt(x, 36));
     const [blocksPart, outPart] = code.split('|');
-    const blocks = blocksPart ? blocksPart.split(' ').map(b => {
-      const [a, b2, opA, opB, combine] = b.split('.').map(x => parseInt(x, 36));
-      return { a, b: b2, opA, opB, combine };
-    }) : [];
-    const output = outPart ? outPart.split('.').map(x => parseInt(x, 36)) : [];
-    return { blocks, output };
+    const v = values(blocksPart), blocks = [];
+    for (let i = 0; i + 4 < v.length; i += 5) blocks.push({ a: v[i], b: v[i + 1], opA: v[i + 2], opB: v[i + 3], combine: v[i + 4] });
+    return { blocks, output: values(outPart) };
   }
 
   const stateName = i => i === 0 ? 'h[i]' : i === 1 ? 'h[i-1]' : 'b' + (i - 2);
@@ -172,16 +170,16 @@
       legend: { top: 0 },
       grid: { left: 56, right: 20, top: 34, bottom: 44 },
       tooltip: { trigger: 'item' },
-      xAxis: { type: 'value', name: byTime ? 'seconds since start' : 'child', nameLocation: 'middle', nameGap: 26, min: 'dataMin' },
+      xAxis: { type: 'value', name: byTime ? 'time since start' : 'child', nameLocation: 'middle', nameGap: 26, min: 'dataMin', axisLabel: { formatter: byTime ? secs : v => v } },
       yAxis: { type: 'value', name: 'validation accuracy', scale: true },
       dataZoom: [{ type: 'inside' }],
       series: [
         { name: 'trained child', type: 'scatter', symbolSize: 4, large: trained.length > 4000, data: trained, tooltip: { formatter: pointTip }, itemStyle: { color: COLORS[0], opacity: 0.55 } },
         { name: 'failed child', type: 'scatter', symbol: 'triangle', symbolSize: 6, data: failed, tooltip: { formatter: p => `child ${p.data[2]} failed` }, itemStyle: { color: '#d92d20' } },
         byTime
-          ? { name: 'running best', type: 'line', step: 'end', showSymbol: false, data: lines, lineStyle: { color: COLORS[1] }, tooltip: { show: false } }
-          : { name: 'running best', type: 'line', showSymbol: false, data: t.id.map((id, i) => [id, t.runningBest[i]]), lineStyle: { color: COLORS[1] }, tooltip: { show: false } },
-        byTime ? null : { name: `moving mean (${run.movingWindow})`, type: 'line', showSymbol: false, data: t.id.map((id, i) => [id, t.movingMean[i]]), lineStyle: { color: COLORS[2] }, tooltip: { show: false } },
+          ? { name: 'running best', type: 'line', step: 'end', showSymbol: false, silent: true, data: lines, lineStyle: { color: COLORS[1] }, tooltip: { show: false } }
+          : { name: 'running best', type: 'line', showSymbol: false, silent: true, data: t.id.map((id, i) => [id, t.runningBest[i]]), lineStyle: { color: COLORS[1] }, tooltip: { show: false } },
+        byTime ? null : { name: `moving mean (${run.movingWindow})`, type: 'line', showSymbol: false, silent: true, data: t.id.map((id, i) => [id, t.movingMean[i]]), lineStyle: { color: COLORS[2] }, tooltip: { show: false } },
       ].filter(Boolean),
     };
   }
@@ -234,9 +232,10 @@
   }
 
   function timelineOption(run) {
-    const data = run.timeline.map(s => ({
-      value: [s.worker, s.startS, s.endS ?? run.summary.elapsedS, s.childId, s.final, s.outcome],
-      itemStyle: { color: OUTCOME_COLORS[s.outcome] || '#667085' },
+    const s = run.timeline;
+    const data = s.worker.map((w, i) => ({
+      value: [w, s.startS[i], s.endS[i] ?? run.summary.elapsedS, s.childId[i], s.final[i], s.outcome[i]],
+      itemStyle: { color: OUTCOME_COLORS[s.outcome[i]] || '#667085' },
     }));
     return {
       animation: false, tooltip: {
@@ -299,7 +298,7 @@
   function failuresTable(run) {
     if (!run.failures.length) return '<p class="empty">No child failed.</p>';
     return '<table><thead><tr><th>count</th><th>reason</th><th>children</th></tr></thead><tbody>'
-      + run.failures.map(f => `<tr><td class="num">${f.count}</td><td>${esc(f.reason)}</td><td>${f.childIds.join(', ')}${f.count > f.childIds.length ? ', …' : ''}</td></tr>`).join('')
+      + run.failures.map(f => `<tr><td class="num">${f.count}</td><td>${esc(f.reason)}${f.example !== f.reason ? `<details><summary>first in full</summary><pre>${esc(f.example)}</pre></details>` : ''}</td><td>${f.childIds.join(', ')}${f.count > f.childIds.length ? ', …' : ''}</td></tr>`).join('')
       + '</tbody></table>';
   }
 

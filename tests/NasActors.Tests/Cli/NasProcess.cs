@@ -28,7 +28,8 @@ public static class NasProcess
         return Process.Start(start)!;
     }
 
-    private static ProcessStartInfo StartInfo(string[] args)
+    /// <summary>How to start nas with these arguments, output redirected.</summary>
+    public static ProcessStartInfo StartInfo(params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
