@@ -23,6 +23,8 @@ public static class ReportCommand
             var file = parse.GetValue(output)!;
             if (string.IsNullOrWhiteSpace(file)) throw new ArgumentException("--out: give a file name");
             if (Directory.Exists(file)) throw new ArgumentException($"--out: {file} is a folder; give a file name");
+            if (Path.GetDirectoryName(Path.GetFullPath(file)) is { } folder && !Directory.Exists(folder))
+                throw new ArgumentException($"--out: folder {folder} does not exist");
             var model = Load(parse.GetValue(runs)!, parse.GetValue(top), DateTimeOffset.UtcNow);
             var html = ReportPage.Render(model);
             // Written beside and renamed: an existing report is replaced whole or not at all.

@@ -75,17 +75,21 @@ public static class SearchCommand
             if (existing?.Incompatibility(settings) is { } why) throw new ArgumentException($"cannot resume {dir}: {why}");
             Preflight(settings, datasetGiven: parse.GetValue(dataset) is not null);
             if (existing is not null) CheckBeforeResume(dir, settings);
+            // The dashboard listens first: a port in use stops the command before anything is written.
+            SearchNode? started = null;
+            await using var server = parse.GetResult(dashboard) is null ? null
+                : await DashboardServer.StartAsync([dir], parse.GetValue(dashboardHost)!, parse.GetValue(dashboard) ?? DashboardCommand.DefaultPort,
+                    Math.Max(10, settings.TopK), () => Progress(started), cancel);
+            if (server is not null) DashboardCommand.Announce(server);
             // Only a new run or a grown budget changes run.json; a resume that fails never touches it.
             if (existing is null || existing.Budget != settings.Budget) RunFolder.WriteSettings(dir, settings);
 
             SearchStatus? status;
             await using (var node = await SearchNode.StartAsync(dir, settings, cancel))
             {
-                await using var server = parse.GetResult(dashboard) is null ? null
-                    : await DashboardServer.StartAsync([dir], parse.GetValue(dashboardHost)!, parse.GetValue(dashboard) ?? DashboardCommand.DefaultPort,
-                        Math.Max(10, settings.TopK), () => Progress(node), cancel);
-                if (server is not null) DashboardCommand.Announce(server);
+                started = node;
                 status = await Watch(node, settings, parse.GetValue(json), cancel);
+                started = null;
             }
             SqliteRunFiles.Checkpoint(dir);
             if (cancel.IsCancellationRequested)
@@ -164,8 +168,8 @@ public static class SearchCommand
         }
     }
 
-    private static async Task<IReadOnlyDictionary<long, (int Epoch, int Epochs)>> Progress(SearchNode node) =>
-        (await node.StatusAsync())?.RunningChildren.Where(r => r.Epochs > 0).ToDictionary(r => r.ChildId, r => (r.Epoch, r.Epochs))
+    private static async Task<IReadOnlyDictionary<long, (int Epoch, int Epochs)>> Progress(SearchNode? node) =>
+        (node is null ? null : await node.StatusAsync())?.RunningChildren.Where(r => r.Epochs > 0).ToDictionary(r => r.ChildId, r => (r.Epoch, r.Epochs))
         ?? new Dictionary<long, (int, int)>();
 
     private static async Task<SearchStatus?> Watch(SearchNode node, SearchSettings settings, bool quiet, CancellationToken cancel)
