@@ -44,6 +44,10 @@ public sealed record SearchSettings
             if (spec.Epochs < 1) errors.Add($"{name} epochs must be at least 1, got {spec.Epochs}");
             if (spec.Cells < 1 || spec.Filters < 4) errors.Add($"{name} network needs cells >= 1 and filters >= 4, got {spec.Cells} and {spec.Filters}");
             if (spec.TimeoutSeconds < 1) errors.Add($"{name} timeout must be at least 1 second, got {spec.TimeoutSeconds}");
+            if (spec.Precision is { } p && !TrainingSpec.Precisions.Contains(p))
+                errors.Add($"{name} precision \"{p}\" is unknown (expected {string.Join(", ", TrainingSpec.Precisions)})");
+            if (spec.Precision == "fp16" && Devices.Any(d => !d.StartsWith("cuda", StringComparison.Ordinal)))
+                errors.Add($"{name} precision fp16 needs CUDA devices, not {string.Join(",", Devices)} (use bf16 on CPUs)");
         }
         return errors;
     }

@@ -14,4 +14,7 @@ public static class Scalars
     // Integer tensors refuse a floating-point alpha.
     public static readonly Scalar OneInteger = 1L.ToScalar();
     public static readonly Scalar MinusOne = (-1.0).ToScalar();
+    public static readonly Scalar Zero = 0.0.ToScalar();
+    // Pixel bytes to [0, 1].
+    public static readonly Scalar Byte255 = 255.0.ToScalar();
 }

@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using static TorchSharp.torch;
+
 namespace NasActors.ChildTrainer.Data;
 
 /// <summary>A data file that cannot be used; the message names the file and what is wrong.</summary>
@@ -8,10 +11,15 @@ public sealed class DatasetFormatException(string file, string problem) : Except
 
 /// <summary>
 /// Labelled images in memory, pixels as bytes in N x C x H x W order (channels first, as CIFAR
-/// stores them and as the networks take them).
+/// stores them and as the networks take them). Each device it is trained on gets one copy of the
+/// bytes (<see cref="On"/>), kept as long as the dataset: every child and every worker on that
+/// device cuts its batches from it.
 /// </summary>
 public sealed class ImageDataset
 {
+    private readonly ConcurrentDictionary<string, Lazy<DeviceImages>> copies = new();
+    private readonly Lazy<(float[], float[])> statistics;
+
     public ImageDataset(string name, int channels, int height, int width, int classes, byte[] pixels, byte[] labels)
     {
         var imageSize = channels * height * width;
@@ -21,6 +29,7 @@ public sealed class ImageDataset
         if (bad >= 0)
             throw new ArgumentException($"{name}: label {labels[bad]} of image {bad} is not below {classes} classes");
         (Name, Channels, Height, Width, Classes, Pixels, Labels) = (name, channels, height, width, classes, pixels, labels);
+        statistics = new(ComputeStatistics);
     }
 
     public string Name { get; }
@@ -45,8 +54,13 @@ public sealed class ImageDataset
         return new ImageDataset(name, Channels, Height, Width, Classes, pixels, labels);
     }
 
-    /// <summary>Per-channel mean and standard deviation of the pixels scaled to [0, 1].</summary>
-    public (float[] Mean, float[] Std) ChannelStatistics()
+    /// <summary>The dataset's bytes on <paramref name="device"/>, copied there once.</summary>
+    public DeviceImages On(Device device) => copies.GetOrAdd(device.ToString(), _ => new(() => new DeviceImages(this, device))).Value;
+
+    /// <summary>Per-channel mean and standard deviation of the pixels scaled to [0, 1] (computed once).</summary>
+    public (float[] Mean, float[] Std) ChannelStatistics() => statistics.Value;
+
+    private (float[], float[]) ComputeStatistics()
     {
         var mean = new float[Channels];
         var std = new float[Channels];
@@ -70,4 +84,18 @@ public sealed class ImageDataset
         }
         return (mean, std);
     }
+}
+
+/// <summary>A dataset's pixel bytes (uint8, N x C x H x W) and labels (int64) on one device.</summary>
+public sealed class DeviceImages
+{
+    public DeviceImages(ImageDataset data, Device device)
+    {
+        // Lives with its dataset: out of any dispose scope the first batch happens to be cut in.
+        Pixels = tensor(data.Pixels, [data.Count, data.Channels, data.Height, data.Width], device: device).DetachFromDisposeScope();
+        Labels = tensor(data.Labels.Select(l => (long)l).ToArray(), device: device).DetachFromDisposeScope();
+    }
+
+    public Tensor Pixels { get; }
+    public Tensor Labels { get; }
 }

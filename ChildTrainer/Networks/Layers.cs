@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace NasActors.ChildTrainer.Networks;
 
 /// <summary>Channels and spatial size of a feature map (batch left out).</summary>
@@ -8,8 +10,20 @@ public readonly record struct FeatureShape(int Channels, int Height, int Width)
 
 /// <summary>
 /// A primitive layer of a planned network. The TorchSharp builder and the cost counter both
-/// read these, so a network's counted size is the size of the network that gets built.
+/// read these, so a network's counted size is the size of the network that gets built; the
+/// JSON form (<c>nas model --plan</c>) lets another framework build the very same network.
 /// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
+[JsonDerivedType(typeof(ReluLayer), "relu")]
+[JsonDerivedType(typeof(ConvLayer), "conv")]
+[JsonDerivedType(typeof(ValidConvLayer), "valid_conv")]
+[JsonDerivedType(typeof(BatchNormLayer), "batch_norm")]
+[JsonDerivedType(typeof(PoolLayer), "pool")]
+[JsonDerivedType(typeof(ValidAvgPoolLayer), "valid_avg_pool")]
+[JsonDerivedType(typeof(FactorizedReduceLayer), "factorized_reduce")]
+[JsonDerivedType(typeof(GlobalAvgPoolLayer), "global_avg_pool")]
+[JsonDerivedType(typeof(DropoutLayer), "dropout")]
+[JsonDerivedType(typeof(LinearLayer), "linear")]
 public abstract record Layer
 {
     public abstract FeatureShape Output(FeatureShape input);

@@ -26,7 +26,8 @@ internal static class Checkpoint
             trainImages,
         });
 
-    public static void Save(string dir, string fingerprint, IReadOnlyList<EpochReport> history, double seconds, nn.Module model, Tensors.Optimizer optimizer)
+    public static void Save(string dir, string fingerprint, IReadOnlyList<EpochReport> history, double seconds, nn.Module model, Tensors.Optimizer optimizer,
+        Tensors.MasterWeights? master = null)
     {
         Directory.CreateDirectory(dir);
         var path = Path.Combine(dir, FileName);
@@ -40,13 +41,16 @@ internal static class Checkpoint
             writer.Write(seconds);
             model.save(writer);
             optimizer.Save(writer);
+            // bf16/fp16: the fp32 weights the rounded model came from (the fingerprint names the precision).
+            master?.Save(writer);
             stream.Flush(flushToDisk: true);
         }
         File.Move(temp, path, overwrite: true);
     }
 
     /// <summary>Loads into <paramref name="model"/> and <paramref name="optimizer"/>; null when there is no checkpoint.</summary>
-    public static (List<EpochReport> History, double Seconds)? Load(string dir, string fingerprint, nn.Module model, Tensors.Optimizer optimizer)
+    public static (List<EpochReport> History, double Seconds)? Load(string dir, string fingerprint, nn.Module model, Tensors.Optimizer optimizer,
+        Tensors.MasterWeights? master = null)
     {
         var path = Path.Combine(dir, FileName);
         if (!File.Exists(path)) return null;
@@ -63,6 +67,7 @@ internal static class Checkpoint
             var seconds = reader.ReadDouble();
             model.load(reader);
             optimizer.Load(reader);
+            master?.Load(reader);
             return (history, seconds);
         }
         catch (Exception e) when (e is EndOfStreamException or IOException or JsonException or ArgumentException or System.Runtime.InteropServices.ExternalException)

@@ -64,13 +64,13 @@ public static class ChildTraining
 
         torch.manual_seed(config.Seed);
         using var model = new NasNetwork(plan);
-        model.to(device);
-        using var optimizer = new Sgd(model.parameters(), config.LearningRate, config.Momentum, config.WeightDecay);
+        using var master = ToDevice(model, device, config);
+        using var optimizer = new Sgd(master?.Masters ?? model.parameters(), config.LearningRate, config.Momentum, config.WeightDecay);
 
         var fingerprint = Checkpoint.Fingerprint(plan, config, data.Train.Count);
         var history = new List<EpochReport>();
         var secondsBefore = 0.0;
-        if (checkpointDir is not null && Checkpoint.Load(checkpointDir, fingerprint, model, optimizer) is { } restored)
+        if (checkpointDir is not null && Checkpoint.Load(checkpointDir, fingerprint, model, optimizer, master) is { } restored)
             (history, secondsBefore) = restored;
 
         var stepsPerEpoch = StepsPerEpoch(data, config);
@@ -98,7 +98,7 @@ public static class ChildTraining
                 cancel.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
                 lr = config.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * step / totalSteps));
-                var (loss, logits) = Step(model, optimizer, images, labels, config, lr);
+                var (loss, logits) = Step(model, optimizer, images, labels, config, lr, master);
                 var n = (int)labels.shape[0];
                 using var count = n.ToScalar();
                 lossSum.add_(loss.detach().mul(count), Scalars.One);
@@ -112,39 +112,68 @@ public static class ChildTraining
 
             var trainLoss = lossSum.item<float>() / seen;
             var trainAccuracy = (double)correct.item<long>() / seen;
-            var validation = Evaluate(model, new Batches(data.Validation, mean, std), device);
+            var validation = Evaluate(model, new Batches(data.Validation, mean, std), device, config);
             var report = new EpochReport(epoch + 1, config.Epochs, trainLoss, trainAccuracy, validation, lr, epochClock.Elapsed.TotalSeconds);
             history.Add(report);
             if (checkpointDir is not null)
-                Checkpoint.Save(checkpointDir, fingerprint, history, secondsBefore + clock.Elapsed.TotalSeconds, model, optimizer);
+                Checkpoint.Save(checkpointDir, fingerprint, history, secondsBefore + clock.Elapsed.TotalSeconds, model, optimizer, master);
             progress?.Invoke(report);
         }
 
-        double? test = evaluateTest ? Evaluate(model, new Batches(data.Test, mean, std), device) : null;
+        double? test = evaluateTest ? Evaluate(model, new Batches(data.Test, mean, std), device, config) : null;
         return new TrainingResult(history[^1].ValidationAccuracy, test, history[^1].TrainLoss,
             plan.Parameters, plan.MultAdds, secondsBefore + clock.Elapsed.TotalSeconds, history);
     }
 
+    /// <summary>
+    /// Moves the model to its device and precision; for bf16/fp16 returns the fp32 master weights the
+    /// optimizer must update. Also applies the process-wide cuDNN setting on CUDA devices.
+    /// </summary>
+    public static MasterWeights? ToDevice(NasNetwork model, Device device, TrainingConfig config)
+    {
+        if (config.Precision == Precision.Fp16 && device.type != DeviceType.CUDA)
+            throw new TrainingFailedException(FailureKind.InvalidConfiguration, $"fp16 training needs a CUDA device ({device} has no fp16 convolutions worth using; use bf16)");
+        if (device.type == DeviceType.CUDA && config.CudnnBenchmark) CudnnSettings.Benchmark = true;
+        model.to(device);
+        if (config.Precision == Precision.Fp32) return null;
+        model.to(config.Precision.ScalarType());
+        return new MasterWeights(model.parameters(), config.Precision);
+    }
+
+    /// <summary>A batch as the network takes it: in its precision and memory order.</summary>
+    public static Tensor Input(Tensor images, TrainingConfig config)
+    {
+        var x = config.Precision == Precision.Fp32 ? images : images.to_type(config.Precision.ScalarType());
+        // NCHW shape with NHWC strides: libtorch then runs the convolutions channels-last.
+        return config.ChannelsLast ? x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2) : x;
+    }
+
     /// <summary>One SGD step at learning rate <paramref name="lr"/>; returns the loss and logits (in the caller's dispose scope).</summary>
-    public static (Tensor Loss, Tensor Logits) Step(NasNetwork model, Sgd optimizer, Tensor images, Tensor labels, TrainingConfig config, double lr)
+    public static (Tensor Loss, Tensor Logits) Step(NasNetwork model, Sgd optimizer, Tensor images, Tensor labels, TrainingConfig config, double lr, MasterWeights? master = null)
     {
         optimizer.LearningRate = lr;
         optimizer.ZeroGrad();
-        var (logits, aux) = model.ForwardWithAux(images);
+        if (master is not null) model.zero_grad();
+        var (logits, aux) = model.ForwardWithAux(Input(images, config));
+        // The loss in fp32 whatever the network's precision.
+        logits = logits.to_type(float32);
         var loss = nn.functional.cross_entropy(logits, labels, label_smoothing: config.LabelSmoothing);
         if (aux is not null)
         {
             using var weight = config.AuxLossWeight.ToScalar();
-            loss = loss.add(nn.functional.cross_entropy(aux, labels, label_smoothing: config.LabelSmoothing), weight);
+            loss = loss.add(nn.functional.cross_entropy(aux.to_type(float32), labels, label_smoothing: config.LabelSmoothing), weight);
         }
-        loss.backward();
+        (master?.Scale(loss) ?? loss).backward();
+        // fp16: gradients that overflowed skip the step (the loss scale shrinks instead).
+        if (master is not null && !master.Unscale()) return (loss, logits);
         if (config.GradientClip is { } clip)
-            nn.utils.clip_grad_norm_(model.parameters(), clip);
+            nn.utils.clip_grad_norm_(optimizer.Parameters, clip);
         optimizer.Step();
+        master?.CopyBack();
         return (loss, logits);
     }
 
-    public static double Evaluate(NasNetwork model, Batches batches, Device device)
+    public static double Evaluate(NasNetwork model, Batches batches, Device device, TrainingConfig config)
     {
         model.eval();
         using var noGrad = no_grad();
@@ -154,7 +183,7 @@ public static class ChildTraining
             using var images = batch.Images;
             using var labels = batch.Labels;
             using var scope = NewDisposeScope();
-            correct += model.forward(images).argmax(1).eq(labels).sum().item<long>();
+            correct += model.forward(Input(images, config)).argmax(1).eq(labels).sum().item<long>();
         }
         return (double)correct / batches.Data.Count;
     }

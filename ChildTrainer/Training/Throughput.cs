@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using NasActors.ChildTrainer.Data;
 using NasActors.ChildTrainer.Networks;
+using NasActors.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -9,21 +10,23 @@ namespace NasActors.ChildTrainer.Training;
 /// <summary>Training speed of a network: images per second over timed SGD steps after warm-up.</summary>
 public static class Throughput
 {
-    public sealed record Measurement(int Cells, int Filters, int PenultimateFilters, long Parameters, long MultAdds, int Batch, int Steps, double Seconds)
+    public sealed record Measurement(int Cells, int Filters, int PenultimateFilters, long Parameters, long MultAdds, int Batch, int Steps, double Seconds,
+        string Precision, bool ChannelsLast)
     {
         public double ImagesPerSecond => Batch * Steps / Seconds;
     }
 
-    public static Measurement Measure(NetworkPlan plan, ImageDataset data, Device device, int batch, int steps, int warmup = 2)
+    /// <param name="options">precision, memory order and cuDNN setting (the rest of it is ignored)</param>
+    public static Measurement Measure(NetworkPlan plan, ImageDataset data, Device device, int batch, int steps, int warmup = 2, TrainingConfig? options = null)
     {
         var (mean, std) = data.ChannelStatistics();
         var batches = new Batches(data, mean, std);
-        var config = new TrainingConfig { BatchSize = batch };
+        var config = (options ?? new TrainingConfig()) with { BatchSize = batch };
         torch.manual_seed(0);
         using var model = new NasNetwork(plan);
-        model.to(device);
+        using var master = ChildTraining.ToDevice(model, device, config);
         model.train();
-        using var optimizer = new Tensors.Sgd(model.parameters(), config.LearningRate, config.Momentum, config.WeightDecay);
+        using var optimizer = new Tensors.Sgd(master?.Masters ?? model.parameters(), config.LearningRate, config.Momentum, config.WeightDecay);
         var clock = new Stopwatch();
         var done = 0;
         while (done < warmup + steps)
@@ -36,7 +39,7 @@ public static class Throughput
                 if (done == warmup) clock.Start();
                 using (NewDisposeScope())
                 {
-                    var (loss, _) = ChildTraining.Step(model, optimizer, images, labels, config, config.LearningRate);
+                    var (loss, _) = ChildTraining.Step(model, optimizer, images, labels, config, config.LearningRate, master);
                     // Waiting for the value keeps asynchronous devices honest in the timing.
                     loss.item<float>();
                 }
@@ -44,6 +47,7 @@ public static class Throughput
             }
         }
         clock.Stop();
-        return new Measurement(plan.Config.Cells, plan.Config.Filters, plan.PenultimateFilters, plan.Parameters, plan.MultAdds, batch, steps, clock.Elapsed.TotalSeconds);
+        return new Measurement(plan.Config.Cells, plan.Config.Filters, plan.PenultimateFilters, plan.Parameters, plan.MultAdds, batch, steps, clock.Elapsed.TotalSeconds,
+            config.Precision.Name(), config.ChannelsLast);
     }
 }

@@ -19,6 +19,15 @@ public sealed record TrainingConfig
     public int CutoutSize { get; init; }
     public int Seed { get; init; }
 
+    /// <summary>fp32, or bf16/fp16 weights and activations with fp32 master weights (<see cref="Tensors.MasterWeights"/>).</summary>
+    public Tensors.Precision Precision { get; init; }
+
+    /// <summary>Batches in channels-last (NHWC) memory order; convolutions follow their input's order.</summary>
+    public bool ChannelsLast { get; init; }
+
+    /// <summary>cuDNN autotuning (process-wide; only CUDA devices use it).</summary>
+    public bool CudnnBenchmark { get; init; }
+
     /// <summary>Training steps between checks of the loss for NaN/inf (each check waits for the device).</summary>
     public int FiniteCheckEvery { get; init; } = 20;
 

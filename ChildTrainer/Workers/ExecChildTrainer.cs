@@ -62,6 +62,8 @@ public sealed class ExecChildTrainer : IChildTrainer
             env["NAS_CELLS"] = job.Spec.Cells.ToString();
             env["NAS_FILTERS"] = job.Spec.Filters.ToString();
             env["NAS_DATASET"] = job.Spec.Dataset;
+            env["NAS_PRECISION"] = job.Spec.Precision ?? "fp32";
+            env["NAS_CHANNELS_LAST"] = job.Spec.ChannelsLast ? "1" : "0";
             env[OrphanReaper.Variable] = OrphanReaper.Owner;
 
             using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start /bin/sh -c {command}");

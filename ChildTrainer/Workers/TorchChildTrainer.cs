@@ -20,7 +20,11 @@ public sealed class TorchChildTrainer : IChildTrainer
         var train = splits.Train;
         var plan = NetworkPlan.Create(new NetworkConfig(job.Genotype, spec.Cells, spec.Filters, train.Classes, train.Channels, train.Height,
             train.Height >= 64 ? StemKind.ImageNet : StemKind.Cifar, DropPathKeep: spec.DropPathKeep));
-        var config = new TrainingConfig { Epochs = spec.Epochs, BatchSize = spec.BatchSize, LearningRate = spec.LearningRate, Seed = job.Seed };
+        var config = new TrainingConfig
+        {
+            Epochs = spec.Epochs, BatchSize = spec.BatchSize, LearningRate = spec.LearningRate, Seed = job.Seed,
+            Precision = Tensors.Precisions.Parse(spec.Precision), ChannelsLast = spec.ChannelsLast, CudnnBenchmark = spec.CudnnBenchmark,
+        };
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         timeout.CancelAfter(TimeSpan.FromSeconds(spec.TimeoutSeconds));
         try

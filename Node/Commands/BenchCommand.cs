@@ -90,12 +90,19 @@ public static class BenchCommand
         var batch = new Option<int>("--batch", "-b") { Description = "batch size", DefaultValueFactory = _ => 64 };
         var steps = new Option<int>("--steps") { Description = "timed SGD steps per network (after 2 warm-up steps)", DefaultValueFactory = _ => 10 };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
+        var image = new Option<int?>("--image") { Description = "time on random 3-channel images of this size and 1000 classes instead of --dataset (speed only)" };
+        var stemFilters = new Option<int?>("--stem-filters") { Description = "stem conv filters (default 3F for small images, 32 for ImageNet-sized)" };
         var json = new Option<bool>("--json") { Description = "print a JSON array" };
-        var command = new Command("train", "Training images/s of child networks for several (N, F)") { genotype, configs, dataset, batch, steps, device, json };
+        var command = new Command("train", "Training images/s of child networks for several (N, F)") { genotype, configs, dataset, image, stemFilters, batch, steps, device, json };
+        var speed = new SpeedOptions();
+        speed.AddTo(command);
         command.SetAction(parse => CommandErrors.Guard(() =>
         {
             var torchDevice = TorchRuntime.ParseDevice(parse.GetValue(device)!);
-            var data = DatasetSpec.Parse(parse.GetValue(dataset)!).Load().Train;
+            var size = parse.GetValue(image);
+            if (size is < 8 or > 1024) throw new ArgumentException($"--image: expected 8 to 1024 pixels, got {size}");
+            var data = size is { } px ? RandomImages(px, parse.GetValue(batch)) : DatasetSpec.Parse(parse.GetValue(dataset)!).Load().Train;
+            var options = speed.Apply(parse, new TrainingConfig());
             var g = GenotypeSource.Load(parse.GetValue(genotype)!);
             var results = new List<Throughput.Measurement>();
             foreach (var pair in parse.GetValue(configs)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -103,17 +110,28 @@ public static class BenchCommand
                 var parts = pair.Split('x');
                 if (parts.Length != 2 || !int.TryParse(parts[0], out var n) || !int.TryParse(parts[1], out var f))
                     throw new ArgumentException($"--configs: \"{pair}\" is not NxF (e.g. 2x16)");
-                var plan = NetworkPlan.Create(new NetworkConfig(g, n, f, data.Classes, data.Channels, data.Height, NetworkOptions.StemFor(data.Height)));
-                var m = Throughput.Measure(plan, data, torchDevice, parse.GetValue(batch), parse.GetValue(steps));
+                var plan = NetworkPlan.Create(new NetworkConfig(g, n, f, data.Classes, data.Channels, data.Height, NetworkOptions.StemFor(data.Height), parse.GetValue(stemFilters)));
+                var m = Throughput.Measure(plan, data, torchDevice, parse.GetValue(batch), parse.GetValue(steps), options: options);
                 results.Add(m);
                 if (!parse.GetValue(json))
                     Console.Error.WriteLine($"{n}@{m.PenultimateFilters}: {m.ImagesPerSecond:F1} images/s");
             }
             Output.Rows(results, parse.GetValue(json),
                 ("network", m => $"{m.Cells}@{m.PenultimateFilters}"), ("N", m => $"{m.Cells}"), ("F", m => $"{m.Filters}"), ("parameters", m => $"{m.Parameters:N0}"),
-                ("mult-adds", m => $"{m.MultAdds / 1e6:F1}M"), ("batch", m => $"{m.Batch}"), ("images/s", m => $"{m.ImagesPerSecond:F1}"));
+                ("mult-adds", m => $"{m.MultAdds / 1e6:F1}M"), ("batch", m => $"{m.Batch}"), ("precision", m => m.Precision), ("images/s", m => $"{m.ImagesPerSecond:F1}"));
             return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    /// <summary>Four batches of seeded random images: what a speed measurement at a size without a dataset needs.</summary>
+    private static ImageDataset RandomImages(int size, int batch)
+    {
+        var count = 4 * batch;
+        var pixels = new byte[(long)count * 3 * size * size];
+        var rng = new Random(0);
+        rng.NextBytes(pixels);
+        var labels = Enumerable.Range(0, count).Select(_ => (byte)rng.Next(256)).ToArray();
+        return new ImageDataset($"random-{size}px", 3, size, size, 1000, pixels, labels);
     }
 }

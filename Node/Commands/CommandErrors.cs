@@ -64,5 +64,12 @@ public static class CommandErrors
         {
             return ExitCodes.Fail(ExitCodes.Interrupted, "interrupted");
         }
+        catch (TypeInitializationException e) when (e.TypeName?.StartsWith("TorchSharp", StringComparison.Ordinal) == true)
+        {
+            // TorchSharp's own message is a page of probing trace: its first line says what failed.
+            var why = (e.InnerException?.Message ?? e.Message).Split('\n')[0].Trim();
+            return ExitCodes.Fail(ExitCodes.Unreadable,
+                $"libtorch could not be loaded ({why}); with NAS_TORCH_BACKEND=system, NAS_LIBTORCH_DIR or python3's torch must hold a libtorch that TorchSharp 0.107 can use (PyTorch 2.10 or later)");
+        }
     }
 }

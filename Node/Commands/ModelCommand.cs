@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using NasActors.ChildTrainer.Networks;
+using NasActors.SearchSpace;
 using Spectre.Console;
 
 namespace NasActors.Node.Commands;
@@ -24,7 +25,8 @@ public static class ModelCommand
         var image = new Option<int?>("--image") { Description = "image size in pixels (overrides the preset)" };
         var classes = new Option<int?>("--classes") { Description = "number of classes (overrides the preset)" };
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
-        var command = new Command("model", "Count a network's learnable parameters and mult-adds without running it") { dataset, image, classes, json };
+        var planOption = new Option<bool>("--plan") { Description = "print the network's every layer as JSON (to build the same network elsewhere, e.g. bench/pytorch_child.py)" };
+        var command = new Command("model", "Count a network's learnable parameters and mult-adds without running it") { dataset, image, classes, json, planOption };
         network.AddTo(command);
         command.SetAction(parse => CommandErrors.Guard(() =>
         {
@@ -32,6 +34,35 @@ public static class ModelCommand
             var size = parse.GetValue(image) ?? preset.Size;
             var plan = NetworkPlan.Create(network.Config(parse, preset.Channels, size, parse.GetValue(classes) ?? preset.Classes, NetworkOptions.StemFor(size)));
             var c = plan.Config;
+            if (parse.GetValue(planOption))
+            {
+                Console.Out.WriteLine(JsonSerializer.Serialize(new
+                {
+                    name = $"{c.Cells}@{plan.PenultimateFilters}",
+                    @params = plan.Parameters,
+                    mult_adds = plan.MultAdds,
+                    input = plan.Input,
+                    stem = plan.Stem,
+                    // Cell inputs name earlier outputs: 0 is the stem, c + 1 is cell c's output.
+                    cells = plan.Cells.Select(cell => new
+                    {
+                        cell.Name,
+                        cell.InputIndex,
+                        cell.PrevInputIndex,
+                        cell.HiAdjust,
+                        cell.PrevAdjust,
+                        blocks = cell.Blocks.Select(b => new
+                        {
+                            a = new { b.A.Input, b.A.Layers },
+                            b = new { b.B.Input, b.B.Layers },
+                            combine = b.Combine.Name(),
+                        }),
+                        outputs = cell.Outputs.Select(o => new { o.State, o.Reduce }),
+                    }),
+                    head = plan.Head,
+                }, Json.Options));
+                return ExitCodes.Ok;
+            }
             if (parse.GetValue(json))
             {
                 Console.Out.WriteLine(JsonSerializer.Serialize(new

@@ -44,6 +44,8 @@ public static class SearchCommand
         {
             run, config, strategy, children, trainer, devices, perDevice, dataset, seed, topK, childTimeout, json, dashboard, dashboardHost,
         };
+        var speed = new SpeedOptions();
+        speed.AddTo(command);
         command.SetAction((parse, cancel) => CommandErrors.GuardAsync(async () =>
         {
             var dir = parse.GetValue(run)!;
@@ -64,6 +66,13 @@ public static class SearchCommand
             if (parse.GetValue(dataset) is { } ds) settings = settings with { Search = settings.Search with { Dataset = ds }, Final = settings.Final with { Dataset = ds } };
             if (parse.GetValue(seed) is { } sd) settings = settings with { Seed = sd };
             if (parse.GetValue(topK) is { } k) settings = settings with { TopK = k };
+            // Speed options apply to search and final training alike; each given one overrides the settings.
+            if (parse.GetValue(speed.Precision) is { } precision)
+                settings = settings with { Search = settings.Search with { Precision = precision }, Final = settings.Final with { Precision = precision } };
+            if (parse.GetValue(speed.ChannelsLast))
+                settings = settings with { Search = settings.Search with { ChannelsLast = true }, Final = settings.Final with { ChannelsLast = true } };
+            if (parse.GetValue(speed.CudnnBenchmark))
+                settings = settings with { Search = settings.Search with { CudnnBenchmark = true }, Final = settings.Final with { CudnnBenchmark = true } };
             if (parse.GetValue(childTimeout) is { } ct)
             {
                 if (ct < 1) throw new ArgumentException($"--child-timeout: must be at least 1 second, got {ct}");

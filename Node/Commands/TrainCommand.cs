@@ -36,6 +36,8 @@ public static class TrainCommand
             epochs, dataset, trainLimit, validation, batch, lr, weightDecay, labelSmoothing, clip, cutout, noAugment, seed, device, output, resume, json,
         };
         network.AddTo(command);
+        var speed = new SpeedOptions();
+        speed.AddTo(command);
         command.SetAction((parse, cancel) => Task.FromResult(CommandErrors.Guard(() =>
         {
             var dir = parse.GetValue(output);
@@ -50,7 +52,7 @@ public static class TrainCommand
             var splits = DataSplits.Create(pair, validationSize, parse.GetValue(trainLimit), parse.GetValue(seed));
             var train = splits.Train;
             var plan = NetworkPlan.Create(network.Config(parse, train.Channels, train.Height, train.Classes, NetworkOptions.StemFor(train.Height)));
-            var config = new TrainingConfig
+            var config = speed.Apply(parse, new TrainingConfig
             {
                 Epochs = parse.GetValue(epochs),
                 BatchSize = parse.GetValue(batch),
@@ -61,7 +63,7 @@ public static class TrainCommand
                 CutoutSize = parse.GetValue(cutout),
                 Augment = !parse.GetValue(noAugment),
                 Seed = parse.GetValue(seed),
-            };
+            });
 
             var result = parse.GetValue(json)
                 ? ChildTraining.Train(plan, splits, config, torchDevice, checkpointDir: dir, evaluateTest: true, cancel: cancel)

@@ -1,8 +1,12 @@
+using System.Text.Json.Serialization;
+
 namespace NasActors.Protocol.Messages;
 
 /// <summary>
 /// How a child is trained, sent with each job so that workers on any node need no search
 /// configuration of their own. Trainers use what applies to them (the synthetic one: nothing).
+/// The speed options come last and are left out of the stored form at their defaults, so that
+/// journals written before them read, and write, byte for byte as they did.
 /// </summary>
 public sealed record TrainingSpec(
     int Cells,
@@ -14,4 +18,10 @@ public sealed record TrainingSpec(
     int ValidationSize,
     int? TrainLimit,
     double DropPathKeep,
-    int TimeoutSeconds);
+    int TimeoutSeconds,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Precision = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool ChannelsLast = false,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool CudnnBenchmark = false)
+{
+    public static readonly IReadOnlyList<string> Precisions = ["fp32", "bf16", "fp16"];
+}

@@ -185,4 +185,50 @@ public class DataTests
         Assert.True(first.eq(again).all().item<bool>());
         Assert.False(first.eq(batches.Epoch(8, CPU, new Random(6), aug).First().Images).all().item<bool>());
     }
+
+    [Fact]
+    public void Device_side_crop_flip_and_cutout_match_the_image_by_image_definition()
+    {
+        // Three-channel 7x5 images with distinct bytes, so every misplaced pixel shows.
+        var rng = new Random(1);
+        var pixels = new byte[10 * 3 * 7 * 5];
+        rng.NextBytes(pixels);
+        var data = new ImageDataset("t", 3, 7, 5, 10, pixels, Enumerable.Range(0, 10).Select(i => (byte)i).ToArray());
+        float[] mean = [0.4f, 0.5f, 0.6f], std = [0.2f, 0.25f, 0.3f];
+        var aug = new Augmentation(2, true, 3);
+
+        var order = Enumerable.Range(0, 10).ToArray();
+        var draws = new Random(9);
+        draws.Shuffle(order);
+        var expected = new float[10 * data.ImageBytes];
+        for (var i = 0; i < 10; i++) Reference(data, order[i], mean, std, aug, draws, expected.AsSpan(i * data.ImageBytes, data.ImageBytes));
+
+        var batches = new Batches(data, mean, std).Epoch(4, CPU, new Random(9), aug).ToList();
+        Assert.Equal([4L, 4, 2], batches.Select(b => b.Images.shape[0]));
+        Assert.Equal(expected, batches.SelectMany(b => b.Images.data<float>().ToArray()));
+        Assert.Equal(order.Select(i => (long)i), batches.SelectMany(b => b.Labels.data<long>().ToArray()));
+        // The bytes went to the device once, and stay there for the next epoch and the next child.
+        Assert.Same(data.On(CPU), data.On(CPU));
+    }
+
+    /// <summary>The augmentation's definition, one pixel at a time (the random draws in the same order as the device path).</summary>
+    private static void Reference(ImageDataset data, int index, float[] mean, float[] std, Augmentation aug, Random rng, Span<float> target)
+    {
+        int h = data.Height, w = data.Width, plane = h * w;
+        var dy = rng.Next(-aug.CropPadding, aug.CropPadding + 1);
+        var dx = rng.Next(-aug.CropPadding, aug.CropPadding + 1);
+        var flip = rng.Next(2) == 1;
+        int cutY = rng.Next(h), cutX = rng.Next(w);
+        var source = data.Pixels.AsSpan(index * data.ImageBytes, data.ImageBytes);
+        for (var c = 0; c < data.Channels; c++)
+            for (var y = 0; y < h; y++)
+                for (var x = 0; x < w; x++)
+                {
+                    int sy = y + dy, sx = (flip ? w - 1 - x : x) + dx;
+                    var inside = sy >= 0 && sy < h && sx >= 0 && sx < w;
+                    var value = ((inside ? source[c * plane + sy * w + sx] : 0) / 255f - mean[c]) / std[c];
+                    if (Math.Abs(y - cutY) * 2 < aug.CutoutSize && Math.Abs(x - cutX) * 2 < aug.CutoutSize) value = 0f;
+                    target[c * plane + y * w + x] = value;
+                }
+    }
 }

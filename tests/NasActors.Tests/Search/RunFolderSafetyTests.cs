@@ -271,6 +271,8 @@ public class RunFolderSafetyTests
         { ["--trainer", "gpu-trainer"], "unknown trainer \"gpu-trainer\"" },
         { ["--child-timeout", "0"], "--child-timeout: must be at least 1 second" },
         { ["--config", ""], "--config: give a settings file" },
+        { ["--precision", "fp8"], "--precision: 'fp8' is not one of fp32, bf16, fp16" },
+        { ["--precision", "fp16"], "search precision fp16 needs CUDA devices, not cpu (use bf16 on CPUs)" },
     };
 
     [Theory]
