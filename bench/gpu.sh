@@ -12,7 +12,8 @@
 #   child        one epoch of a child at the search size (N=2, F=32) on CIFAR-format data, with
 #                the GPU utilisation nvidia-smi saw meanwhile
 #   search       20 children on cuda:0 with K = 1, 2, 4 workers per device: wall time, children/s,
-#                and the GPU idle time between two children of one worker (from the report model)
+#                the GPU's utilisation and idle share (nvidia-smi every 250 ms) and the dispatch
+#                gap between two children of one worker (from the journal, via the report model)
 #   oom          a child too big for the GPU fails with its reason; the search goes on
 # GPU_SH_DRY=1 runs the same plumbing on the CPU, tiny (python3 must import torch): a check of
 # this script before a GPU's minutes are spent on it, not a measurement.
@@ -142,14 +143,21 @@ for k in 1 2 4; do
  "final": {"cells": 2, "filters": 16, "epochs": 1, "batch_size": 128, "learning_rate": 0.1, "dataset": "cifar10:$data",
            "validation_size": $(( images / 2 )), "train_limit": $(( images )), "drop_path_keep": 1.0, "timeout_seconds": 600}}
 JSON
+  # The journal shows dispatch gaps; the GPU's own view of its idle time is its utilisation.
+  nvidia-smi --query-gpu=utilization.gpu --format=csv,noheader,nounits -lms 250 > "$work/util$k" 2>/dev/null &
+  smi=$!
   start=$(date +%s.%N)
   s="$(timeout 400 nas search --run "$work/k$k" --config "$work/search$k.json" --json 2>"$work/err")"
   end=$(date +%s.%N)
+  kill "$smi" 2>/dev/null
   nas report --run "$work/k$k" --out "$work/k$k.html" >/dev/null 2>&1
-  emit "$(python3 - "$k" "$start" "$end" "$s" "$work/k$k.html" "$work/err" "$children" <<'PY'
+  emit "$(python3 - "$k" "$start" "$end" "$s" "$work/k$k.html" "$work/err" "$children" "$work/util$k" <<'PY'
 import json, re, sys
 k, start, end, status, html, err, n = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6], int(sys.argv[7])
-rec = {"kind": "search", "workers_per_device": k, "children": n, "wall_s": round(end - start, 1)}
+util = [int(x) for x in open(sys.argv[8]).read().split() if x.strip().isdigit()]
+rec = {"kind": "search", "workers_per_device": k, "children": n, "wall_s": round(end - start, 1),
+       "gpu_util_mean": round(sum(util) / len(util), 1) if util else None,
+       "gpu_idle_fraction": round(sum(1 for u in util if u == 0) / len(util), 3) if util else None}
 try:
     st = json.loads(status); rec.update(completed=st["completed"], failed=st["failed"], search_s=round(st["elapsed_s"], 1),
                                         children_per_s=round(n / st["elapsed_s"], 3))
@@ -159,7 +167,8 @@ try:
     for w in set(t["worker"]):
         spans = sorted((s, e) for wk, s, e in zip(t["worker"], t["startS"], t["endS"]) if wk == w and e is not None)
         gaps += [b[0] - a[1] for a, b in zip(spans, spans[1:])]
-    rec["idle_between_children_s"] = {"mean": round(sum(gaps) / len(gaps), 3), "max": round(max(gaps), 3)} if gaps else None
+    # From the journal: a worker's result to its next assignment (the dispatch gap).
+    rec["dispatch_gap_s"] = {"mean": round(sum(gaps) / len(gaps), 3), "max": round(max(gaps), 3)} if gaps else None
     rec["child_s_mean"] = round(sum(e - s for s, e in zip(t["startS"], t["endS"]) if e is not None) / len(t["startS"]), 2)
 except Exception as e:
     rec["error"] = f"{e}: {open(err).read()[-400:]}"
