@@ -24,7 +24,9 @@ public static class TorchRuntime
         }
         catch (Exception e) when (e is not DeviceUnavailableException)
         {
-            throw new DeviceUnavailableException($"device {spec}: libtorch with CUDA could not be loaded ({e.Message.Split('\n')[0]}). " + CudaHint);
+            // TorchSharp appends a page of probing trace to its message: its first sentence says what failed.
+            var why = e.Message.Split('\n')[0].Split(" Trace from", StringSplitOptions.None)[0].Trim();
+            throw new DeviceUnavailableException($"device {spec}: libtorch with CUDA could not be loaded ({why}). " + CudaHint);
         }
         if (!cuda.is_available())
             throw new DeviceUnavailableException($"device {spec}: CUDA is not available to this libtorch. " + CudaHint);

@@ -131,9 +131,10 @@ public sealed class DashboardServer : IAsyncDisposable
                         pause = TimeSpan.FromTicks(Math.Max(Poll.Ticks, 3 * clock.Elapsed.Ticks));
                     }
                 }
-                catch (Exception e) when (e is RunStoreException or IOException or Microsoft.Data.Sqlite.SqliteException)
+                catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    // The journal is being replaced or is damaged: say so on the page, keep the last good model, retry.
+                    // A journal being replaced or damaged, a folder gone: say so on the page, keep the
+                    // last good model, and retry; the server itself lives on.
                     if (problem != e.Message) Publish(Current.Json, Current.Running, problem = e.Message);
                 }
                 await Task.Delay(pause, cancel).ContinueWith(_ => { });
