@@ -7,6 +7,7 @@ root.Subcommands.Add(ValidateCommand.Create());
 root.Subcommands.Add(ModelCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(SearchCommand.Create());
+root.Subcommands.Add(NodeCommand.Create());
 root.Subcommands.Add(StatusCommand.Create());
 root.Subcommands.Add(TopCommand.Create());
 root.Subcommands.Add(FailuresCommand.Create());

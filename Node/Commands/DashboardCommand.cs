@@ -12,7 +12,7 @@ public static class DashboardCommand
     {
         var runs = new Option<string[]>("--run") { Description = "run folder; give several to compare them", Required = true, Arity = ArgumentArity.OneOrMore };
         var port = new Option<int>("--port") { Description = $"port to listen on (default {DefaultPort}; 0: any free port)", DefaultValueFactory = _ => DefaultPort };
-        var host = HostOption();
+        var host = new Option<string>("--host") { Description = "address to listen on (default 127.0.0.1: this machine only)", DefaultValueFactory = _ => "127.0.0.1" };
         var top = ReportCommand.TopOption();
         var command = new Command("dashboard", "Serve a live web page of one or more runs (read-only)") { runs, port, host, top };
         command.SetAction((parse, cancel) => CommandErrors.GuardAsync(async () =>
@@ -24,9 +24,6 @@ public static class DashboardCommand
         }));
         return command;
     }
-
-    public static Option<string> HostOption() =>
-        new("--host") { Description = "address to listen on (default 127.0.0.1: this machine only)", DefaultValueFactory = _ => "127.0.0.1" };
 
     /// <summary>The address on stdout, one line, so scripts and tests can pick it up.</summary>
     public static void Announce(DashboardServer server)

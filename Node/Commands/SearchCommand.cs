@@ -39,17 +39,22 @@ public static class SearchCommand
             Description = $"serve the live dashboard beside the search on this port (default {DashboardCommand.DefaultPort})",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        var dashboardHost = DashboardCommand.HostOption();
+        var dashboardHost = new Option<string>("--dashboard-host") { Description = "address the dashboard listens on (default 127.0.0.1: this machine only)", DefaultValueFactory = _ => "127.0.0.1" };
         var command = new Command("search", "Run (or resume) a search with every role in this process")
         {
             run, config, strategy, children, trainer, devices, perDevice, dataset, seed, topK, childTimeout, json, dashboard, dashboardHost,
         };
         var speed = new SpeedOptions();
         speed.AddTo(command);
+        var cluster = new ClusterOptions(joinRequired: false);
+        cluster.AddTo(command, defaultRoles: "all three");
         command.SetAction((parse, cancel) => CommandErrors.GuardAsync(async () =>
         {
             var dir = parse.GetValue(run)!;
             if (string.IsNullOrWhiteSpace(dir)) throw new ArgumentException("--run: give a folder");
+            var clusterSpec = cluster.Parse(parse, ClusterSpec.AllRoles);
+            if (!clusterSpec.Has(ClusterSpec.Coordinator) || !clusterSpec.Has(ClusterSpec.Evaluator))
+                throw new ArgumentException("--roles: nas search runs the coordinator and the evaluator (add trainer to train here too; trainer nodes join with nas node)");
             // First of all: one writer per run folder, also when two searches start together on a new one.
             using var runLock = RunLock.Acquire(dir);
             var existing = RunFolder.Existing(dir);
@@ -82,7 +87,7 @@ public static class SearchCommand
             var errors = settings.Errors();
             if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors));
             if (existing?.Incompatibility(settings) is { } why) throw new ArgumentException($"cannot resume {dir}: {why}");
-            Preflight(settings, datasetGiven: parse.GetValue(dataset) is not null);
+            if (clusterSpec.Has(ClusterSpec.Trainer)) Preflight(settings, datasetGiven: parse.GetValue(dataset) is not null);
             if (existing is not null) CheckBeforeResume(dir, settings);
             // The dashboard listens first: a port in use stops the command before anything is written.
             SearchNode? started = null;
@@ -94,7 +99,7 @@ public static class SearchCommand
             if (existing is null || existing.Budget != settings.Budget) RunFolder.WriteSettings(dir, settings);
 
             SearchStatus? status;
-            await using (var node = await SearchNode.StartAsync(dir, settings, cancel))
+            await using (var node = await SearchNode.StartAsync(dir, settings, cancel, cluster: clusterSpec))
             {
                 started = node;
                 status = await Watch(node, settings, parse.GetValue(json), cancel);

@@ -15,16 +15,26 @@ public static class NodeConfig
     }
 
     /// <summary>A cluster node writing the run folder's journal.</summary>
-    public static Config Node(string runDirectory) =>
-        ConfigurationFactory.ParseString($"nas.log-file = \"{Escape(Path.Combine(Path.GetFullPath(runDirectory), "node.log"))}\"")
-            .WithFallback(ClusterHocon())
+    public static Config Node(string runDirectory, ClusterSpec cluster) =>
+        Cluster(cluster, $"nas.log-file = \"{Escape(Path.Combine(Path.GetFullPath(runDirectory), "node.log"))}\"")
             .WithFallback(PersistenceConfig.Sqlite(runDirectory));
 
-    /// <summary>A local, non-cluster system that only reads a run's journal (status, top, export).</summary>
-    public static Config Reader(string runDirectory) =>
-        ConfigurationFactory.ParseString("akka.actor.provider = local\nakka.loglevel = ERROR")
-            .WithFallback(ClusterHocon())
-            .WithFallback(PersistenceConfig.Sqlite(runDirectory));
+    /// <summary>
+    /// cluster.hocon with this node's address, roles and seeds over it, and the user's HOCON file
+    /// (<c>--hocon</c>) over everything.
+    /// </summary>
+    public static Config Cluster(ClusterSpec cluster, string extra = "")
+    {
+        var node = ConfigurationFactory.ParseString($$"""
+            akka.remote.dot-netty.tcp.hostname = "{{Escape(cluster.Host)}}"
+            akka.remote.dot-netty.tcp.port = {{cluster.Port}}
+            akka.cluster.roles = [{{string.Join(", ", cluster.Roles)}}]
+            akka.cluster.seed-nodes = [{{string.Join(", ", cluster.SeedAddresses.Select(s => $"\"{Escape(s)}\""))}}]
+            {{extra}}
+            """);
+        var user = cluster.HoconFile is { } file ? ConfigurationFactory.ParseString(File.ReadAllText(file)) : Config.Empty;
+        return user.WithFallback(node).WithFallback(ClusterHocon());
+    }
 
     private static string Escape(string s) => s.Replace("\\", "\\\\").Replace("\"", "\\\"");
 }

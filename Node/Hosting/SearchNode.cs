@@ -11,9 +11,11 @@ using NasActors.Protocol.Messages;
 namespace NasActors.Node.Hosting;
 
 /// <summary>
-/// A node with every role, as the embedded default runs it: a one-node cluster that joins itself,
-/// the coordinator as a cluster singleton (restarted with backoff when its journal fails), a
-/// worker per device slot reaching it through a singleton proxy, and the evaluator.
+/// The node of <c>nas search</c>: the coordinator as a cluster singleton (restarted with backoff
+/// when its journal fails) and the evaluator, and, with the trainer role, a worker per device
+/// slot reaching the coordinator through a singleton proxy. The embedded default is a one-node
+/// cluster with every role that joins itself; with seeds, trainer nodes (<see cref="TrainerNode"/>)
+/// join it.
 /// </summary>
 public sealed class SearchNode : IAsyncDisposable
 {
@@ -28,33 +30,25 @@ public sealed class SearchNode : IAsyncDisposable
     /// <summary>The singleton proxy: where every message for the coordinator goes.</summary>
     public IActorRef Coordinator { get; }
 
-    public static async Task<SearchNode> StartAsync(string runDirectory, SearchSettings settings, CancellationToken cancel = default, WorkerMetrics? metrics = null)
+    public static async Task<SearchNode> StartAsync(string runDirectory, SearchSettings settings, CancellationToken cancel = default, WorkerMetrics? metrics = null,
+        ClusterSpec? cluster = null)
     {
+        cluster ??= ClusterSpec.Embedded;
         // Loading libtorch takes seconds: do it before the actors start, not inside one of them.
         TorchSharp.torch.zeros(1).Dispose();
-        var system = ActorSystem.Create("nas", NodeConfig.Node(runDirectory));
+        var system = ActorSystem.Create(ClusterSpec.SystemName, NodeConfig.Node(runDirectory, cluster));
         try
         {
-            var cluster = Cluster.Get(system);
-            var up = new TaskCompletionSource();
-            cluster.RegisterOnMemberUp(() => up.TrySetResult());
-            await cluster.JoinAsync(cluster.SelfAddress, cancel);
-            await up.Task.WaitAsync(TimeSpan.FromSeconds(30), cancel);
+            await JoinAsync(system, cluster, TimeSpan.FromSeconds(30), cancel);
 
             var supervised = BackoffSupervisor.Props(Backoff.OnStop(
                 SearchCoordinator.Props(settings), "search-coordinator",
                 TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), 0.2, maxNrOfRetries: -1));
             system.ActorOf(ClusterSingletonManager.Props(supervised, PoisonPill.Instance,
-                ClusterSingletonManagerSettings.Create(system).WithRole("coordinator")), "coordinator");
-            var proxy = system.ActorOf(ClusterSingletonProxy.Props("/user/coordinator",
-                ClusterSingletonProxySettings.Create(system).WithRole("coordinator")), "coordinator-proxy");
-
-            var slot = 0;
-            var node = $"{Environment.MachineName}:{Environment.ProcessId}";
-            foreach (var device in settings.Devices)
-                for (var k = 0; k < settings.WorkersPerDevice; k++)
-                    system.ActorOf(DeviceWorker.Props($"{node}/{device}#{k}", device, ChildTrainers.Create(settings.Trainer), proxy, metrics), $"worker-{slot++}");
-
+                ClusterSingletonManagerSettings.Create(system).WithRole(ClusterSpec.Coordinator)), "coordinator");
+            var proxy = CoordinatorProxy(system);
+            if (cluster.Has(ClusterSpec.Trainer))
+                StartWorkers(system, proxy, settings.Devices, settings.WorkersPerDevice, settings.Trainer, metrics);
             system.ActorOf(LeaderboardKeeper.Props(proxy, Math.Max(settings.TopK, 10)), "evaluator");
             return new SearchNode(system, proxy);
         }
@@ -63,6 +57,37 @@ public sealed class SearchNode : IAsyncDisposable
             await system.Terminate();
             throw;
         }
+    }
+
+    /// <summary>Joins the seeds (or itself, without any) and waits until this node is up.</summary>
+    public static async Task JoinAsync(ActorSystem system, ClusterSpec spec, TimeSpan? timeout, CancellationToken cancel)
+    {
+        var cluster = Cluster.Get(system);
+        var up = new TaskCompletionSource();
+        cluster.RegisterOnMemberUp(() => up.TrySetResult());
+        if (spec.Seeds.Count == 0)
+            await cluster.JoinAsync(cluster.SelfAddress, cancel);
+        else
+            cluster.JoinSeedNodes(spec.SeedAddresses.Select(Address.Parse));
+        await (timeout is { } t ? up.Task.WaitAsync(t, cancel) : up.Task.WaitAsync(cancel));
+    }
+
+    /// <summary>Where every message for the coordinator singleton goes, from any node.</summary>
+    public static IActorRef CoordinatorProxy(ActorSystem system) =>
+        system.ActorOf(ClusterSingletonProxy.Props("/user/coordinator",
+            ClusterSingletonProxySettings.Create(system).WithRole(ClusterSpec.Coordinator)), "coordinator-proxy");
+
+    /// <summary>
+    /// One worker per device slot. A worker id names its machine and process
+    /// (<c>HOST:PID/DEVICE#K</c>), so results and failures say where they came from.
+    /// </summary>
+    public static void StartWorkers(ActorSystem system, IActorRef proxy, IReadOnlyList<string> devices, int perDevice, string trainer, WorkerMetrics? metrics = null)
+    {
+        var slot = 0;
+        var node = $"{Environment.MachineName}:{Environment.ProcessId}";
+        foreach (var device in devices)
+            for (var k = 0; k < perDevice; k++)
+                system.ActorOf(DeviceWorker.Props($"{node}/{device}#{k}", device, ChildTrainers.Create(trainer), proxy, metrics), $"worker-{slot++}");
     }
 
     public async Task<SearchStatus?> StatusAsync()

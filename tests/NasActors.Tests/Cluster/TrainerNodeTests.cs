@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using NasActors.Persistence;
+using NasActors.Persistence.Events;
+using NasActors.Tests.Cli;
+using Xunit.Abstractions;
+
+namespace NasActors.Tests.Cluster;
+
+/// <summary>A search whose children are trained by trainer nodes in other processes (real nas processes on one machine).</summary>
+public sealed class TrainerNodeTests(ITestOutputHelper output)
+{
+    private const int Budget = 40;
+
+    [Fact]
+    public async Task A_trainer_node_killed_mid_search_loses_nothing_and_a_node_joining_mid_search_gets_work_at_once()
+    {
+        using var dir = new TempDir();
+        var run = Path.Combine(dir.Path, "run");
+        var seed = $"127.0.0.1:{FreePort()}";
+        using var search = Start("search", "--run", run, "--roles", "coordinator,evaluator", "--host", "127.0.0.1", "--port", seed.Split(':')[1],
+            "--join", seed, "--children", $"{Budget}", "--top-k", "1", "--strategy", "random", "--seed", "5", "--json");
+        var stdout = search.StandardOutput.ReadToEndAsync();
+        var stderr = search.StandardError.ReadToEndAsync();
+        using var first = Start("node", "--join", seed, "--trainer", "synthetic:400", "--workers-per-device", "2");
+        Process? second = null;
+        try
+        {
+            await Announced(first);
+            await WaitFor(run, s => s.Trained >= 6, TimeSpan.FromSeconds(90));
+
+            // A second machine joins mid-search: its workers get children within seconds.
+            second = Start("node", "--join", seed, "--trainer", "synthetic:400", "--workers-per-device", "2");
+            await Announced(second);
+            var joined = DateTimeOffset.UtcNow;
+            var secondWorker = $":{second.Id}/";
+            await WaitFor(run, s => s.Running.Values.Any(w => w.Contains(secondWorker)) || s.Children.Values.Any(c => c.Search.WorkerId?.Contains(secondWorker) == true),
+                TimeSpan.FromSeconds(30));
+            output.WriteLine($"a node joining mid-search got its first child {(DateTimeOffset.UtcNow - joined).TotalSeconds:F1} s after it was up");
+
+            // The first machine dies: the cluster downs it and its children go back to the queue.
+            var firstWorker = $":{first.Id}/";
+            await WaitFor(run, s => s.Running.Values.Any(w => w.Contains(firstWorker)), TimeSpan.FromSeconds(30));
+            first.Kill();
+            var killed = DateTimeOffset.UtcNow;
+
+            Assert.True(search.WaitForExit(TimeSpan.FromMinutes(2)), "the search did not finish after a trainer node died");
+            Assert.True(search.ExitCode == 0, await stderr);
+            var status = JsonDocument.Parse(await stdout).RootElement;
+            Assert.Equal(Budget, status.GetProperty("completed").GetInt32());
+
+            var events = SqliteRunFiles.ReadStoredEvents(run);
+            // No child counted twice: one recorded result per child.
+            Assert.All(events.Select(e => e.Event).OfType<ChildTrained>().GroupBy(t => t.ChildId), g => Assert.Single(g));
+            Assert.Equal(Budget, events.Select(e => e.Event).OfType<ChildTrained>().Count());
+            var requeued = events.Where(e => e.At >= killed && e.Event is ChildRequeued).ToList();
+            Assert.NotEmpty(requeued);
+            var redispatch = events.First(e => e.At >= requeued[0].At && e.Event is ChildAssigned a && a.ChildId == ((ChildRequeued)requeued[0].Event).ChildId);
+            output.WriteLine($"killed trainer node: requeued {(requeued[0].At - killed).TotalSeconds:F1} s after the kill, re-dispatched after {(redispatch.At - killed).TotalSeconds:F1} s");
+            Assert.True(redispatch.At - killed < TimeSpan.FromSeconds(40), $"re-dispatch took {(redispatch.At - killed).TotalSeconds:F1} s");
+
+            // The surviving node stops gracefully on SIGTERM: it leaves the cluster and exits 0.
+            Terminate(second);
+            Assert.True(second.WaitForExit(TimeSpan.FromSeconds(30)), "the node did not stop on SIGTERM");
+            Assert.Equal(0, second.ExitCode);
+        }
+        finally
+        {
+            foreach (var p in new[] { search, first, second })
+                if (p is { HasExited: false }) p.Kill();
+            second?.Dispose();
+        }
+    }
+
+    [Theory]
+    [InlineData(new[] { "node" }, "--join")]
+    [InlineData(new[] { "node", "--join", "nowhere" }, "--join: 'nowhere' is not HOST:PORT")]
+    [InlineData(new[] { "node", "--join", "127.0.0.1:1", "--roles", "coordinator" }, "--roles: nas node serves the trainer role")]
+    [InlineData(new[] { "node", "--join", "127.0.0.1:1", "--roles", "boss" }, "--roles: 'boss' is not one of coordinator, trainer, evaluator")]
+    [InlineData(new[] { "node", "--join", "127.0.0.1:1", "--devices", "cuda:3" }, "--devices: device cuda:3")]
+    [InlineData(new[] { "node", "--join", "127.0.0.1:1", "--trainer", "magic" }, "--trainer: unknown trainer")]
+    [InlineData(new[] { "node", "--join", "127.0.0.1:1", "--port", "70000" }, "--port: expected 0 (any free port) to 65535")]
+    [InlineData(new[] { "node", "--join", "127.0.0.1:1", "--hocon", "/nonexistent.hocon" }, "--hocon: /nonexistent.hocon does not exist")]
+    public void Bad_node_options_are_one_line_and_exit_2(string[] args, string message)
+    {
+        var r = NasProcess.Run(args);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(message, r.Stderr);
+        Assert.Single(r.Stderr.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void A_search_without_the_coordinator_role_is_refused()
+    {
+        using var dir = new TempDir();
+        var r = NasProcess.Run("search", "--run", Path.Combine(dir.Path, "run"), "--roles", "trainer");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--roles: nas search runs the coordinator and the evaluator", r.Stderr);
+        Assert.False(Directory.Exists(Path.Combine(dir.Path, "run", "journal.db")));
+    }
+
+    private static Process Start(params string[] args) => Process.Start(NasProcess.StartInfo(args))!;
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task Announced(Process node)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (await node.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+            if (line.StartsWith("node: ", StringComparison.Ordinal)) return;
+        throw new InvalidOperationException($"nas node exited ({node.ExitCode}): {await node.StandardError.ReadToEndAsync()}");
+    }
+
+    private static async Task WaitFor(string run, Func<SearchState, bool> condition, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout)
+        {
+            try
+            {
+                if (condition(SqliteRunFiles.ReadState(run))) return;
+            }
+            catch (RunStoreException)
+            {
+                // The run's files are being created.
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"the run did not reach the expected state in {timeout.TotalSeconds} s");
+    }
+
+    private static void Terminate(Process p) => Process.Start("kill", ["-TERM", $"{p.Id}"])!.WaitForExit();
+}
