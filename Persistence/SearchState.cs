@@ -176,9 +176,12 @@ public sealed record SearchState
     public IReadOnlyList<ISearchEvent> Requeue(string workerId, string reason) =>
         RunningOn(workerId).Select(j => (ISearchEvent)new ChildRequeued(j.ChildId, j.Final, reason)).ToList();
 
-    /// <summary>After a (re)start no worker is known: whatever was running goes back to the queue.</summary>
-    public IReadOnlyList<ISearchEvent> RequeueAll(string reason) =>
-        RunningJobs.Select(j => (ISearchEvent)new ChildRequeued(j.ChildId, j.Final, reason)).ToList();
+    /// <summary>
+    /// After a (re)start, once workers have had their chance to say what they are still training:
+    /// every running job whose worker is not among <paramref name="claimed"/> goes back to the queue.
+    /// </summary>
+    public IReadOnlyList<ISearchEvent> RequeueUnclaimed(IReadOnlySet<string> claimed, string reason) =>
+        RunningJobs.Where(j => !claimed.Contains(j.WorkerId)).Select(j => (ISearchEvent)new ChildRequeued(j.ChildId, j.Final, reason)).ToList();
 
     /// <summary>
     /// A worker's report: the outcome to record, or <see cref="ResultIgnored"/> for a repeated, late

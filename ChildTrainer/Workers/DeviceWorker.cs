@@ -19,6 +19,7 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
     private sealed record Resend(object Message);
     private sealed record AskForWork;
     private sealed record Register;
+    private sealed record Claim;
 
     private readonly string workerId;
     private readonly string device;
@@ -76,6 +77,8 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
         metrics?.JobArrived(reportedAt);
         Timers.Cancel("work");
         training = new CancellationTokenSource();
+        // Claims the child for as long as it trains, so that a restarted coordinator leaves it here.
+        Timers.StartPeriodicTimer("claim", new Claim(), Retry);
         var cancel = training.Token;
         var self = Self;
         var target = coordinator;
@@ -91,8 +94,10 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
 
     private void Busy(TrainChild job)
     {
+        Receive<Claim>(_ => coordinator.Tell(new StillTraining(workerId, job.ChildId, job.Final)));
         Receive<Trained>(t => t.Job.ChildId == job.ChildId && t.Job.Final == job.Final, t =>
         {
+            Timers.Cancel("claim");
             training?.Dispose();
             training = null;
             var o = t.Outcome;

@@ -16,7 +16,7 @@ namespace NasActors.Controller.Coordinator;
 /// another node) → active → completed, each an explicit behaviour. Recovery replays events into
 /// the state and into the strategy, which is deterministic, so it ends exactly where it was.
 /// </summary>
-public sealed class SearchCoordinator : ReceivePersistentActor
+public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
 {
     private readonly SearchSettings? requested;
     private readonly Func<SearchSettings, byte[]?, ISearchStrategy> createStrategy;
@@ -33,6 +33,11 @@ public sealed class SearchCoordinator : ReceivePersistentActor
     private sealed record UpdateComputed(Guid Incarnation, int FromVersion, byte[] Weights);
 
     private sealed record UpdateFailed(Guid Incarnation, Exception Cause);
+
+    /// <summary>The end of the grace period after recovery in which workers claim what they still train.</summary>
+    private sealed record ClaimsClosed;
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     // A restart keeps Self: an update still computing from before it must not be installed after it.
     private readonly Guid incarnation = Guid.NewGuid();
@@ -101,6 +106,9 @@ public sealed class SearchCoordinator : ReceivePersistentActor
             Sender.Tell(new WorkerRegistered(r.WorkerId));
         });
         Command<ChildProgress>(p => progress[p.ChildId] = (p.Epoch, p.Epochs));
+        // A live worker still training its child: known (and watched) from now on, its child stays with it.
+        Command<StillTraining>(c => Register(c.WorkerId, Sender));
+        Command<ClaimsClosed>(_ => PersistMany(state.RequeueUnclaimed(workers.Keys.ToHashSet(), "not claimed by a live worker after the coordinator restarted")));
         Command<GetSearchStatus>(_ => Sender.Tell(Status()));
         Command<UpdateComputed>(u => u.Incarnation == incarnation && u.FromVersion == strategy?.PolicyVersion, OnUpdateComputed);
         Command<UpdateComputed>(_ => { });
@@ -160,14 +168,18 @@ public sealed class SearchCoordinator : ReceivePersistentActor
             PersistMany([new SearchStarted(requested, DateTimeOffset.UtcNow)]);
         else if (state.Settings is not null)
         {
+            var grace = Context.System.Settings.Config.GetTimeSpan("nas.coordinator.claim-grace", TimeSpan.FromSeconds(5));
             if (state.RunningCount > 0)
+            {
                 log.Warning($"search resumed at event {LastSequenceNr}: {state.Trained} trained, {state.Failed} failed of {state.Budget}; " +
-                            $"{state.RunningCount} children that were on workers go back to the queue");
+                            $"{state.RunningCount} children were on workers: those no live worker claims within {grace.TotalSeconds:F0} s go back to the queue");
+                // No worker is known after a (re)start. Live workers say what they still train
+                // (StillTraining); only what nobody claims is trained again, so a restart or a move
+                // of the coordinator does not retrain every running child.
+                Timers.StartSingleTimer("claims", new ClaimsClosed(), grace);
+            }
             if (requested is not null && requested.Budget > state.Budget)
                 PersistMany([new BudgetIncreased(requested.Budget)]);
-            // No worker is known after a (re)start: whatever was running goes back to the queue. A
-            // worker that is still training one of them may still report it; the first result counts.
-            PersistMany(state.RequeueAll("coordinator restarted"));
             PersistMany(state.Completion(DateTimeOffset.UtcNow));
             StartUpdate();
         }

@@ -24,6 +24,13 @@ public sealed record NoWork(bool Finished) : IWireMessage;
 [WireName("worker.train-child")]
 public sealed record TrainChild(long ChildId, Genotype Genotype, bool Final, int Seed, int Attempt, TrainingSpec Spec) : IWireMessage;
 
+/// <summary>
+/// Sent every few seconds while a worker trains: how a coordinator that has just (re)started, or
+/// moved to another machine, learns which running children still have a live worker.
+/// </summary>
+[WireName("worker.still-training")]
+public sealed record StillTraining(string WorkerId, long ChildId, bool Final) : IWireMessage;
+
 [WireName("worker.child-progress")]
 public sealed record ChildProgress(long ChildId, bool Final, string WorkerId, int Epoch, int Epochs, double ValidationAccuracy) : IWireMessage;
 

@@ -17,6 +17,7 @@ namespace NasActors.Tests.Search;
 
 [Collection(TorchCollection.Name)]
 public sealed class CoordinatorTests() : Akka.TestKit.Xunit2.TestKit(ConfigurationFactory.ParseString("""
+    nas.coordinator.claim-grace = 2s
     akka.actor.provider = local
     akka.loggers = ["Akka.Event.DefaultLogger"]
     akka.persistence.journal.plugin = "akka.persistence.journal.test"
@@ -111,6 +112,72 @@ public sealed class CoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Configurati
     private static ChildResult Result(TrainChild job, string worker) => new(job.ChildId, false, worker, 0.5, null, 0.5, 1, 1, 0.1);
 
     private SearchStatus Status(IActorRef coordinator) => coordinator.Ask<SearchStatus>(new GetSearchStatus(), RemainingOrDefault).Result;
+
+    [Fact]
+    public async Task A_coordinator_that_restarts_leaves_running_children_with_the_live_workers_that_claim_them()
+    {
+        var coordinator = StartCoordinator(Settings with { Budget = 4 });
+        // Two real workers, each training its child for 3 s.
+        for (var w = 1; w <= 2; w++)
+            Sys.ActorOf(DeviceWorker.Props($"w{w}", "cpu", new SyntheticChildTrainer(TimeSpan.FromSeconds(3)), coordinator));
+        AwaitAssert(() => Assert.Equal(2, Status(coordinator).Running), TimeSpan.FromSeconds(10));
+
+        // The journal fails a write: the coordinator stops, its supervisor starts it again, and it
+        // recovers with children 0 and 1 running on workers it no longer knows.
+        var journal = TestJournal.FromRef(Akka.Persistence.Persistence.Instance.Apply(Sys).JournalFor(null));
+        await journal.OnWrite.Fail();
+        var idle = CreateTestProbe();
+        coordinator.Tell(new RequestWork("probe"), idle);
+        await Task.Delay(300);
+        await journal.OnWrite.Pass();
+
+        // The workers claim their children within the grace period and finish them: nothing is
+        // requeued, nothing trained twice; the other two children follow.
+        AwaitAssert(() => Assert.True(Status(coordinator).Finished), TimeSpan.FromSeconds(30));
+        var events = Journal();
+        // The failed write (the probe's assignment) is not in the journal: the coordinator did stop and recover.
+        Assert.DoesNotContain(events.OfType<ChildAssigned>(), a => a.WorkerId == "probe");
+        Assert.DoesNotContain(events.OfType<ChildRequeued>(), r => r.ChildId is 0 or 1);
+        Assert.Empty(events.OfType<ResultIgnored>());
+        Assert.Equal([0L, 1, 2, 3], events.OfType<ChildTrained>().Select(t => t.ChildId).Order());
+        Assert.Equal(2, events.OfType<ChildAssigned>().Count(a => a.ChildId is 0 or 1));
+    }
+
+    [Fact]
+    public async Task After_a_restart_children_that_no_live_worker_claims_go_back_to_the_queue_after_the_grace_period()
+    {
+        var coordinator = StartCoordinator();
+        var gone = CreateTestProbe();
+        coordinator.Tell(new RequestWork("gone"), gone);
+        var job = gone.ExpectMsg<TrainChild>();
+
+        var journal = TestJournal.FromRef(Akka.Persistence.Persistence.Instance.Apply(Sys).JournalFor(null));
+        await journal.OnWrite.Fail();
+        coordinator.Tell(new RequestWork("other"), CreateTestProbe());
+        await Task.Delay(300);
+        await journal.OnWrite.Pass();
+
+        // "gone" never claims: its child waits out the 2 s grace, then goes to a live worker.
+        var survivor = CreateTestProbe();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        TrainChild? again = null;
+        await AwaitAssertAsync(async () =>
+        {
+            coordinator.Tell(new RequestWork("survivor"), survivor);
+            var j = survivor.ExpectMsg<TrainChild>(TimeSpan.FromMilliseconds(500));
+            if (j.ChildId != job.ChildId)
+            {
+                coordinator.Tell(Result(j, "survivor"), survivor);
+                survivor.FishForMessage(m => m is ResultRecorded r && r.ChildId == j.ChildId);
+                await Task.Delay(100);
+            }
+            Assert.Equal(job.ChildId, j.ChildId);
+            again = j;
+        }, TimeSpan.FromSeconds(20));
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(1.5), $"requeued after {clock.Elapsed.TotalSeconds:F1} s, before the grace period");
+        Assert.Equal(2, again!.Attempt);
+        Assert.Contains(Journal().OfType<ChildRequeued>(), r => r.ChildId == job.ChildId && r.Reason.Contains("not claimed"));
+    }
 
     [Fact]
     public void Work_is_pulled_results_count_once_and_a_repeated_result_is_recorded_as_such()

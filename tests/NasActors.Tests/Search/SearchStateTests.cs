@@ -129,7 +129,7 @@ public class SearchStatePropertyTests
                     break;
                 default:
                     if (rng.Next(4) == 0) Add([new BudgetIncreased(state.Budget + rng.Next(1, 4))]);
-                    else Add(state.RequeueAll("coordinator restarted"));
+                    else Add(state.RequeueUnclaimed(new HashSet<string>(), "coordinator restarted"));
                     break;
             }
         }
