@@ -64,6 +64,21 @@ public static class SqliteRunFiles
         });
     }
 
+    /// <summary>When the run's first event was written: a journal replaced by another run's has another (null: none yet).</summary>
+    public static DateTimeOffset? FirstEventAt(string dir)
+    {
+        var file = JournalPath(dir);
+        if (!File.Exists(file)) throw new RunStoreException($"{file}: the run's journal is gone");
+        return Query(file, connection =>
+        {
+            if (!HasTable(connection, "journal")) return (DateTimeOffset?)null;
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT created FROM journal WHERE persistence_id = $id AND sequence_number = 1";
+            command.Parameters.AddWithValue("$id", SearchJournal.CoordinatorId);
+            return command.ExecuteScalar() is long ticks ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
+        });
+    }
+
     /// <summary>The sequence number the coordinator's latest snapshot was taken at, or null when it has none.</summary>
     public static long? LatestSnapshotSequenceNr(string dir) => LatestSnapshot(dir)?.SequenceNr;
 

@@ -90,12 +90,17 @@ class PlannedNetwork(nn.Module):
         self.stem = seq(plan["stem"])
         self.cells = nn.ModuleList(Cell(c) for c in plan["cells"])
         self.head = seq(plan["head"])
+        aux = plan.get("aux")
+        self.aux_after = aux["after_cell"] if aux else None
+        self.aux = seq(aux["layers"]) if aux else None
 
     def forward(self, x):
         outputs = [self.stem(x)]
         for cell in self.cells:
             outputs.append(cell(outputs[cell.inputs[0]], outputs[cell.inputs[1]]))
-        return self.head(outputs[-1])
+        logits = self.head(outputs[-1])
+        # The auxiliary head (as nas trains it, weight 0.4) reads cell after_cell's output.
+        return (logits, self.aux(outputs[self.aux_after + 1])) if self.aux is not None and self.training else logits
 
 
 def main():
@@ -141,7 +146,10 @@ def main():
         opt.zero_grad(set_to_none=True)
         with torch.autocast(device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
             out = model(x)
-            loss = F.cross_entropy(out.float() if not isinstance(out, tuple) else out[0].float(), y)
+            if isinstance(out, tuple):
+                loss = F.cross_entropy(out[0].float(), y) + 0.4 * F.cross_entropy(out[1].float(), y)
+            else:
+                loss = F.cross_entropy(out.float(), y)
         scaler.scale(loss).backward()
         scaler.unscale_(opt)
         nn.utils.clip_grad_norm_(model.parameters(), 5.0)

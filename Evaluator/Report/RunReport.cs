@@ -3,6 +3,7 @@ using NasActors.Persistence;
 namespace NasActors.Evaluator.Report;
 
 /// <summary>What a report page shows: one or more runs, as of <see cref="GeneratedAt"/>.</summary>
+/// <remarks><see cref="RunReport.Writing"/>: whether a search is writing the run (false: it stopped; null: unknown).</remarks>
 public sealed record ReportModel(IReadOnlyList<RunReport> Runs, DateTimeOffset GeneratedAt, bool Live, IReadOnlyList<string> OpNames);
 
 /// <summary>One run's views, computed from its journal (pure data, serialized into the page as JSON).</summary>
@@ -23,7 +24,8 @@ public sealed record RunReport(
     SpanTable Timeline,
     IReadOnlyList<FailureGroup> Failures,
     IReadOnlyList<RunningNow> Running,
-    Distribution? TopAccuracies);
+    Distribution? TopAccuracies,
+    bool? Writing);
 
 /// <summary>
 /// Every sampled child, one column per field, in child-id order (columns keep 20,000 children

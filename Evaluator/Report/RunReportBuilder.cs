@@ -14,9 +14,11 @@ public static class RunReportBuilder
     public const double TopFraction = 0.1;
 
     /// <param name="progress">Epoch progress of running children where the caller knows it (a dashboard beside a search).</param>
+    /// <param name="writing">Whether a search writes the run now (false: it stopped, and the run's clock stops at its last event).</param>
     public static RunReport Build(string name, IReadOnlyList<StoredEvent> events, DateTimeOffset now, int top = 10,
-        IReadOnlyDictionary<long, (int Epoch, int Epochs)>? progress = null)
+        IReadOnlyDictionary<long, (int Epoch, int Epochs)>? progress = null, bool? writing = null)
     {
+        if (writing == false && events.Count > 0) now = events[^1].At;
         var state = SearchState.Fold(events.Select(e => e.Event));
         var settings = state.Settings ?? throw new RunStoreException($"{name}: the journal holds no started search yet");
         var start = state.StartedAt!.Value;
@@ -115,7 +117,8 @@ public static class RunReportBuilder
                 .Select(g => new FailureGroup(g.Key, g.Count(), g.Select(f => f.ChildId).Take(20).ToList(), Truncate(g.First().Reason, 2000)))
                 .OrderByDescending(g => g.Count).ThenBy(g => g.Reason, StringComparer.Ordinal).ToList(),
             running,
-            trained.Count == 0 ? null : Summarize(best.Select(c => c.Search.Outcome!.Accuracy)));
+            trained.Count == 0 ? null : Summarize(best.Select(c => c.Search.Outcome!.Accuracy)),
+            writing);
     }
 
     /// <summary>The moving mean's window: about a fiftieth of the run, at least 5 children, at most 200.</summary>

@@ -17,7 +17,7 @@ public static class DashboardCommand
         var command = new Command("dashboard", "Serve a live web page of one or more runs (read-only)") { runs, port, host, top };
         command.SetAction((parse, cancel) => CommandErrors.GuardAsync(async () =>
         {
-            await using var server = await DashboardServer.StartAsync(parse.GetValue(runs)!, parse.GetValue(host)!, parse.GetValue(port), parse.GetValue(top), null, cancel);
+            await using var server = await DashboardServer.StartAsync(parse.GetValue(runs)!, parse.GetValue(host)!, parse.GetValue(port), ReportCommand.Top(parse, top), null, cancel);
             Announce(server);
             await Task.Delay(Timeout.Infinite, cancel).ContinueWith(_ => { });
             return ExitCodes.Ok;

@@ -60,6 +60,8 @@ public static class ModelCommand
                         outputs = cell.Outputs.Select(o => new { o.State, o.Reduce }),
                     }),
                     head = plan.Head,
+                    // The auxiliary classifier (training only) reads the output of cell after_cell.
+                    aux = plan.Aux is { } a ? new { after_cell = a.AfterCell, a.Layers } : null,
                 }, Json.Options));
                 return ExitCodes.Ok;
             }

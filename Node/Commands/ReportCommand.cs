@@ -1,5 +1,6 @@
 using System.CommandLine;
 using NasActors.Evaluator.Report;
+using NasActors.Node.Hosting;
 using NasActors.SearchSpace;
 
 namespace NasActors.Node.Commands;
@@ -25,40 +26,61 @@ public static class ReportCommand
             if (Directory.Exists(file)) throw new ArgumentException($"--out: {file} is a folder; give a file name");
             if (Path.GetDirectoryName(Path.GetFullPath(file)) is { } folder && !Directory.Exists(folder))
                 throw new ArgumentException($"--out: folder {folder} does not exist");
-            var model = Load(parse.GetValue(runs)!, parse.GetValue(top), DateTimeOffset.UtcNow);
+            // Only a report may be replaced: never a journal, settings or any other file.
+            if (File.Exists(file) && !IsReport(file))
+                throw new ArgumentException($"--out: {file} exists and is not a nas report; it is left alone (choose another file)");
+            var model = Load(parse.GetValue(runs)!, Top(parse, top), DateTimeOffset.UtcNow);
             var html = ReportPage.Render(model);
             // Written beside and renamed: an existing report is replaced whole or not at all.
             var full = Path.GetFullPath(file);
             var temp = full + ".tmp";
-            File.WriteAllText(temp, html);
-            File.Move(temp, full, overwrite: true);
+            try
+            {
+                File.WriteAllText(temp, html);
+                File.Move(temp, full, overwrite: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                File.Delete(temp);
+                throw new IOException($"--out: cannot write {file} ({e.Message.Replace(temp, full, StringComparison.Ordinal)})", e);
+            }
             Console.Out.WriteLine($"{file}: {string.Join(", ", model.Runs.Select(r => $"{r.Name} ({r.Children.Id.Count} children)"))}, {new FileInfo(full).Length / 1024.0 / 1024.0:F1} MB");
             return ExitCodes.Ok;
         }));
         return command;
     }
 
-    public static Option<int> TopOption()
+    public static Option<int> TopOption() =>
+        new("--top") { Description = "how many of the best children to list with their cells (1 to 200)", DefaultValueFactory = _ => 10 };
+
+    /// <summary>The <c>--top</c> value, checked (each listed child draws two cell graphs).</summary>
+    public static int Top(ParseResult parse, Option<int> option) =>
+        parse.GetValue(option) is var top and >= 1 and <= 200 ? top : throw new ArgumentException($"--top: expected a whole number from 1 to 200, got {parse.GetValue(option)}");
+
+    private static bool IsReport(string file)
     {
-        var top = new Option<int>("--top") { Description = "how many of the best children to list with their cells", DefaultValueFactory = _ => 10 };
-        top.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 1 or > 1000) r.AddError("--top: expected a whole number from 1 to 1000");
-        });
-        return top;
+        using var reader = new StreamReader(file);
+        var start = new char[200];
+        var read = reader.Read(start, 0, start.Length);
+        return new string(start, 0, read).Contains("<title>NasActors:", StringComparison.Ordinal);
     }
 
     /// <summary>The model of the runs in <paramref name="dirs"/>.</summary>
     public static ReportModel Load(IReadOnlyList<string> dirs, int top, DateTimeOffset now)
     {
         var names = RunNames(dirs);
-        return new ReportModel(dirs.Select((d, i) => RunReportBuilder.Build(names[i], RunOption.ReadJournal(d), now, top)).ToList(), now, false, OpNames.AllNames);
+        return new ReportModel(dirs.Select((d, i) => RunReportBuilder.Build(names[i], RunOption.ReadJournal(d), now, top, writing: RunLock.WriterAlive(d))).ToList(),
+            now, false, OpNames.AllNames);
     }
 
-    /// <summary>Each run is named by its folder, or by its path where two folders share a name.</summary>
+    /// <summary>Each run is named by its folder, or by its path where two folders share a name; a run given twice is refused.</summary>
     public static IReadOnlyList<string> RunNames(IReadOnlyList<string> dirs)
     {
-        var names = dirs.Select(d => Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(d)))).ToList();
-        return names.Select((n, i) => names.Count(m => m == n) > 1 ? dirs[i] : n).ToList();
+        if (dirs.FirstOrDefault(string.IsNullOrWhiteSpace) is not null) throw new ArgumentException("--run: give a folder");
+        var full = dirs.Select(d => Path.TrimEndingDirectorySeparator(Path.GetFullPath(d))).ToList();
+        if (full.GroupBy(f => f).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new ArgumentException($"--run: {twice.Key} is given twice");
+        var names = full.Select(Path.GetFileName).ToList();
+        return names.Select((n, i) => names.Count(m => m == n) > 1 ? dirs[i] : n!).ToList();
     }
 }

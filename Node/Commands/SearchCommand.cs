@@ -53,6 +53,8 @@ public static class SearchCommand
             var dir = parse.GetValue(run)!;
             if (string.IsNullOrWhiteSpace(dir)) throw new ArgumentException("--run: give a folder");
             var clusterSpec = cluster.Parse(parse, ClusterSpec.AllRoles);
+            if (parse.GetResult(dashboardHost) is { Implicit: false } && parse.GetResult(dashboard) is null)
+                throw new ArgumentException("--dashboard-host: needs --dashboard");
             if (!clusterSpec.Has(ClusterSpec.Coordinator) || !clusterSpec.Has(ClusterSpec.Evaluator))
                 throw new ArgumentException("--roles: nas search runs the coordinator and the evaluator (add trainer to train here too; trainer nodes join with nas node)");
             // First of all: one writer per run folder, also when two searches start together on a new one.
@@ -93,7 +95,7 @@ public static class SearchCommand
             SearchNode? started = null;
             await using var server = parse.GetResult(dashboard) is null ? null
                 : await DashboardServer.StartAsync([dir], parse.GetValue(dashboardHost)!, parse.GetValue(dashboard) ?? DashboardCommand.DefaultPort,
-                    Math.Max(10, settings.TopK), () => Progress(started), cancel);
+                    Math.Max(10, settings.TopK), () => Progress(started), cancel, ("--dashboard-host", "--dashboard"));
             if (server is not null) DashboardCommand.Announce(server);
             // Only a new run or a grown budget changes run.json; a resume that fails never touches it.
             if (existing is null || existing.Budget != settings.Budget) RunFolder.WriteSettings(dir, settings);

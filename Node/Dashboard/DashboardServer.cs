@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using NasActors.Evaluator.Report;
 using NasActors.Node.Commands;
+using NasActors.Node.Hosting;
 using NasActors.Persistence;
 
 namespace NasActors.Node.Dashboard;
@@ -19,14 +20,13 @@ namespace NasActors.Node.Dashboard;
 public sealed class DashboardServer : IAsyncDisposable
 {
     private readonly WebApplication app;
-    private readonly JournalFollower follower;
-    private readonly CancellationTokenSource stop = new();
+    private readonly CancellationTokenSource stop;
     private readonly Task following;
 
-    private DashboardServer(WebApplication app, JournalFollower follower, Uri address)
+    private DashboardServer(WebApplication app, JournalFollower follower, Uri address, CancellationTokenSource stop)
     {
         this.app = app;
-        this.follower = follower;
+        this.stop = stop;
         Address = address;
         following = follower.RunAsync(stop.Token);
     }
@@ -37,15 +37,20 @@ public sealed class DashboardServer : IAsyncDisposable
     /// Epoch progress of running children, where a search runs in this process; the page then
     /// waits for the search's first event instead of requiring one now.
     /// </param>
+    /// <param name="hostOption">The option that named <paramref name="host"/> and <paramref name="port"/>, for messages.</param>
     public static async Task<DashboardServer> StartAsync(IReadOnlyList<string> dirs, string host, int port, int top,
-        Func<Task<IReadOnlyDictionary<long, (int Epoch, int Epochs)>>>? progress, CancellationToken cancel)
+        Func<Task<IReadOnlyDictionary<long, (int Epoch, int Epochs)>>>? progress, CancellationToken cancel,
+        (string Host, string Port)? optionNames = null)
     {
-        if (port is < 0 or > 65535) throw new ArgumentException($"--port: expected 0 (any free port) to 65535, got {port}");
-        if (host != "localhost" && !IPAddress.TryParse(host, out _)) throw new ArgumentException($"--host: '{host}' is not an IP address (or localhost)");
+        var (hostOption, portOption) = optionNames ?? ("--host", "--port");
+        if (port is < 0 or > 65535) throw new ArgumentException($"{portOption}: expected 0 (any free port) to 65535, got {port}");
+        if (host != "localhost" && (!IPAddress.TryParse(host.Trim('[', ']'), out var ip) || IsNotListenable(ip)))
+            throw new ArgumentException($"{hostOption}: '{host}' is not an address of this machine to listen on (an IP address, or localhost)");
         // On its own, it fails here, in one line, when a folder holds no run: before anything listens.
         if (progress is null) ReportCommand.Load(dirs, top, DateTimeOffset.UtcNow);
         var names = ReportCommand.RunNames(dirs);
-        var follower = new JournalFollower(dirs, names, top, progress);
+        var stop = new CancellationTokenSource();
+        var follower = new JournalFollower(dirs, names, top, progress, stop.Token);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -55,10 +60,20 @@ public sealed class DashboardServer : IAsyncDisposable
         app.MapGet("/", () => Results.Content(page, "text/html; charset=utf-8"));
         app.MapGet("/api/model", () => Results.Content(follower.Current.Json, "application/json"));
         app.MapGet("/api/events", (CancellationToken aborted) => TypedResults.ServerSentEvents(follower.Stream(aborted)));
-        await app.StartAsync(cancel);
-        var address = new Uri(app.Urls.First().Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal) + "/");
-        return new DashboardServer(app, follower, address);
+        try
+        {
+            await app.StartAsync(cancel);
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
+        {
+            await app.DisposeAsync();
+            throw new IOException($"{hostOption} {host} {portOption} {port}: cannot listen ({e.Message.Split('\n')[0]})", e);
+        }
+        return new DashboardServer(app, follower, new Uri(app.Urls.First() + "/"), stop);
     }
+
+    private static bool IsNotListenable(IPAddress ip) =>
+        ip.Equals(IPAddress.Broadcast) || (ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && ip.GetAddressBytes()[0] >= 224) || ip.IsIPv6Multicast;
 
     public async ValueTask DisposeAsync()
     {
@@ -87,14 +102,19 @@ public sealed class DashboardServer : IAsyncDisposable
         private readonly IReadOnlyList<string> names;
         private readonly int top;
         private readonly Func<Task<IReadOnlyDictionary<long, (int Epoch, int Epochs)>>>? progress;
+        // Ends every event stream when the server stops, so an open page never holds up the exit.
+        private readonly CancellationToken lifetime;
         private readonly List<StoredEvent>[] journals;
+        private readonly bool?[] wasWriting;
         private TaskCompletionSource next = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private Published current;
 
-        public JournalFollower(IReadOnlyList<string> dirs, IReadOnlyList<string> names, int top, Func<Task<IReadOnlyDictionary<long, (int Epoch, int Epochs)>>>? progress)
+        public JournalFollower(IReadOnlyList<string> dirs, IReadOnlyList<string> names, int top,
+            Func<Task<IReadOnlyDictionary<long, (int Epoch, int Epochs)>>>? progress, CancellationToken lifetime)
         {
-            (this.dirs, this.names, this.top, this.progress) = (dirs, names, top, progress);
+            (this.dirs, this.names, this.top, this.progress, this.lifetime) = (dirs, names, top, progress, lifetime);
             journals = dirs.Select(_ => new List<StoredEvent>()).ToArray();
+            wasWriting = new bool?[dirs.Count];
             // Version 0 has no model yet: the page waits for the first one.
             current = new(0, "null", true, null, next.Task);
         }
@@ -112,11 +132,21 @@ public sealed class DashboardServer : IAsyncDisposable
                 try
                 {
                     var moved = false;
+                    var writing = new bool?[dirs.Count];
                     for (var i = 0; i < dirs.Count; i++)
                     {
+                        // A journal replaced by another run's starts over (its first event differs).
+                        if (journals[i].Count > 0 && SqliteRunFiles.FirstEventAt(dirs[i]) != journals[i][0].At)
+                        {
+                            journals[i].Clear();
+                            moved = true;
+                        }
                         var fresh = SqliteRunFiles.ReadStoredEvents(dirs[i], journals[i].Count == 0 ? 0 : journals[i][^1].SequenceNr);
                         journals[i].AddRange(fresh);
                         moved |= fresh.Count > 0;
+                        writing[i] = RunLock.WriterAlive(dirs[i]);
+                        moved |= writing[i] != wasWriting[i];
+                        wasWriting[i] = writing[i];
                     }
                     var now = DateTimeOffset.UtcNow;
                     var started = journals.All(j => j.Count > 0);
@@ -124,7 +154,7 @@ public sealed class DashboardServer : IAsyncDisposable
                     {
                         var epochs = progress is null ? null : await progress();
                         var model = new ReportModel(
-                            journals.Select((j, i) => RunReportBuilder.Build(names[i], j, now, top, epochs)).ToList(), now, true, SearchSpace.OpNames.AllNames);
+                            journals.Select((j, i) => RunReportBuilder.Build(names[i], j, now, top, epochs, writing[i])).ToList(), now, true, SearchSpace.OpNames.AllNames);
                         Publish(JsonSerializer.Serialize(model, ReportPage.Json), model.Runs.Any(r => r.Running.Count > 0), null);
                         problem = null;
                         last = now;
@@ -151,20 +181,21 @@ public sealed class DashboardServer : IAsyncDisposable
 
         public async IAsyncEnumerable<System.Net.ServerSentEvents.SseItem<string>> Stream([EnumeratorCancellation] CancellationToken aborted)
         {
+            using var end = CancellationTokenSource.CreateLinkedTokenSource(aborted, lifetime);
             var seen = -1;
-            while (!aborted.IsCancellationRequested)
+            while (!end.IsCancellationRequested)
             {
                 var p = Current;
                 if (p.Version != seen && p.Version > 0)
                 {
+                    // A new viewer gets the last good model first, then any problem since.
+                    if (seen < 0 || p.Problem is null) yield return new(p.Json, "model");
+                    if (p.Problem is not null) yield return new(JsonSerializer.Serialize(new { message = p.Problem }), "problem");
                     seen = p.Version;
-                    yield return p.Problem is null
-                        ? new(p.Json, "model")
-                        : new(JsonSerializer.Serialize(new { message = p.Problem }), "problem");
                 }
                 try
                 {
-                    await p.Next.WaitAsync(aborted);
+                    await p.Next.WaitAsync(end.Token);
                 }
                 catch (OperationCanceledException)
                 {

@@ -25,17 +25,17 @@ public static partial class RunFolder
     };
 
     /// <summary>The settings of the run in <paramref name="dir"/>; null for a missing or empty folder.</summary>
-    public static SearchSettings? Existing(string dir)
+    public static SearchSettings? Existing(string dir, bool forWriting = true)
     {
         if (!Directory.Exists(dir) || !Directory.EnumerateFileSystemEntries(dir).Any(e => Path.GetFileName(e) != RunLock.FileName)) return null;
         var file = Path.Combine(dir, SettingsFile);
         if (!File.Exists(file))
-            throw new RunFolderException($"{dir} is not a nas run folder (no {SettingsFile}); choose an empty or new folder");
+            throw new RunFolderException($"{dir} is not a nas run folder (no {SettingsFile}){(forWriting ? "; choose an empty or new folder" : "")}");
         return ReadSettings(file);
     }
 
     public static SearchSettings Require(string dir) =>
-        Existing(dir) ?? throw new RunFolderException($"{dir} holds no nas run");
+        Existing(dir, forWriting: false) ?? throw new RunFolderException($"{dir} holds no nas run");
 
     public static SearchSettings ReadSettings(string file)
     {

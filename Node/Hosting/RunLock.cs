@@ -48,5 +48,29 @@ public sealed class RunLock : IDisposable
         return new RunLock(fd);
     }
 
+    /// <summary>
+    /// Whether the process named in <c>run.lock</c> still runs (a search writing the run): false
+    /// when it has stopped, null when it is on another machine or the folder was never locked.
+    /// Read without locking, so a reader never stands in a writer's way.
+    /// </summary>
+    public static bool? WriterAlive(string dir)
+    {
+        var info = Path.Combine(dir, FileName);
+        if (!File.Exists(info)) return null;
+        var m = System.Text.RegularExpressions.Regex.Match(File.ReadAllText(info), @"^pid (\d+) on (.+), since (\S+ \S+)Z");
+        if (!m.Success || m.Groups[2].Value != Environment.MachineName) return null;
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(int.Parse(m.Groups[1].Value));
+            var since = DateTime.SpecifyKind(DateTime.Parse(m.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture), DateTimeKind.Utc);
+            // A reused pid belongs to a process started at another time.
+            return Math.Abs((process.StartTime.ToUniversalTime() - since).TotalSeconds) < 60;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
     public void Dispose() => close(folder);
 }

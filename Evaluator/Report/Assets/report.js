@@ -113,9 +113,10 @@
     let s = root.querySelector(`section[data-view="${key}"]`);
     if (!s) {
       s = el('section', { 'data-view': key });
-      s.appendChild(el('h2', {}, esc(title)));
+      s.appendChild(el('h2'));
       root.appendChild(s);
     }
+    s.querySelector(':scope > h2').textContent = title;
     return s;
   }
 
@@ -131,7 +132,7 @@
       ['strategy', s.strategy], ['budget', num(s.budget)], ['completed', num(s.completed)], ['failed', num(s.failed)],
       ['running', num(s.running)], ['best accuracy', pct(s.bestAccuracy)], ['elapsed', secs(s.elapsedS)],
       ['policy version', s.policyVersion], ['final retrained', `${s.finalCompleted} / ${s.finalQueued}`],
-      ['state', s.finished ? 'finished' : s.searchCompleted ? 'final training' : 'searching'],
+      ['state', s.finished ? 'finished' : run.writing === false ? 'stopped (no search writes it)' : s.searchCompleted ? 'final training' : 'searching'],
     ];
     return `<div class="summary">${items.map(([k, v]) => `<div><span>${k}</span><b>${esc(v)}</b></div>`).join('')}</div>`
       + `<details><summary>settings</summary><pre>${esc(JSON.stringify(c, null, 2))}</pre></details>`;
@@ -259,7 +260,10 @@
   }
 
   function topTable(run, ops, container) {
-    if (!run.top.length) { container.innerHTML = '<p class="empty">No child has trained yet.</p>'; return; }
+    if (!run.top.length) {
+      container.innerHTML = `<p class="empty">${run.summary.completed || !run.summary.searchCompleted ? 'No child has trained yet.' : 'No child trained: every one failed (see the failures below).'}</p>`;
+      return;
+    }
     const table = container.querySelector('table') || container.appendChild(el('table', {},
       '<thead><tr><th>rank</th><th>child</th><th>accuracy</th><th>final val / test</th><th>params</th><th>cells</th></tr></thead><tbody></tbody>'));
     const tbody = table.querySelector('tbody');
@@ -304,10 +308,10 @@
 
   function runningTable(run) {
     if (!run.running.length) return '<p class="empty">Nothing is training now.</p>';
-    return '<table data-table="running"><thead><tr><th>worker</th><th>child</th><th>since</th><th>epoch</th></tr></thead><tbody>'
+    return '<table data-table="running"><thead><tr><th>worker</th><th>child</th><th>training for</th><th>epoch</th></tr></thead><tbody>'
       + run.running.map(r => {
         const p = r.epochs ? `<span class="progress"><i style="width:${(100 * r.epoch / r.epochs).toFixed(0)}%"></i></span> ${r.epoch} / ${r.epochs}` : '–';
-        return `<tr><td>${esc(r.worker)}</td><td>${r.childId}${r.final ? ' (final)' : ''}</td><td class="num">${secs(r.sinceS)}</td><td>${p}</td></tr>`;
+        return `<tr><td>${esc(r.worker)}</td><td>${r.childId}${r.final ? ' (final)' : ''}</td><td class="num">${secs(Math.max(0, run.summary.elapsedS - r.sinceS))}</td><td>${p}</td></tr>`;
       }).join('') + '</tbody></table>';
   }
 
@@ -320,7 +324,9 @@
     }
     const id = `${index}`;
     body(sectionFor(root, 'summary', 'Summary')).innerHTML = summary(run);
-    if (state.model.live) body(sectionFor(root, 'running', 'Training now')).innerHTML = runningTable(run);
+    if (state.model.live) {
+      body(sectionFor(root, 'running', run.writing === false ? 'Was training when the search stopped' : 'Training now')).innerHTML = runningTable(run);
+    }
 
     const acc = body(sectionFor(root, 'accuracy', 'Accuracy of every child (click a point for its cells)'));
     acc.classList.add('grid2');
@@ -343,7 +349,7 @@
     chart(usage, `inputs-normal:${id}`, 'small', usageOption(run.normalUsage.inputs, run.normalUsage.inputAll, run.normalUsage.inputTop, run.normalUsage.topCount, 'normal cell: inputs'));
     chart(usage, `inputs-reduction:${id}`, 'small', usageOption(run.reductionUsage.inputs, run.reductionUsage.inputAll, run.reductionUsage.inputTop, run.reductionUsage.topCount, 'reduction cell: inputs'));
 
-    topTable(run, ops, body(sectionFor(root, 'top', `Top ${run.top.length} children`)));
+    topTable(run, ops, body(sectionFor(root, 'top', run.top.length ? `Top ${run.top.length} children` : 'Top children')));
     chart(body(sectionFor(root, 'timeline', 'Workers: who trained which child when (gaps are idle time)')), `timeline:${id}`, 'timeline', timelineOption(run));
     body(sectionFor(root, 'failures', 'Failures by reason')).innerHTML = failuresTable(run);
   }

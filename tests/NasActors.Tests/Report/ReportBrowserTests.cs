@@ -150,18 +150,27 @@ public sealed class ReportBrowserTests
         }
         Assert.True(search.WaitForExit(60_000));
 
-        // A dashboard of its own on the stopped run: the same views, read-only.
+        // A dashboard of its own on the killed run: the same views, read-only, and the run shown as
+        // stopped (no search writes it any more), not as searching forever.
         using var dashboard = Process.Start(NasProcess.StartInfo("dashboard", "--run", run, "--port", "0"))!;
         try
         {
             await using var chromium = await Chromium.StartAsync();
             var page = await chromium.OpenAsync(await Announced(dashboard));
             Assert.True(await page.EvaluateAsync<int>(ChildCountScript, "accuracy-index:0") >= 1);
+            Assert.Contains("stopped (no search writes it)", await page.Locator("section[data-view=summary]").InnerTextAsync());
             Assert.Empty(chromium.Errors);
+
+            // SIGTERM with the page still open: the event stream ends and the server stops at once.
+            var clock = Stopwatch.StartNew();
+            Process.Start("kill", ["-TERM", $"{dashboard.Id}"])!.WaitForExit();
+            Assert.True(dashboard.WaitForExit(10_000), "the dashboard did not stop with a page open");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"stopping took {clock.Elapsed.TotalSeconds:F1} s");
+            Assert.Equal(0, dashboard.ExitCode);
         }
         finally
         {
-            dashboard.Kill(entireProcessTree: true);
+            if (!dashboard.HasExited) dashboard.Kill(entireProcessTree: true);
         }
     }
 
@@ -185,7 +194,30 @@ public sealed class ReportBrowserTests
         var host = NasProcess.Run("dashboard", "--run", dir.Path, "--host", "example.org");
         Assert.Equal(2, host.ExitCode);
         Assert.Contains("--host", host.Stderr);
-        foreach (var r in new[] { missing, folder, top, host })
+
+        var notNumber = NasProcess.Run("report", "--run", dir.Path, "--out", "x.html", "--top", "abc");
+        Assert.Equal(2, notNumber.ExitCode);
+        Assert.Contains("--top: 'abc' is not a whole number", notNumber.Stderr);
+
+        // A real run, to aim the hostile options at.
+        var run = Path.Combine(dir.Path, "run");
+        Assert.Equal(0, NasProcess.Run("search", "--run", run, "--trainer", "synthetic", "--children", "3", "--top-k", "0", "--json").ExitCode);
+        var journal = Path.Combine(run, "journal.db");
+        var before = File.ReadAllBytes(journal);
+        var overwrite = NasProcess.Run("report", "--run", run, "--out", journal);
+        Assert.Equal(2, overwrite.ExitCode);
+        Assert.Contains("is not a nas report; it is left alone", overwrite.Stderr);
+        Assert.Equal(before, File.ReadAllBytes(journal));
+
+        var twice = NasProcess.Run("report", "--run", run, "--run", run + "/", "--out", Path.Combine(dir.Path, "r.html"));
+        Assert.Equal(2, twice.ExitCode);
+        Assert.Contains("is given twice", twice.Stderr);
+
+        // An address that is not this machine's: one line, nothing listens.
+        var elsewhere = NasProcess.Run("dashboard", "--run", run, "--port", "0", "--host", "10.99.99.99");
+        Assert.Equal(1, elsewhere.ExitCode);
+        Assert.Contains("--host 10.99.99.99 --port 0: cannot listen", elsewhere.Stderr);
+        foreach (var r in new[] { missing, folder, top, host, notNumber, overwrite, twice, elsewhere })
             Assert.Single(r.Stderr.Trim().Split('\n'));
     }
 

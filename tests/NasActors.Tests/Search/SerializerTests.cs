@@ -28,6 +28,7 @@ public sealed class SerializerTests : IDisposable
             new RequestWork("node/cpu#0"),
             new NoWork(true),
             new TrainChild(3, NasNetA.Genotype, false, 17, 2, spec),
+            new StillTraining("w", 3, false),
             new ChildProgress(3, false, "w", 1, 2, 0.5),
             new ChildResult(3, true, "w", 0.9, 0.88, 0.3, 1000, 2000, 1.5),
             new ChildFailure(3, false, "w", "NonFiniteLoss: loss became NaN"),
