@@ -158,6 +158,8 @@
     const t = run.children;
     const x = byTime ? (tb, i) => tb.finishedS[i] : (tb, i) => tb.id[i];
     const { trained, failed } = childPoints(run, x);
+    // Large points for a few children, small ones for thousands.
+    const size = trained.length < 300 ? 7 : trained.length < 3000 ? 5 : 3;
     const lines = [];
     if (byTime) {
       // Running best in the order results arrived.
@@ -175,8 +177,8 @@
       yAxis: { type: 'value', name: 'validation accuracy', scale: true },
       dataZoom: [{ type: 'inside' }],
       series: [
-        { name: 'trained child', type: 'scatter', symbolSize: 4, large: trained.length > 4000, data: trained, tooltip: { formatter: pointTip }, itemStyle: { color: COLORS[0], opacity: 0.55 } },
-        { name: 'failed child', type: 'scatter', symbol: 'triangle', symbolSize: 6, data: failed, tooltip: { formatter: p => `child ${p.data[2]} failed` }, itemStyle: { color: '#d92d20' } },
+        { name: 'trained child', type: 'scatter', symbolSize: size, large: trained.length > 4000, data: trained, tooltip: { formatter: pointTip }, itemStyle: { color: COLORS[0], opacity: 0.6 } },
+        { name: 'failed child', type: 'scatter', symbol: 'triangle', symbolSize: size + 2, data: failed, tooltip: { formatter: p => `child ${p.data[2]} failed` }, itemStyle: { color: '#d92d20' } },
         byTime
           ? { name: 'running best', type: 'line', step: 'end', showSymbol: false, silent: true, data: lines, lineStyle: { color: COLORS[1] }, tooltip: { show: false } }
           : { name: 'running best', type: 'line', showSymbol: false, silent: true, data: t.id.map((id, i) => [id, t.runningBest[i]]), lineStyle: { color: COLORS[1] }, tooltip: { show: false } },
@@ -212,7 +214,7 @@
       xAxis: { type: pts.every(p => p[0] > 0) && pts.length ? 'log' : 'value', name: 'parameters', nameLocation: 'middle', nameGap: 26, scale: true },
       yAxis: { type: 'value', name: 'validation accuracy', scale: true },
       series: [
-        { name: 'trained child', type: 'scatter', symbolSize: 4, large: pts.length > 4000, data: pts, itemStyle: { color: COLORS[0], opacity: 0.5 } },
+        { name: 'trained child', type: 'scatter', symbolSize: pts.length < 300 ? 7 : pts.length < 3000 ? 5 : 3, large: pts.length > 4000, data: pts, itemStyle: { color: COLORS[0], opacity: 0.5 } },
         { name: 'Pareto front', type: 'line', step: 'end', data: front, symbolSize: 6, itemStyle: { color: COLORS[1] } },
       ],
     };
