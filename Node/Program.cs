@@ -11,6 +11,7 @@ root.Subcommands.Add(NodeCommand.Create());
 root.Subcommands.Add(StatusCommand.Create());
 root.Subcommands.Add(TopCommand.Create());
 root.Subcommands.Add(FailuresCommand.Create());
+root.Subcommands.Add(WorkersCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(ReportCommand.Create());
 root.Subcommands.Add(DashboardCommand.Create());

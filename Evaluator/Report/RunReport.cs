@@ -77,3 +77,11 @@ public sealed record RunningNow(long ChildId, bool Final, string Worker, double 
 
 /// <summary>A five-number summary (box plot) of <see cref="Count"/> values.</summary>
 public sealed record Distribution(int Count, double Min, double Q1, double Median, double Q3, double Max);
+
+/// <summary>
+/// One worker over a run: where it runs (its id is <c>HOST:PID/DEVICE#K</c>), what it trained,
+/// what failed on it, how many of its attempts were requeued (lost to a dead worker or a restart),
+/// what it trains now, and when it last reported (null: never).
+/// </summary>
+public sealed record WorkerSummary(
+    string Worker, string? Machine, int? Process, string? Device, int Trained, int Failed, int Requeued, long? Training, double BusyS, DateTimeOffset? LastReport);

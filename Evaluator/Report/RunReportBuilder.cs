@@ -121,6 +121,23 @@ public static class RunReportBuilder
             writing);
     }
 
+    /// <summary>Each worker's share of the run, from the report's worker spans (one fold for both).</summary>
+    public static IReadOnlyList<WorkerSummary> Workers(RunReport report) =>
+        report.Timeline.Rows.GroupBy(s => s.Worker).OrderBy(g => report.Workers[g.Key], StringComparer.Ordinal).Select(g =>
+        {
+            var id = report.Workers[g.Key];
+            var m = System.Text.RegularExpressions.Regex.Match(id, @"^(?<machine>.+):(?<pid>\d+)/(?<device>.+)$");
+            var ended = g.Where(s => s.EndS is not null && s.Outcome is "trained" or "failed").Select(s => s.EndS!.Value).ToList();
+            return new WorkerSummary(id,
+                m.Success ? m.Groups["machine"].Value : null,
+                m.Success ? int.Parse(m.Groups["pid"].Value) : null,
+                m.Success ? m.Groups["device"].Value : null,
+                g.Count(s => s.Outcome == "trained"), g.Count(s => s.Outcome == "failed"), g.Count(s => s.Outcome == "requeued"),
+                g.FirstOrDefault(s => s.EndS is null)?.ChildId,
+                Math.Round(g.Sum(s => (s.EndS ?? report.Summary.ElapsedS) - s.StartS), 3),
+                ended.Count > 0 ? report.StartedAt.AddSeconds(ended.Max()) : null);
+        }).ToList();
+
     /// <summary>The moving mean's window: about a fiftieth of the run, at least 5 children, at most 200.</summary>
     public static int MovingWindow(int children) => Math.Clamp(children / 50, 5, 200);
 

@@ -61,6 +61,16 @@ public sealed class TrainerNodeTests(ITestOutputHelper output)
             output.WriteLine($"killed trainer node: requeued {(requeued[0].At - killed).TotalSeconds:F1} s after the kill, re-dispatched after {(redispatch.At - killed).TotalSeconds:F1} s");
             Assert.True(redispatch.At - killed < TimeSpan.FromSeconds(40), $"re-dispatch took {(redispatch.At - killed).TotalSeconds:F1} s");
 
+            // Who did what, machine by machine: 2 workers per node, the dead node's lost attempts requeued.
+            var workers = NasProcess.Run("workers", "--run", run, "--json");
+            Assert.True(workers.ExitCode == 0, workers.Stderr);
+            var rows = JsonDocument.Parse(workers.Stdout).RootElement.EnumerateArray().ToList();
+            Assert.Equal(4, rows.Count);
+            Assert.All(rows, w => Assert.Equal(Environment.MachineName, w.GetProperty("machine").GetString()));
+            Assert.Equal(new[] { first.Id, first.Id, second.Id, second.Id }.Order(), rows.Select(w => w.GetProperty("process").GetInt32()).Order());
+            Assert.Equal(Budget + 1, rows.Sum(w => w.GetProperty("trained").GetInt32())); // and the one final training
+            Assert.True(rows.Where(w => w.GetProperty("process").GetInt32() == first.Id).Sum(w => w.GetProperty("requeued").GetInt32()) >= 1);
+
             // The surviving node stops gracefully on SIGTERM: it leaves the cluster and exits 0.
             Terminate(second);
             Assert.True(second.WaitForExit(TimeSpan.FromSeconds(30)), "the node did not stop on SIGTERM");

@@ -1,0 +1,29 @@
+using System.CommandLine;
+using NasActors.Evaluator.Report;
+using NasActors.Node.Hosting;
+
+namespace NasActors.Node.Commands;
+
+/// <summary><c>nas workers</c>: every worker that trained for a run, machine by machine, from its journal.</summary>
+public static class WorkersCommand
+{
+    public static Command Create()
+    {
+        var run = RunOption.Create();
+        var json = new Option<bool>("--json") { Description = "print a JSON array" };
+        var command = new Command("workers", "List a run's workers: machine, process, device, trained, failed, last report") { run, json };
+        command.SetAction(parse => CommandErrors.Guard(() =>
+        {
+            var dir = parse.GetValue(run)!;
+            // The whole journal (with write times), as the report reads it: status stays instant.
+            var report = RunReportBuilder.Build(Path.GetFileName(Path.GetFullPath(dir)), RunOption.ReadJournal(dir), DateTimeOffset.UtcNow,
+                writing: RunLock.WriterAlive(dir));
+            Output.Rows(RunReportBuilder.Workers(report), parse.GetValue(json),
+                ("worker", w => w.Worker), ("trained", w => $"{w.Trained}"), ("failed", w => $"{w.Failed}"), ("requeued", w => $"{w.Requeued}"),
+                ("training", w => w.Training is { } c ? $"child {c}" : "-"), ("busy", w => $"{w.BusyS:F0} s"),
+                ("last report", w => w.LastReport is { } t ? $"{t:yyyy-MM-dd HH:mm:ss}Z" : "-"));
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+}
