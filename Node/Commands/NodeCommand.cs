@@ -41,13 +41,23 @@ public static class NodeCommand
                     try { TorchRuntime.ParseDevice(d); }
                     catch (DeviceUnavailableException e) { throw new ArgumentException($"--devices: {e.Message}"); }
 
-            while (!cancel.IsCancellationRequested)
+            spec.RequireFreePort();
+            NodeConfig.Validate(spec);
+
+            // Ctrl-C/SIGTERM is how a node stops, joined or still waiting to join: exit 0 either way.
+            try
             {
-                Console.Error.WriteLine($"nas node: joining {string.Join(", ", spec.Seeds)} as {string.Join(",", spec.Roles)} ...");
-                await using var node = await TrainerNode.StartAsync(spec, deviceList, parse.GetValue(perDevice), trainerText, cancel);
-                Console.Out.WriteLine($"node: {node.Address} up, {deviceList.Length * parse.GetValue(perDevice)} workers");
-                Console.Out.Flush();
-                await ServeAsync(node, cancel);
+                while (!cancel.IsCancellationRequested)
+                {
+                    Console.Error.WriteLine($"nas node: joining {string.Join(", ", spec.Seeds)} as {string.Join(",", spec.Roles)} ...");
+                    await using var node = await TrainerNode.StartAsync(spec, deviceList, parse.GetValue(perDevice), trainerText, cancel);
+                    Console.Out.WriteLine($"node: {node.Address} up, {deviceList.Length * parse.GetValue(perDevice)} workers");
+                    Console.Out.Flush();
+                    await ServeAsync(node, cancel);
+                }
+            }
+            catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+            {
             }
             return ExitCodes.Ok;
         }));

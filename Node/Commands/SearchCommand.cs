@@ -55,6 +55,8 @@ public static class SearchCommand
             var clusterSpec = cluster.Parse(parse, ClusterSpec.AllRoles);
             if (parse.GetResult(dashboardHost) is { Implicit: false } && parse.GetResult(dashboard) is null)
                 throw new ArgumentException("--dashboard-host: needs --dashboard");
+            clusterSpec.RequireFreePort();
+            NodeConfig.Validate(clusterSpec);
             if (!clusterSpec.Has(ClusterSpec.Coordinator) || !clusterSpec.Has(ClusterSpec.Evaluator))
                 throw new ArgumentException("--roles: nas search runs the coordinator and the evaluator (add trainer to train here too; trainer nodes join with nas node)");
             // First of all: one writer per run folder, also when two searches start together on a new one.
@@ -101,6 +103,8 @@ public static class SearchCommand
             if (existing is null || existing.Budget != settings.Budget) RunFolder.WriteSettings(dir, settings);
 
             SearchStatus? status;
+            if (clusterSpec.Seeds.Count > 0)
+                Console.Error.WriteLine($"nas search: joining {string.Join(", ", clusterSpec.Seeds)} as {string.Join(",", clusterSpec.Roles)} (this node: {clusterSpec.Host}:{clusterSpec.Port}) ...");
             await using (var node = await SearchNode.StartAsync(dir, settings, cancel, cluster: clusterSpec))
             {
                 started = node;

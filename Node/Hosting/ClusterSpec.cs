@@ -28,14 +28,51 @@ public sealed record ClusterSpec(string Host, int Port, IReadOnlyList<string> Se
         host ??= "127.0.0.1";
         if (host.Length == 0 || Uri.CheckHostName(host) == UriHostNameType.Unknown)
             throw new ArgumentException($"--host: '{host}' is not a host name or IP address");
+        // Other nodes reach this one at --host: an address that means "every interface" reaches nothing.
+        if (IPAddress.TryParse(host.Trim('[', ']'), out var ip) && (ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any)))
+            throw new ArgumentException($"--host: give the address other nodes reach this machine at, not {host}");
         if (port is < 0 or > 65535) throw new ArgumentException($"--port: expected 0 (any free port) to 65535, got {port}");
         var seeds = (join ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Seed).ToList();
+        if (join is not null && seeds.Count == 0) throw new ArgumentException("--join: give at least one seed as HOST:PORT");
         var roleList = roles is null ? defaultRoles : roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToList();
         if (roleList.Count == 0) throw new ArgumentException("--roles: give at least one of coordinator, trainer, evaluator");
         if (roleList.FirstOrDefault(r => !AllRoles.Contains(r)) is { } bad)
             throw new ArgumentException($"--roles: '{bad}' is not one of coordinator, trainer, evaluator");
-        if (hocon is not null && !File.Exists(hocon)) throw new ArgumentException($"--hocon: {hocon} does not exist");
+        if (hocon is not null) CheckHocon(hocon);
         return new ClusterSpec(host, port ?? 0, seeds, roleList, hocon);
+    }
+
+    private static void CheckHocon(string file)
+    {
+        if (Directory.Exists(file)) throw new ArgumentException($"--hocon: {file} is a folder, not a HOCON file");
+        if (!File.Exists(file)) throw new ArgumentException($"--hocon: {file} does not exist");
+        Akka.Configuration.Config config;
+        try
+        {
+            config = Akka.Configuration.ConfigurationFactory.ParseString(File.ReadAllText(file));
+        }
+        catch (Exception e) when (e is not IOException)
+        {
+            throw new ArgumentException($"--hocon: {file}: {e.Message.Split('\n')[0]}");
+        }
+        // Akka's parser takes much that is not HOCON without a word: a file that sets nothing is a mistake.
+        if (config.IsEmpty || config.Root.GetObject().Items.Count == 0)
+            throw new ArgumentException($"--hocon: {file} sets nothing (not HOCON?)");
+    }
+
+    /// <summary>A fixed port must be free: two nodes on one port would both listen (the socket allows it) and one would hang.</summary>
+    public void RequireFreePort()
+    {
+        if (Port == 0) return;
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        try
+        {
+            socket.Bind(new IPEndPoint(IPAddress.TryParse(Host.Trim('[', ']'), out var ip) ? ip : IPAddress.Loopback, Port));
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            throw new ArgumentException($"--port: {Host}:{Port} is not free ({e.Message})");
+        }
     }
 
     private static string Seed(string text)

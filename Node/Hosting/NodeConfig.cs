@@ -20,6 +20,43 @@ public static class NodeConfig
             .WithFallback(PersistenceConfig.Sqlite(runDirectory));
 
     /// <summary>
+    /// Reads the settings a node needs from its final configuration (the user's HOCON included)
+    /// before any actor system starts, so a wrong value is one line and nothing half-starts.
+    /// </summary>
+    public static void Validate(ClusterSpec spec)
+    {
+        var config = Cluster(spec);
+        try
+        {
+            var port = config.GetInt("akka.remote.dot-netty.tcp.port");
+            if (port is < 0 or > 65535) throw new FormatException($"akka.remote.dot-netty.tcp.port {port} is not a port");
+            config.GetString("akka.remote.dot-netty.tcp.hostname");
+            config.GetStringList("akka.cluster.roles");
+            config.GetStringList("akka.cluster.seed-nodes");
+            config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after");
+            config.GetTimeSpan("nas.coordinator.claim-grace");
+        }
+        catch (Exception e) when (e is FormatException or ConfigurationException or ArgumentException or OverflowException or InvalidCastException)
+        {
+            throw new ArgumentException($"{(spec.HoconFile is { } f ? $"--hocon: {f}" : "node configuration")}: {e.Message.Split('\n')[0]}", e);
+        }
+    }
+
+    /// <summary>Starts the node's actor system; a configuration it cannot use is one line naming its source.</summary>
+    public static Akka.Actor.ActorSystem CreateSystem(string name, Config config, ClusterSpec? spec = null)
+    {
+        try
+        {
+            return Akka.Actor.ActorSystem.Create(name, config);
+        }
+        catch (Exception e) when (e is ConfigurationException or FormatException or AggregateException or ArgumentException or TypeInitializationException)
+        {
+            var inner = e is AggregateException a ? a.Flatten().InnerExceptions[0] : e.InnerException ?? e;
+            throw new ArgumentException($"{(spec?.HoconFile is { } f ? $"--hocon: {f}" : "node configuration")}: {inner.Message.Split('\n')[0]}", e);
+        }
+    }
+
+    /// <summary>
     /// cluster.hocon with this node's address, roles and seeds over it, and the user's HOCON file
     /// (<c>--hocon</c>) over everything.
     /// </summary>

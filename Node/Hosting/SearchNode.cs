@@ -36,7 +36,7 @@ public sealed class SearchNode : IAsyncDisposable
         cluster ??= ClusterSpec.Embedded;
         // Loading libtorch takes seconds: do it before the actors start, not inside one of them.
         TorchSharp.torch.zeros(1).Dispose();
-        var system = ActorSystem.Create(ClusterSpec.SystemName, NodeConfig.Node(runDirectory, cluster));
+        var system = NodeConfig.CreateSystem(ClusterSpec.SystemName, NodeConfig.Node(runDirectory, cluster), cluster);
         try
         {
             await JoinAsync(system, cluster, TimeSpan.FromSeconds(30), cancel);

@@ -26,7 +26,7 @@ public sealed class TrainerNode : IAsyncDisposable
     /// <summary>Starts and joins; waits (without limit) until the cluster accepts this node.</summary>
     public static async Task<TrainerNode> StartAsync(ClusterSpec spec, IReadOnlyList<string> devices, int perDevice, string trainer, CancellationToken cancel)
     {
-        var system = ActorSystem.Create(ClusterSpec.SystemName, NodeConfig.Cluster(spec));
+        var system = NodeConfig.CreateSystem(ClusterSpec.SystemName, NodeConfig.Cluster(spec), spec);
         try
         {
             await SearchNode.JoinAsync(system, spec, timeout: null, cancel);

@@ -93,12 +93,37 @@ public sealed class TrainerNodeTests(ITestOutputHelper output)
     [InlineData(new[] { "node", "--join", "127.0.0.1:1", "--trainer", "magic" }, "--trainer: unknown trainer")]
     [InlineData(new[] { "node", "--join", "127.0.0.1:1", "--port", "70000" }, "--port: expected 0 (any free port) to 65535")]
     [InlineData(new[] { "node", "--join", "127.0.0.1:1", "--hocon", "/nonexistent.hocon" }, "--hocon: /nonexistent.hocon does not exist")]
+    [InlineData(new[] { "node", "--join", "" }, "--join: give at least one seed as HOST:PORT")]
+    [InlineData(new[] { "node", "--join", ",", "--port", "0" }, "--join: give at least one seed as HOST:PORT")]
+    [InlineData(new[] { "node", "--join", "127.0.0.1:1", "--host", "0.0.0.0" }, "--host: give the address other nodes reach this machine at")]
     public void Bad_node_options_are_one_line_and_exit_2(string[] args, string message)
     {
         var r = NasProcess.Run(args);
         Assert.Equal(2, r.ExitCode);
         Assert.Contains(message, r.Stderr);
         Assert.Single(r.Stderr.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void A_port_in_use_a_HOCON_file_that_sets_nothing_or_a_wrong_value_are_one_line_each()
+    {
+        using var dir = new TempDir();
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        var inUse = NasProcess.Run("node", "--join", "127.0.0.1:1", "--port", $"{port}");
+        Assert.Equal(2, inUse.ExitCode);
+        Assert.Contains($"--port: 127.0.0.1:{port} is not free", inUse.Stderr);
+
+        var gibberish = NasProcess.Run("node", "--join", "127.0.0.1:1", "--hocon", dir.File("bad.hocon", "}}} ]] = = {"));
+        Assert.Equal(2, gibberish.ExitCode);
+        Assert.Contains("--hocon", gibberish.Stderr);
+
+        var wrongValue = NasProcess.Run("node", "--join", "127.0.0.1:1", "--hocon", dir.File("port.hocon", "akka.remote.dot-netty.tcp.port = \"abc\""));
+        Assert.Equal(2, wrongValue.ExitCode);
+        Assert.Contains("--hocon", wrongValue.Stderr);
+        foreach (var r in new[] { inUse, gibberish, wrongValue })
+            Assert.Single(r.Stderr.Trim().Split('\n'));
     }
 
     [Fact]
