@@ -17,7 +17,6 @@ namespace NasActors.Tests.Search;
 
 [Collection(TorchCollection.Name)]
 public sealed class CoordinatorTests() : Akka.TestKit.Xunit2.TestKit(ConfigurationFactory.ParseString("""
-    nas.coordinator.claim-grace = 2s
     akka.actor.provider = local
     akka.loggers = ["Akka.Event.DefaultLogger"]
     akka.persistence.journal.plugin = "akka.persistence.journal.test"
@@ -117,9 +116,10 @@ public sealed class CoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Configurati
     public async Task A_coordinator_that_restarts_leaves_running_children_with_the_live_workers_that_claim_them()
     {
         var coordinator = StartCoordinator(Settings with { Budget = 4 });
-        // Two real workers, each training its child for 3 s.
+        // Two real workers, each training its child for 9 s: longer than the grace period (5 s, as
+        // configured in cluster.hocon), so only their claims (every 2 s) can keep the children.
         for (var w = 1; w <= 2; w++)
-            Sys.ActorOf(DeviceWorker.Props($"w{w}", "cpu", new SyntheticChildTrainer(TimeSpan.FromSeconds(3)), coordinator));
+            Sys.ActorOf(DeviceWorker.Props($"w{w}", "cpu", new SyntheticChildTrainer(TimeSpan.FromSeconds(9)), coordinator));
         AwaitAssert(() => Assert.Equal(2, Status(coordinator).Running), TimeSpan.FromSeconds(10));
 
         // The journal fails a write: the coordinator stops, its supervisor starts it again, and it
@@ -133,7 +133,7 @@ public sealed class CoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Configurati
 
         // The workers claim their children within the grace period and finish them: nothing is
         // requeued, nothing trained twice; the other two children follow.
-        AwaitAssert(() => Assert.True(Status(coordinator).Finished), TimeSpan.FromSeconds(30));
+        AwaitAssert(() => Assert.True(Status(coordinator).Finished), TimeSpan.FromSeconds(60));
         var events = Journal();
         // The failed write (the probe's assignment) is not in the journal: the coordinator did stop and recover.
         Assert.DoesNotContain(events.OfType<ChildAssigned>(), a => a.WorkerId == "probe");
@@ -157,7 +157,7 @@ public sealed class CoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Configurati
         await Task.Delay(300);
         await journal.OnWrite.Pass();
 
-        // "gone" never claims: its child waits out the 2 s grace, then goes to a live worker.
+        // "gone" never claims: its child waits out the 5 s grace, then goes to a live worker.
         var survivor = CreateTestProbe();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         TrainChild? again = null;
@@ -174,7 +174,7 @@ public sealed class CoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Configurati
             Assert.Equal(job.ChildId, j.ChildId);
             again = j;
         }, TimeSpan.FromSeconds(20));
-        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(1.5), $"requeued after {clock.Elapsed.TotalSeconds:F1} s, before the grace period");
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(4), $"requeued after {clock.Elapsed.TotalSeconds:F1} s, before the grace period");
         Assert.Equal(2, again!.Attempt);
         Assert.Contains(Journal().OfType<ChildRequeued>(), r => r.ChildId == job.ChildId && r.Reason.Contains("not claimed"));
     }
@@ -275,7 +275,7 @@ public sealed class CoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Configurati
     {
         var coordinator = StartCoordinator();
         Sys.ActorOf(DeviceWorker.Props("w-throws", "cpu", new ThrowingTrainer(), coordinator));
-        AwaitAssert(() => Assert.True(Status(coordinator).Finished), TimeSpan.FromSeconds(30));
+        AwaitAssert(() => Assert.True(Status(coordinator).Finished), TimeSpan.FromSeconds(60));
         var failed = Journal().OfType<ChildFailed>().ToList();
         Assert.Equal([0L, 1, 2], failed.Select(f => f.ChildId));
         Assert.All(failed, f => Assert.Equal("trainer crashed: InvalidOperationException: the GPU driver fell over", f.Reason));
