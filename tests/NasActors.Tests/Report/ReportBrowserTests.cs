@@ -164,8 +164,9 @@ public sealed class ReportBrowserTests
             // SIGTERM with the page still open: the event stream ends and the server stops at once.
             var clock = Stopwatch.StartNew();
             Process.Start("kill", ["-TERM", $"{dashboard.Id}"])!.WaitForExit();
-            Assert.True(dashboard.WaitForExit(10_000), "the dashboard did not stop with a page open");
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"stopping took {clock.Elapsed.TotalSeconds:F1} s");
+            // (An open stream held it up for 20 s and more before; a loaded CI machine may take a few seconds.)
+            Assert.True(dashboard.WaitForExit(15_000), "the dashboard did not stop with a page open");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(12), $"stopping took {clock.Elapsed.TotalSeconds:F1} s");
             Assert.Equal(0, dashboard.ExitCode);
         }
         finally
