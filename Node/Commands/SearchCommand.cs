@@ -59,6 +59,9 @@ public static class SearchCommand
             NodeConfig.Validate(clusterSpec);
             if (!clusterSpec.Has(ClusterSpec.Coordinator) || !clusterSpec.Has(ClusterSpec.Evaluator))
                 throw new ArgumentException("--roles: nas search runs the coordinator and the evaluator (add trainer to train here too; trainer nodes join with nas node)");
+            // Without the trainer role only trainer nodes train, and they can only reach a seed at a known address.
+            if (!clusterSpec.Has(ClusterSpec.Trainer) && clusterSpec.Seeds.Count == 0)
+                throw new ArgumentException("--roles: without trainer, this search trains nothing itself: give --port and --join (its own HOST:PORT first) so that nas node can join it");
             // First of all: one writer per run folder, also when two searches start together on a new one.
             using var runLock = RunLock.Acquire(dir);
             var existing = RunFolder.Existing(dir);

@@ -127,6 +127,16 @@ public sealed class TrainerNodeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_search_that_trains_nothing_itself_and_cannot_be_joined_is_refused()
+    {
+        using var dir = new TempDir();
+        var r = NasProcess.Run("search", "--run", Path.Combine(dir.Path, "run"), "--roles", "coordinator,evaluator");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("give --port and --join", r.Stderr);
+        Assert.False(File.Exists(Path.Combine(dir.Path, "run", "run.json")));
+    }
+
+    [Fact]
     public void A_search_without_the_coordinator_role_is_refused()
     {
         using var dir = new TempDir();
