@@ -75,20 +75,19 @@ public static class SearchCommand
             if (parse.GetValue(trainer) is { } t) settings = settings with { Trainer = t };
             if (parse.GetValue(devices) is { } d) settings = settings with { Devices = d.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) };
             if (parse.GetValue(perDevice) is { } w) settings = settings with { WorkersPerDevice = w };
-            if (parse.GetValue(dataset) is { } ds) settings = settings with { Search = settings.Search with { Dataset = ds }, Final = settings.Final with { Dataset = ds } };
+            // Options about training apply to search and final training alike.
+            SearchSettings Both(Func<TrainingSpec, TrainingSpec> change) => settings with { Search = change(settings.Search), Final = change(settings.Final) };
+            if (parse.GetValue(dataset) is { } ds) settings = Both(t => t with { Dataset = ds });
             if (parse.GetValue(seed) is { } sd) settings = settings with { Seed = sd };
             if (parse.GetValue(topK) is { } k) settings = settings with { TopK = k };
-            // Speed options apply to search and final training alike; each given one overrides the settings.
-            if (parse.GetValue(speed.Precision) is { } precision)
-                settings = settings with { Search = settings.Search with { Precision = precision }, Final = settings.Final with { Precision = precision } };
-            if (parse.GetValue(speed.ChannelsLast))
-                settings = settings with { Search = settings.Search with { ChannelsLast = true }, Final = settings.Final with { ChannelsLast = true } };
-            if (parse.GetValue(speed.CudnnBenchmark))
-                settings = settings with { Search = settings.Search with { CudnnBenchmark = true }, Final = settings.Final with { CudnnBenchmark = true } };
+            // Each speed option given overrides the settings.
+            if (parse.GetValue(speed.Precision) is { } precision) settings = Both(t => t with { Precision = precision });
+            if (parse.GetValue(speed.ChannelsLast)) settings = Both(t => t with { ChannelsLast = true });
+            if (parse.GetValue(speed.CudnnBenchmark)) settings = Both(t => t with { CudnnBenchmark = true });
             if (parse.GetValue(childTimeout) is { } ct)
             {
                 if (ct < 1) throw new ArgumentException($"--child-timeout: must be at least 1 second, got {ct}");
-                settings = settings with { Search = settings.Search with { TimeoutSeconds = ct }, Final = settings.Final with { TimeoutSeconds = ct } };
+                settings = Both(t => t with { TimeoutSeconds = ct });
             }
 
             var errors = settings.Errors();

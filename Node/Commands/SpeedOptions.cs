@@ -1,5 +1,6 @@
 using System.CommandLine;
 using NasActors.ChildTrainer.Training;
+using NasActors.Protocol.Messages;
 using NasActors.Tensors;
 
 namespace NasActors.Node.Commands;
@@ -19,7 +20,7 @@ public sealed class SpeedOptions
         {
             Description = "fp32 (default), bf16 or fp16 (CUDA only): weights and activations, with fp32 master weights",
         };
-        option.AcceptOnlyFromAmong("fp32", "bf16", "fp16");
+        option.AcceptOnlyFromAmong([.. TrainingSpec.Precisions]);
         return option;
     }
 

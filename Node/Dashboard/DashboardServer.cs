@@ -47,8 +47,10 @@ public sealed class DashboardServer : IAsyncDisposable
         if (host != "localhost" && (!IPAddress.TryParse(host.Trim('[', ']'), out var ip) || IsNotListenable(ip)))
             throw new ArgumentException($"{hostOption}: '{host}' is not an address of this machine to listen on (an IP address, or localhost)");
         // On its own, it fails here, in one line, when a folder holds no run: before anything listens.
-        if (progress is null) ReportCommand.Load(dirs, top, DateTimeOffset.UtcNow);
         var names = ReportCommand.RunNames(dirs);
+        // Each run's latest snapshot and the events after it: enough to know it is a started run.
+        if (progress is null)
+            foreach (var d in dirs) RunOption.ReadState(d);
         var stop = new CancellationTokenSource();
         var follower = new JournalFollower(dirs, names, top, progress, stop.Token);
 
