@@ -19,22 +19,23 @@ namespace NasActors.Evaluator;
 /// </summary>
 public sealed class LeaderboardKeeper : ReceivePersistentActor, IWithTimers
 {
-    public const string PersistenceIdValue = "evaluator";
     private const int SnapshotEvery = 200;
 
     private sealed record StreamEvent(long SequenceNr, object Event);
     private sealed record AskForFinal;
 
     private readonly IActorRef coordinator;
+    private readonly SearchJournal journal;
     private readonly int capacity;
     private readonly ILoggingAdapter log = Context.GetLogger();
     private Leaderboard board;
     private long offset;
     private long sinceSnapshot;
 
-    public LeaderboardKeeper(IActorRef coordinator, int capacity)
+    public LeaderboardKeeper(IActorRef coordinator, int capacity, SearchJournal? journal = null)
     {
         this.coordinator = coordinator;
+        this.journal = journal ?? SearchJournal.Folder;
         this.capacity = capacity;
         board = new Leaderboard(capacity);
         Recover<SnapshotOffer>(o =>
@@ -45,6 +46,8 @@ public sealed class LeaderboardKeeper : ReceivePersistentActor, IWithTimers
         });
         Recover<RecoveryCompleted>(_ => Follow());
         Command<StreamEvent>(OnEvent);
+        // The stream ended (the database went away): fail, and the supervisor restarts the keeper from its snapshot.
+        Command<Status.Failure>(f => throw new InvalidOperationException("the search's event stream failed", f.Cause));
         Command<AskForFinal>(_ => AskFinal());
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1, s.Metadata.Timestamp.AddTicks(-1))));
         Command<SaveSnapshotFailure>(f => log.Warning("leaderboard snapshot failed: {0}", f.Cause.Message));
@@ -54,16 +57,18 @@ public sealed class LeaderboardKeeper : ReceivePersistentActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public override string PersistenceId => PersistenceIdValue;
+    public override string PersistenceId => journal.EvaluatorId;
 
-    public static Props Props(IActorRef coordinator, int capacity) => Akka.Actor.Props.Create(() => new LeaderboardKeeper(coordinator, capacity));
+    public static Props Props(IActorRef coordinator, int capacity, SearchJournal? journal = null) =>
+        Akka.Actor.Props.Create(() => new LeaderboardKeeper(coordinator, capacity, journal));
 
     private void Follow()
     {
-        var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
+        var query = PersistenceQuery.Get(Context.System).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
         var self = Self;
-        journal.EventsByPersistenceId(SearchJournal.CoordinatorId, offset + 1, long.MaxValue)
-            .RunForeach(e => self.Tell(new StreamEvent(e.SequenceNr, e.Event)), Context.Materializer());
+        query.EventsByPersistenceId(journal.CoordinatorId, offset + 1, long.MaxValue)
+            .RunForeach(e => self.Tell(new StreamEvent(e.SequenceNr, e.Event)), Context.Materializer())
+            .PipeTo(self, failure: e => new Status.Failure(e));
     }
 
     private void OnEvent(StreamEvent e)

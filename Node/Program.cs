@@ -8,6 +8,7 @@ root.Subcommands.Add(ModelCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(SearchCommand.Create());
 root.Subcommands.Add(NodeCommand.Create());
+root.Subcommands.Add(CertCommand.Create());
 root.Subcommands.Add(StatusCommand.Create());
 root.Subcommands.Add(TopCommand.Create());
 root.Subcommands.Add(FailuresCommand.Create());

@@ -6,8 +6,8 @@ namespace NasActors.Persistence;
 /// <summary>
 /// Journal, snapshot store and read journal configuration (Akka.Persistence.Sql). The default is
 /// one run per folder on embedded SQLite, journal and snapshots in separate files (SQLite allows
-/// one writer; the journal writes one at a time). PostgreSQL for a cluster of machines is the
-/// next step (provider "PostgreSQL.15" through the same builder).
+/// one writer; the journal writes one at a time). A cluster of machines shares a PostgreSQL
+/// database instead, many runs in one set of tables, each run under its own persistence ids.
 /// </summary>
 public static class PersistenceConfig
 {
@@ -25,6 +25,9 @@ public static class PersistenceConfig
             "SQLite.MS", parallelism: 1,
             query: $"Data Source={Path.Combine(dir, JournalFile)};Mode=ReadOnly");
     }
+
+    public static Config Postgres(PostgresUrl url) =>
+        Build(url.ConnectionString, url.ConnectionString, "PostgreSQL.15", parallelism: 4);
 
     /// <summary>
     /// Write-ahead logging (a setting stored in the database file): a commit costs one append

@@ -1,8 +1,13 @@
 namespace NasActors.Persistence;
 
-/// <summary>Names in the journal that several roles share.</summary>
-public static class SearchJournal
+/// <summary>
+/// The persistence ids of one run's writers (the coordinator's event stream, the evaluator's
+/// leaderboard). A run folder holds one run, under the plain ids it has always had; a shared
+/// database holds many, each run's ids prefixed with its name.
+/// </summary>
+public sealed record SearchJournal(string CoordinatorId, string EvaluatorId)
 {
-    /// <summary>The persistence id of the search coordinator: the search's event stream.</summary>
-    public const string CoordinatorId = "search";
+    public static readonly SearchJournal Folder = new("search", "evaluator");
+
+    public static SearchJournal Named(string run) => new($"{run}/search", $"{run}/evaluator");
 }

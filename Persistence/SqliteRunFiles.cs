@@ -1,17 +1,7 @@
 using Microsoft.Data.Sqlite;
 using NasActors.Persistence.Events;
-using NasActors.Protocol;
 
 namespace NasActors.Persistence;
-
-/// <summary>A run's journal or snapshot file that cannot be used; the message names the file and the problem.</summary>
-public sealed class RunStoreException(string message, Exception? inner = null) : Exception(message, inner);
-
-/// <summary>One journal entry of the coordinator: its sequence number, when it was written, and the event.</summary>
-public sealed record StoredEvent(long SequenceNr, DateTimeOffset At, ISearchEvent Event);
-
-/// <summary>A run as stored: its state, and the coordinator's latest snapshot it was folded from (if any).</summary>
-public sealed record StoredRun(SearchState State, SearchSnapshot? Snapshot);
 
 /// <summary>
 /// The SQLite files of a run folder, read straight from disk (tables of Akka.Persistence.Sql), with
@@ -28,7 +18,8 @@ public static class SqliteRunFiles
     /// <summary>The search state: the coordinator's latest snapshot and the events after it.</summary>
     public static SearchState ReadState(string dir) => Read(dir).State;
 
-    private static StoredRun Read(string dir)
+    /// <summary>The run as stored: its state and the latest snapshot it was folded from.</summary>
+    public static StoredRun Read(string dir)
     {
         var latest = LatestSnapshot(dir);
         return new(SearchState.Fold(ReadEvents(dir, latest?.SequenceNr ?? 0), latest?.Snapshot.State), latest?.Snapshot);
@@ -48,17 +39,14 @@ public static class SqliteRunFiles
             using var command = connection.CreateCommand();
             // created: UTC ticks, as Akka.Persistence.Sql writes them.
             command.CommandText = "SELECT sequence_number, manifest, message, created FROM journal WHERE persistence_id = $id AND sequence_number > $after AND deleted = 0 ORDER BY sequence_number";
-            command.Parameters.AddWithValue("$id", SearchJournal.CoordinatorId);
+            command.Parameters.AddWithValue("$id", SearchJournal.Folder.CoordinatorId);
             command.Parameters.AddWithValue("$after", after);
             using var reader = command.ExecuteReader();
             var events = new List<StoredEvent>();
             while (reader.Read())
             {
                 var seq = reader.GetInt64(0);
-                var ticks = reader.GetInt64(3);
-                if (ticks < DateTime.MinValue.Ticks || ticks > DateTime.MaxValue.Ticks)
-                    throw new RunStoreException($"{file}: entry {seq} has an impossible write time ({ticks})");
-                events.Add(new(seq, new DateTimeOffset(ticks, TimeSpan.Zero), Decode<ISearchEvent>(file, seq, reader.GetString(1), (byte[])reader[2])));
+                events.Add(new(seq, StoredEntries.WriteTime(file, seq, reader.GetInt64(3)), StoredEntries.Decode<ISearchEvent>(file, seq, reader.GetString(1), (byte[])reader[2])));
             }
             return events;
         });
@@ -74,7 +62,7 @@ public static class SqliteRunFiles
             if (!HasTable(connection, "journal")) return (DateTimeOffset?)null;
             using var command = connection.CreateCommand();
             command.CommandText = "SELECT created FROM journal WHERE persistence_id = $id AND sequence_number = 1";
-            command.Parameters.AddWithValue("$id", SearchJournal.CoordinatorId);
+            command.Parameters.AddWithValue("$id", SearchJournal.Folder.CoordinatorId);
             return command.ExecuteScalar() is long ticks ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
         });
     }
@@ -91,11 +79,11 @@ public static class SqliteRunFiles
             if (!HasTable(connection, "snapshot")) return null;
             using var command = connection.CreateCommand();
             command.CommandText = "SELECT sequence_number, manifest, snapshot FROM snapshot WHERE persistence_id = $id ORDER BY sequence_number DESC LIMIT 1";
-            command.Parameters.AddWithValue("$id", SearchJournal.CoordinatorId);
+            command.Parameters.AddWithValue("$id", SearchJournal.Folder.CoordinatorId);
             using var reader = command.ExecuteReader();
             if (!reader.Read()) return null;
             var seq = reader.GetInt64(0);
-            return (seq, Decode<SearchSnapshot>(file, seq, reader.GetString(1), (byte[])reader[2]));
+            return (seq, StoredEntries.Decode<SearchSnapshot>(file, seq, reader.GetString(1), (byte[])reader[2]));
         });
     }
 
@@ -160,20 +148,6 @@ public static class SqliteRunFiles
         command.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $name";
         command.Parameters.AddWithValue("$name", table);
         return (long)command.ExecuteScalar()! > 0;
-    }
-
-    private static T Decode<T>(string file, long sequenceNr, string manifest, byte[] payload)
-    {
-        try
-        {
-            return WireFormat.Default.FromBinary(payload, manifest) is T value
-                ? value
-                : throw new RunStoreException($"{file}: entry {sequenceNr} is a {manifest}, not a search {(typeof(T) == typeof(SearchSnapshot) ? "snapshot" : "event")}");
-        }
-        catch (System.Runtime.Serialization.SerializationException e)
-        {
-            throw new RunStoreException($"{file}: entry {sequenceNr} is unreadable ({e.Message})", e);
-        }
     }
 
     /// <summary>

@@ -19,6 +19,7 @@ namespace NasActors.Controller.Coordinator;
 public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
 {
     private readonly SearchSettings? requested;
+    private readonly SearchJournal journal;
     private readonly Func<SearchSettings, byte[]?, ISearchStrategy> createStrategy;
     private readonly ILoggingAdapter log = Context.GetLogger();
     private readonly Dictionary<string, IActorRef> workers = new();
@@ -44,9 +45,11 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
 
     /// <param name="requested">The settings to start a new search with (null: follow whatever the journal holds).</param>
     /// <param name="createStrategy">Makes the strategy from the settings and its saved bytes (default: <see cref="DefaultStrategy"/>).</param>
-    public SearchCoordinator(SearchSettings? requested, Func<SearchSettings, byte[]?, ISearchStrategy>? createStrategy = null)
+    /// <param name="journal">The run's persistence ids (default: a run folder's).</param>
+    public SearchCoordinator(SearchSettings? requested, Func<SearchSettings, byte[]?, ISearchStrategy>? createStrategy = null, SearchJournal? journal = null)
     {
         this.requested = requested;
+        this.journal = journal ?? SearchJournal.Folder;
         this.createStrategy = createStrategy ?? DefaultStrategy;
         Recover<SnapshotOffer>(offer =>
         {
@@ -60,10 +63,10 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
         Waiting();
     }
 
-    public override string PersistenceId => SearchJournal.CoordinatorId;
+    public override string PersistenceId => journal.CoordinatorId;
 
-    public static Props Props(SearchSettings? requested, Func<SearchSettings, byte[]?, ISearchStrategy>? createStrategy = null) =>
-        Akka.Actor.Props.Create(() => new SearchCoordinator(requested, createStrategy));
+    public static Props Props(SearchSettings? requested, Func<SearchSettings, byte[]?, ISearchStrategy>? createStrategy = null, SearchJournal? journal = null) =>
+        Akka.Actor.Props.Create(() => new SearchCoordinator(requested, createStrategy, journal));
 
     // ---- behaviours ----
 

@@ -18,6 +18,12 @@ public sealed class ClusterOptions(bool joinRequired)
 
     public Option<string?> Hocon { get; } = new("--hocon") { Description = "a HOCON file layered over the node's configuration (cluster.hocon)" };
 
+    public Option<string?> Tls { get; } = new("--tls")
+    {
+        Description = $"the cluster's certificate (FILE.pfx from nas cert; password from {ClusterCertificate.PasswordVariable}): TLS between nodes, "
+            + "and only nodes with this certificate may join. Without it, run the cluster on a private network",
+    };
+
     private Option<string?>? roles;
 
     public void AddTo(Command command, string defaultRoles)
@@ -28,8 +34,9 @@ public sealed class ClusterOptions(bool joinRequired)
         command.Options.Add(Join);
         command.Options.Add(roles);
         command.Options.Add(Hocon);
+        command.Options.Add(Tls);
     }
 
     public ClusterSpec Parse(ParseResult parse, IReadOnlyList<string> defaultRoles) =>
-        ClusterSpec.Parse(parse.GetValue(Host), parse.GetValue(Port), parse.GetValue(Join), parse.GetValue(roles!), parse.GetValue(Hocon), defaultRoles);
+        ClusterSpec.Parse(parse.GetValue(Host), parse.GetValue(Port), parse.GetValue(Join), parse.GetValue(roles!), parse.GetValue(Hocon), defaultRoles, parse.GetValue(Tls));
 }

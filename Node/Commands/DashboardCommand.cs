@@ -10,14 +10,15 @@ public static class DashboardCommand
 
     public static Command Create()
     {
-        var runs = new Option<string[]>("--run") { Description = "run folder; give several to compare them", Required = true, Arity = ArgumentArity.OneOrMore };
+        var runs = new RunOption(many: true);
         var port = new Option<int>("--port") { Description = $"port to listen on (default {DefaultPort}; 0: any free port)", DefaultValueFactory = _ => DefaultPort };
         var host = new Option<string>("--host") { Description = "address to listen on (default 127.0.0.1: this machine only)", DefaultValueFactory = _ => "127.0.0.1" };
         var top = ReportCommand.TopOption();
-        var command = new Command("dashboard", "Serve a live web page of one or more runs (read-only)") { runs, port, host, top };
+        var command = new Command("dashboard", "Serve a live web page of one or more runs (read-only)") { port, host, top };
+        runs.AddTo(command);
         command.SetAction((parse, cancel) => CommandErrors.GuardAsync(async () =>
         {
-            await using var server = await DashboardServer.StartAsync(parse.GetValue(runs)!, parse.GetValue(host)!, parse.GetValue(port), ReportCommand.Top(parse, top), null, cancel);
+            await using var server = await DashboardServer.StartAsync(runs.OpenAll(parse), parse.GetValue(host)!, parse.GetValue(port), ReportCommand.Top(parse, top), null, cancel);
             Announce(server);
             await Task.Delay(Timeout.Infinite, cancel).ContinueWith(_ => { });
             return ExitCodes.Ok;

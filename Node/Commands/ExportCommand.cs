@@ -9,15 +9,16 @@ public static class ExportCommand
 {
     public static Command Create()
     {
-        var run = RunOption.Create();
+        var run = new RunOption();
         var rank = new Option<int>("--rank") { Description = "rank in the leaderboard (1 = best)", DefaultValueFactory = _ => 1 };
         var output = new Option<string?>("--out", "-o") { Description = "file to write (default: standard output)" };
-        var command = new Command("export", "Write a ranked child's genotype JSON") { run, rank, output };
+        var command = new Command("export", "Write a ranked child's genotype JSON") { rank, output };
+        run.AddTo(command);
         command.SetAction(parse => CommandErrors.Guard(() =>
         {
             var r = parse.GetValue(rank);
             if (r < 1) throw new ArgumentException("--rank must be at least 1");
-            var top = SearchViews.Top(RunOption.ReadState(parse.GetValue(run)!), r);
+            var top = SearchViews.Top(RunOption.ReadState(run.Open(parse)), r);
             if (top.Count < r) throw new ArgumentException($"the run has {top.Count} trained children, no rank {r}");
             var json = GenotypeJson.Write(top[r - 1].Genotype) + "\n";
             if (parse.GetValue(output) is { } file)

@@ -8,12 +8,13 @@ public static class FailuresCommand
 {
     public static Command Create()
     {
-        var run = RunOption.Create();
+        var run = new RunOption();
         var json = new Option<bool>("--json") { Description = "print a JSON array" };
-        var command = new Command("failures", "List a run's failed children and why they failed") { run, json };
+        var command = new Command("failures", "List a run's failed children and why they failed") { json };
+        run.AddTo(command);
         command.SetAction(parse => CommandErrors.Guard(() =>
         {
-            Output.Rows(SearchViews.Failures(RunOption.ReadState(parse.GetValue(run)!)), parse.GetValue(json),
+            Output.Rows(SearchViews.Failures(RunOption.ReadState(run.Open(parse))), parse.GetValue(json),
                 ("child", f => $"{f.ChildId}{(f.Final ? " (final)" : "")}"), ("worker", f => f.Worker ?? "-"), ("attempts", f => $"{f.Attempts}"),
                 ("reason", f => f.Reason));
             return ExitCodes.Ok;

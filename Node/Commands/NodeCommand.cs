@@ -1,12 +1,13 @@
 using System.CommandLine;
 using NasActors.ChildTrainer;
 using NasActors.Node.Hosting;
+using NasActors.Persistence;
 using NasActors.Protocol.Messages;
 
 namespace NasActors.Node.Commands;
 
 /// <summary>
-/// <c>nas node</c>: a long-lived trainer node for a machine. Joins the cluster of a search, trains
+/// <c>nas node</c>: a long-lived trainer node for a machine (or a standby coordinator). Joins the cluster of a search, trains
 /// what the coordinator hands out, waits while there is no work, and stops on Ctrl-C/SIGTERM by
 /// leaving the cluster. When its cluster is gone (the search ended, or the cluster downed this
 /// node) it starts afresh and joins again, so one node per machine serves search after search.
@@ -23,13 +24,17 @@ public static class NodeCommand
         var devices = new Option<string>("--devices") { Description = "comma-separated devices: cpu, cuda:0, ... (default cpu)", DefaultValueFactory = _ => "cpu" };
         var perDevice = new Option<int>("--workers-per-device") { Description = "workers per device (default 1)", DefaultValueFactory = _ => 1 };
         var trainer = new Option<string>("--trainer") { Description = $"{TrainerSpec.Help} (default torch)", DefaultValueFactory = _ => "torch" };
-        var command = new Command("node", "Run a trainer node that joins a search's cluster (one per GPU machine)") { devices, perDevice, trainer };
+        var run = new Option<string?>("--run") { Description = "with --roles coordinator,evaluator: the run's name in --journal, to stand by for" };
+        var journal = new Option<string?>("--journal") { Description = RunOption.JournalHelp };
+        var command = new Command("node", "Run a node that joins a search's cluster: a trainer (one per GPU machine), or a standby coordinator")
+        {
+            devices, perDevice, trainer, run, journal,
+        };
         cluster.AddTo(command, defaultRoles: "trainer");
         command.SetAction((parse, cancel) => CommandErrors.GuardAsync(async () =>
         {
             var spec = cluster.Parse(parse, [ClusterSpec.Trainer]);
-            if (spec.Roles.Any(r => r != ClusterSpec.Trainer))
-                throw new ArgumentException("--roles: nas node serves the trainer role; the coordinator and evaluator run in nas search (a standby coordinator needs a journal that several machines share, which this version does not have)");
+            var standby = Standby(spec, parse.GetValue(run), parse.GetValue(journal));
             var deviceList = parse.GetValue(devices)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             if (deviceList.Length == 0) throw new ArgumentException("--devices: give at least one device");
             if (parse.GetValue(perDevice) < 1) throw new ArgumentException($"--workers-per-device: must be at least 1, got {parse.GetValue(perDevice)}");
@@ -50,8 +55,9 @@ public static class NodeCommand
                 while (!cancel.IsCancellationRequested)
                 {
                     Console.Error.WriteLine($"nas node: joining {string.Join(", ", spec.Seeds)} as {string.Join(",", spec.Roles)} ...");
-                    await using var node = await TrainerNode.StartAsync(spec, deviceList, parse.GetValue(perDevice), trainerText, cancel);
-                    Console.Out.WriteLine($"node: {node.Address} up, {deviceList.Length * parse.GetValue(perDevice)} workers");
+                    await using var node = await TrainerNode.StartAsync(spec, deviceList, parse.GetValue(perDevice), trainerText, cancel, standby);
+                    var workers = spec.Has(ClusterSpec.Trainer) ? deviceList.Length * parse.GetValue(perDevice) : 0;
+                    Console.Out.WriteLine($"node: {node.Address} up, {workers} workers{(standby is { } s ? $", coordinator for {s.Store.Name}" : "")}");
                     Console.Out.Flush();
                     await ServeAsync(node, cancel);
                 }
@@ -62,6 +68,29 @@ public static class NodeCommand
             return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// The coordinator and evaluator roles make a standby coordinator: the run's writers run on
+    /// the oldest coordinator node, so this one needs the run (a database every machine reaches;
+    /// a folder is one machine's) and its stored settings.
+    /// </summary>
+    private static (RunStore Store, SearchSettings Settings)? Standby(ClusterSpec spec, string? run, string? journal)
+    {
+        var coordinates = spec.Has(ClusterSpec.Coordinator) || spec.Has(ClusterSpec.Evaluator);
+        if (!coordinates)
+        {
+            if (run is not null || journal is not null)
+                throw new ArgumentException($"{(run is not null ? "--run" : "--journal")}: a trainer node needs no run (each job carries its settings); give it with --roles coordinator,evaluator for a standby coordinator");
+            return null;
+        }
+        if (!spec.Has(ClusterSpec.Coordinator) || !spec.Has(ClusterSpec.Evaluator))
+            throw new ArgumentException("--roles: the coordinator and the evaluator run together (add both)");
+        if (journal is null)
+            throw new ArgumentException("--roles: a standby coordinator needs --journal URL and --run NAME (the run's database, which every coordinator node reaches)");
+        if (run is null) throw new ArgumentException("--run: give the name of the run in --journal to stand by for");
+        var store = RunStore.Open(run, journal);
+        return (store, store.Existing() ?? throw new RunFolderException($"{store.Name} does not exist; start it with nas search {store.Options}"));
     }
 
     /// <summary>Until Ctrl-C, the node's end (downed), or no coordinator for <see cref="Orphaned"/>.</summary>

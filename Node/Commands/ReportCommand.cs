@@ -10,15 +10,11 @@ public static class ReportCommand
 {
     public static Command Create()
     {
-        var runs = new Option<string[]>("--run")
-        {
-            Description = "run folder; give several to compare them",
-            Required = true,
-            Arity = ArgumentArity.OneOrMore,
-        };
+        var runs = new RunOption(many: true);
         var output = new Option<string>("--out", "-o") { Description = "the HTML file to write", Required = true };
         var top = TopOption();
-        var command = new Command("report", "Write a run's report as one HTML file that opens offline") { runs, output, top };
+        var command = new Command("report", "Write a run's report as one HTML file that opens offline") { output, top };
+        runs.AddTo(command);
         command.SetAction(parse => CommandErrors.Guard(() =>
         {
             var file = parse.GetValue(output)!;
@@ -29,7 +25,7 @@ public static class ReportCommand
             // Only a report may be replaced: never a journal, settings or any other file.
             if (File.Exists(file) && !IsReport(file))
                 throw new ArgumentException($"--out: {file} exists and is not a nas report; it is left alone (choose another file)");
-            var model = Load(parse.GetValue(runs)!, Top(parse, top), DateTimeOffset.UtcNow);
+            var model = Load(runs.OpenAll(parse), Top(parse, top), DateTimeOffset.UtcNow);
             var html = ReportPage.Render(model);
             // Written beside and renamed: an existing report is replaced whole or not at all.
             var full = Path.GetFullPath(file);
@@ -65,22 +61,21 @@ public static class ReportCommand
         return new string(start, 0, read).Contains("<title>NasActors:", StringComparison.Ordinal);
     }
 
-    /// <summary>The model of the runs in <paramref name="dirs"/>.</summary>
-    public static ReportModel Load(IReadOnlyList<string> dirs, int top, DateTimeOffset now)
+    /// <summary>The model of the runs in <paramref name="stores"/>.</summary>
+    public static ReportModel Load(IReadOnlyList<RunStore> stores, int top, DateTimeOffset now)
     {
-        var names = RunNames(dirs);
-        return new ReportModel(dirs.Select((d, i) => RunReportBuilder.Build(names[i], RunOption.ReadJournal(d), now, top, writing: RunLock.WriterAlive(d))).ToList(),
+        var names = RunNames(stores);
+        return new ReportModel(stores.Select((r, i) => RunReportBuilder.Build(names[i], RunOption.ReadJournal(r), now, top, writing: r.WriterAlive())).ToList(),
             now, false, OpNames.AllNames);
     }
 
-    /// <summary>Each run is named by its folder, or by its path where two folders share a name; a run given twice is refused.</summary>
-    public static IReadOnlyList<string> RunNames(IReadOnlyList<string> dirs)
+    /// <summary>Each run is named by its title (folder or run name), or in full where two share one; a run given twice is refused.</summary>
+    public static IReadOnlyList<string> RunNames(IReadOnlyList<RunStore> stores)
     {
-        if (dirs.FirstOrDefault(string.IsNullOrWhiteSpace) is not null) throw new ArgumentException("--run: give a folder");
-        var full = dirs.Select(d => Path.TrimEndingDirectorySeparator(Path.GetFullPath(d))).ToList();
-        if (full.GroupBy(f => f).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        var keys = stores.Select(r => r is FolderRunStore f ? Path.TrimEndingDirectorySeparator(Path.GetFullPath(f.Directory)) : r.Name).ToList();
+        if (keys.GroupBy(k => k).FirstOrDefault(g => g.Count() > 1) is { } twice)
             throw new ArgumentException($"--run: {twice.Key} is given twice");
-        var names = full.Select(Path.GetFileName).ToList();
-        return names.Select((n, i) => names.Count(m => m == n) > 1 ? dirs[i] : n!).ToList();
+        var titles = stores.Select(r => r.Title).ToList();
+        return titles.Select((t, i) => titles.Count(u => u == t) > 1 ? stores[i].Name : t).ToList();
     }
 }

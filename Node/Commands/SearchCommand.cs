@@ -21,7 +21,8 @@ public static class SearchCommand
 {
     public static Command Create()
     {
-        var run = new Option<string>("--run") { Description = "run folder (created, or resumed when it holds a run)", DefaultValueFactory = _ => "runs/demo" };
+        var run = new Option<string>("--run") { Description = "run folder (created, or resumed when it holds a run); with --journal, the run's name", DefaultValueFactory = _ => "runs/demo" };
+        var journal = new Option<string?>("--journal") { Description = RunOption.JournalHelp };
         var config = new Option<string?>("--config") { Description = "search settings JSON file (keys as in run.json; unknown keys are errors)" };
         var strategy = new Option<string?>("--strategy") { Description = "ppo, random or evolution (default ppo)" };
         strategy.AcceptOnlyFromAmong([.. StrategyConfig.Kinds]);
@@ -42,7 +43,7 @@ public static class SearchCommand
         var dashboardHost = new Option<string>("--dashboard-host") { Description = "address the dashboard listens on (default 127.0.0.1: this machine only)", DefaultValueFactory = _ => "127.0.0.1" };
         var command = new Command("search", "Run (or resume) a search with every role in this process")
         {
-            run, config, strategy, children, trainer, devices, perDevice, dataset, seed, topK, childTimeout, json, dashboard, dashboardHost,
+            run, journal, config, strategy, children, trainer, devices, perDevice, dataset, seed, topK, childTimeout, json, dashboard, dashboardHost,
         };
         var speed = new SpeedOptions();
         speed.AddTo(command);
@@ -50,8 +51,7 @@ public static class SearchCommand
         cluster.AddTo(command, defaultRoles: "all three");
         command.SetAction((parse, cancel) => CommandErrors.GuardAsync(async () =>
         {
-            var dir = parse.GetValue(run)!;
-            if (string.IsNullOrWhiteSpace(dir)) throw new ArgumentException("--run: give a folder");
+            var store = RunStore.Open(parse.GetValue(run), parse.GetValue(journal));
             var clusterSpec = cluster.Parse(parse, ClusterSpec.AllRoles);
             if (parse.GetResult(dashboardHost) is { Implicit: false } && parse.GetResult(dashboard) is null)
                 throw new ArgumentException("--dashboard-host: needs --dashboard");
@@ -62,14 +62,14 @@ public static class SearchCommand
             // Without the trainer role only trainer nodes train, and they can only reach a seed at a known address.
             if (!clusterSpec.Has(ClusterSpec.Trainer) && clusterSpec.Seeds.Count == 0)
                 throw new ArgumentException("--roles: without trainer, this search trains nothing itself: give --port and --join (its own HOST:PORT first) so that nas node can join it");
-            // First of all: one writer per run folder, also when two searches start together on a new one.
-            using var runLock = RunLock.Acquire(dir);
-            var existing = RunFolder.Existing(dir);
+            // First of all: one writer per run, also when two searches start together on a new one.
+            using var claim = store.ClaimForWriting();
+            var existing = store.Existing();
             var configFile = parse.GetValue(config);
             var settings = configFile is not null ? RunFolder.ReadSettings(configFile) : existing ?? new SearchSettings();
             // A settings file that is wrong by itself is named, before options are layered over it.
             if ((configFile is not null || existing is not null) && settings.Errors() is { Count: > 0 } wrong)
-                throw new RunFolderException($"{configFile ?? Path.Combine(dir, RunFolder.SettingsFile)}: {string.Join("; ", wrong)}");
+                throw new RunFolderException($"{configFile ?? store.SettingsName}: {string.Join("; ", wrong)}");
             if (parse.GetValue(strategy) is { } s) settings = settings with { Strategy = s };
             if (parse.GetValue(children) is { } c) settings = settings with { Budget = c };
             if (parse.GetValue(trainer) is { } t) settings = settings with { Trainer = t };
@@ -92,34 +92,34 @@ public static class SearchCommand
 
             var errors = settings.Errors();
             if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors));
-            if (existing?.Incompatibility(settings) is { } why) throw new ArgumentException($"cannot resume {dir}: {why}");
+            if (existing?.Incompatibility(settings) is { } why) throw new ArgumentException($"cannot resume {store.Name}: {why}");
             if (clusterSpec.Has(ClusterSpec.Trainer)) Preflight(settings, datasetGiven: parse.GetValue(dataset) is not null);
-            if (existing is not null) CheckBeforeResume(dir, settings);
+            if (existing is not null) CheckBeforeResume(store, settings);
             // The dashboard listens first: a port in use stops the command before anything is written.
             SearchNode? started = null;
             await using var server = parse.GetResult(dashboard) is null ? null
-                : await DashboardServer.StartAsync([dir], parse.GetValue(dashboardHost)!, parse.GetValue(dashboard) ?? DashboardCommand.DefaultPort,
+                : await DashboardServer.StartAsync([store], parse.GetValue(dashboardHost)!, parse.GetValue(dashboard) ?? DashboardCommand.DefaultPort,
                     Math.Max(10, settings.TopK), () => Progress(started), cancel, ("--dashboard-host", "--dashboard"));
             if (server is not null) DashboardCommand.Announce(server);
             // Only a new run or a grown budget changes run.json; a resume that fails never touches it.
-            if (existing is null || existing.Budget != settings.Budget) RunFolder.WriteSettings(dir, settings);
+            if (existing is null || existing.Budget != settings.Budget) store.WriteSettings(settings);
 
             SearchStatus? status;
             if (clusterSpec.Seeds.Count > 0)
                 Console.Error.WriteLine($"nas search: joining {string.Join(", ", clusterSpec.Seeds)} as {string.Join(",", clusterSpec.Roles)} (this node: {clusterSpec.Host}:{clusterSpec.Port}) ...");
-            await using (var node = await SearchNode.StartAsync(dir, settings, cancel, cluster: clusterSpec))
+            await using (var node = await SearchNode.StartAsync(store, settings, cancel, cluster: clusterSpec))
             {
                 started = node;
                 status = await Watch(node, settings, parse.GetValue(json), cancel);
                 started = null;
             }
-            SqliteRunFiles.Checkpoint(dir);
+            store.AfterStop();
             if (cancel.IsCancellationRequested)
             {
-                Console.Error.WriteLine($"nas: stopped; resume with: ./nas search --run {dir}");
+                Console.Error.WriteLine($"nas: stopped; resume with: ./nas search {store.Options}");
                 return ExitCodes.Interrupted;
             }
-            var state = SqliteRunFiles.ReadState(dir);
+            var state = store.ReadState();
             if (parse.GetValue(json))
             {
                 Output.Object(SearchViews.Summary(state, DateTimeOffset.UtcNow), json: true);
@@ -127,7 +127,7 @@ public static class SearchCommand
             else
             {
                 TopCommand.Render(state, Math.Max(settings.TopK, 5), json: false);
-                Console.Error.WriteLine($"search complete: {status?.Completed} trained, {status?.Failed} failed; see ./nas top --run {dir}");
+                Console.Error.WriteLine($"search complete: {status?.Completed} trained, {status?.Failed} failed; see ./nas top {store.Options}");
             }
             return ExitCodes.Ok;
         }));
@@ -135,12 +135,12 @@ public static class SearchCommand
     }
 
     /// <summary>The run's files, and the strategy state in its latest snapshot, must be readable before a resume writes.</summary>
-    private static void CheckBeforeResume(string dir, SearchSettings settings)
+    private static void CheckBeforeResume(RunStore store, SearchSettings settings)
     {
-        var (state, snapshot) = SqliteRunFiles.CheckBeforeResume(dir);
+        var (state, snapshot) = store.CheckBeforeResume();
         // The journal, not run.json, is the record of how the run was started.
         if (state.Settings is { } stored && (stored with { Budget = state.Budget }).Incompatibility(settings) is { } why)
-            throw new ArgumentException($"cannot resume {dir}: its journal disagrees with run.json and the options: {why}");
+            throw new ArgumentException($"cannot resume {store.Name}: its journal disagrees with run.json and the options: {why}");
         if (snapshot is null) return;
         try
         {
@@ -148,7 +148,7 @@ public static class SearchCommand
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or ArgumentException or IOException or System.Runtime.InteropServices.ExternalException)
         {
-            throw new RunStoreException($"{SqliteRunFiles.SnapshotPath(dir)}: the {settings.Strategy} strategy's state in the latest snapshot is unreadable ({e.Message.Split('\n')[0]})");
+            throw new RunStoreException($"{store.SnapshotsName}: the {settings.Strategy} strategy's state in the latest snapshot is unreadable ({e.Message.Split('\n')[0]})");
         }
     }
 

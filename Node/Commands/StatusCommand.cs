@@ -8,12 +8,13 @@ public static class StatusCommand
 {
     public static Command Create()
     {
-        var run = RunOption.Create();
+        var run = new RunOption();
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
-        var command = new Command("status", "Show a run's progress from its journal") { run, json };
+        var command = new Command("status", "Show a run's progress from its journal") { json };
+        run.AddTo(command);
         command.SetAction(parse => CommandErrors.Guard(() =>
         {
-            Output.Object(SearchViews.Summary(RunOption.ReadState(parse.GetValue(run)!), DateTimeOffset.UtcNow), parse.GetValue(json));
+            Output.Object(SearchViews.Summary(RunOption.ReadState(run.Open(parse)), DateTimeOffset.UtcNow), parse.GetValue(json));
             return ExitCodes.Ok;
         }));
         return command;

@@ -10,14 +10,15 @@ public static class TopCommand
 {
     public static Command Create()
     {
-        var run = RunOption.Create();
+        var run = new RunOption();
         var k = new Option<int>("-k", "--top") { Description = "how many", DefaultValueFactory = _ => 10 };
         var json = new Option<bool>("--json") { Description = "print a JSON array, best first" };
-        var command = new Command("top", "List a run's best children") { run, k, json };
+        var command = new Command("top", "List a run's best children") { k, json };
+        run.AddTo(command);
         command.SetAction(parse => CommandErrors.Guard(() =>
         {
             if (parse.GetValue(k) < 1) throw new ArgumentException("-k must be at least 1");
-            var state = RunOption.ReadState(parse.GetValue(run)!);
+            var state = RunOption.ReadState(run.Open(parse));
             Render(state, parse.GetValue(k), parse.GetValue(json));
             return ExitCodes.Ok;
         }));

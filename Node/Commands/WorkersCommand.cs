@@ -1,6 +1,5 @@
 using System.CommandLine;
 using NasActors.Evaluator.Report;
-using NasActors.Node.Hosting;
 
 namespace NasActors.Node.Commands;
 
@@ -9,15 +8,15 @@ public static class WorkersCommand
 {
     public static Command Create()
     {
-        var run = RunOption.Create();
+        var run = new RunOption();
         var json = new Option<bool>("--json") { Description = "print a JSON array" };
-        var command = new Command("workers", "List a run's workers: machine, process, device, trained, failed, last report") { run, json };
+        var command = new Command("workers", "List a run's workers: machine, process, device, trained, failed, last report") { json };
+        run.AddTo(command);
         command.SetAction(parse => CommandErrors.Guard(() =>
         {
-            var dir = parse.GetValue(run)!;
+            var store = run.Open(parse);
             // The whole journal (with write times), as the report reads it: status stays instant.
-            var report = RunReportBuilder.Build(Path.GetFileName(Path.GetFullPath(dir)), RunOption.ReadJournal(dir), DateTimeOffset.UtcNow,
-                writing: RunLock.WriterAlive(dir));
+            var report = RunReportBuilder.Build(store.Title, RunOption.ReadJournal(store), DateTimeOffset.UtcNow, writing: store.WriterAlive());
             Output.Rows(RunReportBuilder.Workers(report), parse.GetValue(json),
                 ("worker", w => w.Worker), ("trained", w => $"{w.Trained}"), ("failed", w => $"{w.Failed}"), ("requeued", w => $"{w.Requeued}"),
                 ("training", w => w.Training is { } c ? $"child {c}" : "-"), ("busy", w => $"{w.BusyS:F0} s"),

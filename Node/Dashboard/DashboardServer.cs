@@ -38,7 +38,7 @@ public sealed class DashboardServer : IAsyncDisposable
     /// waits for the search's first event instead of requiring one now.
     /// </param>
     /// <param name="hostOption">The option that named <paramref name="host"/> and <paramref name="port"/>, for messages.</param>
-    public static async Task<DashboardServer> StartAsync(IReadOnlyList<string> dirs, string host, int port, int top,
+    public static async Task<DashboardServer> StartAsync(IReadOnlyList<RunStore> runs, string host, int port, int top,
         Func<Task<IReadOnlyDictionary<long, (int Epoch, int Epochs)>>>? progress, CancellationToken cancel,
         (string Host, string Port)? optionNames = null)
     {
@@ -47,12 +47,12 @@ public sealed class DashboardServer : IAsyncDisposable
         if (host != "localhost" && (!IPAddress.TryParse(host.Trim('[', ']'), out var ip) || IsNotListenable(ip)))
             throw new ArgumentException($"{hostOption}: '{host}' is not an address of this machine to listen on (an IP address, or localhost)");
         // On its own, it fails here, in one line, when a folder holds no run: before anything listens.
-        var names = ReportCommand.RunNames(dirs);
+        var names = ReportCommand.RunNames(runs);
         // Each run's latest snapshot and the events after it: enough to know it is a started run.
         if (progress is null)
-            foreach (var d in dirs) RunOption.ReadState(d);
+            foreach (var r in runs) RunOption.ReadState(r);
         var stop = new CancellationTokenSource();
-        var follower = new JournalFollower(dirs, names, top, progress, stop.Token);
+        var follower = new JournalFollower(runs, names, top, progress, stop.Token);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -100,7 +100,7 @@ public sealed class DashboardServer : IAsyncDisposable
 
         private static readonly TimeSpan Poll = TimeSpan.FromSeconds(1);
         private static readonly TimeSpan RunningRefresh = TimeSpan.FromSeconds(3);
-        private readonly IReadOnlyList<string> dirs;
+        private readonly IReadOnlyList<RunStore> runs;
         private readonly IReadOnlyList<string> names;
         private readonly int top;
         private readonly Func<Task<IReadOnlyDictionary<long, (int Epoch, int Epochs)>>>? progress;
@@ -111,12 +111,12 @@ public sealed class DashboardServer : IAsyncDisposable
         private TaskCompletionSource next = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private Published current;
 
-        public JournalFollower(IReadOnlyList<string> dirs, IReadOnlyList<string> names, int top,
+        public JournalFollower(IReadOnlyList<RunStore> runs, IReadOnlyList<string> names, int top,
             Func<Task<IReadOnlyDictionary<long, (int Epoch, int Epochs)>>>? progress, CancellationToken lifetime)
         {
-            (this.dirs, this.names, this.top, this.progress, this.lifetime) = (dirs, names, top, progress, lifetime);
-            journals = dirs.Select(_ => new List<StoredEvent>()).ToArray();
-            wasWriting = new bool?[dirs.Count];
+            (this.runs, this.names, this.top, this.progress, this.lifetime) = (runs, names, top, progress, lifetime);
+            journals = runs.Select(_ => new List<StoredEvent>()).ToArray();
+            wasWriting = new bool?[runs.Count];
             // Version 0 has no model yet: the page waits for the first one.
             current = new(0, "null", true, null, next.Task);
         }
@@ -134,19 +134,19 @@ public sealed class DashboardServer : IAsyncDisposable
                 try
                 {
                     var moved = false;
-                    var writing = new bool?[dirs.Count];
-                    for (var i = 0; i < dirs.Count; i++)
+                    var writing = new bool?[runs.Count];
+                    for (var i = 0; i < runs.Count; i++)
                     {
                         // A journal replaced by another run's starts over (its first event differs).
-                        if (journals[i].Count > 0 && SqliteRunFiles.FirstEventAt(dirs[i]) != journals[i][0].At)
+                        if (journals[i].Count > 0 && runs[i].FirstEventAt() != journals[i][0].At)
                         {
                             journals[i].Clear();
                             moved = true;
                         }
-                        var fresh = SqliteRunFiles.ReadStoredEvents(dirs[i], journals[i].Count == 0 ? 0 : journals[i][^1].SequenceNr);
+                        var fresh = runs[i].ReadStoredEvents(journals[i].Count == 0 ? 0 : journals[i][^1].SequenceNr);
                         journals[i].AddRange(fresh);
                         moved |= fresh.Count > 0;
-                        writing[i] = RunLock.WriterAlive(dirs[i]);
+                        writing[i] = runs[i].WriterAlive();
                         moved |= writing[i] != wasWriting[i];
                         wasWriting[i] = writing[i];
                     }

@@ -6,7 +6,8 @@ namespace NasActors.Node.Hosting;
 /// Where a node listens, whom it joins and which roles it serves. No seeds: a one-node cluster
 /// that joins itself (the embedded default).
 /// </summary>
-public sealed record ClusterSpec(string Host, int Port, IReadOnlyList<string> Seeds, IReadOnlyList<string> Roles, string? HoconFile)
+public sealed record ClusterSpec(string Host, int Port, IReadOnlyList<string> Seeds, IReadOnlyList<string> Roles, string? HoconFile,
+    System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate = null)
 {
     public const string Coordinator = "coordinator";
     public const string Trainer = "trainer";
@@ -17,13 +18,13 @@ public sealed record ClusterSpec(string Host, int Port, IReadOnlyList<string> Se
 
     public bool Has(string role) => Roles.Contains(role);
 
-    /// <summary>Seeds as Akka addresses.</summary>
-    public IEnumerable<string> SeedAddresses => Seeds.Select(s => $"akka.tcp://{SystemName}@{s}");
+    /// <summary>Seeds as Akka addresses (TLS has a protocol of its own).</summary>
+    public IEnumerable<string> SeedAddresses => Seeds.Select(s => $"{(Certificate is null ? "akka.tcp" : "akka.ssl.tcp")}://{SystemName}@{s}");
 
     public const string SystemName = "nas";
 
     /// <summary>Parses the options; every problem names its option.</summary>
-    public static ClusterSpec Parse(string? host, int? port, string? join, string? roles, string? hocon, IReadOnlyList<string> defaultRoles)
+    public static ClusterSpec Parse(string? host, int? port, string? join, string? roles, string? hocon, IReadOnlyList<string> defaultRoles, string? tls = null)
     {
         host ??= "127.0.0.1";
         if (host.Length == 0 || Uri.CheckHostName(host) == UriHostNameType.Unknown)
@@ -39,7 +40,7 @@ public sealed record ClusterSpec(string Host, int Port, IReadOnlyList<string> Se
         if (roleList.FirstOrDefault(r => !AllRoles.Contains(r)) is { } bad)
             throw new ArgumentException($"--roles: '{bad}' is not one of coordinator, trainer, evaluator");
         if (hocon is not null) CheckHocon(hocon);
-        return new ClusterSpec(host, port ?? 0, seeds, roleList, hocon);
+        return new ClusterSpec(host, port ?? 0, seeds, roleList, hocon, tls is null ? null : ClusterCertificate.Load(tls));
     }
 
     private static void CheckHocon(string file)

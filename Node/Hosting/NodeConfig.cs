@@ -14,10 +14,10 @@ public static class NodeConfig
         return ConfigurationFactory.ParseString(reader.ReadToEnd());
     }
 
-    /// <summary>A cluster node writing the run folder's journal.</summary>
-    public static Config Node(string runDirectory, ClusterSpec cluster) =>
-        Cluster(cluster, $"nas.log-file = \"{Escape(Path.Combine(Path.GetFullPath(runDirectory), "node.log"))}\"")
-            .WithFallback(PersistenceConfig.Sqlite(runDirectory));
+    /// <summary>A cluster node writing a run: a folder's log goes to its node.log, a database run's to stderr.</summary>
+    public static Config Node(RunStore store, ClusterSpec cluster) =>
+        Cluster(cluster, store is FolderRunStore folder ? $"nas.log-file = \"{Escape(Path.Combine(Path.GetFullPath(folder.Directory), "node.log"))}\"" : "")
+            .WithFallback(store.Persistence());
 
     /// <summary>
     /// Reads the settings a node needs from its final configuration (the user's HOCON included)
@@ -47,7 +47,12 @@ public static class NodeConfig
     {
         try
         {
-            return Akka.Actor.ActorSystem.Create(name, config);
+            if (spec?.Certificate is not { } certificate) return Akka.Actor.ActorSystem.Create(name, config);
+            // Mutual authentication, each side pinning the cluster's own certificate: a node with
+            // another certificate (or none) fails the handshake in both directions.
+            var tls = new Akka.Remote.Transport.DotNetty.DotNettySslSetup(certificate, suppressValidation: false, requireMutualAuthentication: true,
+                customValidator: Akka.Remote.Transport.DotNetty.CertificateValidation.PinnedCertificate(certificate.Thumbprint));
+            return Akka.Actor.ActorSystem.Create(name, Akka.Actor.BootstrapSetup.Create().WithConfig(config).And(tls));
         }
         catch (Exception e) when (e is ConfigurationException or FormatException or AggregateException or ArgumentException or TypeInitializationException)
         {
@@ -67,6 +72,8 @@ public static class NodeConfig
             akka.remote.dot-netty.tcp.port = {{cluster.Port}}
             akka.cluster.roles = [{{string.Join(", ", cluster.Roles)}}]
             akka.cluster.seed-nodes = [{{string.Join(", ", cluster.SeedAddresses.Select(s => $"\"{Escape(s)}\""))}}]
+            akka.remote.dot-netty.tcp.enable-ssl = {{(cluster.Certificate is null ? "off" : "on")}}
+            akka.remote.dot-netty.tcp.ssl.suppress-validation = off
             {{extra}}
             """);
         var user = cluster.HoconFile is { } file ? ConfigurationFactory.ParseString(File.ReadAllText(file)) : Config.Empty;

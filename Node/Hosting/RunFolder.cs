@@ -50,13 +50,19 @@ public static partial class RunFolder
         {
             throw new IOException($"cannot read {file}: {e.Message}", e);
         }
+        return ParseSettings(text, file);
+    }
+
+    /// <summary>Settings from their JSON text; a problem names <paramref name="where"/> they come from.</summary>
+    public static SearchSettings ParseSettings(string text, string where)
+    {
         try
         {
-            return JsonSerializer.Deserialize<SearchSettings>(text, Json) ?? throw new RunFolderException($"{file}: empty settings");
+            return JsonSerializer.Deserialize<SearchSettings>(text, Json) ?? throw new RunFolderException($"{where}: empty settings");
         }
         catch (JsonException e)
         {
-            throw new RunFolderException($"{file}: {Problem(e)} (line {e.LineNumber + 1})");
+            throw new RunFolderException($"{where}: {Problem(e)} (line {e.LineNumber + 1})");
         }
     }
 

@@ -44,9 +44,12 @@ public sealed class RunLock : IDisposable
             var holder = File.Exists(info) ? File.ReadAllText(info).Trim() : "";
             throw new RunLockedException($"{dir} is in use by another nas process ({(holder.Length > 0 ? holder : "unknown")}); a run has one writer");
         }
-        File.WriteAllText(info, $"pid {Environment.ProcessId} on {Environment.MachineName}, since {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss}Z\n");
+        File.WriteAllText(info, Holder() + "\n");
         return new RunLock(fd);
     }
+
+    /// <summary>This process, as a run's writer is named to the next one.</summary>
+    public static string Holder() => $"pid {Environment.ProcessId} on {Environment.MachineName}, since {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss}Z";
 
     /// <summary>
     /// Whether the process named in <c>run.lock</c> still runs (a search writing the run): false

@@ -21,7 +21,7 @@ public static class SearchBenchmark
         RunFolder.WriteSettings(dir, settings);
         var metrics = new WorkerMetrics();
         double searchSeconds;
-        await using (var node = await SearchNode.StartAsync(dir, settings, cancel, metrics))
+        await using (var node = await SearchNode.StartAsync(new FolderRunStore(dir), settings, cancel, metrics))
         {
             var first = await metrics.FirstJob.WaitAsync(TimeSpan.FromMinutes(1), cancel);
             while ((await node.StatusAsync())?.Finished != true) await Task.Delay(100, cancel);
@@ -42,7 +42,7 @@ public static class SearchBenchmark
         var again = new WorkerMetrics();
         var start = Stopwatch.GetTimestamp();
         double recoverySeconds;
-        await using (var node = await SearchNode.StartAsync(dir, more, cancel, again))
+        await using (var node = await SearchNode.StartAsync(new FolderRunStore(dir), more, cancel, again))
             recoverySeconds = Stopwatch.GetElapsedTime(start, await again.FirstJob.WaitAsync(TimeSpan.FromMinutes(2), cancel)).TotalSeconds;
 
         var inOrder = metrics.DispatchMilliseconds.ToArray();

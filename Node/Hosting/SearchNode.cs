@@ -30,26 +30,20 @@ public sealed class SearchNode : IAsyncDisposable
     /// <summary>The singleton proxy: where every message for the coordinator goes.</summary>
     public IActorRef Coordinator { get; }
 
-    public static async Task<SearchNode> StartAsync(string runDirectory, SearchSettings settings, CancellationToken cancel = default, WorkerMetrics? metrics = null,
+    public static async Task<SearchNode> StartAsync(RunStore store, SearchSettings settings, CancellationToken cancel = default, WorkerMetrics? metrics = null,
         ClusterSpec? cluster = null)
     {
         cluster ??= ClusterSpec.Embedded;
         // Loading libtorch takes seconds: do it before the actors start, not inside one of them.
         TorchSharp.torch.zeros(1).Dispose();
-        var system = NodeConfig.CreateSystem(ClusterSpec.SystemName, NodeConfig.Node(runDirectory, cluster), cluster);
+        var system = NodeConfig.CreateSystem(ClusterSpec.SystemName, NodeConfig.Node(store, cluster), cluster);
         try
         {
             await JoinAsync(system, cluster, TimeSpan.FromSeconds(30), cancel);
-
-            var supervised = BackoffSupervisor.Props(Backoff.OnStop(
-                SearchCoordinator.Props(settings), "search-coordinator",
-                TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), 0.2, maxNrOfRetries: -1));
-            system.ActorOf(ClusterSingletonManager.Props(supervised, PoisonPill.Instance,
-                ClusterSingletonManagerSettings.Create(system).WithRole(ClusterSpec.Coordinator)), "coordinator");
+            StartWriters(system, store, settings);
             var proxy = CoordinatorProxy(system);
             if (cluster.Has(ClusterSpec.Trainer))
                 StartWorkers(system, proxy, settings.Devices, settings.WorkersPerDevice, settings.Trainer, metrics);
-            system.ActorOf(LeaderboardKeeper.Props(proxy, Math.Max(settings.TopK, 10)), "evaluator");
             return new SearchNode(system, proxy);
         }
         catch
@@ -58,6 +52,25 @@ public sealed class SearchNode : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// The singleton on this node's coordinator role (the oldest such node runs it, the others
+    /// stand by): the run's writers behind its lease. The coordinator is restarted with backoff when
+    /// its journal fails; the evaluator runs beside it (it writes the same run).
+    /// </summary>
+    public static void StartWriters(ActorSystem system, RunStore store, SearchSettings settings) =>
+        system.ActorOf(ClusterSingletonManager.Props(Writers(store, settings), PoisonPill.Instance,
+            ClusterSingletonManagerSettings.Create(system).WithRole(ClusterSpec.Coordinator)), "coordinator");
+
+    private static Props Writers(RunStore store, SearchSettings settings) =>
+        RunWriter.Props(store.Lease(), (context, generation) =>
+        {
+            var coordinator = context.ActorOf(BackoffSupervisor.Props(Backoff.OnStop(
+                SearchCoordinator.Props(settings, journal: store.Ids), "search-coordinator",
+                TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), 0.2, maxNrOfRetries: -1)), $"coordinator-{generation}");
+            context.ActorOf(LeaderboardKeeper.Props(coordinator, Math.Max(settings.TopK, 10), store.Ids), $"evaluator-{generation}");
+            return coordinator;
+        });
 
     /// <summary>Joins the seeds (or itself, without any) and waits until this node is up.</summary>
     public static async Task JoinAsync(ActorSystem system, ClusterSpec spec, TimeSpan? timeout, CancellationToken cancel)
@@ -107,8 +120,25 @@ public sealed class SearchNode : IAsyncDisposable
     /// Stops the node. Every result is already in the journal when acknowledged, so stopping is
     /// safe at any moment; a child in training is cancelled and will be trained again on resume.
     /// </summary>
-    public async ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync() => await Leave(System);
+
+    /// <summary>
+    /// Leaves the cluster gracefully, then stops: the singleton is handed over at once (no waiting
+    /// for the failure detector) and the coordinator requeues this node's children at once.
+    /// </summary>
+    public static async Task Leave(ActorSystem system)
     {
-        await System.Terminate().WaitAsync(TimeSpan.FromSeconds(15));
+        if (!system.WhenTerminated.IsCompleted)
+        {
+            try
+            {
+                await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClusterLeavingReason.Instance).WaitAsync(TimeSpan.FromSeconds(15));
+            }
+            catch (TimeoutException)
+            {
+                // A cluster that cannot be reached cannot be left: stop anyway.
+            }
+        }
+        await system.Terminate().WaitAsync(TimeSpan.FromSeconds(15));
     }
 }

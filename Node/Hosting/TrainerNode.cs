@@ -1,13 +1,15 @@
 using Akka.Actor;
 using Akka.Cluster;
+using NasActors.Persistence;
 
 namespace NasActors.Node.Hosting;
 
 /// <summary>
-/// A machine's trainer node (<c>nas node --roles trainer</c>): joins the cluster at its seeds and
-/// runs a worker per device slot that pulls work from the coordinator singleton, wherever that
-/// lives. It needs no journal: each job carries its training spec; the trainer command and the
-/// devices are the machine's own.
+/// A machine's node (<c>nas node</c>): joins the cluster at its seeds and runs a worker per device
+/// slot that pulls work from the coordinator singleton, wherever that lives. A trainer needs no
+/// journal: each job carries its training spec; the trainer command and the devices are the
+/// machine's own. A standby coordinator (<c>--roles coordinator,evaluator --journal --run</c>)
+/// takes the singleton over when the node running it dies.
 /// </summary>
 public sealed class TrainerNode : IAsyncDisposable
 {
@@ -23,14 +25,22 @@ public sealed class TrainerNode : IAsyncDisposable
     /// <summary>Whether a coordinator is among the cluster's members now.</summary>
     public bool SeesCoordinator => Cluster.Get(system).State.Members.Any(m => m.HasRole(ClusterSpec.Coordinator) && m.Status == MemberStatus.Up);
 
-    /// <summary>Starts and joins; waits (without limit) until the cluster accepts this node.</summary>
-    public static async Task<TrainerNode> StartAsync(ClusterSpec spec, IReadOnlyList<string> devices, int perDevice, string trainer, CancellationToken cancel)
+    /// <summary>
+    /// Starts and joins; waits (without limit) until the cluster accepts this node. With
+    /// <paramref name="standby"/> (the coordinator role), it also runs the run's writers when the
+    /// cluster hands it the singleton.
+    /// </summary>
+    public static async Task<TrainerNode> StartAsync(ClusterSpec spec, IReadOnlyList<string> devices, int perDevice, string trainer, CancellationToken cancel,
+        (RunStore Store, SearchSettings Settings)? standby = null)
     {
-        var system = NodeConfig.CreateSystem(ClusterSpec.SystemName, NodeConfig.Cluster(spec), spec);
+        var config = standby is { } s ? NodeConfig.Node(s.Store, spec) : NodeConfig.Cluster(spec);
+        var system = NodeConfig.CreateSystem(ClusterSpec.SystemName, config, spec);
         try
         {
             await SearchNode.JoinAsync(system, spec, timeout: null, cancel);
-            SearchNode.StartWorkers(system, SearchNode.CoordinatorProxy(system), devices, perDevice, trainer);
+            if (standby is { } w) SearchNode.StartWriters(system, w.Store, w.Settings);
+            if (spec.Has(ClusterSpec.Trainer))
+                SearchNode.StartWorkers(system, SearchNode.CoordinatorProxy(system), devices, perDevice, trainer);
             return new TrainerNode(system);
         }
         catch
@@ -40,23 +50,5 @@ public sealed class TrainerNode : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// Leaves the cluster gracefully (the coordinator requeues what this node's workers were
-    /// training at once, instead of waiting for the failure detector), then stops.
-    /// </summary>
-    public async ValueTask DisposeAsync()
-    {
-        if (!system.WhenTerminated.IsCompleted)
-        {
-            try
-            {
-                await Cluster.Get(system).LeaveAsync().WaitAsync(TimeSpan.FromSeconds(10));
-            }
-            catch (TimeoutException)
-            {
-                // A cluster that cannot be reached cannot be left: stop anyway.
-            }
-        }
-        await system.Terminate().WaitAsync(TimeSpan.FromSeconds(15));
-    }
+    public ValueTask DisposeAsync() => new(SearchNode.Leave(system));
 }

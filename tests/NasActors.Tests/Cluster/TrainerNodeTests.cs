@@ -7,6 +7,8 @@ using NasActors.Persistence.Events;
 using NasActors.Tests.Cli;
 using Xunit.Abstractions;
 
+using static NasActors.Tests.Cluster.ClusterProcesses;
+
 namespace NasActors.Tests.Cluster;
 
 /// <summary>A search whose children are trained by trainer nodes in other processes (real nas processes on one machine).</summary>
@@ -87,7 +89,10 @@ public sealed class TrainerNodeTests(ITestOutputHelper output)
     [Theory]
     [InlineData(new[] { "node" }, "--join")]
     [InlineData(new[] { "node", "--join", "nowhere" }, "--join: 'nowhere' is not HOST:PORT")]
-    [InlineData(new[] { "node", "--join", "127.0.0.1:1", "--roles", "coordinator" }, "--roles: nas node serves the trainer role")]
+    [InlineData(new[] { "node", "--join", "127.0.0.1:1", "--roles", "coordinator" }, "--roles: the coordinator and the evaluator run together")]
+    [InlineData(new[] { "node", "--join", "127.0.0.1:1", "--roles", "coordinator,evaluator" }, "--roles: a standby coordinator needs --journal URL and --run NAME")]
+    [InlineData(new[] { "node", "--join", "127.0.0.1:1", "--roles", "coordinator,evaluator", "--journal", "postgresql://nas@127.0.0.1:1/nas" }, "--run: give the name of the run")]
+    [InlineData(new[] { "node", "--join", "127.0.0.1:1", "--run", "exp1" }, "--run: a trainer node needs no run")]
     [InlineData(new[] { "node", "--join", "127.0.0.1:1", "--roles", "boss" }, "--roles: 'boss' is not one of coordinator, trainer, evaluator")]
     [InlineData(new[] { "node", "--join", "127.0.0.1:1", "--devices", "cuda:3" }, "--devices: device cuda:3")]
     [InlineData(new[] { "node", "--join", "127.0.0.1:1", "--trainer", "magic" }, "--trainer: unknown trainer")]
@@ -139,40 +144,6 @@ public sealed class TrainerNodeTests(ITestOutputHelper output)
         Assert.False(File.Exists(Path.Combine(dir.Path, "run", "journal.db")));
     }
 
-    private static Process Start(params string[] args) => Process.Start(NasProcess.StartInfo(args))!;
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task Announced(Process node)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        while (await node.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
-            if (line.StartsWith("node: ", StringComparison.Ordinal)) return;
-        throw new InvalidOperationException($"nas node exited ({node.ExitCode}): {await node.StandardError.ReadToEndAsync()}");
-    }
-
-    private static async Task WaitFor(string run, Func<SearchState, bool> condition, TimeSpan timeout)
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < timeout)
-        {
-            try
-            {
-                if (condition(SqliteRunFiles.ReadState(run))) return;
-            }
-            catch (RunStoreException)
-            {
-                // The run's files are being created.
-            }
-            await Task.Delay(100);
-        }
-        throw new TimeoutException($"the run did not reach the expected state in {timeout.TotalSeconds} s");
-    }
-
-    private static void Terminate(Process p) => Process.Start("kill", ["-TERM", $"{p.Id}"])!.WaitForExit();
+    private static Task WaitFor(string run, Func<SearchState, bool> condition, TimeSpan timeout) =>
+        ClusterProcesses.WaitFor(() => SqliteRunFiles.ReadState(run), condition, timeout);
 }

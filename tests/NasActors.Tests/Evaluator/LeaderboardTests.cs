@@ -93,7 +93,7 @@ public sealed class LeaderboardKeeperTests : IDisposable
             Command<DeleteMessagesSuccess>(_ => { });
         }
 
-        public override string PersistenceId => SearchJournal.CoordinatorId;
+        public override string PersistenceId => SearchJournal.Folder.CoordinatorId;
     }
 
     /// <summary>Forwards what the evaluator asks of the coordinator to a test's queue.</summary>

@@ -54,7 +54,7 @@ public sealed class CoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Configurati
             Command<string>(_ => Sender.Tell(events.ToList()));
         }
 
-        public override string PersistenceId => SearchJournal.CoordinatorId;
+        public override string PersistenceId => SearchJournal.Folder.CoordinatorId;
 
         // Every event from the first: no snapshot.
         public override Recovery Recovery => new(SnapshotSelectionCriteria.None);

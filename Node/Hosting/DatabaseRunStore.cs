@@ -1,0 +1,58 @@
+using Akka.Configuration;
+using NasActors.Persistence;
+
+namespace NasActors.Node.Hosting;
+
+/// <summary>
+/// A named run in a shared PostgreSQL database: its settings in <c>nas_run</c>, its events and
+/// snapshots in Akka.Persistence.Sql's tables under the run's own persistence ids, and one writer
+/// at a time through the run's advisory-lock lease (<see cref="PostgresWriterLease"/>).
+/// </summary>
+public sealed class DatabaseRunStore(PostgresUrl url, string run) : RunStore
+{
+    public override string Name => $"run {run} in {url}";
+
+    public override string Title => run;
+
+    public override string Options => $"--journal {url} --run {run}";
+
+    public override SearchJournal Ids => SearchJournal.Named(run);
+
+    public override Config Persistence() => PersistenceConfig.Postgres(url);
+
+    public override SearchSettings? Existing(bool forWriting = true) =>
+        PostgresRunFiles.Settings(url, run) is { } json ? RunFolder.ParseSettings(json, SettingsName) : null;
+
+    public override void WriteSettings(SearchSettings settings) => PostgresRunFiles.WriteSettings(url, run, Serialize(settings));
+
+    public override IDisposable ClaimForWriting()
+    {
+        if (PostgresWriterLease.Held(url, run))
+            throw new RunLockedException($"{Name} is in use by another nas process ({PostgresWriterLease.Holder(url, run) ?? "unknown"}); a run has one writer");
+        // The lease itself is the coordinator's host's to take, wherever the cluster runs it.
+        return new NoClaim();
+    }
+
+    public override IWriterLease Lease() => new PostgresWriterLease(url, run, RunLock.Holder());
+
+    public override IReadOnlyList<StoredEvent> ReadStoredEvents(long after = 0) => PostgresRunFiles.ReadStoredEvents(url, run, after);
+
+    public override StoredRun Read() => PostgresRunFiles.Read(url, run);
+
+    public override DateTimeOffset? FirstEventAt() => PostgresRunFiles.FirstEventAt(url, run);
+
+    public override StoredRun CheckBeforeResume() => Read();
+
+    public override bool? WriterAlive() => PostgresWriterLease.Held(url, run);
+
+    public override string SettingsName => $"{Name}: stored settings";
+
+    public override string SnapshotsName => $"{Name} (table snapshot)";
+
+    private sealed class NoClaim : IDisposable
+    {
+        public void Dispose()
+        {
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using Akka.Configuration;
+using NasActors.Persistence;
+
+namespace NasActors.Node.Hosting;
+
+/// <summary>A run in a folder: run.json, SQLite journal and snapshots, node.log; one writer per folder (<see cref="RunLock"/>).</summary>
+public sealed class FolderRunStore(string dir) : RunStore
+{
+    public string Directory => dir;
+
+    public override string Name => dir;
+
+    public override string Title => Path.GetFileName(Path.GetFullPath(dir));
+
+    public override string Options => $"--run {dir}";
+
+    public override SearchJournal Ids => SearchJournal.Folder;
+
+    public override Config Persistence() => PersistenceConfig.Sqlite(dir);
+
+    public override SearchSettings? Existing(bool forWriting = true) => RunFolder.Existing(dir, forWriting);
+
+    public override void WriteSettings(SearchSettings settings) => RunFolder.WriteSettings(dir, settings);
+
+    public override IDisposable ClaimForWriting() => RunLock.Acquire(dir);
+
+    /// <summary>The folder's lock is the process's (taken by <see cref="ClaimForWriting"/>): the coordinator's host has it already.</summary>
+    public override IWriterLease Lease() => new ProcessLease();
+
+    public override IReadOnlyList<StoredEvent> ReadStoredEvents(long after = 0) => SqliteRunFiles.ReadStoredEvents(dir, after);
+
+    public override StoredRun Read() => SqliteRunFiles.Read(dir);
+
+    public override DateTimeOffset? FirstEventAt() => SqliteRunFiles.FirstEventAt(dir);
+
+    public override StoredRun CheckBeforeResume() => SqliteRunFiles.CheckBeforeResume(dir);
+
+    public override bool? WriterAlive() => RunLock.WriterAlive(dir);
+
+    public override string SettingsName => Path.Combine(dir, RunFolder.SettingsFile);
+
+    public override string SnapshotsName => SqliteRunFiles.SnapshotPath(dir);
+
+    public override void AfterStop() => SqliteRunFiles.Checkpoint(dir);
+
+    private sealed class ProcessLease : IWriterLease
+    {
+        public string? TryAcquire() => null;
+
+        public bool StillHeld() => true;
+
+        public void Dispose()
+        {
+        }
+    }
+}

@@ -1,0 +1,89 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Akka.Configuration;
+using NasActors.Persistence;
+
+namespace NasActors.Node.Hosting;
+
+/// <summary>
+/// Where a run is stored: a folder with SQLite files (<c>--run DIR</c>, the embedded default) or a
+/// named run in a shared PostgreSQL database (<c>--journal URL --run NAME</c>). Every command that
+/// reads or writes a run goes through this, so each command takes both forms.
+/// </summary>
+public abstract partial class RunStore
+{
+    /// <summary>The run as messages name it.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>A short title (reports, dashboards).</summary>
+    public abstract string Title { get; }
+
+    /// <summary>The options that name this run on a command line (for hints such as how to resume).</summary>
+    public abstract string Options { get; }
+
+    public abstract SearchJournal Ids { get; }
+
+    /// <summary>Akka.Persistence's configuration for writing this run.</summary>
+    public abstract Config Persistence();
+
+    /// <summary>The run's stored settings; null when there is no such run yet.</summary>
+    public abstract SearchSettings? Existing(bool forWriting = true);
+
+    public SearchSettings Require() => Existing(forWriting: false) ?? throw new RunFolderException($"{Name} holds no nas run");
+
+    public abstract void WriteSettings(SearchSettings settings);
+
+    /// <summary>
+    /// The command's own claim on the run before it writes anything: one line naming the other
+    /// writer when a live process has it.
+    /// </summary>
+    public abstract IDisposable ClaimForWriting();
+
+    /// <summary>A new lease for the coordinator singleton's host, held while it writes.</summary>
+    public abstract IWriterLease Lease();
+
+    public abstract IReadOnlyList<StoredEvent> ReadStoredEvents(long after = 0);
+
+    public abstract StoredRun Read();
+
+    public SearchState ReadState() => Read().State;
+
+    /// <summary>When the run's first event was written: a journal replaced by another run's has another (null: none yet).</summary>
+    public abstract DateTimeOffset? FirstEventAt();
+
+    /// <summary>Before a search writes to an existing run: everything it will recover from must be readable.</summary>
+    public abstract StoredRun CheckBeforeResume();
+
+    /// <summary>Whether a search writes the run now (null: cannot tell from here).</summary>
+    public abstract bool? WriterAlive();
+
+    /// <summary>Where the run's settings are, for messages.</summary>
+    public abstract string SettingsName { get; }
+
+    /// <summary>Where the coordinator's snapshots are, for messages.</summary>
+    public abstract string SnapshotsName { get; }
+
+    /// <summary>After a clean stop: leaves the run complete in its store (SQLite: folds the write-ahead log back).</summary>
+    public virtual void AfterStop()
+    {
+    }
+
+    /// <summary><c>--run</c> alone: a folder; with <c>--journal URL</c>: the run of that name in the database.</summary>
+    public static RunStore Open(string? run, string? journal)
+    {
+        if (journal is null)
+        {
+            if (string.IsNullOrWhiteSpace(run)) throw new ArgumentException("--run: give a folder");
+            return new FolderRunStore(run);
+        }
+        var url = PostgresUrl.Parse(journal);
+        if (string.IsNullOrWhiteSpace(run) || !RunName().IsMatch(run))
+            throw new ArgumentException($"--run: with --journal, give the run's name (letters, digits, '.', '_', '-'; at most 64), not '{run}'");
+        return new DatabaseRunStore(url, run);
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    private static partial Regex RunName();
+
+    protected static string Serialize(SearchSettings settings) => JsonSerializer.Serialize(settings, RunFolder.Json);
+}

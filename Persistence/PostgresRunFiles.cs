@@ -1,0 +1,146 @@
+using Npgsql;
+using NasActors.Persistence.Events;
+
+namespace NasActors.Persistence;
+
+/// <summary>
+/// A named run in a shared PostgreSQL database, read straight from Akka.Persistence.Sql's tables
+/// with no actor system (as <see cref="SqliteRunFiles"/> reads a folder), and the <c>nas_run</c>
+/// table that lists the database's runs with their settings (what run.json is to a folder).
+/// </summary>
+public static class PostgresRunFiles
+{
+    private const string RunTable = """
+        CREATE TABLE IF NOT EXISTS nas_run (
+          id serial PRIMARY KEY,
+          name text NOT NULL UNIQUE,
+          settings text NOT NULL,
+          writer text,
+          created timestamptz NOT NULL DEFAULT now())
+        """;
+
+    /// <summary>The stored settings (JSON) of run <paramref name="run"/>, or null when the database has no such run.</summary>
+    public static string? Settings(PostgresUrl url, string run) =>
+        Query(url, connection => HasTable(connection, "nas_run")
+            ? Scalar(connection, "SELECT settings FROM nas_run WHERE name = @name", ("name", run)) as string
+            : null);
+
+    /// <summary>Creates the run, or replaces its settings (a grown budget).</summary>
+    public static void WriteSettings(PostgresUrl url, string run, string settings) =>
+        Query(url, connection =>
+        {
+            Execute(connection, RunTable);
+            Execute(connection, "INSERT INTO nas_run (name, settings) VALUES (@name, @settings) ON CONFLICT (name) DO UPDATE SET settings = excluded.settings",
+                ("name", run), ("settings", settings));
+            return 0;
+        });
+
+    /// <summary>The run's number in nas_run: the key of its writer lease.</summary>
+    public static int? RunNumber(NpgsqlConnection connection, string run) =>
+        HasTable(connection, "nas_run") ? Scalar(connection, "SELECT id FROM nas_run WHERE name = @name", ("name", run)) as int? : null;
+
+    public static IReadOnlyList<StoredEvent> ReadStoredEvents(PostgresUrl url, string run, long after = 0)
+    {
+        var where = Where(url, run);
+        return Query(url, connection =>
+        {
+            if (!HasTable(connection, "journal")) return [];
+            using var command = Command(connection,
+                "SELECT sequence_number, manifest, message, created FROM journal WHERE persistence_id = @id AND sequence_number > @after AND NOT deleted ORDER BY sequence_number",
+                ("id", SearchJournal.Named(run).CoordinatorId), ("after", after));
+            using var reader = command.ExecuteReader();
+            var events = new List<StoredEvent>();
+            while (reader.Read())
+            {
+                var seq = reader.GetInt64(0);
+                events.Add(new(seq, StoredEntries.WriteTime(where, seq, reader.GetInt64(3)), StoredEntries.Decode<ISearchEvent>(where, seq, reader.GetString(1), (byte[])reader[2])));
+            }
+            return events;
+        });
+    }
+
+    public static DateTimeOffset? FirstEventAt(PostgresUrl url, string run) =>
+        Query(url, connection => HasTable(connection, "journal")
+            && Scalar(connection, "SELECT created FROM journal WHERE persistence_id = @id AND sequence_number = 1", ("id", SearchJournal.Named(run).CoordinatorId)) is long ticks
+                ? new DateTimeOffset(ticks, TimeSpan.Zero)
+                : (DateTimeOffset?)null);
+
+    /// <summary>The run as stored: the coordinator's latest snapshot and the events after it.</summary>
+    public static StoredRun Read(PostgresUrl url, string run)
+    {
+        var where = Where(url, run);
+        var latest = Query(url, connection =>
+        {
+            if (!HasTable(connection, "snapshot")) return ((long, SearchSnapshot)?)null;
+            using var command = Command(connection, "SELECT sequence_number, manifest, snapshot FROM snapshot WHERE persistence_id = @id ORDER BY sequence_number DESC LIMIT 1",
+                ("id", SearchJournal.Named(run).CoordinatorId));
+            using var reader = command.ExecuteReader();
+            if (!reader.Read()) return null;
+            var seq = reader.GetInt64(0);
+            return (seq, StoredEntries.Decode<SearchSnapshot>(where, seq, reader.GetString(1), (byte[])reader[2]));
+        });
+        var events = ReadStoredEvents(url, run, latest?.Item1 ?? 0).Select(e => e.Event);
+        return new(SearchState.Fold(events, latest?.Item2.State), latest?.Item2);
+    }
+
+    /// <summary>Opens a connection; a server that cannot be reached or refuses us is one line naming it.</summary>
+    public static NpgsqlConnection Open(PostgresUrl url)
+    {
+        var connection = new NpgsqlConnection(url.Unpooled);
+        try
+        {
+            connection.Open();
+            return connection;
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
+        {
+            connection.Dispose();
+            throw new RunStoreException($"cannot reach PostgreSQL at {url}: {Describe(e)}", e);
+        }
+    }
+
+    public static string Describe(Exception e) => e switch
+    {
+        PostgresException p => p.MessageText,
+        NpgsqlException { InnerException: System.Net.Sockets.SocketException s } => s.Message,
+        NpgsqlException { InnerException: TimeoutException } => "timed out",
+        _ => e.Message.Split('\n')[0],
+    };
+
+    public static T Query<T>(PostgresUrl url, Func<NpgsqlConnection, T> query)
+    {
+        using var connection = Open(url);
+        try
+        {
+            return query(connection);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            throw new RunStoreException($"PostgreSQL at {url}: {Describe(e)}", e);
+        }
+    }
+
+    public static object? Scalar(NpgsqlConnection connection, string sql, params (string Name, object Value)[] parameters)
+    {
+        using var command = Command(connection, sql, parameters);
+        return command.ExecuteScalar();
+    }
+
+    private static void Execute(NpgsqlConnection connection, string sql, params (string Name, object Value)[] parameters)
+    {
+        using var command = Command(connection, sql, parameters);
+        command.ExecuteNonQuery();
+    }
+
+    private static NpgsqlCommand Command(NpgsqlConnection connection, string sql, params (string Name, object Value)[] parameters)
+    {
+        var command = new NpgsqlCommand(sql, connection);
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
+        return command;
+    }
+
+    private static bool HasTable(NpgsqlConnection connection, string table) =>
+        Scalar(connection, "SELECT to_regclass(@table) IS NOT NULL", ("table", table)) is true;
+
+    private static string Where(PostgresUrl url, string run) => $"run {run} in {url}";
+}

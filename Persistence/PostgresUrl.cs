@@ -1,0 +1,49 @@
+using Npgsql;
+
+namespace NasActors.Persistence;
+
+/// <summary>
+/// A PostgreSQL database given as <c>postgresql://USER@HOST[:PORT]/DATABASE</c>. The password never
+/// comes from the command line (where every process on the machine could read it): Npgsql takes it
+/// from <c>PGPASSWORD</c> or <c>~/.pgpass</c>, as psql does.
+/// </summary>
+public sealed record PostgresUrl(string User, string Host, int Port, string Database)
+{
+    public static PostgresUrl Parse(string text)
+    {
+        const string expected = "expected postgresql://USER@HOST[:PORT]/DATABASE";
+        if (string.IsNullOrWhiteSpace(text)) throw new ArgumentException($"--journal: give a database URL ({expected})");
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme is not ("postgresql" or "postgres"))
+            throw new ArgumentException($"--journal: '{text}' is not a PostgreSQL URL ({expected})");
+        if (uri.UserInfo.Contains(':'))
+            throw new ArgumentException("--journal: no password in the URL (other processes can read command lines); put it in PGPASSWORD or ~/.pgpass");
+        var database = Uri.UnescapeDataString(uri.AbsolutePath.Trim('/'));
+        if (uri.UserInfo.Length == 0 || database.Length == 0 || database.Contains('/') || uri.Host.Length == 0 || uri.Query.Length > 0)
+            throw new ArgumentException($"--journal: '{text}' {(uri.UserInfo.Length == 0 ? "names no user" : database.Length == 0 ? "names no database" : "is not of the form")} ({expected})");
+        return new(Uri.UnescapeDataString(uri.UserInfo), uri.Host, uri.IsDefaultPort ? 5432 : uri.Port, database);
+    }
+
+    /// <summary>For messages: the URL as given, which holds no secret.</summary>
+    public override string ToString() => $"postgresql://{User}@{Host}:{Port}/{Database}";
+
+    /// <summary>Npgsql's connection string for the journal (pooled); short timeouts, so a server that is down is an error in seconds, not a hang.</summary>
+    public string ConnectionString => Connection(pooling: true);
+
+    /// <summary>
+    /// An unpooled connection ends when it is disposed: what a lease's connection must do (a pooled
+    /// one would keep its advisory lock), and what a short-lived reader wants.
+    /// </summary>
+    public string Unpooled => Connection(pooling: false);
+
+    private string Connection(bool pooling) => new NpgsqlConnectionStringBuilder
+    {
+        Host = Host,
+        Port = Port,
+        Database = Database,
+        Username = User,
+        Timeout = 5,
+        CommandTimeout = 30,
+        ApplicationName = "nas",
+        Pooling = pooling,
+    }.ConnectionString;
+}

@@ -1,0 +1,37 @@
+using NasActors.Persistence.Events;
+using NasActors.Protocol;
+
+namespace NasActors.Persistence;
+
+/// <summary>A run's stored journal or snapshots that cannot be used; the message names where and the problem.</summary>
+public sealed class RunStoreException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>One journal entry of the coordinator: its sequence number, when it was written, and the event.</summary>
+public sealed record StoredEvent(long SequenceNr, DateTimeOffset At, ISearchEvent Event);
+
+/// <summary>A run as stored: its state, and the coordinator's latest snapshot it was folded from (if any).</summary>
+public sealed record StoredRun(SearchState State, SearchSnapshot? Snapshot);
+
+/// <summary>Decoding of the rows Akka.Persistence.Sql writes, the same on every database.</summary>
+internal static class StoredEntries
+{
+    /// <summary>A journal row's write time: UTC ticks, as Akka.Persistence.Sql writes them.</summary>
+    public static DateTimeOffset WriteTime(string where, long sequenceNr, long ticks) =>
+        ticks < DateTime.MinValue.Ticks || ticks > DateTime.MaxValue.Ticks
+            ? throw new RunStoreException($"{where}: entry {sequenceNr} has an impossible write time ({ticks})")
+            : new DateTimeOffset(ticks, TimeSpan.Zero);
+
+    public static T Decode<T>(string where, long sequenceNr, string manifest, byte[] payload)
+    {
+        try
+        {
+            return WireFormat.Default.FromBinary(payload, manifest) is T value
+                ? value
+                : throw new RunStoreException($"{where}: entry {sequenceNr} is a {manifest}, not a search {(typeof(T) == typeof(SearchSnapshot) ? "snapshot" : "event")}");
+        }
+        catch (System.Runtime.Serialization.SerializationException e)
+        {
+            throw new RunStoreException($"{where}: entry {sequenceNr} is unreadable ({e.Message})", e);
+        }
+    }
+}

@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using System.Text.Json;
+using NasActors.Persistence;
+using NasActors.Persistence.Events;
+using NasActors.Tests.Cli;
+using Npgsql;
+using Xunit.Abstractions;
+using static NasActors.Tests.Cluster.ClusterProcesses;
+
+namespace NasActors.Tests.Cluster;
+
+/// <summary>Runs in a shared PostgreSQL database (a real server): written, resumed, read, guarded, and surviving a server restart.</summary>
+[Collection("postgres")]
+public sealed class PostgresRunTests(PostgresServer postgres, ITestOutputHelper output)
+{
+    [Fact]
+    public void Runs_in_one_database_are_written_resumed_and_read_by_every_command_under_their_own_ids()
+    {
+        var db = postgres.NewDatabase();
+        string[] Search(string run, int children, params string[] more) =>
+            ["search", "--journal", db, "--run", run, "--trainer", "synthetic:20", "--children", $"{children}", "--top-k", "1", "--strategy", "random", "--seed", "3", "--json", .. more];
+
+        var first = NasProcess.Run(Search("exp1", 8));
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        Assert.Equal(8, JsonDocument.Parse(first.Stdout).RootElement.GetProperty("completed").GetInt32());
+        var other = NasProcess.Run(Search("exp2", 5));
+        Assert.True(other.ExitCode == 0, other.Stderr);
+
+        // A grown budget resumes the run where it stopped; other settings are refused.
+        var resumed = NasProcess.Run(Search("exp1", 12));
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        Assert.Equal(12, JsonDocument.Parse(resumed.Stdout).RootElement.GetProperty("completed").GetInt32());
+        var changed = NasProcess.Run(Search("exp1", 12, "--workers-per-device", "3"));
+        Assert.Equal(2, changed.ExitCode);
+        Assert.Contains($"cannot resume run exp1 in {db}", changed.Stderr);
+
+        var events = PostgresRunFiles.ReadStoredEvents(PostgresUrl.Parse(db), "exp1").Select(e => e.Event).ToList();
+        Assert.Equal(12, events.OfType<ChildTrained>().Select(t => t.ChildId).Distinct().Count());
+        Assert.Single(events.OfType<SearchStarted>());
+
+        // Each run's persistence ids carry its name.
+        Assert.Equal(["exp1/search", "exp2/search"], Ids(db, "journal"));
+        Assert.Equal(["exp1/evaluator", "exp2/evaluator"], Ids(db, "snapshot").Where(id => id.EndsWith("/evaluator", StringComparison.Ordinal)));
+        Assert.All(Ids(db, "snapshot"), id => Assert.Matches("^exp[12]/", id));
+
+        var status = NasProcess.Run("status", "--journal", db, "--run", "exp1", "--json");
+        Assert.True(status.ExitCode == 0, status.Stderr);
+        Assert.Equal(12, JsonDocument.Parse(status.Stdout).RootElement.GetProperty("completed").GetInt32());
+        Assert.True(JsonDocument.Parse(status.Stdout).RootElement.GetProperty("finished").GetBoolean());
+        var top = NasProcess.Run("top", "--journal", db, "--run", "exp2", "--json");
+        Assert.Equal(5, JsonDocument.Parse(top.Stdout).RootElement.GetArrayLength());
+        var workers = NasProcess.Run("workers", "--journal", db, "--run", "exp1", "--json");
+        Assert.Equal(13, JsonDocument.Parse(workers.Stdout).RootElement.EnumerateArray().Sum(w => w.GetProperty("trained").GetInt32()));
+        using var dir = new TempDir();
+        var genotype = NasProcess.Run("export", "--journal", db, "--run", "exp1", "--rank", "1", "--out", Path.Combine(dir.Path, "best.json"));
+        Assert.True(genotype.ExitCode == 0, genotype.Stderr);
+        var report = NasProcess.Run("report", "--journal", db, "--run", "exp1", "--run", "exp2", "--out", Path.Combine(dir.Path, "r.html"));
+        Assert.True(report.ExitCode == 0, report.Stderr);
+        Assert.Contains("exp1 (12 children), exp2 (5 children)", report.Stdout);
+    }
+
+    private static string[] Ids(string db, string table)
+    {
+        using var connection = new NpgsqlConnection(PostgresUrl.Parse(db).Unpooled);
+        connection.Open();
+        using var command = new NpgsqlCommand($"SELECT DISTINCT persistence_id FROM {table} ORDER BY 1", connection);
+        using var reader = command.ExecuteReader();
+        var ids = new List<string>();
+        while (reader.Read()) ids.Add(reader.GetString(0));
+        return [.. ids];
+    }
+
+    [Theory]
+    [InlineData("mysql://nas@db/nas", "exp", "--journal: 'mysql://nas@db/nas' is not a PostgreSQL URL")]
+    [InlineData("postgresql://nas:secret@db/nas", "exp", "--journal: no password in the URL")]
+    [InlineData("postgresql://db/nas", "exp", "names no user")]
+    [InlineData("postgresql://nas@db", "exp", "names no database")]
+    [InlineData("postgresql://nas@127.0.0.1:55432/nas", "runs/exp", "--run: with --journal, give the run's name")]
+    public void Bad_journal_options_are_one_line_and_store_nothing(string journal, string run, string message)
+    {
+        foreach (var command in new[] { "search", "status" })
+        {
+            var r = NasProcess.Run(command, "--journal", journal, "--run", run, "--trainer", "synthetic:1");
+            if (command == "status") r = NasProcess.Run(command, "--journal", journal, "--run", run);
+            Assert.Equal(2, r.ExitCode);
+            Assert.Contains(message, r.Stderr);
+            Assert.Single(r.Stderr.Trim().Split('\n'));
+        }
+    }
+
+    [Fact]
+    public void A_server_that_is_not_there_a_database_that_does_not_exist_and_a_run_that_does_not_exist_are_one_line_each()
+    {
+        var down = NasProcess.Run("search", "--journal", $"postgresql://nas@127.0.0.1:{FreePort()}/nas", "--run", "exp", "--trainer", "synthetic:1");
+        Assert.Equal(1, down.ExitCode);
+        Assert.Contains("cannot reach PostgreSQL at postgresql://nas@127.0.0.1:", down.Stderr);
+        var noDatabase = NasProcess.Run("status", "--journal", $"postgresql://nas@127.0.0.1:{postgres.Port}/nosuch", "--run", "exp");
+        Assert.Contains("database \"nosuch\" does not exist", noDatabase.Stderr);
+        var db = postgres.NewDatabase();
+        var noRun = NasProcess.Run("status", "--journal", db, "--run", "exp");
+        Assert.Contains($"run exp in {db} holds no nas run", noRun.Stderr);
+        var noStandby = NasProcess.Run("node", "--join", "127.0.0.1:1", "--roles", "coordinator,evaluator", "--journal", db, "--run", "exp");
+        Assert.Equal(2, noStandby.ExitCode);
+        Assert.Contains($"run exp in {db} does not exist; start it with nas search", noStandby.Stderr);
+        foreach (var r in new[] { down, noDatabase, noRun, noStandby })
+            Assert.Single(r.Stderr.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task A_second_search_on_a_run_that_a_live_search_writes_is_refused_in_one_line()
+    {
+        var db = postgres.NewDatabase();
+        using var first = Start("search", "--journal", db, "--run", "exp", "--trainer", "synthetic:300", "--children", "40", "--strategy", "random", "--json");
+        try
+        {
+            await WaitFor(() => PostgresRunFiles.Read(PostgresUrl.Parse(db), "exp").State, s => s.Trained >= 1, TimeSpan.FromSeconds(60));
+            var second = NasProcess.Run("search", "--journal", db, "--run", "exp", "--trainer", "synthetic:300", "--children", "40", "--strategy", "random");
+            Assert.Equal(2, second.ExitCode);
+            Assert.Contains($"run exp in {db} is in use by another nas process (pid {first.Id} on {Environment.MachineName}", second.Stderr);
+            Assert.Single(second.Stderr.Trim().Split('\n'));
+        }
+        finally
+        {
+            first.Kill();
+            first.WaitForExit();
+        }
+    }
+
+    [Fact]
+    public async Task A_PostgreSQL_restart_mid_search_loses_nothing_and_counts_nothing_twice()
+    {
+        const int budget = 30;
+        var db = postgres.NewDatabase();
+        var url = PostgresUrl.Parse(db);
+        using var search = Start("search", "--journal", db, "--run", "exp", "--trainer", "synthetic:250", "--workers-per-device", "2",
+            "--children", $"{budget}", "--top-k", "1", "--strategy", "random", "--json");
+        var stdout = search.StandardOutput.ReadToEndAsync();
+        var stderr = search.StandardError.ReadToEndAsync();
+        try
+        {
+            await WaitFor(() => PostgresRunFiles.Read(url, "exp").State, s => s.Trained >= 8, TimeSpan.FromSeconds(90));
+            postgres.Stop();
+            var stopped = Stopwatch.StartNew();
+            await Task.Delay(TimeSpan.FromSeconds(4));
+            postgres.Start();
+            output.WriteLine($"PostgreSQL was down for {stopped.Elapsed.TotalSeconds:F1} s");
+
+            Assert.True(search.WaitForExit(TimeSpan.FromMinutes(2)), "the search did not finish after PostgreSQL came back");
+            Assert.True(search.ExitCode == 0, await stderr);
+            Assert.Equal(budget, JsonDocument.Parse(await stdout).RootElement.GetProperty("completed").GetInt32());
+            var events = PostgresRunFiles.ReadStoredEvents(url, "exp").Select(e => e.Event).ToList();
+            Assert.All(events.OfType<ChildTrained>().GroupBy(t => t.ChildId), g => Assert.Single(g));
+            Assert.Equal(budget, events.OfType<ChildTrained>().Count());
+            Assert.Equal(budget, events.OfType<ChildSampled>().Count());
+        }
+        finally
+        {
+            if (!search.HasExited) search.Kill();
+        }
+    }
+}
