@@ -83,10 +83,20 @@ public static class PostgresRunFiles
         return new(SearchState.Fold(events, latest?.Item2.State), latest?.Item2);
     }
 
-    /// <summary>Opens a connection; a server that cannot be reached or refuses us is one line naming it.</summary>
-    public static NpgsqlConnection Open(PostgresUrl url)
+    /// <summary>The run's rows in the journal and snapshot tables, in bytes as PostgreSQL stores them (indexes aside).</summary>
+    public static (long Journal, long Snapshots) StoredBytes(PostgresUrl url, string run)
     {
-        var connection = new NpgsqlConnection(url.Unpooled);
+        var ids = SearchJournal.Named(run);
+        return Query(url, connection => (
+            Scalar(connection, "SELECT COALESCE(SUM(pg_column_size(j.*)), 0)::bigint FROM journal j WHERE persistence_id = @id", ("id", ids.CoordinatorId)) as long? ?? 0,
+            Scalar(connection, "SELECT COALESCE(SUM(pg_column_size(s.*)), 0)::bigint FROM snapshot s WHERE persistence_id IN (@a, @b)",
+                ("a", ids.CoordinatorId), ("b", ids.EvaluatorId)) as long? ?? 0));
+    }
+
+    /// <summary>Opens a connection; a server that cannot be reached or refuses us is one line naming it.</summary>
+    public static NpgsqlConnection Open(PostgresUrl url, bool lease = false)
+    {
+        var connection = new NpgsqlConnection(lease ? url.Lease : url.Unpooled);
         try
         {
             connection.Open();

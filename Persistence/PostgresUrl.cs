@@ -35,6 +35,17 @@ public sealed record PostgresUrl(string User, string Host, int Port, string Data
     /// </summary>
     public string Unpooled => Connection(pooling: false);
 
+    /// <summary>
+    /// A writer lease's connection (unpooled): the server ends the session, and with it the lease,
+    /// when its holder has been silent for 10 s (it checks the lease every second) or its machine
+    /// stops answering TCP keepalives, so a holder that froze or was cut off frees the run in seconds.
+    /// </summary>
+    public string Lease => new NpgsqlConnectionStringBuilder(Unpooled)
+    {
+        Options = "-c idle_session_timeout=10s -c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3",
+        CommandTimeout = 3,
+    }.ConnectionString;
+
     private string Connection(bool pooling) => new NpgsqlConnectionStringBuilder
     {
         Host = Host,

@@ -5,7 +5,10 @@ namespace NasActors.Persistence;
 /// <summary>
 /// A run's writer lease on PostgreSQL: a session advisory lock keyed by the run's number, held on a
 /// connection of its own. The server releases it the moment that connection ends, so a killed or
-/// downed coordinator frees it at once, while a live one keeps it through any partition of the cluster.
+/// downed coordinator frees it at once (a frozen or cut-off one within seconds, see
+/// <see cref="PostgresUrl.Lease"/>), while a live one keeps it through any partition of the
+/// cluster. Should a frozen holder wake and write once more, the journal's unique key on
+/// (persistence id, sequence number) lets only one of two writes with the same number in.
 /// </summary>
 public sealed class PostgresWriterLease(PostgresUrl url, string run, string holder) : IWriterLease
 {
@@ -16,7 +19,7 @@ public sealed class PostgresWriterLease(PostgresUrl url, string run, string hold
     public string? TryAcquire()
     {
         Dispose();
-        var c = PostgresRunFiles.Open(url);
+        var c = PostgresRunFiles.Open(url, lease: true);
         try
         {
             var number = PostgresRunFiles.RunNumber(c, run) ?? throw new RunStoreException($"run {run} is not in {url}");

@@ -107,11 +107,13 @@ public static class SearchCommand
             SearchStatus? status;
             if (clusterSpec.Seeds.Count > 0)
                 Console.Error.WriteLine($"nas search: joining {string.Join(", ", clusterSpec.Seeds)} as {string.Join(",", clusterSpec.Roles)} (this node: {clusterSpec.Host}:{clusterSpec.Port}) ...");
+            bool removed;
             await using (var node = await SearchNode.StartAsync(store, settings, cancel, cluster: clusterSpec))
             {
                 started = node;
                 status = await Watch(node, settings, parse.GetValue(json), cancel);
                 started = null;
+                removed = node.System.WhenTerminated.IsCompleted && !cancel.IsCancellationRequested;
             }
             store.AfterStop();
             if (cancel.IsCancellationRequested)
@@ -119,6 +121,11 @@ public static class SearchCommand
                 Console.Error.WriteLine($"nas: stopped; resume with: ./nas search {store.Options}");
                 return ExitCodes.Interrupted;
             }
+            // Downed by the cluster (a partition, or too long unreachable): this node stopped writing;
+            // the other side (a standby coordinator) carries on, or the run resumes from its journal.
+            if (removed)
+                return ExitCodes.Fail(ExitCodes.Unreadable,
+                    $"the cluster removed this node (cut off from it for longer than the split-brain resolver waits); it stopped writing {store.Name}: a standby coordinator carries on, or resume with ./nas search {store.Options} ...");
             var state = store.ReadState();
             if (parse.GetValue(json))
             {
@@ -201,7 +208,7 @@ public static class SearchCommand
         int? firstDone = null;
         async Task Poll()
         {
-            while (!cancel.IsCancellationRequested)
+            while (!cancel.IsCancellationRequested && !node.System.WhenTerminated.IsCompleted)
             {
                 status = await node.StatusAsync() ?? status;
                 if (status?.Finished == true) return;

@@ -14,7 +14,9 @@ public sealed class DatabaseRunStore(PostgresUrl url, string run) : RunStore
 
     public override string Title => run;
 
-    public override string Options => $"--journal {url} --run {run}";
+    public override IReadOnlyList<string> Arguments => ["--journal", url.ToString(), "--run", run];
+
+    public override (long Journal, long Snapshots) StoredBytes() => PostgresRunFiles.StoredBytes(url, run);
 
     public override SearchJournal Ids => SearchJournal.Named(run);
 

@@ -12,7 +12,12 @@ public sealed class FolderRunStore(string dir) : RunStore
 
     public override string Title => Path.GetFileName(Path.GetFullPath(dir));
 
-    public override string Options => $"--run {dir}";
+    public override IReadOnlyList<string> Arguments => ["--run", dir];
+
+    public override (long Journal, long Snapshots) StoredBytes() =>
+        (Bytes(PersistenceConfig.JournalFile), Bytes(PersistenceConfig.SnapshotFile));
+
+    private long Bytes(string file) => System.IO.Directory.GetFiles(dir, file + "*").Sum(f => new FileInfo(f).Length);
 
     public override SearchJournal Ids => SearchJournal.Folder;
 

@@ -18,8 +18,14 @@ public abstract partial class RunStore
     /// <summary>A short title (reports, dashboards).</summary>
     public abstract string Title { get; }
 
-    /// <summary>The options that name this run on a command line (for hints such as how to resume).</summary>
-    public abstract string Options { get; }
+    /// <summary>The options that name this run on a command line.</summary>
+    public abstract IReadOnlyList<string> Arguments { get; }
+
+    /// <summary><see cref="Arguments"/> as text, for hints such as how to resume.</summary>
+    public string Options => string.Join(' ', Arguments);
+
+    /// <summary>Bytes the run takes in its store: the coordinator's journal, and the snapshots.</summary>
+    public abstract (long Journal, long Snapshots) StoredBytes();
 
     public abstract SearchJournal Ids { get; }
 

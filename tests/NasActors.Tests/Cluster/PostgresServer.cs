@@ -10,22 +10,27 @@ namespace NasActors.Tests.Cluster;
 /// a fresh cluster in a temporary folder on a free localhost port, trust authentication for user
 /// nas, stopped and deleted at the end. As root it runs as the postgres user (initdb refuses root).
 /// </summary>
-public sealed class PostgresServer : IAsyncLifetime
+public sealed class PostgresServer(string? alsoListenOn = null) : IAsyncLifetime
 {
     private readonly string dir = Path.Combine(Path.GetTempPath(), $"nas-pg-{Guid.NewGuid():N}");
     private int databases;
 
+    public PostgresServer()
+        : this(null)
+    {
+    }
+
     public int Port { get; } = FreePort();
 
-    /// <summary>A new, empty database for one test: <c>postgresql://nas@127.0.0.1:PORT/NAME</c>.</summary>
-    public string NewDatabase()
+    /// <summary>A new, empty database for one test: <c>postgresql://nas@HOST:PORT/NAME</c>.</summary>
+    public string NewDatabase(string host = "127.0.0.1")
     {
         var name = $"t{Interlocked.Increment(ref databases)}";
         using var connection = new NpgsqlConnection($"Host=127.0.0.1;Port={Port};Username=nas;Database=postgres;Pooling=false");
         connection.Open();
         using var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
         command.ExecuteNonQuery();
-        return $"postgresql://nas@127.0.0.1:{Port}/{name}";
+        return $"postgresql://nas@{host}:{Port}/{name}";
     }
 
     public Task InitializeAsync()
@@ -37,6 +42,7 @@ public sealed class PostgresServer : IAsyncLifetime
         Directory.CreateDirectory(dir);
         if (IsRoot) Run("chown", "postgres", dir);
         PgTool("initdb", "-D", Data, "-A", "trust", "-U", "nas", "--no-sync");
+        if (alsoListenOn is not null) File.AppendAllText(Path.Combine(Data, "pg_hba.conf"), $"host all all {alsoListenOn}/16 trust\n");
         Start();
         return Task.CompletedTask;
     }
@@ -59,7 +65,7 @@ public sealed class PostgresServer : IAsyncLifetime
 
     public void Start() =>
         PgTool("pg_ctl", "-D", Data, "-w", "-l", Path.Combine(dir, "server.log"),
-            "-o", $"-p {Port} -k {dir} -c listen_addresses=127.0.0.1 -c fsync=off", "start");
+            "-o", $"-p {Port} -k {dir} -c listen_addresses=127.0.0.1{(alsoListenOn is null ? "" : "," + alsoListenOn)} -c fsync=off", "start");
 
     private string Bin { get; set; } = "";
 
