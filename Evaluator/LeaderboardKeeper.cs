@@ -24,6 +24,11 @@ public sealed class LeaderboardKeeper : ReceivePersistentActor, IWithTimers
     private sealed record StreamEvent(long SequenceNr, object Event);
     private sealed record AskForFinal;
 
+    /// <summary>The event stream of one incarnation ended; a stream of an earlier one ends as it restarts, and is ignored.</summary>
+    private sealed record StreamFailed(Guid Incarnation, Exception Cause);
+
+    private readonly Guid incarnation = Guid.NewGuid();
+
     private readonly IActorRef coordinator;
     private readonly SearchJournal journal;
     private readonly int capacity;
@@ -47,7 +52,13 @@ public sealed class LeaderboardKeeper : ReceivePersistentActor, IWithTimers
         Recover<RecoveryCompleted>(_ => Follow());
         Command<StreamEvent>(OnEvent);
         // The stream ended (the database went away): fail, and the supervisor restarts the keeper from its snapshot.
-        Command<Status.Failure>(f => throw new InvalidOperationException("the search's event stream failed", f.Cause));
+        // Its supervisor starts it again, with backoff, from its snapshot.
+        Command<StreamFailed>(f => f.Incarnation == incarnation, f =>
+        {
+            log.Warning("the search's event stream failed ({0}); the evaluator restarts", f.Cause.Message);
+            Context.Stop(Self);
+        });
+        Command<StreamFailed>(_ => { });
         Command<AskForFinal>(_ => AskFinal());
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1, s.Metadata.Timestamp.AddTicks(-1))));
         Command<SaveSnapshotFailure>(f => log.Warning("leaderboard snapshot failed: {0}", f.Cause.Message));
@@ -66,9 +77,10 @@ public sealed class LeaderboardKeeper : ReceivePersistentActor, IWithTimers
     {
         var query = PersistenceQuery.Get(Context.System).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
         var self = Self;
+        var me = incarnation;
         query.EventsByPersistenceId(journal.CoordinatorId, offset + 1, long.MaxValue)
             .RunForeach(e => self.Tell(new StreamEvent(e.SequenceNr, e.Event)), Context.Materializer())
-            .PipeTo(self, failure: e => new Status.Failure(e));
+            .PipeTo(self, failure: e => new StreamFailed(me, e));
     }
 
     private void OnEvent(StreamEvent e)

@@ -49,13 +49,7 @@ public static class PostgresRunFiles
                 "SELECT sequence_number, manifest, message, created FROM journal WHERE persistence_id = @id AND sequence_number > @after AND NOT deleted ORDER BY sequence_number",
                 ("id", SearchJournal.Named(run).CoordinatorId), ("after", after));
             using var reader = command.ExecuteReader();
-            var events = new List<StoredEvent>();
-            while (reader.Read())
-            {
-                var seq = reader.GetInt64(0);
-                events.Add(new(seq, StoredEntries.WriteTime(where, seq, reader.GetInt64(3)), StoredEntries.Decode<ISearchEvent>(where, seq, reader.GetString(1), (byte[])reader[2])));
-            }
-            return events;
+            return StoredEntries.Events(reader, where);
         });
     }
 
@@ -71,16 +65,14 @@ public static class PostgresRunFiles
         var where = Where(url, run);
         var latest = Query(url, connection =>
         {
-            if (!HasTable(connection, "snapshot")) return ((long, SearchSnapshot)?)null;
+            if (!HasTable(connection, "snapshot")) return null;
             using var command = Command(connection, "SELECT sequence_number, manifest, snapshot FROM snapshot WHERE persistence_id = @id ORDER BY sequence_number DESC LIMIT 1",
                 ("id", SearchJournal.Named(run).CoordinatorId));
             using var reader = command.ExecuteReader();
-            if (!reader.Read()) return null;
-            var seq = reader.GetInt64(0);
-            return (seq, StoredEntries.Decode<SearchSnapshot>(where, seq, reader.GetString(1), (byte[])reader[2]));
+            return StoredEntries.Snapshot(reader, where);
         });
-        var events = ReadStoredEvents(url, run, latest?.Item1 ?? 0).Select(e => e.Event);
-        return new(SearchState.Fold(events, latest?.Item2.State), latest?.Item2);
+        var events = ReadStoredEvents(url, run, latest?.SequenceNr ?? 0).Select(e => e.Event);
+        return new(SearchState.Fold(events, latest?.Snapshot.State), latest?.Snapshot);
     }
 
     /// <summary>The run's rows in the journal and snapshot tables, in bytes as PostgreSQL stores them (indexes aside).</summary>
@@ -105,8 +97,17 @@ public static class PostgresRunFiles
         catch (Exception e) when (e is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
         {
             connection.Dispose();
-            throw new RunStoreException($"cannot reach PostgreSQL at {url}: {Describe(e)}", e);
+            throw new RunStoreException(e is PostgresException
+                ? $"PostgreSQL at {url} refused the connection: {Describe(e)}"
+                : $"cannot reach PostgreSQL at {url}: {Describe(e)}", e);
         }
+    }
+
+    /// <summary>Writers need PostgreSQL 14 or later (the writer lease ends idle sessions with <c>idle_session_timeout</c>).</summary>
+    public static void RequireWritableServer(PostgresUrl url)
+    {
+        var version = Query(url, c => Convert.ToInt32(Scalar(c, "SHOW server_version_num"), System.Globalization.CultureInfo.InvariantCulture));
+        if (version < 140000) throw new RunStoreException($"PostgreSQL at {url} is version {version / 10000}; nas writes runs on PostgreSQL 14 or later");
     }
 
     public static string Describe(Exception e) => e switch

@@ -20,11 +20,12 @@ public sealed record PostgresUrl(string User, string Host, int Port, string Data
         var database = Uri.UnescapeDataString(uri.AbsolutePath.Trim('/'));
         if (uri.UserInfo.Length == 0 || database.Length == 0 || database.Contains('/') || uri.Host.Length == 0 || uri.Query.Length > 0)
             throw new ArgumentException($"--journal: '{text}' {(uri.UserInfo.Length == 0 ? "names no user" : database.Length == 0 ? "names no database" : "is not of the form")} ({expected})");
-        return new(Uri.UnescapeDataString(uri.UserInfo), uri.Host, uri.IsDefaultPort ? 5432 : uri.Port, database);
+        // IdnHost: an IPv6 address without its brackets, as Npgsql takes it.
+        return new(Uri.UnescapeDataString(uri.UserInfo), uri.IdnHost, uri.IsDefaultPort ? 5432 : uri.Port, database);
     }
 
-    /// <summary>For messages: the URL as given, which holds no secret.</summary>
-    public override string ToString() => $"postgresql://{User}@{Host}:{Port}/{Database}";
+    /// <summary>For messages and hints: the URL with its port, which holds no secret.</summary>
+    public override string ToString() => $"postgresql://{Uri.EscapeDataString(User)}@{(Host.Contains(':') ? $"[{Host}]" : Host)}:{Port}/{Uri.EscapeDataString(Database)}";
 
     /// <summary>Npgsql's connection string for the journal (pooled); short timeouts, so a server that is down is an error in seconds, not a hang.</summary>
     public string ConnectionString => Connection(pooling: true);

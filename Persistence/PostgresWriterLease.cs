@@ -10,45 +10,99 @@ namespace NasActors.Persistence;
 /// cluster. Should a frozen holder wake and write once more, the journal's unique key on
 /// (persistence id, sequence number) lets only one of two writes with the same number in.
 /// </summary>
-public sealed class PostgresWriterLease(PostgresUrl url, string run, string holder) : IWriterLease
+public sealed class PostgresWriterLease(PostgresUrl url, string run, Func<string> holder) : IWriterLease
 {
     // The advisory-lock key space that nas uses: (this, run number).
     private const int KeySpace = 0x6E6173; // "nas"
+
+    // Commands' claims: (this, hash of the run's name), so a run not stored yet can be claimed.
+    private const int ClaimSpace = 0x6E6163; // "nac"
+    private readonly Lock gate = new();
     private NpgsqlConnection? connection;
+    private bool disposed;
 
     public string? TryAcquire()
     {
-        Dispose();
-        var c = PostgresRunFiles.Open(url, lease: true);
-        try
+        lock (gate)
         {
-            var number = PostgresRunFiles.RunNumber(c, run) ?? throw new RunStoreException($"run {run} is not in {url}");
-            if (PostgresRunFiles.Scalar(c, "SELECT pg_try_advisory_lock(@space, @run)", ("space", KeySpace), ("run", number)) is not true)
+            if (disposed) return "stopped";
+            Release();
+            var c = PostgresRunFiles.Open(url, lease: true);
+            try
+            {
+                var number = PostgresRunFiles.RunNumber(c, run) ?? throw new RunStoreException($"run {run} is not in {url}");
+                if (PostgresRunFiles.Scalar(c, "SELECT pg_try_advisory_lock(@space, @run)", ("space", KeySpace), ("run", number)) is not true)
+                {
+                    c.Dispose();
+                    return Holder(url, run) ?? "another nas process";
+                }
+                PostgresRunFiles.Scalar(c, "UPDATE nas_run SET writer = @holder WHERE id = @run", ("holder", holder()), ("run", number));
+                connection = c;
+                return null;
+            }
+            catch (Exception e)
             {
                 c.Dispose();
-                return Holder(url, run) ?? "another nas process";
+                if (e is NpgsqlException or TimeoutException) throw new RunStoreException($"PostgreSQL at {url}: {PostgresRunFiles.Describe(e)}", e);
+                throw;
             }
-            PostgresRunFiles.Scalar(c, "UPDATE nas_run SET writer = @holder WHERE id = @run", ("holder", holder), ("run", number));
-            connection = c;
-            return null;
-        }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException)
-        {
-            c.Dispose();
-            throw new RunStoreException($"PostgreSQL at {url}: {PostgresRunFiles.Describe(e)}", e);
         }
     }
 
     public bool StillHeld()
     {
-        if (connection is null) return false;
+        lock (gate)
+        {
+            if (connection is null) return false;
+            try
+            {
+                return PostgresRunFiles.Scalar(connection, "SELECT 1") is 1;
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>Closing the lease's own (unpooled) connection is what releases the lock.</summary>
+    public void Release()
+    {
+        lock (gate)
+        {
+            connection?.Dispose();
+            connection = null;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (gate)
+        {
+            disposed = true;
+            Release();
+        }
+    }
+
+    /// <summary>
+    /// A command's own claim on a run (<c>nas search</c>), held for the command's life on a
+    /// connection of its own: of two searches started together on one run, one gets it. Null when
+    /// another process holds it.
+    /// </summary>
+    public static IDisposable? Claim(PostgresUrl url, string run)
+    {
+        var c = PostgresRunFiles.Open(url);
         try
         {
-            return PostgresRunFiles.Scalar(connection, "SELECT 1") is 1;
+            if (PostgresRunFiles.Scalar(c, "SELECT pg_try_advisory_lock(@space, hashtext(@name))", ("space", ClaimSpace), ("name", run)) is true) return c;
+            c.Dispose();
+            return null;
         }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+        catch (Exception e)
         {
-            return false;
+            c.Dispose();
+            if (e is NpgsqlException or TimeoutException) throw new RunStoreException($"PostgreSQL at {url}: {PostgresRunFiles.Describe(e)}", e);
+            throw;
         }
     }
 
@@ -59,12 +113,7 @@ public sealed class PostgresWriterLease(PostgresUrl url, string run, string hold
     /// <summary>Whether some process holds the run's lease now: the run has a live writer.</summary>
     public static bool Held(PostgresUrl url, string run) =>
         PostgresRunFiles.Query(url, c => PostgresRunFiles.RunNumber(c, run) is { } number
-            && PostgresRunFiles.Scalar(c, "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid::bigint = @space AND objid::bigint = @run AND objsubid = 2 AND granted)",
+            && PostgresRunFiles.Scalar(c, "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid::bigint = @space AND objid::bigint = @run AND objsubid = 2 AND granted"
+                + " AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))",
                 ("space", (long)KeySpace), ("run", (long)number)) is true);
-
-    public void Dispose()
-    {
-        connection?.Dispose();
-        connection = null;
-    }
 }

@@ -42,13 +42,7 @@ public static class SqliteRunFiles
             command.Parameters.AddWithValue("$id", SearchJournal.Folder.CoordinatorId);
             command.Parameters.AddWithValue("$after", after);
             using var reader = command.ExecuteReader();
-            var events = new List<StoredEvent>();
-            while (reader.Read())
-            {
-                var seq = reader.GetInt64(0);
-                events.Add(new(seq, StoredEntries.WriteTime(file, seq, reader.GetInt64(3)), StoredEntries.Decode<ISearchEvent>(file, seq, reader.GetString(1), (byte[])reader[2])));
-            }
-            return events;
+            return StoredEntries.Events(reader, file);
         });
     }
 
@@ -81,9 +75,7 @@ public static class SqliteRunFiles
             command.CommandText = "SELECT sequence_number, manifest, snapshot FROM snapshot WHERE persistence_id = $id ORDER BY sequence_number DESC LIMIT 1";
             command.Parameters.AddWithValue("$id", SearchJournal.Folder.CoordinatorId);
             using var reader = command.ExecuteReader();
-            if (!reader.Read()) return null;
-            var seq = reader.GetInt64(0);
-            return (seq, StoredEntries.Decode<SearchSnapshot>(file, seq, reader.GetString(1), (byte[])reader[2]));
+            return StoredEntries.Snapshot(reader, file);
         });
     }
 

@@ -21,6 +21,26 @@ internal static class StoredEntries
             ? throw new RunStoreException($"{where}: entry {sequenceNr} has an impossible write time ({ticks})")
             : new DateTimeOffset(ticks, TimeSpan.Zero);
 
+    /// <summary>Journal rows (sequence_number, manifest, message, created), in the order read.</summary>
+    public static List<StoredEvent> Events(System.Data.Common.DbDataReader reader, string where)
+    {
+        var events = new List<StoredEvent>();
+        while (reader.Read())
+        {
+            var seq = reader.GetInt64(0);
+            events.Add(new(seq, WriteTime(where, seq, reader.GetInt64(3)), Decode<ISearchEvent>(where, seq, reader.GetString(1), (byte[])reader[2])));
+        }
+        return events;
+    }
+
+    /// <summary>The first snapshot row (sequence_number, manifest, snapshot), if any.</summary>
+    public static (long SequenceNr, SearchSnapshot Snapshot)? Snapshot(System.Data.Common.DbDataReader reader, string where)
+    {
+        if (!reader.Read()) return null;
+        var seq = reader.GetInt64(0);
+        return (seq, Decode<SearchSnapshot>(where, seq, reader.GetString(1), (byte[])reader[2]));
+    }
+
     public static T Decode<T>(string where, long sequenceNr, string manifest, byte[] payload)
     {
         try

@@ -359,7 +359,8 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
         state.Settings is not null && state.Finished && inFlight == 0 && !updating && strategy is not { HasPendingUpdate: true },
         state.RunningJobs
             .Select(j => new RunningChild(j.ChildId, j.Final, j.WorkerId, progress.GetValueOrDefault(j.ChildId).Epoch, progress.GetValueOrDefault(j.ChildId).Epochs))
-            .ToList());
+            .ToList(),
+        PersistenceId);
 
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
     {

@@ -111,7 +111,7 @@ public static class SearchCommand
             await using (var node = await SearchNode.StartAsync(store, settings, cancel, cluster: clusterSpec))
             {
                 started = node;
-                status = await Watch(node, settings, parse.GetValue(json), cancel);
+                status = await Watch(node, settings, store.Ids.CoordinatorId, parse.GetValue(json), cancel);
                 started = null;
                 removed = node.System.WhenTerminated.IsCompleted && !cancel.IsCancellationRequested;
             }
@@ -121,6 +121,10 @@ public static class SearchCommand
                 Console.Error.WriteLine($"nas: stopped; resume with: ./nas search {store.Options}");
                 return ExitCodes.Interrupted;
             }
+            // A cluster serves one run: joined to one whose coordinator writes another, this search did nothing.
+            if (status is { } seen && seen.Run != store.Ids.CoordinatorId)
+                return ExitCodes.Fail(ExitCodes.Invalid,
+                    $"--join: that cluster's coordinator writes another run ({seen.Run}), not {store.Name}; a cluster serves one run at a time: stop its coordinator nodes, or give this search a cluster of its own");
             // Downed by the cluster (a partition, or too long unreachable): this node stopped writing;
             // the other side (a standby coordinator) carries on, or the run resumes from its journal.
             if (removed)
@@ -201,7 +205,7 @@ public static class SearchCommand
         (node is null ? null : await node.StatusAsync())?.RunningChildren.Where(r => r.Epochs > 0).ToDictionary(r => r.ChildId, r => (r.Epoch, r.Epochs))
         ?? new Dictionary<long, (int, int)>();
 
-    private static async Task<SearchStatus?> Watch(SearchNode node, SearchSettings settings, bool quiet, CancellationToken cancel)
+    private static async Task<SearchStatus?> Watch(SearchNode node, SearchSettings settings, string run, bool quiet, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
         SearchStatus? status = null;
@@ -211,7 +215,7 @@ public static class SearchCommand
             while (!cancel.IsCancellationRequested && !node.System.WhenTerminated.IsCompleted)
             {
                 status = await node.StatusAsync() ?? status;
-                if (status?.Finished == true) return;
+                if (status?.Finished == true || (status is not null && status.Run != run)) return;
                 await Task.Delay(500, cancel).ContinueWith(_ => { });
             }
         }

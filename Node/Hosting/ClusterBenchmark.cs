@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using NasActors.Evaluator.Report;
 
@@ -23,7 +21,7 @@ public static class ClusterBenchmark
 {
     public static async Task<ClusterBenchmarkResult> RunAsync(RunStore store, int children, int workers, int childMs, CancellationToken cancel)
     {
-        var port = FreePort();
+        var port = ClusterSpec.FreePort();
         var seed = $"127.0.0.1:{port}";
         var trainer = $"synthetic:{childMs}";
         using var search = Start(["search", .. store.Arguments, "--roles", "coordinator,evaluator", "--host", "127.0.0.1", "--port", $"{port}", "--join", seed,
@@ -34,7 +32,7 @@ public static class ClusterBenchmark
         try
         {
             while (!search.HasExited && store.ReadStoredEvents().Count == 0) await Task.Delay(200, cancel);
-            for (var n = 0; n < 2; n++)
+            for (var n = 0; n < 2 && !search.HasExited; n++)
             {
                 var node = Start(["node", "--join", seed, "--trainer", trainer, "--workers-per-device", $"{workers / 2 + (n < workers % 2 ? 1 : 0)}"]);
                 node.StandardOutput.ReadToEndAsync(cancel).Ignore();
@@ -43,7 +41,7 @@ public static class ClusterBenchmark
             }
             await search.WaitForExitAsync(cancel);
             if (search.ExitCode != 0)
-                throw new InvalidOperationException($"the benchmark's search failed ({search.ExitCode}): {(await stderr).Trim().Split('\n')[^1]}");
+                throw new IOException($"the benchmark's search failed (exit {search.ExitCode}): {(await stderr).Trim().Split('\n')[^1]}");
         }
         finally
         {
@@ -77,13 +75,6 @@ public static class ClusterBenchmark
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet") info.ArgumentList.Add(typeof(ClusterBenchmark).Assembly.Location);
         foreach (var a in args) info.ArgumentList.Add(a);
         return Process.Start(info)!;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static void Ignore(this Task task) => task.ContinueWith(_ => { }, TaskScheduler.Default);

@@ -35,11 +35,11 @@ public static class ClusterCertificate
     public static void Write(X509Certificate2 certificate, string file, string password)
     {
         var bytes = certificate.Export(X509ContentType.Pkcs12, password);
-        using (var stream = new FileStream(file, FileMode.CreateNew, FileAccess.Write))
-        {
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            stream.Write(bytes);
-        }
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        // Created unreadable by others from the start: no moment in which another user could open it.
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using var stream = new FileStream(file, options);
+        stream.Write(bytes);
     }
 
     /// <summary>Loads <c>--tls FILE.pfx</c>; every problem (missing, not a PFX, wrong password, no key, expired) is one line.</summary>

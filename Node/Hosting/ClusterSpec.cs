@@ -76,6 +76,14 @@ public sealed record ClusterSpec(string Host, int Port, IReadOnlyList<string> Se
         }
     }
 
+    /// <summary>A port free on this machine now (for nodes and servers started on any port).</summary>
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     private static string Seed(string text)
     {
         var colon = text.LastIndexOf(':');

@@ -22,20 +22,30 @@ public sealed class DatabaseRunStore(PostgresUrl url, string run) : RunStore
 
     public override Config Persistence() => PersistenceConfig.Postgres(url);
 
-    public override SearchSettings? Existing(bool forWriting = true) =>
-        PostgresRunFiles.Settings(url, run) is { } json ? RunFolder.ParseSettings(json, SettingsName) : null;
+    public override SearchSettings? Existing(bool forWriting = true)
+    {
+        if (forWriting) PostgresRunFiles.RequireWritableServer(url);
+        return PostgresRunFiles.Settings(url, run) is { } json ? RunFolder.ParseSettings(json, SettingsName) : null;
+    }
 
     public override void WriteSettings(SearchSettings settings) => PostgresRunFiles.WriteSettings(url, run, Serialize(settings));
 
+    /// <summary>
+    /// The command's claim (held until it exits), and no live writer: a standby already writing
+    /// the run, or a search that claimed it first, is named in one line.
+    /// </summary>
     public override IDisposable ClaimForWriting()
     {
-        if (PostgresWriterLease.Held(url, run))
-            throw new RunLockedException($"{Name} is in use by another nas process ({PostgresWriterLease.Holder(url, run) ?? "unknown"}); a run has one writer");
-        // The lease itself is the coordinator's host's to take, wherever the cluster runs it.
-        return new NoClaim();
+        var claim = PostgresWriterLease.Claim(url, run) ?? throw InUse();
+        if (!PostgresWriterLease.Held(url, run)) return claim;
+        claim.Dispose();
+        throw InUse();
     }
 
-    public override IWriterLease Lease() => new PostgresWriterLease(url, run, RunLock.Holder());
+    private RunLockedException InUse() =>
+        new($"{Name} is in use by another nas process ({PostgresWriterLease.Holder(url, run) ?? "one that is starting"}); a run has one writer");
+
+    public override IWriterLease Lease() => new PostgresWriterLease(url, run, RunLock.Holder);
 
     public override IReadOnlyList<StoredEvent> ReadStoredEvents(long after = 0) => PostgresRunFiles.ReadStoredEvents(url, run, after);
 
@@ -50,11 +60,4 @@ public sealed class DatabaseRunStore(PostgresUrl url, string run) : RunStore
     public override string SettingsName => $"{Name}: stored settings";
 
     public override string SnapshotsName => $"{Name} (table snapshot)";
-
-    private sealed class NoClaim : IDisposable
-    {
-        public void Dispose()
-        {
-        }
-    }
 }

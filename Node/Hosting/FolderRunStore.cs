@@ -54,6 +54,10 @@ public sealed class FolderRunStore(string dir) : RunStore
 
         public bool StillHeld() => true;
 
+        public void Release()
+        {
+        }
+
         public void Dispose()
         {
         }

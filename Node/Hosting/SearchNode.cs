@@ -55,8 +55,8 @@ public sealed class SearchNode : IAsyncDisposable
 
     /// <summary>
     /// The singleton on this node's coordinator role (the oldest such node runs it, the others
-    /// stand by): the run's writers behind its lease. The coordinator is restarted with backoff when
-    /// its journal fails; the evaluator runs beside it (it writes the same run).
+    /// stand by): the run's writers behind its lease. The coordinator and the evaluator beside it
+    /// (it writes the same run) are restarted with backoff when their journal fails.
     /// </summary>
     public static void StartWriters(ActorSystem system, RunStore store, SearchSettings settings) =>
         system.ActorOf(ClusterSingletonManager.Props(Writers(store, settings), PoisonPill.Instance,
@@ -68,9 +68,11 @@ public sealed class SearchNode : IAsyncDisposable
             var coordinator = context.ActorOf(BackoffSupervisor.Props(Backoff.OnStop(
                 SearchCoordinator.Props(settings, journal: store.Ids), "search-coordinator",
                 TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), 0.2, maxNrOfRetries: -1)), $"coordinator-{generation}");
-            context.ActorOf(LeaderboardKeeper.Props(coordinator, Math.Max(settings.TopK, 10), store.Ids), $"evaluator-{generation}");
+            context.ActorOf(BackoffSupervisor.Props(Backoff.OnStop(
+                LeaderboardKeeper.Props(coordinator, Math.Max(settings.TopK, 10), store.Ids), "leaderboard",
+                TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), 0.2, maxNrOfRetries: -1)), $"evaluator-{generation}");
             return coordinator;
-        });
+        }, () => store.Existing(forWriting: false)?.Budget);
 
     /// <summary>Joins the seeds (or itself, without any) and waits until this node is up.</summary>
     public static async Task JoinAsync(ActorSystem system, ClusterSpec spec, TimeSpan? timeout, CancellationToken cancel)

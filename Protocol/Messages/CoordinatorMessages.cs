@@ -3,7 +3,7 @@ namespace NasActors.Protocol.Messages;
 [WireName("coordinator.get-status")]
 public sealed record GetSearchStatus : IWireMessage;
 
-/// <summary>A live view of the search for terminals and tests.</summary>
+/// <summary>A live view of the search for terminals and tests; <c>Run</c> is the coordinator's persistence id (which run it writes).</summary>
 [WireName("coordinator.status")]
 public sealed record SearchStatus(
     int Budget,
@@ -17,7 +17,8 @@ public sealed record SearchStatus(
     int FinalQueued,
     int FinalCompleted,
     bool Finished,
-    IReadOnlyList<RunningChild> RunningChildren) : IWireMessage;
+    IReadOnlyList<RunningChild> RunningChildren,
+    string Run) : IWireMessage;
 
 public sealed record RunningChild(long ChildId, bool Final, string WorkerId, int Epoch, int Epochs);
 

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using NasActors.Persistence;
 using NasActors.Tests.Cli;
 
@@ -11,12 +9,7 @@ public static class ClusterProcesses
 {
     public static Process Start(params string[] args) => Process.Start(NasProcess.StartInfo(args))!;
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public static int FreePort() => Node.Hosting.ClusterSpec.FreePort();
 
     /// <summary>Waits for a node's "node: ... up" line.</summary>
     public static async Task Announced(Process node)

@@ -12,6 +12,7 @@ namespace NasActors.Tests.Cluster;
 /// from the cluster but still reaches the database. At most one side writes the run, and the
 /// search finishes on the side that kept going.
 /// </summary>
+[Collection("postgres")]
 public sealed class PartitionTests(ITestOutputHelper output)
 {
     private const int Budget = 40;

@@ -75,13 +75,11 @@ public sealed class PostgresRunTests(PostgresServer postgres, ITestOutputHelper 
     [InlineData("postgresql://nas:secret@db/nas", "exp", "--journal: no password in the URL")]
     [InlineData("postgresql://db/nas", "exp", "names no user")]
     [InlineData("postgresql://nas@db", "exp", "names no database")]
-    [InlineData("postgresql://nas@127.0.0.1:55432/nas", "runs/exp", "--run: with --journal, give the run's name")]
-    public void Bad_journal_options_are_one_line_and_store_nothing(string journal, string run, string message)
+    [InlineData("postgresql://nas@127.0.0.1:1/nas", "runs/exp", "--run: with --journal, give the run's name")]
+    public void Bad_journal_options_are_one_line(string journal, string run, string message)
     {
-        foreach (var command in new[] { "search", "status" })
+        foreach (var r in new[] { NasProcess.Run("search", "--journal", journal, "--run", run, "--trainer", "synthetic:1"), NasProcess.Run("status", "--journal", journal, "--run", run) })
         {
-            var r = NasProcess.Run(command, "--journal", journal, "--run", run, "--trainer", "synthetic:1");
-            if (command == "status") r = NasProcess.Run(command, "--journal", journal, "--run", run);
             Assert.Equal(2, r.ExitCode);
             Assert.Contains(message, r.Stderr);
             Assert.Single(r.Stderr.Trim().Split('\n'));

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 
 namespace NasActors.Tests.Cluster;
@@ -20,7 +18,7 @@ public sealed class PostgresServer(string? alsoListenOn = null) : IAsyncLifetime
     {
     }
 
-    public int Port { get; } = FreePort();
+    public int Port { get; } = Node.Hosting.ClusterSpec.FreePort();
 
     /// <summary>A new, empty database for one test: <c>postgresql://nas@HOST:PORT/NAME</c>.</summary>
     public string NewDatabase(string host = "127.0.0.1")
@@ -85,13 +83,6 @@ public sealed class PostgresServer(string? alsoListenOn = null) : IAsyncLifetime
         var stderr = p.StandardError.ReadToEnd();
         p.WaitForExit();
         if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed ({p.ExitCode}): {stderr}{stdout.Result}");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

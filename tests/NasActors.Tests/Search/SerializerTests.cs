@@ -34,7 +34,7 @@ public sealed class SerializerTests : IDisposable
             new ChildFailure(3, false, "w", "NonFiniteLoss: loss became NaN"),
             new ResultRecorded(3, false),
             new GetSearchStatus(),
-            new SearchStatus(10, 5, 4, 1, 1, 0.9, 2, false, 0, 0, false, [new RunningChild(4, false, "w", 1, 2)]),
+            new SearchStatus(10, 5, 4, 1, 1, 0.9, 2, false, 0, 0, false, [new RunningChild(4, false, "w", 1, 2)], "exp/search"),
             new QueueFinalTraining([1, 2]),
             new SearchStarted(new SearchSettings { Strategy = "evolution", Devices = ["cpu", "cuda:0"] }, DateTimeOffset.UnixEpoch),
             new BudgetIncreased(40),
