@@ -21,7 +21,7 @@ public sealed class PartitionTests(ITestOutputHelper output)
     public async Task A_partition_leaves_one_writer_and_the_search_finishes_on_the_side_that_goes_on()
     {
         using var net = NetworkNamespaces.Create(3);
-        var postgres = new PostgresServer(alsoListenOn: net.DatabaseAddress);
+        var postgres = new PostgresServer { AlsoListenOn = net.DatabaseAddress };
         await postgres.InitializeAsync();
         try
         {

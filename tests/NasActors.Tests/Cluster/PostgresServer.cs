@@ -8,15 +8,13 @@ namespace NasActors.Tests.Cluster;
 /// a fresh cluster in a temporary folder on a free localhost port, trust authentication for user
 /// nas, stopped and deleted at the end. As root it runs as the postgres user (initdb refuses root).
 /// </summary>
-public sealed class PostgresServer(string? alsoListenOn = null) : IAsyncLifetime
+public sealed class PostgresServer : IAsyncLifetime
 {
     private readonly string dir = Path.Combine(Path.GetTempPath(), $"nas-pg-{Guid.NewGuid():N}");
     private int databases;
 
-    public PostgresServer()
-        : this(null)
-    {
-    }
+    /// <summary>An address of this machine to listen on besides 127.0.0.1 (trusted for its /16), for hosts in network namespaces.</summary>
+    public string? AlsoListenOn { get; init; }
 
     public int Port { get; } = Node.Hosting.ClusterSpec.FreePort();
 
@@ -40,7 +38,7 @@ public sealed class PostgresServer(string? alsoListenOn = null) : IAsyncLifetime
         Directory.CreateDirectory(dir);
         if (IsRoot) Run("chown", "postgres", dir);
         PgTool("initdb", "-D", Data, "-A", "trust", "-U", "nas", "--no-sync");
-        if (alsoListenOn is not null) File.AppendAllText(Path.Combine(Data, "pg_hba.conf"), $"host all all {alsoListenOn}/16 trust\n");
+        if (AlsoListenOn is not null) File.AppendAllText(Path.Combine(Data, "pg_hba.conf"), $"host all all {AlsoListenOn}/16 trust\n");
         Start();
         return Task.CompletedTask;
     }
@@ -63,7 +61,7 @@ public sealed class PostgresServer(string? alsoListenOn = null) : IAsyncLifetime
 
     public void Start() =>
         PgTool("pg_ctl", "-D", Data, "-w", "-l", Path.Combine(dir, "server.log"),
-            "-o", $"-p {Port} -k {dir} -c listen_addresses=127.0.0.1{(alsoListenOn is null ? "" : "," + alsoListenOn)} -c fsync=off", "start");
+            "-o", $"-p {Port} -k {dir} -c listen_addresses=127.0.0.1{(AlsoListenOn is null ? "" : "," + AlsoListenOn)} -c fsync=off", "start");
 
     private string Bin { get; set; } = "";
 
