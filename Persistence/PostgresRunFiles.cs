@@ -103,12 +103,36 @@ public static class PostgresRunFiles
         }
     }
 
-    /// <summary>Writers need PostgreSQL 14 or later (the writer lease ends idle sessions with <c>idle_session_timeout</c>).</summary>
-    public static void RequireWritableServer(PostgresUrl url)
-    {
-        var version = Query(url, c => Convert.ToInt32(Scalar(c, "SHOW server_version_num"), System.Globalization.CultureInfo.InvariantCulture));
-        if (version < 140000) throw new RunStoreException($"PostgreSQL at {url} is version {version / 10000}; nas writes runs on PostgreSQL 14 or later");
-    }
+    // The columns of Akka.Persistence.Sql's tables that nas reads and writes.
+    private static readonly (string Table, string[] Columns)[] Tables =
+    [
+        ("journal", ["ordering", "persistence_id", "sequence_number", "created", "deleted", "message", "manifest"]),
+        ("snapshot", ["persistence_id", "sequence_number", "created", "snapshot", "manifest"]),
+        ("nas_run", ["id", "name", "settings", "writer"]),
+    ];
+
+    /// <summary>
+    /// Before anything is written: PostgreSQL 14 or later (the writer lease ends idle sessions with
+    /// <c>idle_session_timeout</c>), and no table of another program under the names nas uses
+    /// (the journal would fail to start for ever, after nas had written its first rows).
+    /// </summary>
+    public static void RequireWritableDatabase(PostgresUrl url) =>
+        Query(url, c =>
+        {
+            var version = Convert.ToInt32(Scalar(c, "SHOW server_version_num"), System.Globalization.CultureInfo.InvariantCulture);
+            if (version < 140000) throw new RunStoreException($"PostgreSQL at {url} is version {version / 10000}; nas writes runs on PostgreSQL 14 or later");
+            foreach (var (table, columns) in Tables)
+            {
+                if (!HasTable(c, table)) continue;
+                using var command = Command(c, "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = @table", ("table", table));
+                using var reader = command.ExecuteReader();
+                var present = new HashSet<string>();
+                while (reader.Read()) present.Add(reader.GetString(0));
+                if (columns.FirstOrDefault(col => !present.Contains(col)) is { } missing)
+                    throw new RunStoreException($"{url}: its table {table} is not nas's (no column {missing}); give nas a database of its own");
+            }
+            return 0;
+        });
 
     public static string Describe(Exception e) => e switch
     {
@@ -150,7 +174,7 @@ public static class PostgresRunFiles
         return command;
     }
 
-    private static bool HasTable(NpgsqlConnection connection, string table) =>
+    public static bool HasTable(NpgsqlConnection connection, string table) =>
         Scalar(connection, "SELECT to_regclass(@table) IS NOT NULL", ("table", table)) is true;
 
     private static string Where(PostgresUrl url, string run) => $"run {run} in {url}";

@@ -18,10 +18,18 @@ public sealed record PostgresUrl(string User, string Host, int Port, string Data
         if (uri.UserInfo.Contains(':'))
             throw new ArgumentException("--journal: no password in the URL (other processes can read command lines); put it in PGPASSWORD or ~/.pgpass");
         var database = Uri.UnescapeDataString(uri.AbsolutePath.Trim('/'));
-        if (uri.UserInfo.Length == 0 || database.Length == 0 || database.Contains('/') || uri.Host.Length == 0 || uri.Query.Length > 0)
-            throw new ArgumentException($"--journal: '{text}' {(uri.UserInfo.Length == 0 ? "names no user" : database.Length == 0 ? "names no database" : "is not of the form")} ({expected})");
+        var user = Uri.UnescapeDataString(uri.UserInfo);
+        string? problem = user.Length == 0 ? "names no user"
+            : database.Length == 0 ? "names no database"
+            : database.Contains('/') ? "names more than a database in its path"
+            : uri.Host.Length == 0 ? "names no host"
+            : uri.Query.Length > 0 || uri.Fragment.Length > 0 ? "has parts after the database (?... or #...), which nas does not take"
+            : uri.Port == 0 ? "has port 0"
+            : (user + database).Any(char.IsControl) ? "holds control characters"
+            : null;
+        if (problem is not null) throw new ArgumentException($"--journal: '{text}' {problem} ({expected})");
         // IdnHost: an IPv6 address without its brackets, as Npgsql takes it.
-        return new(Uri.UnescapeDataString(uri.UserInfo), uri.IdnHost, uri.IsDefaultPort ? 5432 : uri.Port, database);
+        return new(user, uri.IdnHost, uri.IsDefaultPort ? 5432 : uri.Port, database);
     }
 
     /// <summary>For messages and hints: the URL with its port, which holds no secret.</summary>

@@ -108,7 +108,9 @@ public sealed class PostgresWriterLease(PostgresUrl url, string run, Func<string
 
     /// <summary>Who last took the lease (nas_run.writer): the message a second writer gets.</summary>
     public static string? Holder(PostgresUrl url, string run) =>
-        PostgresRunFiles.Query(url, c => PostgresRunFiles.Scalar(c, "SELECT writer FROM nas_run WHERE name = @name", ("name", run)) as string);
+        PostgresRunFiles.Query(url, c => PostgresRunFiles.HasTable(c, "nas_run")
+            ? PostgresRunFiles.Scalar(c, "SELECT writer FROM nas_run WHERE name = @name", ("name", run)) as string
+            : null);
 
     /// <summary>Whether some process holds the run's lease now: the run has a live writer.</summary>
     public static bool Held(PostgresUrl url, string run) =>

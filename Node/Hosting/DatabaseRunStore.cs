@@ -24,7 +24,7 @@ public sealed class DatabaseRunStore(PostgresUrl url, string run) : RunStore
 
     public override SearchSettings? Existing(bool forWriting = true)
     {
-        if (forWriting) PostgresRunFiles.RequireWritableServer(url);
+        if (forWriting) PostgresRunFiles.RequireWritableDatabase(url);
         return PostgresRunFiles.Settings(url, run) is { } json ? RunFolder.ParseSettings(json, SettingsName) : null;
     }
 
@@ -58,6 +58,8 @@ public sealed class DatabaseRunStore(PostgresUrl url, string run) : RunStore
     public override bool? WriterAlive() => PostgresWriterLease.Held(url, run);
 
     public override string SettingsName => $"{Name}: stored settings";
+
+    protected override string NoRun => $"{Name} does not exist";
 
     public override string SnapshotsName => $"{Name} (table snapshot)";
 }

@@ -13,9 +13,12 @@ public sealed class RunLog : ReceiveActor, IRequiresMessageQueue<ILoggerMessageQ
         Receive<InitializeLogger>(_ => Sender.Tell(new LoggerInitialized()));
         Receive<LogEvent>(e =>
         {
-            var line = $"{e.Timestamp:O} {e.LogLevel().ToString().Replace("Level", "")} [{e.LogSource}] {e.Message}{(e.Cause is null ? "" : " " + e.Cause.Message)}";
+            // One line per entry: Akka puts whole stack traces into some messages (remoting errors).
+            var line = $"{e.Timestamp:O} {e.LogLevel().ToString().Replace("Level", "")} [{e.LogSource}] {FirstLine(e.Message?.ToString())}{(e.Cause is null ? "" : " " + FirstLine(e.Cause.Message))}";
             if (path.Length == 0) Console.Error.WriteLine(line);
             else File.AppendAllText(path, line + Environment.NewLine);
         });
     }
+
+    private static string FirstLine(string? text) => (text ?? "").Split('\n')[0].TrimEnd('\r');
 }

@@ -35,7 +35,10 @@ public abstract partial class RunStore
     /// <summary>The run's stored settings; null when there is no such run yet.</summary>
     public abstract SearchSettings? Existing(bool forWriting = true);
 
-    public SearchSettings Require() => Existing(forWriting: false) ?? throw new RunFolderException($"{Name} holds no nas run");
+    public SearchSettings Require() => Existing(forWriting: false) ?? throw new RunFolderException(NoRun);
+
+    /// <summary>What a reader is told when there is no such run.</summary>
+    protected virtual string NoRun => $"{Name} holds no nas run";
 
     public abstract void WriteSettings(SearchSettings settings);
 

@@ -76,6 +76,9 @@ public sealed class PostgresRunTests(PostgresServer postgres, ITestOutputHelper 
     [InlineData("postgresql://db/nas", "exp", "names no user")]
     [InlineData("postgresql://nas@db", "exp", "names no database")]
     [InlineData("postgresql://nas@127.0.0.1:1/nas", "runs/exp", "--run: with --journal, give the run's name")]
+    [InlineData("postgresql://nas@127.0.0.1:0/nas", "exp", "has port 0")]
+    [InlineData("postgresql://nas@127.0.0.1/nas#x", "exp", "has parts after the database")]
+    [InlineData("postgresql://nas@127.0.0.1/nas%00", "exp", "holds control characters")]
     public void Bad_journal_options_are_one_line(string journal, string run, string message)
     {
         foreach (var r in new[] { NasProcess.Run("search", "--journal", journal, "--run", run, "--trainer", "synthetic:1"), NasProcess.Run("status", "--journal", journal, "--run", run) })
@@ -96,12 +99,51 @@ public sealed class PostgresRunTests(PostgresServer postgres, ITestOutputHelper 
         Assert.Contains("database \"nosuch\" does not exist", noDatabase.Stderr);
         var db = postgres.NewDatabase();
         var noRun = NasProcess.Run("status", "--journal", db, "--run", "exp");
-        Assert.Contains($"run exp in {db} holds no nas run", noRun.Stderr);
+        Assert.Contains($"run exp in {db} does not exist", noRun.Stderr);
         var noStandby = NasProcess.Run("node", "--join", "127.0.0.1:1", "--roles", "coordinator,evaluator", "--journal", db, "--run", "exp");
         Assert.Equal(2, noStandby.ExitCode);
         Assert.Contains($"run exp in {db} does not exist; start it with nas search", noStandby.Stderr);
         foreach (var r in new[] { down, noDatabase, noRun, noStandby })
             Assert.Single(r.Stderr.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void A_database_whose_tables_belong_to_another_program_is_refused_before_anything_is_written()
+    {
+        var db = PostgresUrl.Parse(postgres.NewDatabase());
+        using (var connection = new NpgsqlConnection(db.Unpooled))
+        {
+            connection.Open();
+            using var create = new NpgsqlCommand("CREATE TABLE journal (x int)", connection);
+            create.ExecuteNonQuery();
+        }
+        var r = NasProcess.Run("search", "--journal", db.ToString(), "--run", "exp", "--trainer", "synthetic:1", "--children", "2");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("its table journal is not nas's (no column ordering); give nas a database of its own", r.Stderr);
+        Assert.Single(r.Stderr.Trim().Split('\n'));
+        Assert.Equal(["journal"], Tables(db));
+    }
+
+    [Fact]
+    public async Task Of_two_searches_started_together_on_a_new_run_one_runs_and_the_other_is_refused()
+    {
+        var db = postgres.NewDatabase();
+        string[] args = ["search", "--journal", db, "--run", "exp", "--trainer", "synthetic:50", "--children", "6", "--strategy", "random", "--top-k", "0"];
+        var both = await Task.WhenAll(Task.Run(() => NasProcess.Run(args)), Task.Run(() => NasProcess.Run(args)));
+        Assert.True(both.Select(r => r.ExitCode).Order().SequenceEqual([0, 2]), string.Join(" | ", both.Select(r => $"{r.ExitCode}: {r.Stderr.Trim().Split('\n')[^1]}")));
+        Assert.Contains($"run exp in {db} is in use by another nas process", both.Single(r => r.ExitCode == 2).Stderr);
+        Assert.Equal(6, PostgresRunFiles.Read(PostgresUrl.Parse(db), "exp").State.Trained);
+    }
+
+    private static string[] Tables(PostgresUrl db)
+    {
+        using var connection = new NpgsqlConnection(db.Unpooled);
+        connection.Open();
+        using var command = new NpgsqlCommand("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1", connection);
+        using var reader = command.ExecuteReader();
+        var tables = new List<string>();
+        while (reader.Read()) tables.Add(reader.GetString(0));
+        return [.. tables];
     }
 
     [Fact]
