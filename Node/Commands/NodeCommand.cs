@@ -18,6 +18,8 @@ public static class NodeCommand
     // its trainer nodes alone in a cluster of their own; a new search at the seed starts another).
     private static readonly TimeSpan Orphaned = TimeSpan.FromSeconds(30);
 
+    private static readonly TimeSpan NotJoinedAfter = TimeSpan.FromSeconds(30);
+
     public static Command Create()
     {
         var cluster = new ClusterOptions(joinRequired: true);
@@ -55,7 +57,13 @@ public static class NodeCommand
                 while (!cancel.IsCancellationRequested)
                 {
                     Console.Error.WriteLine($"nas node: joining {string.Join(", ", spec.Seeds)} as {string.Join(",", spec.Roles)} ...");
+                    using var joined = new CancellationTokenSource();
+                    // Joining waits for ever (the seed may not be up yet), but says once what may be wrong.
+                    _ = Task.Delay(NotJoinedAfter, joined.Token).ContinueWith(_ => Console.Error.WriteLine(
+                        $"nas node: not joined after {NotJoinedAfter.TotalSeconds:F0} s; still trying (is a node at {string.Join(" or ", spec.Seeds)} up, reachable from here, and {(spec.Certificate is null ? "without --tls" : "holding the same --tls certificate")}?)"),
+                        joined.Token, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
                     await using var node = await TrainerNode.StartAsync(spec, deviceList, parse.GetValue(perDevice), trainerText, cancel, standby);
+                    await joined.CancelAsync();
                     var workers = spec.Has(ClusterSpec.Trainer) ? deviceList.Length * parse.GetValue(perDevice) : 0;
                     Console.Out.WriteLine($"node: {node.Address} up, {workers} workers{(standby is { } s ? $", coordinator for {s.Store.Name}" : "")}");
                     Console.Out.Flush();
