@@ -60,12 +60,13 @@ public sealed record SearchSettings
     {
         if (requested.Budget < Budget)
             return $"budget {requested.Budget} is smaller than the run's {Budget} (a budget can only grow)";
-        var same = requested with { Budget = Budget };
+        // The devices are the resuming machine's own (a run may move to other hardware); they do not change the search.
+        var same = requested with { Budget = Budget, Devices = Devices, WorkersPerDevice = WorkersPerDevice };
         if (JsonEq(same, this)) return null;
         var differing = typeof(SearchSettings).GetProperties()
-            .Where(p => p.Name != nameof(Budget) && !JsonEq(p.GetValue(same), p.GetValue(this)))
+            .Where(p => !JsonEq(p.GetValue(same), p.GetValue(this)))
             .Select(p => p.Name);
-        return $"the run was started with other settings ({string.Join(", ", differing)}); only the budget may change on resume";
+        return $"the run was started with other settings ({string.Join(", ", differing)}); only the budget and the devices may change on resume";
     }
 
     private static bool JsonEq(object? a, object? b) =>

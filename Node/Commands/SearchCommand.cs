@@ -118,7 +118,7 @@ public static class SearchCommand
             store.AfterStop();
             if (cancel.IsCancellationRequested)
             {
-                Console.Error.WriteLine($"nas: stopped; resume with: ./nas search {store.Options}");
+                Console.Error.WriteLine($"nas: stopped; resume with: ./nas search {store.Options}{(store is DatabaseRunStore ? " (a standby coordinator, if one is up, carries on now)" : "")}");
                 return ExitCodes.Interrupted;
             }
             // A cluster serves one run: joined to one whose coordinator writes another, this search did nothing.
@@ -205,17 +205,28 @@ public static class SearchCommand
         (node is null ? null : await node.StatusAsync())?.RunningChildren.Where(r => r.Epochs > 0).ToDictionary(r => r.ChildId, r => (r.Epoch, r.Epochs))
         ?? new Dictionary<long, (int, int)>();
 
+    private static readonly TimeSpan NobodyTrains = TimeSpan.FromSeconds(30);
+
     private static async Task<SearchStatus?> Watch(SearchNode node, SearchSettings settings, string run, bool quiet, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
         SearchStatus? status = null;
         int? firstDone = null;
+        // A search whose children nobody trains (no trainer node has joined) says so, once, instead of waiting silently.
+        var lastTraining = Stopwatch.StartNew();
+        string? idle = null;
         async Task Poll()
         {
             while (!cancel.IsCancellationRequested && !node.System.WhenTerminated.IsCompleted)
             {
                 status = await node.StatusAsync() ?? status;
                 if (status?.Finished == true || (status is not null && status.Run != run)) return;
+                if (status is { RunningChildren.Count: > 0 }) lastTraining.Restart();
+                else if (idle is null && lastTraining.Elapsed > NobodyTrains)
+                {
+                    idle = $"no child has been in training for {NobodyTrains.TotalSeconds:F0} s: waiting for trainers (nas node --join this node)";
+                    if (quiet || Console.IsErrorRedirected) Console.Error.WriteLine($"nas search: {idle}");
+                }
                 await Task.Delay(500, cancel).ContinueWith(_ => { });
             }
         }
@@ -243,6 +254,7 @@ public static class SearchCommand
                     table.AddRow("policy", $"{settings.Strategy}, version {s.PolicyVersion}");
                     table.AddRow("rate", $"{rate:F1} children/min, ETA {eta}");
                     table.AddRow("final training", s.SearchCompleted ? $"{s.FinalCompleted}/{s.FinalQueued} of the top {settings.TopK}" : "after the search");
+                    if (idle is not null && s.RunningChildren.Count == 0) table.AddRow("waiting", Markup.Escape(idle));
                     foreach (var r in s.RunningChildren)
                         table.AddRow(Markup.Escape(r.WorkerId), $"child {r.ChildId}{(r.Final ? " (final)" : "")}, {(r.Epochs > 0 ? $"epoch {r.Epoch}/{r.Epochs}" : "training")}");
                     ctx.Refresh();

@@ -38,15 +38,42 @@ public sealed class TrainerNode : IAsyncDisposable
         try
         {
             await SearchNode.JoinAsync(system, spec, timeout: null, cancel);
-            if (standby is { } w) SearchNode.StartWriters(system, w.Store, w.Settings);
+            var proxy = SearchNode.CoordinatorProxy(system);
+            if (standby is { } w)
+            {
+                await RequireSameRun(proxy, w.Store, cancel);
+                SearchNode.StartWriters(system, w.Store, w.Settings);
+            }
             if (spec.Has(ClusterSpec.Trainer))
-                SearchNode.StartWorkers(system, SearchNode.CoordinatorProxy(system), devices, perDevice, trainer);
+                SearchNode.StartWorkers(system, proxy, devices, perDevice, trainer);
             return new TrainerNode(system);
         }
         catch
         {
             await system.Terminate();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// A cluster serves one run: a standby for another run (a typo in <c>--run</c>) would take the
+    /// cluster's trainers to that run when the coordinator fails over. A coordinator that answers
+    /// within a few seconds must be writing this run.
+    /// </summary>
+    private static async Task RequireSameRun(IActorRef proxy, RunStore store, CancellationToken cancel)
+    {
+        for (var attempt = 0; attempt < 4; attempt++)
+        {
+            try
+            {
+                var status = await proxy.Ask<Protocol.Messages.SearchStatus>(new Protocol.Messages.GetSearchStatus(), TimeSpan.FromSeconds(2), cancel);
+                if (status.Run == store.Ids.CoordinatorId) return;
+                throw new ArgumentException($"--run: the cluster at --join serves another run ({status.Run}), not {store.Name}; a standby must name the cluster's run");
+            }
+            catch (Akka.Actor.AskTimeoutException)
+            {
+                // No coordinator answering yet (none, or one taking its lease): try again, then stand by.
+            }
         }
     }
 

@@ -26,11 +26,11 @@ public sealed class PostgresRunTests(PostgresServer postgres, ITestOutputHelper 
         var other = NasProcess.Run(Search("exp2", 5));
         Assert.True(other.ExitCode == 0, other.Stderr);
 
-        // A grown budget resumes the run where it stopped; other settings are refused.
-        var resumed = NasProcess.Run(Search("exp1", 12));
+        // A grown budget resumes the run where it stopped (on other devices too); other settings are refused.
+        var resumed = NasProcess.Run(Search("exp1", 12, "--workers-per-device", "2"));
         Assert.True(resumed.ExitCode == 0, resumed.Stderr);
         Assert.Equal(12, JsonDocument.Parse(resumed.Stdout).RootElement.GetProperty("completed").GetInt32());
-        var changed = NasProcess.Run(Search("exp1", 12, "--workers-per-device", "3"));
+        var changed = NasProcess.Run(Search("exp1", 12, "--child-timeout", "100"));
         Assert.Equal(2, changed.ExitCode);
         Assert.Contains($"cannot resume run exp1 in {db}", changed.Stderr);
 
@@ -133,6 +133,31 @@ public sealed class PostgresRunTests(PostgresServer postgres, ITestOutputHelper 
         Assert.True(both.Select(r => r.ExitCode).Order().SequenceEqual([0, 2]), string.Join(" | ", both.Select(r => $"{r.ExitCode}: {r.Stderr.Trim().Split('\n')[^1]}")));
         Assert.Contains($"run exp in {db} is in use by another nas process", both.Single(r => r.ExitCode == 2).Stderr);
         Assert.Equal(6, PostgresRunFiles.Read(PostgresUrl.Parse(db), "exp").State.Trained);
+    }
+
+    [Fact]
+    public async Task A_standby_for_another_run_than_its_cluster_serves_is_refused_in_one_line()
+    {
+        var db = postgres.NewDatabase();
+        var other = NasProcess.Run("search", "--journal", db, "--run", "other", "--trainer", "synthetic:1", "--children", "1", "--top-k", "0");
+        Assert.True(other.ExitCode == 0, other.Stderr);
+        var port = FreePort();
+        using var search = Start("search", "--journal", db, "--run", "exp", "--roles", "coordinator,evaluator", "--host", "127.0.0.1", "--port", $"{port}",
+            "--join", $"127.0.0.1:{port}", "--children", "5", "--strategy", "random", "--json");
+        try
+        {
+            await WaitFor(() => PostgresRunFiles.Read(PostgresUrl.Parse(db), "exp").State, s => s.Settings is not null, TimeSpan.FromSeconds(60));
+            var standby = NasProcess.Run("node", "--roles", "coordinator,evaluator", "--journal", db, "--run", "other", "--join", $"127.0.0.1:{port}");
+            Assert.Equal(2, standby.ExitCode);
+            Assert.Contains("--run: the cluster at --join serves another run (exp/search)", standby.Stderr);
+            Assert.Single(standby.Stderr.Trim().Split('\n'), l => l.StartsWith("nas: error", StringComparison.Ordinal));
+            Assert.False(search.HasExited);
+        }
+        finally
+        {
+            search.Kill();
+            search.WaitForExit();
+        }
     }
 
     private static string[] Tables(PostgresUrl db)

@@ -133,7 +133,7 @@ public class SearchCommandTests
         Assert.Equal(0, NasProcess.Run(Search(run, "--trainer", "synthetic")).ExitCode);
         r = NasProcess.Run(Search(run, "--trainer", "synthetic", "--seed", "8"));
         Assert.Equal(2, r.ExitCode);
-        Assert.Contains("only the budget may change on resume", r.Stderr);
+        Assert.Contains("only the budget and the devices may change on resume", r.Stderr);
         Assert.Contains("Seed", r.Stderr);
 
         // A larger budget continues the same run.
