@@ -142,6 +142,27 @@ public static class PostgresRunFiles
         _ => e.Message.Split('\n')[0],
     };
 
+    /// <summary>
+    /// A connection kept open for what it holds (a session lock): returned when <paramref name="take"/>
+    /// says it got it, else closed (null); closed on any failure, a database failure named in one line.
+    /// </summary>
+    public static NpgsqlConnection? Hold(PostgresUrl url, bool lease, Func<NpgsqlConnection, bool> take)
+    {
+        var connection = Open(url, lease);
+        try
+        {
+            if (take(connection)) return connection;
+            connection.Dispose();
+            return null;
+        }
+        catch (Exception e)
+        {
+            connection.Dispose();
+            if (e is NpgsqlException or TimeoutException) throw new RunStoreException($"PostgreSQL at {url}: {Describe(e)}", e);
+            throw;
+        }
+    }
+
     public static T Query<T>(PostgresUrl url, Func<NpgsqlConnection, T> query)
     {
         using var connection = Open(url);

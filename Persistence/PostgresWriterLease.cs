@@ -27,25 +27,14 @@ public sealed class PostgresWriterLease(PostgresUrl url, string run, Func<string
         {
             if (disposed) return "stopped";
             Release();
-            var c = PostgresRunFiles.Open(url, lease: true);
-            try
+            connection = PostgresRunFiles.Hold(url, lease: true, c =>
             {
                 var number = PostgresRunFiles.RunNumber(c, run) ?? throw new RunStoreException($"run {run} is not in {url}");
-                if (PostgresRunFiles.Scalar(c, "SELECT pg_try_advisory_lock(@space, @run)", ("space", KeySpace), ("run", number)) is not true)
-                {
-                    c.Dispose();
-                    return Holder(url, run) ?? "another nas process";
-                }
+                if (PostgresRunFiles.Scalar(c, "SELECT pg_try_advisory_lock(@space, @run)", ("space", KeySpace), ("run", number)) is not true) return false;
                 PostgresRunFiles.Scalar(c, "UPDATE nas_run SET writer = @holder WHERE id = @run", ("holder", holder()), ("run", number));
-                connection = c;
-                return null;
-            }
-            catch (Exception e)
-            {
-                c.Dispose();
-                if (e is NpgsqlException or TimeoutException) throw new RunStoreException($"PostgreSQL at {url}: {PostgresRunFiles.Describe(e)}", e);
-                throw;
-            }
+                return true;
+            });
+            return connection is null ? Holder(url, run) ?? "another nas process" : null;
         }
     }
 
@@ -89,22 +78,9 @@ public sealed class PostgresWriterLease(PostgresUrl url, string run, Func<string
     /// connection of its own: of two searches started together on one run, one gets it. Null when
     /// another process holds it.
     /// </summary>
-    public static IDisposable? Claim(PostgresUrl url, string run)
-    {
-        var c = PostgresRunFiles.Open(url);
-        try
-        {
-            if (PostgresRunFiles.Scalar(c, "SELECT pg_try_advisory_lock(@space, hashtext(@name))", ("space", ClaimSpace), ("name", run)) is true) return c;
-            c.Dispose();
-            return null;
-        }
-        catch (Exception e)
-        {
-            c.Dispose();
-            if (e is NpgsqlException or TimeoutException) throw new RunStoreException($"PostgreSQL at {url}: {PostgresRunFiles.Describe(e)}", e);
-            throw;
-        }
-    }
+    public static IDisposable? Claim(PostgresUrl url, string run) =>
+        PostgresRunFiles.Hold(url, lease: false, c =>
+            PostgresRunFiles.Scalar(c, "SELECT pg_try_advisory_lock(@space, hashtext(@name))", ("space", ClaimSpace), ("name", run)) is true);
 
     /// <summary>Who last took the lease (nas_run.writer): the message a second writer gets.</summary>
     public static string? Holder(PostgresUrl url, string run) =>

@@ -29,8 +29,7 @@ public static class BenchCommand
         var children = new Option<int>("--children") { Description = "children in the search", DefaultValueFactory = _ => 1500 };
         var workers = new Option<int>("--workers") { Description = "synthetic workers in all, shared by the two trainer nodes", DefaultValueFactory = _ => 500 };
         var delay = new Option<int>("--child-ms") { Description = "milliseconds each child takes", DefaultValueFactory = _ => 10000 };
-        var run = new Option<string?>("--run") { Description = "run folder (default: a temporary one, removed after); with --journal, the run's name (default bench-cluster-TIME; it stays in the database)" };
-        var journal = new Option<string?>("--journal") { Description = "PostgreSQL database to run it in, postgresql://USER@HOST[:PORT]/DATABASE (default: SQLite in a folder)" };
+        var (run, journal) = BenchRunOptions("bench-cluster");
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
         var command = new Command("cluster", "A seed and two trainer nodes as processes on this machine: idle share, overhead per child, journal bytes")
         {
@@ -41,20 +40,9 @@ public static class BenchCommand
             if (parse.GetValue(children) < 1) throw new ArgumentException("--children must be at least 1");
             if (parse.GetValue(workers) < 2) throw new ArgumentException("--workers must be at least 2 (one per trainer node)");
             if (parse.GetValue(delay) < 0) throw new ArgumentException("--child-ms must be at least 0");
-            var database = parse.GetValue(journal);
-            var temp = parse.GetValue(run) is null && database is null;
-            var name = parse.GetValue(run) ?? (database is null ? Path.Combine(Path.GetTempPath(), $"nas-bench-{Guid.NewGuid():N}") : $"bench-cluster-{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss}");
-            var store = RunStore.Open(name, database);
-            if (store.Existing() is not null) throw new ArgumentException($"{store.Name} already holds a run; the benchmark needs a new one");
-            try
-            {
-                Output.Object(await ClusterBenchmark.RunAsync(store, parse.GetValue(children), parse.GetValue(workers), parse.GetValue(delay), cancel), parse.GetValue(json));
-                return ExitCodes.Ok;
-            }
-            finally
-            {
-                if (temp && Directory.Exists(name)) Directory.Delete(name, recursive: true);
-            }
+            await OnNewRun(parse, run, journal, "bench-cluster", async store =>
+                Output.Object(await ClusterBenchmark.RunAsync(store, parse.GetValue(children), parse.GetValue(workers), parse.GetValue(delay), cancel), parse.GetValue(json)));
+            return ExitCodes.Ok;
         }));
         return command;
     }
@@ -65,20 +53,14 @@ public static class BenchCommand
         var workers = new Option<int>("--workers") { Description = "synthetic workers in this process", DefaultValueFactory = _ => 8 };
         var strategy = new Option<string>("--strategy") { Description = "ppo, random or evolution", DefaultValueFactory = _ => "ppo" };
         strategy.AcceptOnlyFromAmong([.. StrategyConfig.Kinds]);
-        var run = new Option<string?>("--run") { Description = "run folder to use (default: a temporary one, removed after); with --journal, the run's name (default bench-N; it stays in the database)" };
-        var journal = new Option<string?>("--journal") { Description = "PostgreSQL database to run it in, postgresql://USER@HOST[:PORT]/DATABASE (default: SQLite in a folder)" };
+        var (run, journal) = BenchRunOptions("bench");
         var delay = new Option<int>("--child-ms") { Description = "milliseconds each synthetic child takes (0: instant)", DefaultValueFactory = _ => 0 };
         var snapshotEvery = new Option<int>("--snapshot-every") { Description = "events between snapshots", DefaultValueFactory = _ => new SearchSettings().SnapshotEvery };
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
         var command = new Command("search", "The control plane alone: a search with the instant synthetic trainer, then its recovery") { children, workers, strategy, run, journal, delay, snapshotEvery, json };
         command.SetAction((parse, cancel) => CommandErrors.GuardAsync(async () =>
         {
-            var database = parse.GetValue(journal);
-            var temp = parse.GetValue(run) is null && database is null;
-            var name = parse.GetValue(run) ?? (database is null ? Path.Combine(Path.GetTempPath(), $"nas-bench-{Guid.NewGuid():N}") : $"bench-{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss}");
-            var store = RunStore.Open(name, database);
-            if (store.Existing() is not null) throw new ArgumentException($"{store.Name} already holds a run; the benchmark needs a new one");
-            try
+            await OnNewRun(parse, run, journal, "bench", async store =>
             {
                 var settings = new SearchSettings
                 {
@@ -90,14 +72,33 @@ public static class BenchCommand
                 if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors));
                 using var claim = store.ClaimForWriting();
                 Output.Object(await SearchBenchmark.RunAsync(store, settings, cancel), parse.GetValue(json));
-                return ExitCodes.Ok;
-            }
-            finally
-            {
-                if (temp && Directory.Exists(name)) Directory.Delete(name, recursive: true);
-            }
+            });
+            return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    /// <summary>A benchmark's <c>--run</c> and <c>--journal</c>: a new run, in a temporary folder by default.</summary>
+    private static (Option<string?> Run, Option<string?> Journal) BenchRunOptions(string prefix) => (
+        new("--run") { Description = $"run folder (default: a temporary one, removed after); with --journal, the run's name (default {prefix}-TIME; it stays in the database)" },
+        new("--journal") { Description = "PostgreSQL database to run it in, postgresql://USER@HOST[:PORT]/DATABASE (default: SQLite in a folder)" });
+
+    /// <summary>Runs <paramref name="benchmark"/> on a new run named by the options; a temporary folder is removed after.</summary>
+    private static async Task OnNewRun(ParseResult parse, Option<string?> run, Option<string?> journal, string prefix, Func<RunStore, Task> benchmark)
+    {
+        var database = parse.GetValue(journal);
+        var temp = parse.GetValue(run) is null && database is null;
+        var name = parse.GetValue(run) ?? (database is null ? Path.Combine(Path.GetTempPath(), $"nas-bench-{Guid.NewGuid():N}") : $"{prefix}-{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss}");
+        var store = RunStore.Open(name, database);
+        if (store.Existing() is not null) throw new ArgumentException($"{store.Name} already holds a run; the benchmark needs a new one");
+        try
+        {
+            await benchmark(store);
+        }
+        finally
+        {
+            if (temp && Directory.Exists(name)) Directory.Delete(name, recursive: true);
+        }
     }
 
     private static Command ControllerBench()

@@ -72,7 +72,7 @@ public static class ReportCommand
     /// <summary>Each run is named by its title (folder or run name), or in full where two share one; a run given twice is refused.</summary>
     public static IReadOnlyList<string> RunNames(IReadOnlyList<RunStore> stores)
     {
-        var keys = stores.Select(r => r is FolderRunStore f ? Path.TrimEndingDirectorySeparator(Path.GetFullPath(f.Directory)) : r.Name).ToList();
+        var keys = stores.Select(r => r.Key).ToList();
         if (keys.GroupBy(k => k).FirstOrDefault(g => g.Count() > 1) is { } twice)
             throw new ArgumentException($"--run: {twice.Key} is given twice");
         var titles = stores.Select(r => r.Title).ToList();

@@ -55,14 +55,5 @@ public sealed class RunOption
         return events.Count > 0 && events[0].Event is SearchStarted ? events : throw NoSearch(store);
     }
 
-    private static RunStoreException NoSearch(RunStore store)
-    {
-        if (store is FolderRunStore folder)
-        {
-            var journal = SqliteRunFiles.JournalPath(folder.Directory);
-            if (!File.Exists(journal) || new FileInfo(journal).Length == 0)
-                return new RunStoreException($"{journal}: missing or empty (a search that never started, or a lost journal)");
-        }
-        return new RunStoreException($"{store.Name}: the journal holds no started search yet");
-    }
+    private static RunStoreException NoSearch(RunStore store) => new(store.NoSearchYet);
 }

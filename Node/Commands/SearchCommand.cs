@@ -118,7 +118,7 @@ public static class SearchCommand
             store.AfterStop();
             if (cancel.IsCancellationRequested)
             {
-                Console.Error.WriteLine($"nas: stopped; resume with: ./nas search {store.Options}{(store is DatabaseRunStore ? " (a standby coordinator, if one is up, carries on now)" : "")}");
+                Console.Error.WriteLine($"nas: stopped; resume with: ./nas search {store.Options}{(store.Shared ? " (a standby coordinator, if one is up, carries on now)" : "")}");
                 return ExitCodes.Interrupted;
             }
             // A cluster serves one run: joined to one whose coordinator writes another, this search did nothing.

@@ -62,7 +62,7 @@ public static class ClusterBenchmark
         var overhead = spans.Select(x => Math.Max(0, x - childMs / 1000.0)).Order().ToArray();
         double? At(double p) => overhead.Length == 0 ? null : Math.Round(overhead[Math.Min(overhead.Length - 1, (int)(p * overhead.Length))] * 1000, 1);
         var busy = spans.Sum() + gaps.Sum();
-        return new ClusterBenchmarkResult(store is DatabaseRunStore ? "postgresql" : "sqlite", children, workers, childMs,
+        return new ClusterBenchmarkResult(store.Kind, children, workers, childMs,
             status.GetProperty("completed").GetInt32(), Math.Round(seconds, 1), Math.Round(children / seconds, 1),
             report.Timeline.Worker.Distinct().Count(), busy > 0 ? Math.Round((overhead.Sum() + gaps.Sum()) / busy, 4) : null,
             At(0.5), At(0.99), Math.Round((double)store.StoredBytes().Journal / children));

@@ -14,6 +14,12 @@ public sealed class DatabaseRunStore(PostgresUrl url, string run) : RunStore
 
     public override string Title => run;
 
+    public override string Key => Name;
+
+    public override string Kind => "postgresql";
+
+    public override bool Shared => true;
+
     public override IReadOnlyList<string> Arguments => ["--journal", url.ToString(), "--run", run];
 
     public override (long Journal, long Snapshots) StoredBytes() => PostgresRunFiles.StoredBytes(url, run);

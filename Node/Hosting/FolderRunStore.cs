@@ -12,6 +12,25 @@ public sealed class FolderRunStore(string dir) : RunStore
 
     public override string Title => Path.GetFileName(Path.GetFullPath(dir));
 
+    public override string Key => Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir));
+
+    public override string Kind => "sqlite";
+
+    public override string? LogFile => Path.Combine(Path.GetFullPath(dir), "node.log");
+
+    public override bool Shared => false;
+
+    public override string NoSearchYet
+    {
+        get
+        {
+            var journal = SqliteRunFiles.JournalPath(dir);
+            return !File.Exists(journal) || new FileInfo(journal).Length == 0
+                ? $"{journal}: missing or empty (a search that never started, or a lost journal)"
+                : base.NoSearchYet;
+        }
+    }
+
     public override IReadOnlyList<string> Arguments => ["--run", dir];
 
     public override (long Journal, long Snapshots) StoredBytes() =>

@@ -16,7 +16,7 @@ public static class NodeConfig
 
     /// <summary>A cluster node writing a run: a folder's log goes to its node.log, a database run's to stderr.</summary>
     public static Config Node(RunStore store, ClusterSpec cluster) =>
-        Cluster(cluster, store is FolderRunStore folder ? $"nas.log-file = \"{Escape(Path.Combine(Path.GetFullPath(folder.Directory), "node.log"))}\"" : "")
+        Cluster(cluster, store.LogFile is { } log ? $"nas.log-file = \"{Escape(log)}\"" : "")
             .WithFallback(store.Persistence());
 
     /// <summary>

@@ -18,6 +18,18 @@ public abstract partial class RunStore
     /// <summary>A short title (reports, dashboards).</summary>
     public abstract string Title { get; }
 
+    /// <summary>What identifies the run (two stores with one key are the same run).</summary>
+    public abstract string Key { get; }
+
+    /// <summary>The store's kind, for figures: <c>sqlite</c> or <c>postgresql</c>.</summary>
+    public abstract string Kind { get; }
+
+    /// <summary>Where a node writing this run logs (null: stderr).</summary>
+    public virtual string? LogFile => null;
+
+    /// <summary>Whether another machine can carry the run on (a standby coordinator reaches the same store).</summary>
+    public abstract bool Shared { get; }
+
     /// <summary>The options that name this run on a command line.</summary>
     public abstract IReadOnlyList<string> Arguments { get; }
 
@@ -36,6 +48,9 @@ public abstract partial class RunStore
     public abstract SearchSettings? Existing(bool forWriting = true);
 
     public SearchSettings Require() => Existing(forWriting: false) ?? throw new RunFolderException(NoRun);
+
+    /// <summary>What a reader is told when the run exists but its journal holds no started search.</summary>
+    public virtual string NoSearchYet => $"{Name}: the journal holds no started search yet";
 
     /// <summary>What a reader is told when there is no such run.</summary>
     protected virtual string NoRun => $"{Name} holds no nas run";

@@ -49,7 +49,7 @@ public static class SearchBenchmark
         // The first 1,000 dispatches include JIT compilation and the cluster settling.
         var warm = inOrder.Skip(1000).Order().ToArray();
         static double At(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
-        return new SearchBenchmarkResult(store is DatabaseRunStore ? "postgresql" : "sqlite", settings.Strategy, settings.Budget, settings.WorkersPerDevice, settings.Budget / searchSeconds, searchSeconds,
+        return new SearchBenchmarkResult(store.Kind, settings.Strategy, settings.Budget, settings.WorkersPerDevice, settings.Budget / searchSeconds, searchSeconds,
             At(latencies, 0.50), At(latencies, 0.90), At(latencies, 0.99), latencies.LastOrDefault(), At(warm, 0.50), At(warm, 0.99),
             (double)journalBytes / settings.Budget, journalBytes, snapshotBytes, recoverySeconds, statusSeconds);
     }

@@ -65,14 +65,14 @@ public sealed class SearchNode : IAsyncDisposable
     private static Props Writers(RunStore store, SearchSettings settings) =>
         RunWriter.Props(store.Lease(), (context, generation) =>
         {
-            var coordinator = context.ActorOf(BackoffSupervisor.Props(Backoff.OnStop(
-                SearchCoordinator.Props(settings, journal: store.Ids), "search-coordinator",
-                TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), 0.2, maxNrOfRetries: -1)), $"coordinator-{generation}");
-            context.ActorOf(BackoffSupervisor.Props(Backoff.OnStop(
-                LeaderboardKeeper.Props(coordinator, Math.Max(settings.TopK, 10), store.Ids), "leaderboard",
-                TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), 0.2, maxNrOfRetries: -1)), $"evaluator-{generation}");
+            var coordinator = context.ActorOf(Restarted(SearchCoordinator.Props(settings, journal: store.Ids), "search-coordinator"), $"coordinator-{generation}");
+            context.ActorOf(Restarted(LeaderboardKeeper.Props(coordinator, Math.Max(settings.TopK, 10), store.Ids), "leaderboard"), $"evaluator-{generation}");
             return coordinator;
         }, () => store.Existing(forWriting: false)?.Budget);
+
+    /// <summary>Started again whenever it stops (a failed journal), 0.2 s to 10 s apart.</summary>
+    private static Props Restarted(Props writer, string name) =>
+        BackoffSupervisor.Props(Backoff.OnStop(writer, name, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), 0.2, maxNrOfRetries: -1));
 
     /// <summary>Joins the seeds (or itself, without any) and waits until this node is up.</summary>
     public static async Task JoinAsync(ActorSystem system, ClusterSpec spec, TimeSpan? timeout, CancellationToken cancel)

@@ -40,4 +40,12 @@ public static class ClusterProcesses
     }
 
     public static void Terminate(Process p) => Process.Start("kill", ["-TERM", $"{p.Id}"])!.WaitForExit();
+
+    /// <summary>A node stops on SIGTERM, leaving its cluster, within 30 s; returns its exit code.</summary>
+    public static int StopsOnSigterm(Process node)
+    {
+        Terminate(node);
+        Assert.True(node.WaitForExit(TimeSpan.FromSeconds(30)), "a node did not stop on SIGTERM");
+        return node.ExitCode;
+    }
 }

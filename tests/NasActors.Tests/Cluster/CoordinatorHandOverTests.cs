@@ -50,12 +50,7 @@ public sealed class CoordinatorHandOverTests(PostgresServer postgres, ITestOutpu
             output.WriteLine($"coordinator killed: first new dispatch {(firstDispatch.At - killed).TotalSeconds:F1} s later, children trained twice: {trainedTwice}");
             Assert.True(firstDispatch.At - killed < TimeSpan.FromSeconds(45), $"hand-over took {(firstDispatch.At - killed).TotalSeconds:F1} s");
 
-            foreach (var node in new[] { standby, trainers })
-            {
-                Terminate(node);
-                Assert.True(node.WaitForExit(TimeSpan.FromSeconds(30)), "a node did not stop on SIGTERM");
-                Assert.Equal(0, node.ExitCode);
-            }
+            Assert.All(new[] { standby, trainers }, node => Assert.Equal(0, StopsOnSigterm(node)));
         }
         finally
         {

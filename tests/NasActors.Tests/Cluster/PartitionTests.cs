@@ -66,11 +66,7 @@ public sealed class PartitionTests(ITestOutputHelper output)
             var resumed = stored.First(e => e.At > cutAt && e.Event is ChildAssigned);
             output.WriteLine($"partition: the cut-off coordinator stopped {stopped.TotalSeconds:F1} s after the cut; first dispatch on the other side {(resumed.At - cutAt).TotalSeconds:F1} s after it; {writers.Count} writers, one after the other");
 
-            foreach (var node in new[] { standby, trainers })
-            {
-                Terminate(node);
-                Assert.True(node.WaitForExit(TimeSpan.FromSeconds(30)), "a node did not stop on SIGTERM");
-            }
+            foreach (var node in new[] { standby, trainers }) StopsOnSigterm(node);
         }
         finally
         {
