@@ -7,7 +7,7 @@ namespace NasActors.Node.Hosting;
 /// <summary>The control plane's figures: throughput, dispatch latency, journal size, recovery and status-read time.</summary>
 public sealed record SearchBenchmarkResult(
     string Journal, string Strategy, int Children, int Workers, double ChildrenPerS, double SearchS,
-    double DispatchP50Ms, double DispatchP90Ms, double DispatchP99Ms, double DispatchMaxMs, double WarmDispatchP50Ms, double WarmDispatchP99Ms,
+    double? DispatchP50Ms, double? DispatchP90Ms, double? DispatchP99Ms, double DispatchMaxMs, double? WarmDispatchP50Ms, double? WarmDispatchP99Ms,
     double JournalBytesPerChild, long JournalBytes, long SnapshotBytes, double RecoveryToFirstDispatchS, double StatusReadS);
 
 /// <summary>
@@ -48,7 +48,8 @@ public static class SearchBenchmark
         var latencies = inOrder.Order().ToArray();
         // The first 1,000 dispatches include JIT compilation and the cluster settling.
         var warm = inOrder.Skip(1000).Order().ToArray();
-        static double At(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
+        // Null where there is nothing to measure (no warm dispatches in a run of under 1,000 children): JSON has no NaN.
+        static double? At(double[] sorted, double p) => sorted.Length == 0 ? null : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
         return new SearchBenchmarkResult(store.Kind, settings.Strategy, settings.Budget, settings.WorkersPerDevice, settings.Budget / searchSeconds, searchSeconds,
             At(latencies, 0.50), At(latencies, 0.90), At(latencies, 0.99), latencies.LastOrDefault(), At(warm, 0.50), At(warm, 0.99),
             (double)journalBytes / settings.Budget, journalBytes, snapshotBytes, recoverySeconds, statusSeconds);
