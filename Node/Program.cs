@@ -6,6 +6,7 @@ root.Subcommands.Add(ShowCommand.Create());
 root.Subcommands.Add(ValidateCommand.Create());
 root.Subcommands.Add(ModelCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(CheckCommand.Create());
 root.Subcommands.Add(SearchCommand.Create());
 root.Subcommands.Add(NodeCommand.Create());
 root.Subcommands.Add(CertCommand.Create());

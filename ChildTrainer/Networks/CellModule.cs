@@ -1,3 +1,4 @@
+using NasActors.ChildTrainer.Kernels;
 using NasActors.SearchSpace;
 using NasActors.Tensors;
 using TorchSharp;
@@ -15,13 +16,13 @@ public sealed class CellModule : nn.Module<Tensor, Tensor, Tensor>
     private readonly ModuleList<nn.Module<Tensor, Tensor>> ops;
     private readonly ModuleList<nn.Module<Tensor, Tensor>> outputReduce;
 
-    public CellModule(CellPlan plan) : base(plan.Name)
+    public CellModule(CellPlan plan, KernelPlan kernels) : base(plan.Name)
     {
         this.plan = plan;
-        hiAdjust = LayerModules.Build(plan.HiAdjust);
-        prevAdjust = LayerModules.Build(plan.PrevAdjust);
-        ops = nn.ModuleList(plan.Blocks.SelectMany(b => new[] { LayerModules.Build(b.A.Layers), LayerModules.Build(b.B.Layers) }).ToArray());
-        outputReduce = nn.ModuleList(plan.Outputs.Select(o => LayerModules.Build(o.Reduce)).ToArray());
+        hiAdjust = LayerModules.Build(plan.HiAdjust, kernels);
+        prevAdjust = LayerModules.Build(plan.PrevAdjust, kernels);
+        ops = nn.ModuleList(plan.Blocks.SelectMany(b => new[] { LayerModules.Build(b.A.Layers, kernels), LayerModules.Build(b.B.Layers, kernels) }).ToArray());
+        outputReduce = nn.ModuleList(plan.Outputs.Select(o => LayerModules.Build(o.Reduce, kernels)).ToArray());
         RegisterComponents();
     }
 

@@ -1,10 +1,15 @@
+using NasActors.ChildTrainer.Kernels;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace NasActors.ChildTrainer.Networks;
 
-/// <summary>A child network built from a <see cref="NetworkPlan"/>: stem, cells, optional auxiliary head, classifier.</summary>
+/// <summary>
+/// A child network built from a <see cref="NetworkPlan"/>: stem, cells, optional auxiliary head,
+/// classifier; its convolutions take the paths of <paramref name="kernels"/> (by default, the
+/// network's own memory order: what libtorch does by itself).
+/// </summary>
 public sealed class NasNetwork : nn.Module<Tensor, Tensor>
 {
     private readonly nn.Module<Tensor, Tensor> stem;
@@ -12,17 +17,20 @@ public sealed class NasNetwork : nn.Module<Tensor, Tensor>
     private readonly nn.Module<Tensor, Tensor> head;
     private readonly nn.Module<Tensor, Tensor>? aux;
 
-    public NasNetwork(NetworkPlan plan) : base(nameof(NasNetwork))
+    public NasNetwork(NetworkPlan plan, KernelPlan? kernels = null) : base(nameof(NasNetwork))
     {
         Plan = plan;
-        stem = LayerModules.Build(plan.Stem);
-        cells = nn.ModuleList(plan.Cells.Select(c => new CellModule(c)).ToArray());
-        head = LayerModules.Build(plan.Head);
-        if (plan.Aux is { } a) aux = LayerModules.Build(a.Layers);
+        Kernels = kernels ?? KernelPlan.InLayout(false);
+        stem = LayerModules.Build(plan.Stem, Kernels);
+        cells = nn.ModuleList(plan.Cells.Select(c => new CellModule(c, Kernels)).ToArray());
+        head = LayerModules.Build(plan.Head, Kernels);
+        if (plan.Aux is { } a) aux = LayerModules.Build(a.Layers, Kernels);
         RegisterComponents();
     }
 
     public NetworkPlan Plan { get; }
+
+    public KernelPlan Kernels { get; }
 
     /// <summary>
     /// ScheduledDropPath: the drop probability grows linearly with training progress (0..1) and

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using NasActors.ChildTrainer.Data;
+using NasActors.ChildTrainer.Kernels;
 using NasActors.ChildTrainer.Networks;
 using NasActors.Tensors;
 using TorchSharp;
@@ -62,8 +63,10 @@ public static class ChildTraining
             ? new Augmentation(data.CropPadding, data.HorizontalFlip, config.CutoutSize)
             : new Augmentation(0, false, config.CutoutSize);
 
+        // Every layer proven right on this device at its shapes before it trains (DeviceFaultException if not).
+        var kernels = DeviceKernels.Prepare(plan, Math.Min(config.BatchSize, data.Train.Count), device, config.Precision, config.ChannelsLast);
         torch.manual_seed(config.Seed);
-        using var model = new NasNetwork(plan);
+        using var model = new NasNetwork(plan, kernels);
         using var master = ToDevice(model, device, config);
         using var optimizer = new Sgd(master?.Masters ?? model.parameters(), config.LearningRate, config.Momentum, config.WeightDecay);
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using NasActors.ChildTrainer.Data;
+using NasActors.ChildTrainer.Kernels;
 using NasActors.ChildTrainer.Networks;
 using NasActors.Tensors;
 using TorchSharp;
@@ -17,13 +18,16 @@ public static class Throughput
     }
 
     /// <param name="options">precision, memory order and cuDNN setting (the rest of it is ignored)</param>
-    public static Measurement Measure(NetworkPlan plan, ImageDataset data, Device device, int batch, int steps, int warmup = 2, TrainingConfig? options = null)
+    /// <param name="kernels">the convolutions' paths; by default those the device's check chose</param>
+    public static Measurement Measure(NetworkPlan plan, ImageDataset data, Device device, int batch, int steps, int warmup = 2, TrainingConfig? options = null,
+        KernelPlan? kernels = null)
     {
         var (mean, std) = data.ChannelStatistics();
         var batches = new Batches(data, mean, std);
         var config = (options ?? new TrainingConfig()) with { BatchSize = batch };
+        kernels ??= DeviceKernels.Prepare(plan, batch, device, config.Precision, config.ChannelsLast);
         torch.manual_seed(0);
-        using var model = new NasNetwork(plan);
+        using var model = new NasNetwork(plan, kernels);
         using var master = ChildTraining.ToDevice(model, device, config);
         model.train();
         using var optimizer = new Tensors.Sgd(master?.Masters ?? model.parameters(), config.LearningRate, config.Momentum, config.WeightDecay);

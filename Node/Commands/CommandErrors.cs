@@ -36,6 +36,10 @@ public static class CommandErrors
         {
             return ExitCodes.Fail(ExitCodes.Unreadable, e.Message);
         }
+        catch (ChildTrainer.Kernels.DeviceFaultException e)
+        {
+            return ExitCodes.Fail(ExitCodes.Unreadable, $"device computes wrong: {e.Message}");
+        }
         catch (TrainingFailedException e)
         {
             return ExitCodes.Fail(e.Kind == FailureKind.InvalidConfiguration ? ExitCodes.Invalid : ExitCodes.TrainingFailed, $"training failed ({e.Kind}): {e.Message}");

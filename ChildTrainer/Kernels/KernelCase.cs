@@ -1,0 +1,60 @@
+using NasActors.ChildTrainer.Networks;
+
+namespace NasActors.ChildTrainer.Kernels;
+
+/// <summary>
+/// One layer at one input shape and batch size, as a network computes it. <see cref="InputGrad"/>
+/// is false for a network's first layer: nothing asks for the image's gradient.
+/// </summary>
+public sealed record KernelCase(Layer Layer, FeatureShape Input, int Batch, bool InputGrad = true)
+{
+    /// <summary>The kernel family: the convolution's kind, or the layer's own kind.</summary>
+    public string Family => Conv is { } c ? $"conv {KernelPlan.Name(c.Kind)}" : LayerName(Layer);
+
+    /// <summary>The convolution this case computes, if it is one.</summary>
+    public (ConvKind Kind, string Shape)? Conv => Layer switch
+    {
+        ConvLayer c => (KernelPlan.KindOf(c.KernelH, c.KernelW, c.Groups),
+            $"{c.KernelH}x{c.KernelW} stride {c.StrideH}x{c.StrideW}{(c.Dilation > 1 ? $" dilation {c.Dilation}" : "")} {c.In}->{c.Out}"),
+        ValidConvLayer v => (KernelPlan.KindOf(v.Kernel, v.Kernel, 1), $"{v.Kernel}x{v.Kernel} valid stride {v.Stride} {v.In}->{v.Out}"),
+        _ => null,
+    };
+
+    /// <summary>Convolutions are independent per image, so their reference needs only a few images.</summary>
+    public bool PerImage => Layer is ConvLayer or ValidConvLayer;
+
+    public override string ToString() =>
+        $"{Conv?.Shape ?? LayerName(Layer)} on {Batch}x{Input}{(InputGrad ? "" : " (no input gradient)")}";
+
+    public static string LayerName(Layer layer) => layer switch
+    {
+        ReluLayer => "relu",
+        BatchNormLayer => "batch_norm",
+        PoolLayer { Max: true } => "max_pool",
+        PoolLayer => "avg_pool",
+        ValidAvgPoolLayer => "avg_pool",
+        FactorizedReduceLayer => "factorized_reduce",
+        GlobalAvgPoolLayer => "global_avg_pool",
+        DropoutLayer => "dropout",
+        LinearLayer => "linear",
+        ConvLayer or ValidConvLayer => "conv",
+        _ => layer.GetType().Name,
+    };
+}
+
+/// <summary>
+/// How far one case computed on a device is from the float64 reference: the largest absolute
+/// difference over the largest reference magnitude, for the output, the input gradient and the
+/// parameters' gradients (infinity where a value is NaN or infinite).
+/// </summary>
+public sealed record CaseResult(KernelCase Case, ConvPath? Path, double Output, double InputGradient, double WeightGradient, double Tolerance)
+{
+    public double Worst => Math.Max(Output, Math.Max(InputGradient, WeightGradient));
+    public bool Right => Worst <= Tolerance;
+
+    /// <summary>What is wrong, in a few words ("input gradient 3.1e-1").</summary>
+    public string Wrong => string.Join(", ", new[] { ("output", Output), ("input gradient", InputGradient), ("weight gradient", WeightGradient) }
+        .Where(p => p.Item2 > Tolerance).Select(p => $"{p.Item1} {Describe(p.Item2)}"));
+
+    public static string Describe(double error) => double.IsPositiveInfinity(error) ? "NaN/inf" : error.ToString("0.0e+0");
+}

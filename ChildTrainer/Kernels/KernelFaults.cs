@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace NasActors.ChildTrainer.Kernels;
+
+/// <summary>
+/// A test-only fault: <c>NAS_INJECT_KERNEL_FAULT=DEVICE:KIND[/PATH][@SECONDS]</c> (e.g.
+/// <c>cpu:dense/nchw</c>, <c>cpu:dense@20</c>) makes that kind of convolution on that device
+/// (on one path, or on every path) return values 25% too large, from SECONDS after the process
+/// started. It stands in for a machine that computes wrong, so the checks and the fallback can be
+/// exercised on any CPU.
+/// </summary>
+public sealed class KernelFaults
+{
+    public const string Variable = "NAS_INJECT_KERNEL_FAULT";
+    private static readonly Scalar Factor = 1.25.ToScalar();
+    private static readonly Stopwatch SinceStart = Stopwatch.StartNew();
+    private static readonly KernelFaults? Injected = Parse(Environment.GetEnvironmentVariable(Variable));
+
+    private KernelFaults(string device, ConvKind kind, ConvPath? path, TimeSpan after) =>
+        (Device, Kind, Path, After) = (device, kind, path, after);
+
+    public string Device { get; }
+    public ConvKind Kind { get; }
+    public ConvPath? Path { get; }
+    public TimeSpan After { get; }
+
+    /// <summary>The fault that applies to this convolution now, if one was injected.</summary>
+    public static KernelFaults? For(torch.Device device, ConvKind kind, ConvPath path) =>
+        Injected is { } f && f.Kind == kind && (f.Path ?? path) == path && SinceStart.Elapsed >= f.After
+        && string.Equals(f.Device, device.ToString(), StringComparison.OrdinalIgnoreCase)
+            ? f
+            : null;
+
+    public Tensor Apply(Tensor y) => y.mul(Factor);
+
+    public static KernelFaults? Parse(string? spec)
+    {
+        if (string.IsNullOrWhiteSpace(spec)) return null;
+        var rest = spec.Trim();
+        var after = TimeSpan.Zero;
+        if (rest.Split('@') is [var head, var seconds])
+        {
+            if (!double.TryParse(seconds, System.Globalization.CultureInfo.InvariantCulture, out var s) || s < 0)
+                throw new ArgumentException($"{Variable}: \"{seconds}\" is not a number of seconds");
+            (rest, after) = (head, TimeSpan.FromSeconds(s));
+        }
+        var colon = rest.LastIndexOf(':');
+        if (colon <= 0) throw new ArgumentException($"{Variable}: expected DEVICE:KIND[/PATH][@SECONDS], got \"{spec}\"");
+        var parts = rest[(colon + 1)..].Split('/');
+        if (!Enum.TryParse<ConvKind>(parts[0], true, out var kind))
+            throw new ArgumentException($"{Variable}: unknown kind \"{parts[0]}\" (pointwise, dense or depthwise)");
+        ConvPath? path = null;
+        if (parts.Length > 1)
+            path = Enum.TryParse<ConvPath>(parts[1], true, out var p) ? p : throw new ArgumentException($"{Variable}: unknown path \"{parts[1]}\" (nchw, nhwc or unfold)");
+        return new KernelFaults(rest[..colon], kind, path, after);
+    }
+}
