@@ -105,6 +105,13 @@ public static class DeviceKernels
         }
     }
 
+    /// <summary>A device before it takes work: resolved, and its kernels right (or a fallback found) in fp32.</summary>
+    public static void RequireRight(string device)
+    {
+        var check = Check(TorchRuntime.ParseDevice(device));
+        if (!check.Healthy) throw new DeviceFaultException(check.Problem!);
+    }
+
     /// <summary>
     /// The kernel plan to build <paramref name="plan"/> with on this device, after checking each of
     /// its layers at its own shapes and batch size (once per process). Throws
@@ -157,6 +164,7 @@ public static class DeviceKernels
     {
         // Read first: native mode switches oneDNN off before anything runs.
         var mode = Mode;
+        KernelFaults.Validate();
         var clock = Stopwatch.StartNew();
         var kernels = KernelPlan.InLayout(channelsLast);
         var results = new List<CaseResult>();

@@ -9,14 +9,15 @@ namespace NasActors.ChildTrainer.Kernels;
 /// <c>cpu:dense/nchw</c>, <c>cpu:dense@20</c>) makes that kind of convolution on that device
 /// (on one path, or on every path) return values 25% too large, from SECONDS after the process
 /// started. It stands in for a machine that computes wrong, so the checks and the fallback can be
-/// exercised on any CPU.
+/// exercised on any CPU. float64, the reference's precision, is left alone.
 /// </summary>
 public sealed class KernelFaults
 {
     public const string Variable = "NAS_INJECT_KERNEL_FAULT";
     private static readonly Scalar Factor = 1.25.ToScalar();
     private static readonly Stopwatch SinceStart = Stopwatch.StartNew();
-    private static readonly KernelFaults? Injected = Parse(Environment.GetEnvironmentVariable(Variable));
+    // Lazy: a malformed value surfaces as its own ArgumentException wherever it is first read.
+    private static readonly Lazy<KernelFaults?> Injected = new(() => Parse(Environment.GetEnvironmentVariable(Variable)));
 
     private KernelFaults(string device, ConvKind kind, ConvPath? path, TimeSpan after) =>
         (Device, Kind, Path, After) = (device, kind, path, after);
@@ -27,11 +28,14 @@ public sealed class KernelFaults
     public TimeSpan After { get; }
 
     /// <summary>The fault that applies to this convolution now, if one was injected.</summary>
-    public static KernelFaults? For(torch.Device device, ConvKind kind, ConvPath path) =>
-        Injected is { } f && f.Kind == kind && (f.Path ?? path) == path && SinceStart.Elapsed >= f.After
-        && string.Equals(f.Device, device.ToString(), StringComparison.OrdinalIgnoreCase)
+    public static KernelFaults? For(Tensor input, ConvKind kind, ConvPath path) =>
+        Injected.Value is { } f && input.dtype != ScalarType.Float64 && f.Kind == kind && (f.Path ?? path) == path && SinceStart.Elapsed >= f.After
+        && string.Equals(f.Device, input.device.ToString(), StringComparison.OrdinalIgnoreCase)
             ? f
             : null;
+
+    /// <summary>Throws naming the variable when its value is malformed.</summary>
+    public static void Validate() => _ = Injected.Value;
 
     public Tensor Apply(Tensor y) => y.mul(Factor);
 

@@ -10,7 +10,8 @@ namespace NasActors.ChildTrainer.Kernels;
 public static class KernelProbe
 {
     private const int Batch = 4, Size = 8;
-    private static readonly int[] Channels = [4, 20, 44];
+    // Off the vector width (4, 13, 20, 44: odd too) is where oneDNN has failed; 44 is NASNet-A mobile's F.
+    private static readonly int[] Channels = [4, 13, 20, 44];
     private static readonly FeatureShape Small = new(20, Size, Size);
 
     /// <summary>Convolutions of one kind (each op's, the stems', the auxiliary head's).</summary>
@@ -31,7 +32,11 @@ public static class KernelProbe
             ]),
         ConvKind.Depthwise => Channels.SelectMany(c => new[] { 3, 5, 7 }.SelectMany(k => new[] { 1, 2 }
             .Select(s => At(new ConvLayer(c, c, k, k, s, s, Groups: c), c)))),
-        _ => Channels.SelectMany(c => new[] { At(new ConvLayer(c, 2 * c, 1, 1), c), At(new ConvLayer(c, c, 1, 1, 2, 2), c) }),
+        _ => Channels.SelectMany(c => new[]
+        {
+            At(new ConvLayer(c, 2 * c, 1, 1), c), At(new ConvLayer(c, c, 1, 1, 2, 2), c),
+            new KernelCase(new ConvLayer(2 * c, c, 1, 1), new FeatureShape(2 * c, Size, Size), Batch),
+        }),
     };
 
     /// <summary>Every other layer kind: batch norm, pools, ReLU, factorized reduction, the classifier.</summary>

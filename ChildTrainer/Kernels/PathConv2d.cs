@@ -39,7 +39,7 @@ public sealed class PathConv2d : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        var fault = KernelFaults.For(x.device, KernelPlan.KindOf((int)kernel[0], (int)kernel[1], (int)groups), Path);
+        var fault = KernelFaults.For(x, KernelPlan.KindOf((int)kernel[0], (int)kernel[1], (int)groups), Path);
         var y = Path switch
         {
             ConvPath.Unfold => Unfolded(x),

@@ -101,6 +101,14 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
             training?.Dispose();
             training = null;
             var o = t.Outcome;
+            if (o.DeviceFault is { } fault)
+            {
+                // No reward from a device that computes wrong: the worker stops and the coordinator,
+                // which watches it, requeues the child for a worker whose device computes right.
+                log.Error("{0}: device computes wrong, the worker stops and child {1} goes back to the queue: {2}", workerId, job.ChildId, fault);
+                Context.Stop(Self);
+                return;
+            }
             object report = o.FailureReason is { } reason
                 ? new ChildFailure(job.ChildId, job.Final, workerId, reason)
                 : new ChildResult(job.ChildId, job.Final, workerId, o.Accuracy, o.TestAccuracy, o.Loss, o.Parameters, o.MultAdds, o.Seconds);

@@ -3,9 +3,13 @@ using NasActors.Protocol.Messages;
 namespace NasActors.ChildTrainer.Workers;
 
 /// <summary>What training a child produced: a result, or the reason it failed.</summary>
-public sealed record TrainOutcome(double Accuracy, double? TestAccuracy, double Loss, long Parameters, long MultAdds, double Seconds, string? FailureReason = null)
+public sealed record TrainOutcome(double Accuracy, double? TestAccuracy, double Loss, long Parameters, long MultAdds, double Seconds, string? FailureReason = null,
+    string? DeviceFault = null)
 {
     public static TrainOutcome Failure(string reason) => new(0, null, 0, 0, 0, 0, reason);
+
+    /// <summary>The device computes wrong: the child is not at fault and its outcome must not count.</summary>
+    public static TrainOutcome Faulty(string reason) => new(0, null, 0, 0, 0, 0, DeviceFault: reason);
 }
 
 /// <summary>

@@ -41,5 +41,9 @@ public sealed class TorchChildTrainer : IChildTrainer
         {
             return TrainOutcome.Failure($"{e.Kind}: {e.Message}");
         }
+        catch (Kernels.DeviceFaultException e)
+        {
+            return TrainOutcome.Faulty(e.Message);
+        }
     }
 }

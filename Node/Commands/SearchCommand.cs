@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using NasActors.ChildTrainer;
+using NasActors.ChildTrainer.Kernels;
 using NasActors.ChildTrainer.Data;
 using NasActors.ChildTrainer.Workers;
 using NasActors.Controller.Coordinator;
@@ -180,6 +181,8 @@ public static class SearchCommand
             {
                 throw new ArgumentException($"--devices: {e.Message}");
             }
+            // A device whose kernels compute wrong on every path trains nothing here (DeviceFaultException, exit 1).
+            if (trainer.Kind == TrainerKind.Torch) DeviceKernels.RequireRight(device);
         }
         if (trainer.Kind == TrainerKind.Synthetic)
         {

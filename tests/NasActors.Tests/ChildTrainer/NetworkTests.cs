@@ -29,7 +29,7 @@ public class NetworkTests
         foreach (var inC in new[] { 8, 12 })
         {
             var layers = OpLayers.For(op, inC, 8, stride);
-            using var module = LayerModules.Build(layers, KernelPlan.InLayout(false));
+            using var module = LayerModules.Build(layers, DeviceKernels.Check(CPU).Plan!);
             using var x = randn(2, inC, 9, 9).requires_grad_(true);
             using var y = module.forward(x);
             var expected = layers.Output(new FeatureShape(inC, 9, 9));
@@ -47,7 +47,7 @@ public class NetworkTests
         var plan = NetworkPlan.Create(Config(NasNetA.Genotype, size: 12));
         var reduction = plan.Cells.First(c => c.Reduction);
         Assert.Equal(reduction.HiShape.Height / 2, reduction.Output.Height);
-        using var cell = new CellModule(reduction, KernelPlan.InLayout(false));
+        using var cell = new CellModule(reduction, DeviceKernels.Check(CPU).Plan!);
         using var hi = randn(2, reduction.HiShape.Channels, reduction.HiShape.Height, reduction.HiShape.Width);
         using var prev = randn(2, reduction.PrevShape.Channels, reduction.PrevShape.Height, reduction.PrevShape.Width);
         using var y = cell.forward(hi, prev);

@@ -1,0 +1,145 @@
+using NasActors.ChildTrainer.Kernels;
+using NasActors.ChildTrainer.Networks;
+using NasActors.SearchSpace;
+using NasActors.Tensors;
+using static TorchSharp.torch;
+
+namespace NasActors.Tests.ChildTrainer;
+
+/// <summary>
+/// Known answers: every layer our networks build, forward and both gradients, against float64 on
+/// the paths this machine's check chose. On a CPU whose oneDNN computes some convolutions wrong
+/// (AMD Zen 5, docs/decisions.md) these fail with the shape named when the fallback is missing.
+/// </summary>
+[Collection(TorchCollection.Name)]
+public class KernelTests
+{
+    // Op inputs have F or 2F channels and F >= 4: counts on and off the vector width, odd ones too.
+    private static readonly int[] OpChannels = [4, 5, 7, 12, 13, 16, 20, 33, 44, 64];
+    private static readonly int[] FewChannels = [4, 13, 44];
+
+    public static TheoryData<Precision, bool> Settings() => new()
+    {
+        { Precision.Fp32, false }, { Precision.Fp32, true }, { Precision.Bf16, false }, { Precision.Bf16, true },
+    };
+
+    [Theory]
+    [MemberData(nameof(Settings))]
+    public void Every_op_computes_right_against_float64_on_the_checked_paths(Precision precision, bool channelsLast)
+    {
+        var check = DeviceKernels.Check(CPU, precision, channelsLast);
+        Assert.True(check.Healthy, check.Problem);
+        var channels = precision == Precision.Fp32 && !channelsLast ? OpChannels : FewChannels;
+        var cases = from op in OpNames.All
+                    from c in channels
+                    from inC in new[] { c, 2 * c }
+                    from stride in new[] { 1, 2 }
+                    from k in Walk(OpLayers.For(op, inC, c, stride), new FeatureShape(inC, 9, 9), batch: 6)
+                    select k;
+        AssertRight(cases.Distinct(), check.Plan!, precision);
+    }
+
+    [Theory]
+    [MemberData(nameof(Settings))]
+    public void Every_other_layer_of_a_network_computes_right_against_float64(Precision precision, bool channelsLast)
+    {
+        var check = DeviceKernels.Check(CPU, precision, channelsLast);
+        Assert.True(check.Healthy, check.Problem);
+        // Stems (1 or 3 image channels, no input gradient), factorized reductions, adapters, the
+        // auxiliary head and the classifier, as NetworkPlan builds them for CIFAR and ImageNet sizes.
+        var plans = new[]
+        {
+            Plan(NasNetA.Genotype, StemKind.Cifar, 1, 28, aux: true),
+            Plan(NasNetA.Genotype, StemKind.Cifar, 3, 16, aux: false),
+            Plan(NasNetA.Genotype, StemKind.ImageNet, 3, 64, aux: false, filters: 8),
+        };
+        AssertRight(plans.SelectMany(p => KernelProbe.Of(p, batch: 5)).Distinct(), check.Plan!, precision);
+    }
+
+    [Fact]
+    public void The_unfold_path_computes_every_convolution_right()
+    {
+        var unfold = new KernelPlan(false, ConvPath.Unfold, ConvPath.Unfold, ConvPath.Unfold);
+        var cases = Enum.GetValues<ConvKind>().SelectMany(KernelProbe.Convolutions)
+            .Append(new KernelCase(new ConvLayer(6, 6, 3, 3, 2, 2, Dilation: 2, Groups: 6), new FeatureShape(6, 9, 9), 3));
+        AssertRight(cases, unfold, Precision.Fp32);
+        AssertRight(cases, unfold with { ChannelsLast = true }, Precision.Fp32);
+    }
+
+    [Fact]
+    public void Every_path_gives_the_network_the_same_weights_and_output_order()
+    {
+        var plan = Plan(NasNetA.Genotype, StemKind.Cifar, 1, 12, aux: false);
+        using var x = randn(3, 1, 12, 12);
+        var outputs = new[] { ConvPath.Nchw, ConvPath.Nhwc, ConvPath.Unfold }.Select(path =>
+        {
+            manual_seed(7);
+            using var net = new NasNetwork(plan, new KernelPlan(false, path, path, path));
+            net.eval();
+            using var noGrad = no_grad();
+            return (Names: net.named_parameters().Select(p => p.name).ToArray(), Sum: net.parameters().Sum(p => p.sum().item<float>()),
+                Logits: net.forward(x).detach().clone());
+        }).ToArray();
+        foreach (var o in outputs.Skip(1))
+        {
+            Assert.Equal(outputs[0].Names, o.Names);
+            Assert.Equal(outputs[0].Sum, o.Sum);
+            // The same network, computed three ways; only rounding (and a wrong kernel) tells them apart.
+            Assert.True(ReferenceCheck.Error(o.Logits, outputs[0].Logits.to(float64)) < 1e-3 || !DeviceKernels.Check(CPU).Healthy);
+        }
+    }
+
+    [Fact]
+    public void A_wrong_value_is_measured_as_wrong()
+    {
+        using var reference = tensor(new double[] { 1, -2, 4 });
+        using var close = tensor(new float[] { 1, -2, 4.000001f });
+        using var off = tensor(new float[] { 1, -2, 3 });
+        using var nan = tensor(new float[] { 1, float.NaN, 4 });
+        Assert.True(ReferenceCheck.Error(close, reference) < 1e-6);
+        Assert.Equal(0.25, ReferenceCheck.Error(off, reference), 6);
+        Assert.Equal(double.PositiveInfinity, ReferenceCheck.Error(nan, reference));
+    }
+
+    [Theory]
+    [InlineData("cpu:dense", "cpu", ConvKind.Dense, null, 0)]
+    [InlineData("cuda:1:depthwise/nhwc@2.5", "cuda:1", ConvKind.Depthwise, ConvPath.Nhwc, 2.5)]
+    public void Injected_faults_parse(string spec, string device, ConvKind kind, ConvPath? path, double seconds)
+    {
+        var f = KernelFaults.Parse(spec)!;
+        Assert.Equal((device, kind, path, TimeSpan.FromSeconds(seconds)), (f.Device, f.Kind, f.Path, f.After));
+    }
+
+    [Theory]
+    [InlineData("cpu", "expected DEVICE:KIND")]
+    [InlineData("cpu:conv", "unknown kind \"conv\"")]
+    [InlineData("cpu:dense/simd", "unknown path \"simd\"")]
+    [InlineData("cpu:dense@soon", "\"soon\" is not a number of seconds")]
+    public void Bad_fault_specs_name_the_problem(string spec, string message)
+    {
+        var e = Assert.Throws<ArgumentException>(() => KernelFaults.Parse(spec));
+        Assert.Contains(message, e.Message);
+    }
+
+    // The ImageNet stem cells have F/4 and F/2 filters: F >= 8 keeps them above one channel.
+    private static NetworkPlan Plan(Genotype genotype, StemKind stem, int channels, int size, bool aux, int filters = 4) =>
+        NetworkPlan.Create(new NetworkConfig(genotype, 1, filters, 10, channels, size, stem, AuxHead: aux));
+
+    /// <summary>Each layer of a sequence at its own input shape.</summary>
+    private static IEnumerable<KernelCase> Walk(IEnumerable<Layer> layers, FeatureShape input, int batch)
+    {
+        foreach (var l in layers)
+        {
+            yield return new KernelCase(l, input, batch);
+            input = l.Output(input);
+        }
+    }
+
+    private static void AssertRight(IEnumerable<KernelCase> cases, KernelPlan plan, Precision precision)
+    {
+        var seed = 0;
+        var wrong = cases.Select(c => ReferenceCheck.Run(c, plan, CPU, precision, seed++)).Where(r => !r.Right).ToList();
+        Assert.True(wrong.Count == 0,
+            $"{wrong.Count} of {seed} cases wrong ({precision.Name()}, {plan}):\n" + string.Join("\n", wrong.Take(10).Select(r => $"{r.Case}: {r.Wrong}")));
+    }
+}
