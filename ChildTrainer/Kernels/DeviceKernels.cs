@@ -55,10 +55,11 @@ public static class DeviceKernels
         public required DeviceCheck Check;
         public readonly HashSet<(ConvKind, ConvPath)> Wrong = new();
         public readonly HashSet<(KernelCase, ConvPath?)> Proven = new();
+        public bool Announced;
     }
 
-    /// <summary>Lines worth one look by whoever runs the process (a fallback taken); stderr unless the host says otherwise.</summary>
-    public static Action<string> Notice { get; set; } = line => Console.Error.WriteLine(line);
+    /// <summary>A line worth one look by whoever runs the process (a fallback taken).</summary>
+    private static void Notice(string line) => Console.Error.WriteLine(line);
 
     /// <summary>The mode <c>NAS_CPU_KERNELS</c> names (default auto); throws naming the variable when it names none.</summary>
     public static KernelMode Mode
@@ -99,8 +100,8 @@ public static class DeviceKernels
             {
                 state.Check = check;
                 state.Proven.Clear();
+                state.Announced = false;
             }
-            foreach (var line in check.Fallbacks) Notice($"nas: {line}");
             return check;
         }
     }
@@ -127,6 +128,10 @@ public static class DeviceKernels
             while (true)
             {
                 if (state.Check.Problem is { } problem) throw new DeviceFaultException(problem);
+                // The fallbacks are said once, when the first network is built with them (not by a preflight).
+                if (!state.Announced)
+                    foreach (var line in state.Check.Fallbacks) Notice($"nas: {line}");
+                state.Announced = true;
                 var kernels = state.Check.Plan!;
                 var failed = KernelProbe.Of(plan, batch)
                     .Select(c => (Case: c, Path: c.Conv is { } conv ? kernels.For(conv.Kind) : (ConvPath?)null))
@@ -146,7 +151,7 @@ public static class DeviceKernels
                 Notice($"nas: {device}: {failed.Case.Family} {KernelPlan.Name(failed.Path.Value)} computes wrong at {failed.Case} ({failed.Wrong}); choosing another path");
                 state.Check = Probe(device, precision, channelsLast, state.Wrong);
                 state.Proven.Clear();
-                foreach (var line in state.Check.Fallbacks) Notice($"nas: {line}");
+                state.Announced = false;
             }
         }
     }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using NasActors.ChildTrainer;
 using NasActors.ChildTrainer.Data;
+using NasActors.ChildTrainer.Kernels;
 using NasActors.ChildTrainer.Networks;
 using NasActors.ChildTrainer.Synthetic;
 using NasActors.ChildTrainer.Training;
@@ -133,7 +134,12 @@ public static class BenchCommand
         var image = new Option<int?>("--image") { Description = "time on random 3-channel images of this size and 1000 classes instead of --dataset (speed only)" };
         var stemFilters = new Option<int?>("--stem-filters") { Description = "stem conv filters (default 3F for small images, 32 for ImageNet-sized)" };
         var json = new Option<bool>("--json") { Description = "print a JSON array" };
-        var command = new Command("train", "Training images/s of child networks for several (N, F)") { genotype, configs, dataset, image, stemFilters, batch, steps, device, json };
+        var kernels = new Option<string>("--kernels")
+        {
+            Description = "convolution path: auto (what the device's check chose) or nchw, nhwc, unfold for every convolution (unchecked: for timing)",
+            DefaultValueFactory = _ => "auto",
+        };
+        var command = new Command("train", "Training images/s of child networks for several (N, F)") { genotype, configs, dataset, image, stemFilters, batch, steps, device, kernels, json };
         var speed = new SpeedOptions();
         speed.AddTo(command);
         command.SetAction(parse => CommandErrors.Guard(() =>
@@ -143,6 +149,13 @@ public static class BenchCommand
             if (size is < 8 or > 1024) throw new ArgumentException($"--image: expected 8 to 1024 pixels, got {size}");
             var data = size is { } px ? RandomImages(px, parse.GetValue(batch)) : DatasetSpec.Parse(parse.GetValue(dataset)!).Load().Train;
             var options = speed.Apply(parse, new TrainingConfig());
+            var path = parse.GetValue(kernels) switch
+            {
+                "auto" => (ConvPath?)null,
+                var k when Enum.TryParse<ConvPath>(k, true, out var p) && !int.TryParse(k, out _) => p,
+                var k => throw new ArgumentException($"--kernels: expected auto, nchw, nhwc or unfold, got \"{k}\""),
+            };
+            var forced = path is { } fp ? new KernelPlan(options.ChannelsLast, fp, fp, fp) : null;
             var g = GenotypeSource.Load(parse.GetValue(genotype)!);
             var results = new List<Throughput.Measurement>();
             foreach (var pair in parse.GetValue(configs)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -151,7 +164,7 @@ public static class BenchCommand
                 if (parts.Length != 2 || !int.TryParse(parts[0], out var n) || !int.TryParse(parts[1], out var f))
                     throw new ArgumentException($"--configs: \"{pair}\" is not NxF (e.g. 2x16)");
                 var plan = NetworkPlan.Create(new NetworkConfig(g, n, f, data.Classes, data.Channels, data.Height, NetworkOptions.StemFor(data.Height), parse.GetValue(stemFilters)));
-                var m = Throughput.Measure(plan, data, torchDevice, parse.GetValue(batch), parse.GetValue(steps), options: options);
+                var m = Throughput.Measure(plan, data, torchDevice, parse.GetValue(batch), parse.GetValue(steps), options: options, kernels: forced);
                 results.Add(m);
                 if (!parse.GetValue(json))
                     Console.Error.WriteLine($"{n}@{m.PenultimateFilters}: {m.ImagesPerSecond:F1} images/s");

@@ -33,8 +33,6 @@ public static class CheckCommand
             if (names.Length == 0) throw new ArgumentException("--devices: no device named");
             // Every device is resolved before any check runs: a missing one is one line.
             var resolved = names.Select(n => (Name: n, Device: TorchRuntime.ParseDevice(n))).ToArray();
-            // The check reports fallbacks itself in its table: no separate notice lines.
-            DeviceKernels.Notice = _ => { };
             var checks = resolved.SelectMany(d => wanted.Select(p => DeviceKernels.Check(d.Device, p, parse.GetValue(channelsLast)))).ToArray();
             if (parse.GetValue(json))
                 Console.Out.WriteLine(JsonSerializer.Serialize(checks.Select(ToJson), Json.Options));

@@ -45,15 +45,15 @@ public static class NodeCommand
             // Every device is checked before the node joins: a missing GPU is one line, not a node that fails each child.
             if (trainerSpec.Kind == TrainerKind.Torch)
                 foreach (var d in deviceList)
-                {
                     try { TorchRuntime.ParseDevice(d); }
                     catch (DeviceUnavailableException e) { throw new ArgumentException($"--devices: {e.Message}"); }
-                    // Its kernels checked against float64 too: a device that computes wrong does not join.
-                    ChildTrainer.Kernels.DeviceKernels.RequireRight(d);
-                }
 
             spec.RequireFreePort();
             NodeConfig.Validate(spec);
+            // Last, once the options hold: each device's kernels against float64; one that computes wrong does not join.
+            if (trainerSpec.Kind == TrainerKind.Torch)
+                foreach (var d in deviceList)
+                    ChildTrainer.Kernels.DeviceKernels.RequireRight(d);
 
             // Ctrl-C/SIGTERM is how a node stops, joined or still waiting to join: exit 0 either way.
             try
