@@ -148,7 +148,7 @@ public static class ChildTraining
     {
         var x = config.Precision == Precision.Fp32 ? images : images.to_type(config.Precision.ScalarType());
         // NCHW shape with NHWC strides: libtorch then runs the convolutions channels-last.
-        return config.ChannelsLast ? x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2) : x;
+        return config.ChannelsLast ? PathConv2d.Layout(x, channelsLast: true) : x;
     }
 
     /// <summary>One SGD step at learning rate <paramref name="lr"/>; returns the loss and logits (in the caller's dispose scope).</summary>
