@@ -127,7 +127,9 @@ public sealed class ReportBrowserTests
     {
         using var dir = new TempDir();
         var run = Path.Combine(dir.Path, "live");
-        using var search = Process.Start(NasProcess.StartInfo("search", "--run", run, "--trainer", "synthetic:700", "--children", "16",
+        // Budget far beyond what the test watches (it kills the search): on a loaded machine Chromium's
+        // start took longer than 16 children, and a finished search shows no running table.
+        using var search = Process.Start(NasProcess.StartInfo("search", "--run", run, "--trainer", "synthetic:700", "--children", "200",
             "--strategy", "random", "--top-k", "0", "--json", "--dashboard", "0"))!;
         try
         {
