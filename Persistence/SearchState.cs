@@ -75,6 +75,13 @@ public sealed record SearchState
 
     public ImmutableSortedDictionary<long, string> FinalRunning { get; init; } = ImmutableSortedDictionary<long, string>.Empty;
 
+    /// <summary>
+    /// Workers whose device computes wrong, with the reason (null: none). Left out of a snapshot
+    /// while null, so the snapshots of runs that never had one keep their stored shape.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ImmutableSortedDictionary<string, string>? Unhealthy { get; init; }
+
     [JsonIgnore] public int Sampled => Children.Count;
 
     [JsonIgnore] public int RunningCount => Running.Count + FinalRunning.Count;
@@ -101,6 +108,9 @@ public sealed record SearchState
         Children.TryGetValue(childId, out var c) && c.Job(final) is { Done: false };
 
     public IEnumerable<RunningJob> RunningOn(string workerId) => RunningJobs.Where(j => j.WorkerId == workerId);
+
+    /// <summary>Why the worker's device is unhealthy (null: it is not).</summary>
+    public string? UnhealthyReason(string workerId) => Unhealthy is { } u && u.TryGetValue(workerId, out var reason) ? reason : null;
 
     // ---- evolve: event -> state ----
 
@@ -129,6 +139,8 @@ public sealed record SearchState
         ChildRequeued e => WithJob(e.ChildId, e.Final, Children[e.ChildId].Job(e.Final)! with { Status = JobStatus.Queued }),
         ResultIgnored => this with { IgnoredResults = IgnoredResults + 1 },
         PolicyUpdated e => this with { PolicyVersion = e.Version },
+        WorkerUnhealthy e => this with { Unhealthy = (Unhealthy ?? ImmutableSortedDictionary<string, string>.Empty).SetItem(e.WorkerId, e.Reason) },
+        WorkerRecovered e => this with { Unhealthy = Unhealthy?.Remove(e.WorkerId) is { Count: > 0 } left ? left : null },
         SearchCompleted e => this with { CompletedAt = e.At },
         FinalTrainingQueued e => e.ChildIds.Aggregate(this with { FinalQueued = true }, (s, id) => s.WithJob(id, true, TrainingJob.Queued)),
         FinalTrainingCompleted e => WithJob(e.ChildId, true, new TrainingJob(JobStatus.Trained, e.WorkerId, Attempts(e.ChildId, true),
@@ -160,6 +172,7 @@ public sealed record SearchState
     /// <summary>The events that assign the next job to a worker (sampling a new child through <paramref name="sample"/> if needed), or null.</summary>
     public Assignment? NextJob(string workerId, Func<long, ChildSampled> sample)
     {
+        if (UnhealthyReason(workerId) is not null) return null;
         if (!Queue.IsEmpty)
             return new([new ChildAssigned(Queue.Min, false, workerId, Children[Queue.Min].Search.Attempts + 1)], Queue.Min, false);
         if (NeedsSampling)
@@ -177,6 +190,17 @@ public sealed record SearchState
         RunningOn(workerId).Select(j => (ISearchEvent)new ChildRequeued(j.ChildId, j.Final, reason)).ToList();
 
     /// <summary>
+    /// A worker's device failed its kernel check: it is marked unhealthy (once per episode) and
+    /// whatever it was training goes back to the queue.
+    /// </summary>
+    public IReadOnlyList<ISearchEvent> MarkUnhealthy(string workerId, string reason) =>
+        UnhealthyReason(workerId) is not null ? [] : [new WorkerUnhealthy(workerId, reason), .. Requeue(workerId, "the worker's device is unhealthy")];
+
+    /// <summary>A worker's device passed its kernel check: recovered if it was unhealthy.</summary>
+    public IReadOnlyList<ISearchEvent> MarkHealthy(string workerId) =>
+        UnhealthyReason(workerId) is null ? [] : [new WorkerRecovered(workerId)];
+
+    /// <summary>
     /// After a (re)start, once workers have had their chance to say what they are still training:
     /// every running job whose worker is not among <paramref name="claimed"/> goes back to the queue.
     /// </summary>
@@ -192,6 +216,9 @@ public sealed record SearchState
         if (!AwaitsResult(report.ChildId, report.Final))
             return new ResultIgnored(report.ChildId, report.Final, report.WorkerId,
                 Children.ContainsKey(report.ChildId) ? "result already recorded" : "unknown child");
+        // A device found computing wrong gives no reward until it passes its check again.
+        if (UnhealthyReason(report.WorkerId) is { } unhealthy)
+            return new ResultIgnored(report.ChildId, report.Final, report.WorkerId, $"the worker's device is unhealthy: {unhealthy}");
         return (report, report.Final) switch
         {
             (ChildResult r, false) => new ChildTrained(r.ChildId, r.WorkerId, r.Accuracy, r.Loss, r.Parameters, r.MultAdds, r.Seconds),

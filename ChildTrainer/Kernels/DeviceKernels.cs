@@ -37,7 +37,7 @@ public sealed record DeviceCheck(string Device, Precision Precision, KernelMode 
 /// process, device, precision and memory order. Each kind of convolution takes the first path
 /// that computes right: the network's own memory order, then the other one, then patches and a
 /// matrix product; a kind found wrong on a path (by the probe, or later at a network's own
-/// shapes) never takes that path again in this process. Thread-safe; checks run one at a time.
+/// shapes) does not take that path again until a check anew. Thread-safe; checks run one at a time.
 /// </summary>
 public static class DeviceKernels
 {
@@ -85,7 +85,11 @@ public static class DeviceKernels
         }
     }
 
-    /// <summary>The device's check: run now if this process has not run it yet (or <paramref name="again"/>).</summary>
+    /// <summary>
+    /// The device's check: run now if this process has not run it yet, or <paramref name="again"/>:
+    /// anew, every path proven afresh (a device that drifted may compute right again, or wrong now),
+    /// and every network layer proven again before it trains.
+    /// </summary>
     public static DeviceCheck Check(Device device, Precision precision = Precision.Fp32, bool channelsLast = false, bool again = false)
     {
         var key = new Key(device.ToString(), precision, channelsLast);
@@ -93,14 +97,15 @@ public static class DeviceKernels
         {
             if (!again && States.TryGetValue(key, out var known)) return known.Check;
             var state = States.TryGetValue(key, out var s) ? s : null;
-            var wrong = state?.Wrong ?? new HashSet<(ConvKind, ConvPath)>();
-            var check = Probe(device, precision, channelsLast, wrong);
+            state?.Wrong.Clear();
+            var check = Probe(device, precision, channelsLast, state?.Wrong ?? new HashSet<(ConvKind, ConvPath)>());
             if (state is null) States[key] = new State { Check = check };
             else
             {
+                // The same paths as before are not said again.
+                state.Announced &= check.Plan == state.Check.Plan;
                 state.Check = check;
                 state.Proven.Clear();
-                state.Announced = false;
             }
             return check;
         }

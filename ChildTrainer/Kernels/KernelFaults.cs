@@ -5,11 +5,12 @@ using static TorchSharp.torch;
 namespace NasActors.ChildTrainer.Kernels;
 
 /// <summary>
-/// A test-only fault: <c>NAS_INJECT_KERNEL_FAULT=DEVICE:KIND[/PATH][@SECONDS]</c> (e.g.
-/// <c>cpu:dense/nchw</c>, <c>cpu:dense@20</c>) makes that kind of convolution on that device
-/// (on one path, or on every path) return values 25% too large, from SECONDS after the process
-/// started. It stands in for a machine that computes wrong, so the checks and the fallback can be
-/// exercised on any CPU. float64, the reference's precision, is left alone.
+/// A test-only fault: <c>NAS_INJECT_KERNEL_FAULT=DEVICE:KIND[/PATH][@SECONDS|@/FILE]</c> (e.g.
+/// <c>cpu:dense/nchw</c>, <c>cpu:dense@20</c>, <c>cpu:dense@/tmp/drift</c>) makes that kind of
+/// convolution on that device (on one path, or on every path) return values 25% too large, from
+/// SECONDS after the process started, or while FILE exists (a device that drifts and recovers). It
+/// stands in for a machine that computes wrong, so the checks and the fallback can be exercised on
+/// any CPU. float64, the reference's precision, is left alone.
 /// </summary>
 public sealed class KernelFaults
 {
@@ -19,17 +20,19 @@ public sealed class KernelFaults
     // Lazy: a malformed value surfaces as its own ArgumentException wherever it is first read.
     private static readonly Lazy<KernelFaults?> Injected = new(() => Parse(Environment.GetEnvironmentVariable(Variable)));
 
-    private KernelFaults(string device, ConvKind kind, ConvPath? path, TimeSpan after) =>
-        (Device, Kind, Path, After) = (device, kind, path, after);
+    private KernelFaults(string device, ConvKind kind, ConvPath? path, TimeSpan after, string? whileFile) =>
+        (Device, Kind, Path, After, WhileFile) = (device, kind, path, after, whileFile);
 
     public string Device { get; }
     public ConvKind Kind { get; }
     public ConvPath? Path { get; }
     public TimeSpan After { get; }
+    public string? WhileFile { get; }
 
     /// <summary>The fault that applies to this convolution now, if one was injected.</summary>
     public static KernelFaults? For(Tensor input, ConvKind kind, ConvPath path) =>
         Injected.Value is { } f && input.dtype != ScalarType.Float64 && f.Kind == kind && (f.Path ?? path) == path && SinceStart.Elapsed >= f.After
+        && (f.WhileFile is null || File.Exists(f.WhileFile))
         && string.Equals(f.Device, input.device.ToString(), StringComparison.OrdinalIgnoreCase)
             ? f
             : null;
@@ -44,20 +47,22 @@ public sealed class KernelFaults
         if (string.IsNullOrWhiteSpace(spec)) return null;
         var rest = spec.Trim();
         var after = TimeSpan.Zero;
-        if (rest.Split('@') is [var head, var seconds])
+        string? whileFile = null;
+        if (rest.Split('@') is [var head, var when])
         {
-            if (!double.TryParse(seconds, System.Globalization.CultureInfo.InvariantCulture, out var s) || s < 0)
-                throw new ArgumentException($"{Variable}: \"{seconds}\" is not a number of seconds");
-            (rest, after) = (head, TimeSpan.FromSeconds(s));
+            if (when.StartsWith('/')) whileFile = when;
+            else if (double.TryParse(when, System.Globalization.CultureInfo.InvariantCulture, out var s) && s >= 0) after = TimeSpan.FromSeconds(s);
+            else throw new ArgumentException($"{Variable}: \"{when}\" is neither a number of seconds nor an absolute file path");
+            rest = head;
         }
         var colon = rest.LastIndexOf(':');
-        if (colon <= 0) throw new ArgumentException($"{Variable}: expected DEVICE:KIND[/PATH][@SECONDS], got \"{spec}\"");
+        if (colon <= 0) throw new ArgumentException($"{Variable}: expected DEVICE:KIND[/PATH][@SECONDS|@/FILE], got \"{spec}\"");
         var parts = rest[(colon + 1)..].Split('/');
         if (!Enum.TryParse<ConvKind>(parts[0], true, out var kind))
             throw new ArgumentException($"{Variable}: unknown kind \"{parts[0]}\" (pointwise, dense or depthwise)");
         ConvPath? path = null;
         if (parts.Length > 1)
             path = Enum.TryParse<ConvPath>(parts[1], true, out var p) ? p : throw new ArgumentException($"{Variable}: unknown path \"{parts[1]}\" (nchw, nhwc or unfold)");
-        return new KernelFaults(rest[..colon], kind, path, after);
+        return new KernelFaults(rest[..colon], kind, path, after, whileFile);
     }
 }

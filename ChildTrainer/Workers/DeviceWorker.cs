@@ -9,6 +9,9 @@ namespace NasActors.ChildTrainer.Workers;
 /// of its own, streams per-epoch progress and reports the outcome until the coordinator confirms
 /// it. Whatever the trainer throws becomes a failed child; the worker lives on. Every request is
 /// repeated until answered, so a coordinator that moves or restarts loses nothing.
+/// Its device is proven right when it joins and again at the <see cref="DeviceCheckCadence"/>: a
+/// device that fails (or that a child finds computing wrong) is unhealthy: the worker drops what it
+/// trains, reports nothing, takes no work, and comes back only once a check passes again.
 /// </summary>
 public sealed class DeviceWorker : ReceiveActor, IWithTimers
 {
@@ -20,26 +23,33 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
     private sealed record AskForWork;
     private sealed record Register;
     private sealed record Claim;
+    private sealed record CheckDevice;
+    private sealed record DeviceChecked(string? Problem);
 
     private readonly string workerId;
     private readonly string device;
     private readonly IChildTrainer trainer;
     private readonly IActorRef coordinator;
     private readonly WorkerMetrics? metrics;
+    private readonly DeviceCheckCadence cadence;
     private readonly ILoggingAdapter log = Context.GetLogger();
     private CancellationTokenSource? training;
     private long? reportedAt;
+    private bool checking;
 
-    public DeviceWorker(string workerId, string device, IChildTrainer trainer, IActorRef coordinator, WorkerMetrics? metrics = null)
+    public DeviceWorker(string workerId, string device, IChildTrainer trainer, IActorRef coordinator, WorkerMetrics? metrics = null,
+        DeviceCheckCadence? cadence = null)
     {
         (this.workerId, this.device, this.trainer, this.coordinator, this.metrics) = (workerId, device, trainer, coordinator, metrics);
+        this.cadence = cadence ?? new DeviceCheckCadence(null, TimeSpan.FromMinutes(1));
         Registering();
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(string workerId, string device, IChildTrainer trainer, IActorRef coordinator, WorkerMetrics? metrics = null) =>
-        Akka.Actor.Props.Create(() => new DeviceWorker(workerId, device, trainer, coordinator, metrics));
+    public static Props Props(string workerId, string device, IChildTrainer trainer, IActorRef coordinator, WorkerMetrics? metrics = null,
+        DeviceCheckCadence? cadence = null) =>
+        Akka.Actor.Props.Create(() => new DeviceWorker(workerId, device, trainer, coordinator, metrics, cadence));
 
     protected override void PreStart() => Timers.StartPeriodicTimer("register", new Register(), TimeSpan.Zero, Retry);
 
@@ -49,8 +59,22 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
         Receive<WorkerRegistered>(_ =>
         {
             Timers.Cancel("register");
-            BecomeIdle();
+            // Proven when it joins (what the process already knows: a node checks before joining),
+            // healthy only once the coordinator knows it (it may remember this worker as unhealthy).
+            StartCheck(again: false);
+            Become(Joining);
         });
+    }
+
+    private void Joining()
+    {
+        Receive<DeviceChecked>(c =>
+        {
+            checking = false;
+            if (c.Problem is { } problem) BecomeUnhealthy(problem);
+            else BecomeRecovering();
+        });
+        ReceiveAny(_ => { });
     }
 
     private void BecomeIdle()
@@ -59,8 +83,98 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
         Self.Tell(new AskForWork());
     }
 
+    // ---- health ----
+
+    /// <summary>Runs the device's check off the message loop (one at a time); the outcome comes back as <see cref="DeviceChecked"/>.</summary>
+    private void StartCheck(bool again)
+    {
+        if (checking) return;
+        checking = true;
+        Task.Run(() => trainer.CheckDevice(device, again))
+            .PipeTo(Self, success: problem => new DeviceChecked(problem), failure: e => new DeviceChecked($"the device check crashed: {Describe(e)}"));
+    }
+
+    /// <summary>The periodic check, in every behaviour of a healthy worker: a failure makes it unhealthy, whatever it is doing.</summary>
+    private void Checked()
+    {
+        Receive<CheckDevice>(_ => StartCheck(again: true));
+        Receive<DeviceChecked>(c =>
+        {
+            checking = false;
+            if (c.Problem is { } problem) BecomeUnhealthy(problem);
+        });
+    }
+
+    private void Schedule(TimeSpan? every)
+    {
+        if (every is { } e) Timers.StartPeriodicTimer("check", new CheckDevice(), e);
+        else Timers.Cancel("check");
+    }
+
+    /// <summary>
+    /// No reward from a device that computes wrong: the child in training is dropped (the
+    /// coordinator requeues it when it records the worker unhealthy), nothing is reported, no work
+    /// is asked for, and the device is checked again until it passes.
+    /// </summary>
+    private void BecomeUnhealthy(string problem)
+    {
+        foreach (var timer in new[] { "work", "claim", "report" }) Timers.Cancel(timer);
+        training?.Cancel();
+        training = null;
+        log.Error("{0}: device unhealthy, it takes no work until it passes its check again: {1}", workerId, problem);
+        var message = new DeviceUnhealthy(workerId, problem);
+        coordinator.Tell(message);
+        Timers.StartPeriodicTimer("health", new Resend(message), Retry);
+        Schedule(cadence.WhileUnhealthy);
+        Become(Unhealthy);
+    }
+
+    private void Unhealthy()
+    {
+        Receive<Resend>(r => coordinator.Tell(r.Message));
+        Receive<DeviceHealthRecorded>(r => !r.Healthy, _ => Timers.Cancel("health"));
+        Receive<CheckDevice>(_ => StartCheck(again: true));
+        Receive<DeviceChecked>(c =>
+        {
+            checking = false;
+            if (c.Problem is null) BecomeRecovering();
+        });
+        Receive<TrainChild>(job => log.Warning("{0}: device unhealthy; job for child {1} refused", workerId, job.ChildId));
+        ReceiveAny(_ => { });
+    }
+
+    /// <summary>Passed: says so until the coordinator has recorded it, then asks for work.</summary>
+    private void BecomeRecovering()
+    {
+        var message = new DeviceHealthy(workerId);
+        coordinator.Tell(message);
+        Timers.StartPeriodicTimer("health", new Resend(message), Retry);
+        Become(Recovering);
+    }
+
+    private void Recovering()
+    {
+        Receive<Resend>(r => coordinator.Tell(r.Message));
+        Receive<DeviceHealthRecorded>(r => r.Healthy, _ =>
+        {
+            Timers.Cancel("health");
+            Schedule(cadence.Every);
+            BecomeIdle();
+        });
+        Receive<CheckDevice>(_ => StartCheck(again: true));
+        Receive<DeviceChecked>(c =>
+        {
+            checking = false;
+            if (c.Problem is { } problem) BecomeUnhealthy(problem);
+        });
+        ReceiveAny(_ => { });
+    }
+
+    // ---- work ----
+
     private void Idle()
     {
+        Checked();
         Receive<AskForWork>(_ =>
         {
             coordinator.Tell(new RequestWork(workerId));
@@ -94,6 +208,7 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
 
     private void Busy(TrainChild job)
     {
+        Checked();
         Receive<Claim>(_ => coordinator.Tell(new StillTraining(workerId, job.ChildId, job.Final)));
         Receive<Trained>(t => t.Job.ChildId == job.ChildId && t.Job.Final == job.Final, t =>
         {
@@ -103,10 +218,8 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
             var o = t.Outcome;
             if (o.DeviceFault is { } fault)
             {
-                // No reward from a device that computes wrong: the worker stops and the coordinator,
-                // which watches it, requeues the child for a worker whose device computes right.
-                log.Error("{0}: device computes wrong, the worker stops and child {1} goes back to the queue: {2}", workerId, job.ChildId, fault);
-                Context.Stop(Self);
+                // Found at the child's own shapes: the child goes back to the queue for a device that computes right.
+                BecomeUnhealthy(fault);
                 return;
             }
             object report = o.FailureReason is { } reason
@@ -123,6 +236,7 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
 
     private void Reporting(TrainChild job)
     {
+        Checked();
         Receive<Resend>(r => coordinator.Tell(r.Message));
         Receive<ResultRecorded>(r => r.ChildId == job.ChildId && r.Final == job.Final, r =>
         {

@@ -19,6 +19,31 @@ public sealed record TrainOutcome(double Accuracy, double? TestAccuracy, double 
 public interface IChildTrainer
 {
     TrainOutcome Train(TrainChild job, string device, Action<int, int, double> progress, CancellationToken cancel);
+
+    /// <summary>
+    /// Proves the device's kernels right, as this trainer uses them: null when they are, else what
+    /// is wrong (kernel and shape). <paramref name="again"/>: anew, forgetting what this process
+    /// found before (a device that drifts); otherwise what this process already knows. Trainers
+    /// that compute nothing in this process (synthetic, exec) have nothing to prove.
+    /// </summary>
+    string? CheckDevice(string device, bool again) => null;
+}
+
+/// <summary>
+/// How often a worker proves its device again (null: only when it joins), and how often while the
+/// device is unhealthy (it takes work again once it passes).
+/// </summary>
+public sealed record DeviceCheckCadence(TimeSpan? Every, TimeSpan WhileUnhealthy)
+{
+    /// <summary>HOCON <c>nas.trainer.device-check-every</c> (0: only when it joins) and <c>nas.trainer.unhealthy-check-every</c>.</summary>
+    public static DeviceCheckCadence From(Akka.Configuration.Config config)
+    {
+        var every = config.GetTimeSpan("nas.trainer.device-check-every", TimeSpan.FromHours(1));
+        var unhealthy = config.GetTimeSpan("nas.trainer.unhealthy-check-every", TimeSpan.FromMinutes(1));
+        if (every < TimeSpan.Zero) throw new FormatException($"nas.trainer.device-check-every must be 0 (only when a worker joins) or a duration, not {every}");
+        if (unhealthy <= TimeSpan.Zero) throw new FormatException($"nas.trainer.unhealthy-check-every must be a positive duration, not {unhealthy}");
+        return new DeviceCheckCadence(every == TimeSpan.Zero ? null : every, unhealthy);
+    }
 }
 
 public static class ChildTrainers

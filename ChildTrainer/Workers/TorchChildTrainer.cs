@@ -12,6 +12,15 @@ public sealed class TorchChildTrainer : IChildTrainer
     // Datasets load once per process, whichever worker asks first.
     private static readonly ConcurrentDictionary<(string, int, int?), Lazy<DataSplits>> Data = new();
 
+    // The precisions and memory orders this worker has trained in: what a check proves again.
+    private readonly ConcurrentDictionary<(Tensors.Precision, bool ChannelsLast), byte> used = new([new((Tensors.Precision.Fp32, false), 0)]);
+
+    public string? CheckDevice(string device, bool again)
+    {
+        var d = TorchRuntime.ParseDevice(device);
+        return used.Keys.Select(u => Kernels.DeviceKernels.Check(d, u.Item1, u.ChannelsLast, again)).FirstOrDefault(c => !c.Healthy)?.Problem;
+    }
+
     public TrainOutcome Train(TrainChild job, string device, Action<int, int, double> progress, CancellationToken cancel)
     {
         var spec = job.Spec;
@@ -25,6 +34,7 @@ public sealed class TorchChildTrainer : IChildTrainer
             Epochs = spec.Epochs, BatchSize = spec.BatchSize, LearningRate = spec.LearningRate, Seed = job.Seed,
             Precision = Tensors.Precisions.Parse(spec.Precision), ChannelsLast = spec.ChannelsLast, CudnnBenchmark = spec.CudnnBenchmark,
         };
+        used.TryAdd((config.Precision, config.ChannelsLast), 0);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         timeout.CancelAfter(TimeSpan.FromSeconds(spec.TimeoutSeconds));
         try

@@ -119,6 +119,20 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
         Command<UpdateFailed>(f => f.Incarnation == incarnation, f => throw new InvalidOperationException("policy update failed", f.Cause));
         Command<UpdateFailed>(_ => { });
         Command<Terminated>(t => OnWorkerGone(t.ActorRef));
+        Command<DeviceUnhealthy>(u =>
+        {
+            Register(u.WorkerId, Sender);
+            if (state.UnhealthyReason(u.WorkerId) is null)
+                log.Warning("{0}: device unhealthy, it takes no work until it passes its check again: {1}", u.WorkerId, u.Reason);
+            RecordHealth(u.WorkerId, healthy: false, state.Settings is null ? [] : state.MarkUnhealthy(u.WorkerId, u.Reason));
+        });
+        Command<DeviceHealthy>(h =>
+        {
+            Register(h.WorkerId, Sender);
+            var events = state.MarkHealthy(h.WorkerId);
+            if (events.Count > 0) log.Warning("{0}: device passed its check again and takes work", h.WorkerId);
+            RecordHealth(h.WorkerId, healthy: true, events);
+        });
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(f => log.Warning("snapshot failed (events are safe, recovery will replay more): {0}", f.Cause.Message));
         Command<DeleteSnapshotsSuccess>(_ => { });
@@ -246,6 +260,13 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
         }
         workers[workerId] = worker;
         Context.Watch(worker);
+    }
+
+    /// <summary>Stores a worker's health (nothing to store before a search starts, or when unchanged) and acknowledges it.</summary>
+    private void RecordHealth(string workerId, bool healthy, IReadOnlyList<ISearchEvent> events)
+    {
+        var sender = Sender;
+        PersistMany(events, () => sender.Tell(new DeviceHealthRecorded(workerId, healthy)));
     }
 
     private void OnWorkerGone(IActorRef worker)

@@ -22,6 +22,7 @@ public sealed record RunReport(
     IReadOnlyList<TopChild> Top,
     IReadOnlyList<string> Workers,
     SpanTable Timeline,
+    IReadOnlyList<HealthSpan> Unhealthy,
     IReadOnlyList<FailureGroup> Failures,
     IReadOnlyList<RunningNow> Running,
     Distribution? TopAccuracies,
@@ -58,6 +59,9 @@ public sealed record TopChild(int Rank, long ChildId, double Accuracy, double? F
 /// <summary>One attempt at a child on a worker: from assignment to its outcome (null end: still running).</summary>
 public sealed record WorkerSpan(int Worker, long ChildId, bool Final, double StartS, double? EndS, string Outcome);
 
+/// <summary>A worker's device unhealthy: from the check that failed to the one that passed again (null end: still unhealthy).</summary>
+public sealed record HealthSpan(int Worker, double StartS, double? EndS, string Reason);
+
 /// <summary>The worker spans by start time, one column per field (see <see cref="ChildTable"/>).</summary>
 public sealed record SpanTable(
     IReadOnlyList<int> Worker, IReadOnlyList<long> ChildId, IReadOnlyList<bool> Final, IReadOnlyList<double> StartS, IReadOnlyList<double?> EndS, IReadOnlyList<string> Outcome)
@@ -81,7 +85,9 @@ public sealed record Distribution(int Count, double Min, double Q1, double Media
 /// <summary>
 /// One worker over a run: where it runs (its id is <c>HOST:PID/DEVICE#K</c>), what it trained,
 /// what failed on it, how many of its attempts were requeued (lost to a dead worker or a restart),
-/// what it trains now, and when it last reported (null: never).
+/// what it trains now, when it last reported (null: never), and whether its device is
+/// <c>healthy</c> or <c>unhealthy</c> now (with the <see cref="Problem"/> its check found).
 /// </summary>
 public sealed record WorkerSummary(
-    string Worker, string? Machine, int? Process, string? Device, int Trained, int Failed, int Requeued, long? Training, double BusyS, DateTimeOffset? LastReport);
+    string Worker, string? Machine, int? Process, string? Device, int Trained, int Failed, int Requeued, long? Training, double BusyS, DateTimeOffset? LastReport,
+    string Health, string? Problem);

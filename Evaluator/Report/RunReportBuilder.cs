@@ -30,6 +30,14 @@ public static class RunReportBuilder
         var workerIndex = new Dictionary<string, int>();
         var open = new Dictionary<(long, bool), (int Worker, DateTimeOffset At)>();
         var spans = new List<WorkerSpan>();
+        var sick = new Dictionary<int, (DateTimeOffset At, string Reason)>();
+        var unhealthy = new List<HealthSpan>();
+        int Worker(string id)
+        {
+            if (workerIndex.TryGetValue(id, out var w)) return w;
+            workers.Add(id);
+            return workerIndex[id] = workers.Count - 1;
+        }
         void Close(long child, bool final, DateTimeOffset at, string outcome)
         {
             if (!open.Remove((child, final), out var o)) return;
@@ -43,14 +51,14 @@ public static class RunReportBuilder
                     genotypes[e.ChildId] = e.Genotype;
                     break;
                 case ChildAssigned e:
-                    if (!workerIndex.TryGetValue(e.WorkerId, out var w))
-                    {
-                        w = workers.Count;
-                        workers.Add(e.WorkerId);
-                        workerIndex[e.WorkerId] = w;
-                    }
                     Close(e.ChildId, e.Final, at, "requeued");
-                    open[(e.ChildId, e.Final)] = (w, at);
+                    open[(e.ChildId, e.Final)] = (Worker(e.WorkerId), at);
+                    break;
+                case WorkerUnhealthy e:
+                    sick[Worker(e.WorkerId)] = (at, e.Reason);
+                    break;
+                case WorkerRecovered e when sick.Remove(Worker(e.WorkerId), out var episode):
+                    unhealthy.Add(new HealthSpan(Worker(e.WorkerId), Seconds(episode.At), Seconds(at), episode.Reason));
                     break;
                 case ChildTrained e:
                     finished[e.ChildId] = at;
@@ -73,6 +81,8 @@ public static class RunReportBuilder
         }
         spans.AddRange(open.Select(o => new WorkerSpan(o.Value.Worker, o.Key.Item1, o.Key.Item2, Seconds(o.Value.At), null, "running")));
         spans.Sort((a, b) => a.StartS.CompareTo(b.StartS));
+        unhealthy.AddRange(sick.Select(u => new HealthSpan(u.Key, Seconds(u.Value.At), null, u.Value.Reason)));
+        unhealthy.Sort((a, b) => a.StartS.CompareTo(b.StartS));
 
         var children = state.Children.Values.ToList();
         var trained = children.Where(c => c.Search.Status == JobStatus.Trained)
@@ -112,7 +122,7 @@ public static class RunReportBuilder
             trained.Take(top).Select((c, i) => new TopChild(i + 1, c.Id, c.Search.Outcome!.Accuracy, c.Final?.Outcome?.Accuracy, c.Final?.Outcome?.TestAccuracy,
                 c.Search.Outcome.Parameters, c.Search.Outcome.MultAdds, CellCode.Encode(genotypes[c.Id].Normal), CellCode.Encode(genotypes[c.Id].Reduction),
                 GenotypeText.Format(genotypes[c.Id]))).ToList(),
-            workers, SpanTable.Of(spans),
+            workers, SpanTable.Of(spans), unhealthy,
             SearchViews.Failures(state).GroupBy(f => SearchViews.FirstLine(f.Reason))
                 .Select(g => new FailureGroup(g.Key, g.Count(), g.Select(f => f.ChildId).Take(20).ToList(), Truncate(g.First().Reason, 2000)))
                 .OrderByDescending(g => g.Count).ThenBy(g => g.Reason, StringComparer.Ordinal).ToList(),
@@ -121,11 +131,15 @@ public static class RunReportBuilder
             writing);
     }
 
-    /// <summary>Each worker's share of the run, from the report's worker spans (one fold for both).</summary>
-    public static IReadOnlyList<WorkerSummary> Workers(RunReport report) =>
-        report.Timeline.Rows.GroupBy(s => s.Worker).OrderBy(g => report.Workers[g.Key], StringComparer.Ordinal).Select(g =>
+    /// <summary>Each worker's share of the run and its health now, from the report's worker and health spans (one fold for both).</summary>
+    public static IReadOnlyList<WorkerSummary> Workers(RunReport report)
+    {
+        var spans = report.Timeline.Rows.ToLookup(s => s.Worker);
+        var stillUnhealthy = report.Unhealthy.Where(h => h.EndS is null).ToDictionary(h => h.Worker, h => h.Reason);
+        return Enumerable.Range(0, report.Workers.Count).OrderBy(w => report.Workers[w], StringComparer.Ordinal).Select(w =>
         {
-            var id = report.Workers[g.Key];
+            var g = spans[w];
+            var id = report.Workers[w];
             var m = System.Text.RegularExpressions.Regex.Match(id, @"^(?<machine>.+):(?<pid>\d+)/(?<device>.+)$");
             var ended = g.Where(s => s.EndS is not null && s.Outcome is "trained" or "failed").Select(s => s.EndS!.Value).ToList();
             return new WorkerSummary(id,
@@ -135,8 +149,10 @@ public static class RunReportBuilder
                 g.Count(s => s.Outcome == "trained"), g.Count(s => s.Outcome == "failed"), g.Count(s => s.Outcome == "requeued"),
                 g.FirstOrDefault(s => s.EndS is null)?.ChildId,
                 Math.Round(g.Sum(s => (s.EndS ?? report.Summary.ElapsedS) - s.StartS), 3),
-                ended.Count > 0 ? report.StartedAt.AddSeconds(ended.Max()) : null);
+                ended.Count > 0 ? report.StartedAt.AddSeconds(ended.Max()) : null,
+                stillUnhealthy.ContainsKey(w) ? "unhealthy" : "healthy", stillUnhealthy.GetValueOrDefault(w));
         }).ToList();
+    }
 
     /// <summary>The moving mean's window: about a fiftieth of the run, at least 5 children, at most 200.</summary>
     public static int MovingWindow(int children) => Math.Clamp(children / 50, 5, 200);

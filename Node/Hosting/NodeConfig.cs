@@ -35,6 +35,7 @@ public static class NodeConfig
             config.GetStringList("akka.cluster.seed-nodes");
             config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after");
             config.GetTimeSpan("nas.coordinator.claim-grace");
+            ChildTrainer.Workers.DeviceCheckCadence.From(config);
         }
         catch (Exception e) when (e is FormatException or ConfigurationException or ArgumentException or OverflowException or InvalidCastException)
         {

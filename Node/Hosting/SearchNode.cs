@@ -100,9 +100,10 @@ public sealed class SearchNode : IAsyncDisposable
     {
         var slot = 0;
         var node = $"{Environment.MachineName}:{Environment.ProcessId}";
+        var cadence = DeviceCheckCadence.From(system.Settings.Config);
         foreach (var device in devices)
             for (var k = 0; k < perDevice; k++)
-                system.ActorOf(DeviceWorker.Props($"{node}/{device}#{k}", device, ChildTrainers.Create(trainer), proxy, metrics), $"worker-{slot++}");
+                system.ActorOf(DeviceWorker.Props($"{node}/{device}#{k}", device, ChildTrainers.Create(trainer), proxy, metrics, cadence), $"worker-{slot++}");
     }
 
     public async Task<SearchStatus?> StatusAsync()

@@ -49,3 +49,11 @@ public sealed record FinalTrainingCompleted(long ChildId, string WorkerId, doubl
 
 [WireName("event.final-training-failed")]
 public sealed record FinalTrainingFailed(long ChildId, string WorkerId, string Reason) : ISearchEvent;
+
+/// <summary>A worker's device computes wrong (its kernel check failed): no work and no reward from it until it recovers.</summary>
+[WireName("event.worker-unhealthy")]
+public sealed record WorkerUnhealthy(string WorkerId, string Reason) : ISearchEvent;
+
+/// <summary>A worker's device passed its kernel check again: it takes work.</summary>
+[WireName("event.worker-recovered")]
+public sealed record WorkerRecovered(string WorkerId) : ISearchEvent;

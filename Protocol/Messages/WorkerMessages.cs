@@ -55,3 +55,19 @@ public abstract record WorkerReport(long ChildId, bool Final, string WorkerId) :
 /// </summary>
 [WireName("worker.result-recorded")]
 public sealed record ResultRecorded(long ChildId, bool Final, bool JobFollows = false) : IWireMessage;
+
+/// <summary>
+/// The worker's device failed its kernel check (<see cref="Reason"/> names the kernel and shape):
+/// it takes no work and reports nothing until it passes again, and what it was training goes back
+/// to the queue. Sent until <see cref="DeviceHealthRecorded"/> arrives.
+/// </summary>
+[WireName("worker.device-unhealthy")]
+public sealed record DeviceUnhealthy(string WorkerId, string Reason) : IWireMessage;
+
+/// <summary>The worker's device passed its kernel check again: it takes work. Sent until <see cref="DeviceHealthRecorded"/> arrives.</summary>
+[WireName("worker.device-healthy")]
+public sealed record DeviceHealthy(string WorkerId) : IWireMessage;
+
+/// <summary>The coordinator has stored the worker's health (or had already).</summary>
+[WireName("worker.device-health-recorded")]
+public sealed record DeviceHealthRecorded(string WorkerId, bool Healthy) : IWireMessage;

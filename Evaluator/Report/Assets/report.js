@@ -7,7 +7,7 @@
   window.nasReport = state;
 
   const COLORS = ['#2f6fde', '#e8590c', '#12b76a', '#9e77ed', '#d92d20', '#0e9384', '#c11574', '#667085'];
-  const OUTCOME_COLORS = { trained: '#2f6fde', failed: '#d92d20', requeued: '#f79009', running: '#12b76a' };
+  const OUTCOME_COLORS = { trained: '#2f6fde', failed: '#d92d20', requeued: '#f79009', running: '#12b76a', unhealthy: '#7a271a' };
   const pct = v => v == null ? '–' : (100 * v).toFixed(2) + '%';
   const num = v => v == null ? '–' : Number(v).toLocaleString('en-US');
   const secs = v => v == null ? '–' : v < 10 ? v.toFixed(2) + ' s' : v < 120 ? v.toFixed(1) + ' s' : v < 7200 ? (v / 60).toFixed(1) + ' min' : (v / 3600).toFixed(2) + ' h';
@@ -239,10 +239,16 @@
     const data = s.worker.map((w, i) => ({
       value: [w, s.startS[i], s.endS[i] ?? run.summary.elapsedS, s.childId[i], s.final[i], s.outcome[i]],
       itemStyle: { color: OUTCOME_COLORS[s.outcome[i]] || '#667085' },
-    }));
+    })).concat(run.unhealthy.map(h => ({
+      // A device found computing wrong: a dark bar over the time it took no work.
+      value: [h.worker, h.startS, h.endS ?? run.summary.elapsedS, null, false, 'unhealthy', h.reason],
+      itemStyle: { color: OUTCOME_COLORS.unhealthy, opacity: 0.55 },
+    })));
     return {
       animation: false, tooltip: {
-        formatter: p => `${esc(run.workers[p.value[0]])}<br>child ${p.value[3]}${p.value[4] ? ' (final)' : ''}: ${p.value[5]}<br>${secs(p.value[1])} → ${secs(p.value[2])}`,
+        formatter: p => p.value[5] === 'unhealthy'
+          ? `${esc(run.workers[p.value[0]])}<br>device unhealthy: ${esc(p.value[6])}<br>${secs(p.value[1])} → ${secs(p.value[2])}`
+          : `${esc(run.workers[p.value[0]])}<br>child ${p.value[3]}${p.value[4] ? ' (final)' : ''}: ${p.value[5]}<br>${secs(p.value[1])} → ${secs(p.value[2])}`,
       },
       grid: { left: 150, right: 20, top: 10, bottom: 44 },
       dataZoom: [{ type: 'inside', filterMode: 'weakFilter' }],
@@ -308,6 +314,13 @@
       + '</tbody></table>';
   }
 
+  function unhealthyTable(run) {
+    return '<table data-table="unhealthy"><thead><tr><th>worker</th><th>from</th><th>to</th><th>what its check found</th></tr></thead><tbody>'
+      + run.unhealthy.map(h => `<tr><td>${esc(run.workers[h.worker])}</td><td class="num">${secs(h.startS)}</td>`
+        + `<td class="num">${h.endS == null ? 'still unhealthy' : secs(h.endS)}</td><td>${esc(h.reason)}</td></tr>`).join('')
+      + '</tbody></table>';
+  }
+
   function runningTable(run) {
     if (!run.running.length) return '<p class="empty">Nothing is training now.</p>';
     return '<table data-table="running"><thead><tr><th>worker</th><th>child</th><th>training for</th><th>epoch</th></tr></thead><tbody>'
@@ -353,6 +366,9 @@
 
     topTable(run, ops, body(sectionFor(root, 'top', run.top.length ? `Top ${run.top.length} children` : 'Top children')));
     chart(body(sectionFor(root, 'timeline', 'Workers: who trained which child when (gaps are idle time)')), `timeline:${id}`, 'timeline', timelineOption(run));
+    if (run.unhealthy.length) {
+      body(sectionFor(root, 'unhealthy', 'Devices found computing wrong (no work, no reward meanwhile)')).innerHTML = unhealthyTable(run);
+    }
     body(sectionFor(root, 'failures', 'Failures by reason')).innerHTML = failuresTable(run);
   }
 

@@ -1,6 +1,7 @@
 using NasActors.ChildTrainer.Kernels;
 using NasActors.ChildTrainer.Networks;
 using NasActors.SearchSpace;
+using NasActors.Tests.Cli;
 using NasActors.Tensors;
 using static TorchSharp.torch;
 
@@ -110,11 +111,20 @@ public class KernelTests
         Assert.Equal((device, kind, path, TimeSpan.FromSeconds(seconds)), (f.Device, f.Kind, f.Path, f.After));
     }
 
+    [Fact]
+    public void An_injected_fault_bound_to_a_file_holds_while_the_file_exists()
+    {
+        using var dir = new TempDir();
+        var file = Path.Combine(dir.Path, "drift");
+        var f = KernelFaults.Parse($"cpu:dense@{file}")!;
+        Assert.Equal((ConvKind.Dense, TimeSpan.Zero, file), (f.Kind, f.After, f.WhileFile));
+    }
+
     [Theory]
     [InlineData("cpu", "expected DEVICE:KIND")]
     [InlineData("cpu:conv", "unknown kind \"conv\"")]
     [InlineData("cpu:dense/simd", "unknown path \"simd\"")]
-    [InlineData("cpu:dense@soon", "\"soon\" is not a number of seconds")]
+    [InlineData("cpu:dense@soon", "\"soon\" is neither a number of seconds nor an absolute file path")]
     public void Bad_fault_specs_name_the_problem(string spec, string message)
     {
         var e = Assert.Throws<ArgumentException>(() => KernelFaults.Parse(spec));

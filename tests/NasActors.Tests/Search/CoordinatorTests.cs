@@ -95,7 +95,7 @@ public sealed class CoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Configurati
             IActorRef? worker = null;
             ReceiveAny(m =>
             {
-                if (m is RegisterWorker or RequestWork or WorkerReport or ChildProgress)
+                if (m is RegisterWorker or RequestWork or WorkerReport or ChildProgress or DeviceHealthy or DeviceUnhealthy)
                 {
                     worker = Sender;
                     if (m is WorkerReport) observer.Tell(m);

@@ -96,10 +96,10 @@ public class SearchStatePropertyTests
             }
         }
         Add([new SearchStarted(new SearchSettings { Budget = rng.Next(1, 12), TopK = rng.Next(0, 4) }, DateTimeOffset.UnixEpoch)]);
-        for (var step = 0; step < 120; step++)
+        for (var step = 0; step < 160; step++)
         {
             var worker = Workers[rng.Next(Workers.Length)];
-            switch (rng.Next(9))
+            switch (rng.Next(10))
             {
                 case 0 or 1 or 2:
                     Add(state.Requeue(worker, "worker idle while assigned"));
@@ -109,12 +109,13 @@ public class SearchStatePropertyTests
                 case 3 or 4:
                     // A report for a running job, a done one, or one that never existed.
                     var running = state.RunningJobs.ToList();
-                    var (id, final) = running.Count > 0 && rng.Next(4) > 0
-                        ? (running[rng.Next(running.Count)].ChildId, running[rng.Next(running.Count)].Final)
-                        : (rng.Next(-1, state.Sampled + 2), rng.Next(2) == 0);
+                    // Mostly from the worker that runs it; sometimes from another (a worker that lost it).
+                    var (id, final, by) = running.Count > 0 && rng.Next(4) > 0 && running[rng.Next(running.Count)] is var j
+                        ? (j.ChildId, j.Final, rng.Next(5) == 0 ? worker : j.WorkerId)
+                        : (rng.Next(-1, state.Sampled + 2), rng.Next(2) == 0, worker);
                     WorkerReport report = rng.Next(3) == 0
-                        ? new ChildFailure(id, final, worker, "exited with code 1")
-                        : new ChildResult(id, final, worker, rng.NextDouble(), final ? rng.NextDouble() : null, 1, 10, 20, 1);
+                        ? new ChildFailure(id, final, by, "exited with code 1")
+                        : new ChildResult(id, final, by, rng.NextDouble(), final ? rng.NextDouble() : null, 1, 10, 20, 1);
                     Add([state.Report(report)]);
                     Add(state.Completion(DateTimeOffset.UnixEpoch.AddSeconds(step)));
                     break;
@@ -126,6 +127,9 @@ public class SearchStatePropertyTests
                     break;
                 case 7:
                     Add(state.QueueFinal(state.Children.Keys.OrderBy(_ => rng.Next()).Take(rng.Next(0, 4))));
+                    break;
+                case 8:
+                    Add(rng.Next(4) == 0 ? state.MarkUnhealthy(worker, "cpu: dense convolutions compute wrong") : state.MarkHealthy(worker));
                     break;
                 default:
                     if (rng.Next(4) == 0) Add([new BudgetIncreased(state.Budget + rng.Next(1, 4))]);
@@ -172,6 +176,22 @@ public class SearchStatePropertyTests
         Assert.Equal(events.OfType<ChildSampled>().Count(), s.Sampled);
         Assert.True(s.Sampled <= s.Budget);
         Assert.Equal(events.OfType<ChildTrained>().Select(e => (double?)e.Accuracy).DefaultIfEmpty().Max(), s.BestAccuracy);
+        // A worker found unhealthy holds no job, is given none and counts no result until it recovers.
+        var folded = SearchState.Empty;
+        void HoldsNothing() => Assert.All(folded.Unhealthy?.Keys ?? [], w => Assert.Empty(folded.RunningOn(w)));
+        foreach (var e in events)
+        {
+            // (Between a worker's WorkerUnhealthy and the requeues written with it, its jobs are still on it.)
+            if (e is not ChildRequeued) HoldsNothing();
+            var by = e switch
+            {
+                ChildAssigned a => a.WorkerId, ChildTrained t => t.WorkerId, ChildFailed f => f.WorkerId,
+                FinalTrainingCompleted c => c.WorkerId, FinalTrainingFailed f => f.WorkerId, _ => null,
+            };
+            if (by is not null) Assert.Null(folded.UnhealthyReason(by));
+            folded = folded.Evolve(e);
+        }
+        HoldsNothing();
         // The indexes agree with the children's jobs.
         foreach (var c in s.Children.Values)
         {

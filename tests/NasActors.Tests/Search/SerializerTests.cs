@@ -33,6 +33,9 @@ public sealed class SerializerTests : IDisposable
             new ChildResult(3, true, "w", 0.9, 0.88, 0.3, 1000, 2000, 1.5),
             new ChildFailure(3, false, "w", "NonFiniteLoss: loss became NaN"),
             new ResultRecorded(3, false),
+            new DeviceUnhealthy("w", "cpu: dense convolutions compute wrong on every path allowed"),
+            new DeviceHealthy("w"),
+            new DeviceHealthRecorded("w", true),
             new GetSearchStatus(),
             new SearchStatus(10, 5, 4, 1, 1, 0.9, 2, false, 0, 0, false, [new RunningChild(4, false, "w", 1, 2)], "exp/search"),
             new QueueFinalTraining([1, 2]),
@@ -49,6 +52,8 @@ public sealed class SerializerTests : IDisposable
             new FinalTrainingQueued([3]),
             new FinalTrainingCompleted(3, "w", 0.91, 0.9, 0.2, 1000, 2000, 10),
             new FinalTrainingFailed(3, "w", "OutOfMemory"),
+            new WorkerUnhealthy("w", "cpu: dense convolutions compute wrong on every path allowed"),
+            new WorkerRecovered("w"),
             new SearchSnapshot(SearchState.Fold([
                 new SearchStarted(new SearchSettings(), DateTimeOffset.UnixEpoch),
                 new ChildSampled(0, NasNetA.Genotype, new DecisionSpace().Encode(NasNetA.Genotype), -1, 0),
