@@ -17,12 +17,14 @@ public sealed class TorchChildTrainer : IChildTrainer
 
     public string? CheckDevice(string device, bool again)
     {
+        using var native = NativeWork.Enter();
         var d = TorchRuntime.ParseDevice(device);
         return used.Keys.Select(u => Kernels.DeviceKernels.Check(d, u.Item1, u.ChannelsLast, again)).FirstOrDefault(c => !c.Healthy)?.Problem;
     }
 
     public TrainOutcome Train(TrainChild job, string device, Action<int, int, double> progress, CancellationToken cancel)
     {
+        using var native = NativeWork.Enter();
         var spec = job.Spec;
         var splits = Data.GetOrAdd((spec.Dataset, spec.ValidationSize, spec.TrainLimit), key => new Lazy<DataSplits>(() =>
             DataSplits.Create(DatasetSpec.Parse(key.Item1).Load(), key.Item2, key.Item3, seed: 0))).Value;

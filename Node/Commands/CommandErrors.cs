@@ -14,6 +14,20 @@ public static class CommandErrors
     {
         try
         {
+            return await Report(action);
+        }
+        finally
+        {
+            // Training and checks were cancelled with the command's actors: let them leave libtorch before the process exits.
+            ChildTrainer.NativeWork.WaitIdle(TimeSpan.FromSeconds(15));
+        }
+    }
+
+    /// <summary>What went wrong, as one line and the exit code that says whose fault it was.</summary>
+    private static async Task<int> Report(Func<Task<int>> action)
+    {
+        try
+        {
             return await action();
         }
         catch (IOException e)

@@ -95,6 +95,21 @@ public sealed class DeviceHealthTests(ITestOutputHelper output)
             Assert.Contains("dense", span.Reason);
             Assert.All(RunReportBuilder.Workers(report), w => Assert.Equal("healthy", w.Health));
 
+            // The page shows it: a row per episode, and a bar on the worker's line of the timeline.
+            var html = Path.Combine(dir.Path, "report.html");
+            var r = NasProcess.Run("report", "--run", run, "--out", html);
+            Assert.True(r.ExitCode == 0, r.Stderr);
+            await using (var chromium = await Report.Chromium.StartAsync())
+            {
+                var page = await chromium.OpenAsync(new Uri(html).AbsoluteUri);
+                var cells = await page.Locator("table[data-table=unhealthy] tbody tr td").AllInnerTextsAsync();
+                Assert.Equal(worker, cells[0]);
+                Assert.Contains("dense convolutions compute wrong", cells[3]);
+                Assert.Equal(1, await page.EvaluateAsync<int>(
+                    "() => Object.entries(window.nasReport.charts).find(([k]) => k.startsWith('timeline:'))[1].getOption().series[0].data.filter(d => d.value[5] === 'unhealthy').length"));
+                Assert.Empty(chromium.Errors);
+            }
+
             Assert.Equal(0, StopsOnSigterm(drifting));
             Assert.Contains("device unhealthy", await driftingLog);
         }

@@ -107,6 +107,32 @@ public sealed class RunReportBuilderTests
     }
 
     [Fact]
+    public void Unhealthy_devices_are_spans_from_the_failed_check_to_the_passed_one_and_the_workers_say_their_health_now()
+    {
+        var events = Journal(
+            (0, new SearchStarted(new SearchSettings { Budget = 2 }, T0)),
+            (0, new ChildSampled(0, NasNetA.Genotype, Decisions, -2.0, 0)),
+            (1, new ChildAssigned(0, false, "h:1/cpu#0", 1)),
+            (2, new WorkerUnhealthy("h:1/cpu#0", "cpu: dense convolutions compute wrong")),
+            (2, new ChildRequeued(0, false, "the worker's device is unhealthy")),
+            (3, new ChildAssigned(0, false, "h:2/cpu#0", 2)),
+            (4, new WorkerUnhealthy("h:3/cpu#0", "cpu: depthwise convolutions compute wrong")), // never given work
+            (5, new WorkerRecovered("h:1/cpu#0")),
+            (6, new ChildTrained(0, "h:2/cpu#0", 0.5, 1, 10, 20, 3)));
+
+        var r = RunReportBuilder.Build("exp", events, T0.AddSeconds(10));
+
+        Assert.Equal([new HealthSpan(0, 2, 5, "cpu: dense convolutions compute wrong"), new HealthSpan(2, 4, null, "cpu: depthwise convolutions compute wrong")],
+            r.Unhealthy);
+        var workers = RunReportBuilder.Workers(r);
+        Assert.Equal(["h:1/cpu#0", "h:2/cpu#0", "h:3/cpu#0"], workers.Select(w => w.Worker));
+        Assert.Equal(["healthy", "healthy", "unhealthy"], workers.Select(w => w.Health));
+        Assert.Equal([null, null, "cpu: depthwise convolutions compute wrong"], workers.Select(w => w.Problem));
+        Assert.Equal([0, 1, 0], workers.Select(w => w.Trained));
+        Assert.Equal(1, workers[0].Requeued);
+    }
+
+    [Fact]
     public void A_journal_without_a_started_search_is_refused_by_name()
     {
         var e = Assert.Throws<RunStoreException>(() => RunReportBuilder.Build("exp", [], T0));
