@@ -111,6 +111,20 @@ public static class DeviceKernels
         }
     }
 
+    /// <summary>
+    /// The first probe case that <paramref name="plan"/>, taken as it is, computes wrong on this
+    /// device (null: every kind is right on its path): a forced path is timed, never trusted.
+    /// </summary>
+    public static CaseResult? Verify(KernelPlan plan, Device device, Precision precision)
+    {
+        _ = Mode;
+        KernelFaults.Validate();
+        lock (Gate)
+            return Enum.GetValues<ConvKind>().SelectMany(KernelProbe.Convolutions)
+                .Select((c, i) => ReferenceCheck.Run(c, plan, device, precision, seed: i))
+                .FirstOrDefault(r => !r.Right);
+    }
+
     /// <summary>A device before it takes work: resolved, and its kernels right (or a fallback found) in fp32.</summary>
     public static void RequireRight(string device)
     {

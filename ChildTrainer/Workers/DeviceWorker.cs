@@ -24,7 +24,7 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
     private sealed record Register;
     private sealed record Claim;
     private sealed record CheckDevice;
-    private sealed record DeviceChecked(string? Problem);
+    private sealed record DeviceChecked(string? Problem, int Episode);
 
     private readonly string workerId;
     private readonly string device;
@@ -36,6 +36,8 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
     private CancellationTokenSource? training;
     private long? reportedAt;
     private bool checking;
+    // Counts unhealthy episodes: a check started before the device was found wrong says nothing about it since.
+    private int episode;
 
     public DeviceWorker(string workerId, string device, IChildTrainer trainer, IActorRef coordinator, WorkerMetrics? metrics = null,
         DeviceCheckCadence? cadence = null)
@@ -70,8 +72,8 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
     {
         Receive<DeviceChecked>(c =>
         {
-            checking = false;
-            if (c.Problem is { } problem) BecomeUnhealthy(problem);
+            if (Current(c) is not { } now) return;
+            if (now.Problem is { } problem) BecomeUnhealthy(problem);
             else BecomeRecovering();
         });
         ReceiveAny(_ => { });
@@ -90,8 +92,16 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
     {
         if (checking) return;
         checking = true;
+        var started = episode;
         Task.Run(() => trainer.CheckDevice(device, again))
-            .PipeTo(Self, success: problem => new DeviceChecked(problem), failure: e => new DeviceChecked($"the device check crashed: {Describe(e)}"));
+            .PipeTo(Self, success: problem => new DeviceChecked(problem, started), failure: e => new DeviceChecked($"the device check crashed: {Describe(e)}", started));
+    }
+
+    /// <summary>A check's outcome, or null for one started before the latest episode began (its outcome is stale).</summary>
+    private DeviceChecked? Current(DeviceChecked c)
+    {
+        checking = false;
+        return c.Episode == episode ? c : null;
     }
 
     /// <summary>The periodic check, in every behaviour of a healthy worker: a failure makes it unhealthy, whatever it is doing.</summary>
@@ -100,8 +110,7 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
         Receive<CheckDevice>(_ => StartCheck(again: true));
         Receive<DeviceChecked>(c =>
         {
-            checking = false;
-            if (c.Problem is { } problem) BecomeUnhealthy(problem);
+            if (Current(c)?.Problem is { } problem) BecomeUnhealthy(problem);
         });
     }
 
@@ -118,6 +127,7 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
     /// </summary>
     private void BecomeUnhealthy(string problem)
     {
+        episode++;
         foreach (var timer in new[] { "work", "claim", "report" }) Timers.Cancel(timer);
         training?.Cancel();
         training = null;
@@ -136,8 +146,7 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
         Receive<CheckDevice>(_ => StartCheck(again: true));
         Receive<DeviceChecked>(c =>
         {
-            checking = false;
-            if (c.Problem is null) BecomeRecovering();
+            if (Current(c) is { Problem: null }) BecomeRecovering();
         });
         Receive<TrainChild>(job => log.Warning("{0}: device unhealthy; job for child {1} refused", workerId, job.ChildId));
         ReceiveAny(_ => { });
@@ -164,8 +173,7 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
         Receive<CheckDevice>(_ => StartCheck(again: true));
         Receive<DeviceChecked>(c =>
         {
-            checking = false;
-            if (c.Problem is { } problem) BecomeUnhealthy(problem);
+            if (Current(c)?.Problem is { } problem) BecomeUnhealthy(problem);
         });
         ReceiveAny(_ => { });
     }
@@ -210,7 +218,8 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
     {
         Checked();
         Receive<Claim>(_ => coordinator.Tell(new StillTraining(workerId, job.ChildId, job.Final)));
-        Receive<Trained>(t => t.Job.ChildId == job.ChildId && t.Job.Final == job.Final, t =>
+        // This very job: a dropped attempt at the same child may still end later.
+        Receive<Trained>(t => ReferenceEquals(t.Job, job), t =>
         {
             Timers.Cancel("claim");
             training?.Dispose();

@@ -12,14 +12,23 @@ public sealed class TorchChildTrainer : IChildTrainer
     // Datasets load once per process, whichever worker asks first.
     private static readonly ConcurrentDictionary<(string, int, int?), Lazy<DataSplits>> Data = new();
 
-    // The precisions and memory orders this worker has trained in: what a check proves again.
-    private readonly ConcurrentDictionary<(Tensors.Precision, bool ChannelsLast), byte> used = new([new((Tensors.Precision.Fp32, false), 0)]);
+    // The precisions and memory orders this worker has trained in, with the paths its last check chose: what a check proves again.
+    private readonly ConcurrentDictionary<(Tensors.Precision, bool ChannelsLast), Kernels.KernelPlan?> used = new([new((Tensors.Precision.Fp32, false), null)]);
 
     public string? CheckDevice(string device, bool again)
     {
         using var native = NativeWork.Enter();
         var d = TorchRuntime.ParseDevice(device);
-        return used.Keys.Select(u => Kernels.DeviceKernels.Check(d, u.Item1, u.ChannelsLast, again)).FirstOrDefault(c => !c.Healthy)?.Problem;
+        foreach (var (key, before) in used.ToArray())
+        {
+            var check = Kernels.DeviceKernels.Check(d, key.Item1, key.ChannelsLast, again);
+            if (!check.Healthy) return check.Problem;
+            used[key] = check.Plan;
+            // A path the last check chose, found wrong now: the child training now may be using it.
+            if (before is not null && check.Results.FirstOrDefault(r => !r.Right && r.Case.Conv is { } c && r.Path == before.For(c.Kind)) is { } wrong)
+                return $"{d}: {wrong.Case.Family} computes wrong on path {Kernels.KernelPlan.Name(wrong.Path!.Value)}, which the child in training may use ({wrong.Case}: {wrong.Wrong})";
+        }
+        return null;
     }
 
     public TrainOutcome Train(TrainChild job, string device, Action<int, int, double> progress, CancellationToken cancel)
@@ -36,7 +45,7 @@ public sealed class TorchChildTrainer : IChildTrainer
             Epochs = spec.Epochs, BatchSize = spec.BatchSize, LearningRate = spec.LearningRate, Seed = job.Seed,
             Precision = Tensors.Precisions.Parse(spec.Precision), ChannelsLast = spec.ChannelsLast, CudnnBenchmark = spec.CudnnBenchmark,
         };
-        used.TryAdd((config.Precision, config.ChannelsLast), 0);
+        used.TryAdd((config.Precision, config.ChannelsLast), null);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         timeout.CancelAfter(TimeSpan.FromSeconds(spec.TimeoutSeconds));
         try

@@ -124,7 +124,8 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
             Register(u.WorkerId, Sender);
             if (state.UnhealthyReason(u.WorkerId) is null)
                 log.Warning("{0}: device unhealthy, it takes no work until it passes its check again: {1}", u.WorkerId, u.Reason);
-            RecordHealth(u.WorkerId, healthy: false, state.Settings is null ? [] : state.MarkUnhealthy(u.WorkerId, u.Reason));
+            // Before the search starts there is no journal to hold it: no answer, so the worker says it again.
+            if (state.Settings is not null) RecordHealth(u.WorkerId, healthy: false, state.MarkUnhealthy(u.WorkerId, u.Reason));
         });
         Command<DeviceHealthy>(h =>
         {
@@ -262,11 +263,16 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
         Context.Watch(worker);
     }
 
-    /// <summary>Stores a worker's health (nothing to store before a search starts, or when unchanged) and acknowledges it.</summary>
+    /// <summary>
+    /// Stores a worker's health (nothing when unchanged) and acknowledges it once stored: also when
+    /// unchanged, only after the writes in flight (an earlier write of this very change may yet fail).
+    /// </summary>
     private void RecordHealth(string workerId, bool healthy, IReadOnlyList<ISearchEvent> events)
     {
         var sender = Sender;
-        PersistMany(events, () => sender.Tell(new DeviceHealthRecorded(workerId, healthy)));
+        var recorded = new DeviceHealthRecorded(workerId, healthy);
+        if (events.Count == 0) DeferAsync(recorded, r => sender.Tell(r));
+        else PersistMany(events, () => sender.Tell(recorded));
     }
 
     private void OnWorkerGone(IActorRef worker)

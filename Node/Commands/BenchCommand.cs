@@ -136,7 +136,7 @@ public static class BenchCommand
         var json = new Option<bool>("--json") { Description = "print a JSON array" };
         var kernels = new Option<string>("--kernels")
         {
-            Description = "convolution path: auto (what the device's check chose) or nchw, nhwc, unfold for every convolution (unchecked: for timing)",
+            Description = "convolution path: auto (what the device's check chose) or nchw, nhwc, unfold for every convolution (for timing; refused where it computes wrong)",
             DefaultValueFactory = _ => "auto",
         };
         var command = new Command("train", "Training images/s of child networks for several (N, F)") { genotype, configs, dataset, image, stemFilters, batch, steps, device, kernels, json };
@@ -156,6 +156,9 @@ public static class BenchCommand
                 var k => throw new ArgumentException($"--kernels: expected auto, nchw, nhwc or unfold, got \"{k}\""),
             };
             var forced = path is { } fp ? new KernelPlan(options.ChannelsLast, fp, fp, fp) : null;
+            // A path that computes wrong here is refused, not timed: on some CPUs it also corrupts memory.
+            if (forced is not null && DeviceKernels.Verify(forced, torchDevice, options.Precision) is { } wrong)
+                throw new DeviceFaultException($"--kernels {parse.GetValue(kernels)}: {torchDevice}: {wrong.Case.Family} computes wrong on that path at {wrong.Case} ({wrong.Wrong}); time another path");
             var g = GenotypeSource.Load(parse.GetValue(genotype)!);
             var results = new List<Throughput.Measurement>();
             foreach (var pair in parse.GetValue(configs)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))

@@ -89,6 +89,16 @@ public class CheckCommandTests
     }
 
     [Fact]
+    public void A_forced_path_that_computes_wrong_is_refused_not_timed()
+    {
+        var env = new Dictionary<string, string> { [KernelFaults.Variable] = "cpu:dense/unfold" };
+        var r = NasProcess.Run(Timeout, env, "bench", "train", "--configs", "1x4", "--steps", "1", "--batch", "8", "--kernels", "unfold", "--json");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Matches(@"^nas: error: device computes wrong: --kernels unfold: cpu: conv dense computes wrong on that path at 3x3 .*; time another path$", r.Stderr.Trim());
+        Assert.Equal("", r.Stdout);
+    }
+
+    [Fact]
     public void Training_on_a_device_that_computes_wrong_stops_before_it_trains()
     {
         var env = new Dictionary<string, string> { [KernelFaults.Variable] = "cpu:pointwise" };
