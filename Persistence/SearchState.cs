@@ -42,8 +42,9 @@ public sealed record Assignment(IReadOnlyList<ISearchEvent> Events, long ChildId
 /// <summary>
 /// The search folded from its events, as an immutable value: <see cref="Evolve"/> gives the state
 /// after an event, the decide methods (<see cref="NextJob"/>, <see cref="Report"/>, ...) give the
-/// events a command causes, and nothing here touches actors or I/O. Being a value, the state is
-/// its own snapshot: a snapshot can never share objects with the state that goes on changing.
+/// events a command causes, and nothing here touches actors or I/O. Being a value, a snapshot of it
+/// can never share objects with the state that goes on changing; its stored shape is a contract
+/// of its own (<see cref="Snapshots.SearchSnapshot"/>), so this record may change.
 /// </summary>
 public sealed record SearchState
 {
@@ -75,12 +76,8 @@ public sealed record SearchState
 
     public ImmutableSortedDictionary<long, string> FinalRunning { get; init; } = ImmutableSortedDictionary<long, string>.Empty;
 
-    /// <summary>
-    /// Workers whose device computes wrong, with the reason (null: none). Left out of a snapshot
-    /// while null, so the snapshots of runs that never had one keep their stored shape.
-    /// </summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public ImmutableSortedDictionary<string, string>? Unhealthy { get; init; }
+    /// <summary>Workers whose device computes wrong, with the reason.</summary>
+    public ImmutableSortedDictionary<string, string> Unhealthy { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
 
     [JsonIgnore] public int Sampled => Children.Count;
 
@@ -110,7 +107,7 @@ public sealed record SearchState
     public IEnumerable<RunningJob> RunningOn(string workerId) => RunningJobs.Where(j => j.WorkerId == workerId);
 
     /// <summary>Why the worker's device is unhealthy (null: it is not).</summary>
-    public string? UnhealthyReason(string workerId) => Unhealthy is { } u && u.TryGetValue(workerId, out var reason) ? reason : null;
+    public string? UnhealthyReason(string workerId) => Unhealthy.TryGetValue(workerId, out var reason) ? reason : null;
 
     // ---- evolve: event -> state ----
 
@@ -139,8 +136,8 @@ public sealed record SearchState
         ChildRequeued e => WithJob(e.ChildId, e.Final, Children[e.ChildId].Job(e.Final)! with { Status = JobStatus.Queued }),
         ResultIgnored => this with { IgnoredResults = IgnoredResults + 1 },
         PolicyUpdated e => this with { PolicyVersion = e.Version },
-        WorkerUnhealthy e => this with { Unhealthy = (Unhealthy ?? ImmutableSortedDictionary<string, string>.Empty).SetItem(e.WorkerId, e.Reason) },
-        WorkerRecovered e => this with { Unhealthy = Unhealthy?.Remove(e.WorkerId) is { Count: > 0 } left ? left : null },
+        WorkerUnhealthy e => this with { Unhealthy = Unhealthy.SetItem(e.WorkerId, e.Reason) },
+        WorkerRecovered e => this with { Unhealthy = Unhealthy.Remove(e.WorkerId) },
         SearchCompleted e => this with { CompletedAt = e.At },
         FinalTrainingQueued e => e.ChildIds.Aggregate(this with { FinalQueued = true }, (s, id) => s.WithJob(id, true, TrainingJob.Queued)),
         FinalTrainingCompleted e => WithJob(e.ChildId, true, new TrainingJob(JobStatus.Trained, e.WorkerId, Attempts(e.ChildId, true),
@@ -241,7 +238,3 @@ public sealed record SearchState
     public IReadOnlyList<ISearchEvent> Completion(DateTimeOffset now) =>
         AllResultsIn && !SearchCompleted ? [new SearchCompleted(Trained, Failed, BestAccuracy, now)] : [];
 }
-
-/// <summary>A snapshot of the coordinator: the state as it is (a value) and the strategy's bytes.</summary>
-[WireName("snapshot.search-state")]
-public sealed record SearchSnapshot(SearchState State, byte[] StrategyState) : IWireMessage;

@@ -1,4 +1,5 @@
 using NasActors.Persistence.Events;
+using NasActors.Persistence.Snapshots;
 using NasActors.Protocol;
 
 namespace NasActors.Persistence;
@@ -10,7 +11,7 @@ public sealed class RunStoreException(string message, Exception? inner = null) :
 public sealed record StoredEvent(long SequenceNr, DateTimeOffset At, ISearchEvent Event);
 
 /// <summary>A run as stored: its state, and the coordinator's latest snapshot it was folded from (if any).</summary>
-public sealed record StoredRun(SearchState State, SearchSnapshot? Snapshot);
+public sealed record StoredRun(SearchState State, ISearchSnapshot? Snapshot);
 
 /// <summary>Decoding of the rows Akka.Persistence.Sql writes, the same on every database.</summary>
 internal static class StoredEntries
@@ -34,11 +35,11 @@ internal static class StoredEntries
     }
 
     /// <summary>The first snapshot row (sequence_number, manifest, snapshot), if any.</summary>
-    public static (long SequenceNr, SearchSnapshot Snapshot)? Snapshot(System.Data.Common.DbDataReader reader, string where)
+    public static (long SequenceNr, ISearchSnapshot Snapshot)? Snapshot(System.Data.Common.DbDataReader reader, string where)
     {
         if (!reader.Read()) return null;
         var seq = reader.GetInt64(0);
-        return (seq, Decode<SearchSnapshot>(where, seq, reader.GetString(1), (byte[])reader[2]));
+        return (seq, Decode<ISearchSnapshot>(where, seq, reader.GetString(1), (byte[])reader[2]));
     }
 
     public static T Decode<T>(string where, long sequenceNr, string manifest, byte[] payload)
@@ -47,7 +48,7 @@ internal static class StoredEntries
         {
             return WireFormat.Default.FromBinary(payload, manifest) is T value
                 ? value
-                : throw new RunStoreException($"{where}: entry {sequenceNr} is a {manifest}, not a search {(typeof(T) == typeof(SearchSnapshot) ? "snapshot" : "event")}");
+                : throw new RunStoreException($"{where}: entry {sequenceNr} is a {manifest}, not a search {(typeof(T) == typeof(ISearchSnapshot) ? "snapshot" : "event")}");
         }
         catch (System.Runtime.Serialization.SerializationException e)
         {

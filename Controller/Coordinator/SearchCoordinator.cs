@@ -4,6 +4,7 @@ using Akka.Persistence;
 using NasActors.Controller.Strategies;
 using NasActors.Persistence;
 using NasActors.Persistence.Events;
+using NasActors.Persistence.Snapshots;
 using NasActors.Protocol.Messages;
 using NasActors.SearchSpace;
 
@@ -53,8 +54,8 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
         this.createStrategy = createStrategy ?? DefaultStrategy;
         Recover<SnapshotOffer>(offer =>
         {
-            var snapshot = (SearchSnapshot)offer.Snapshot;
-            state = snapshot.State;
+            var snapshot = (ISearchSnapshot)offer.Snapshot;
+            state = snapshot.ToState();
             strategy?.Dispose();
             strategy = this.createStrategy(state.Settings!, snapshot.StrategyState);
         });
@@ -376,7 +377,7 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
         // Only when nothing is in flight does the state hold exactly what the journal holds.
         if (inFlight > 0 || eventsSinceSnapshot < state.Settings!.SnapshotEvery || strategy is null) return;
         eventsSinceSnapshot = 0;
-        SaveSnapshot(new SearchSnapshot(state, strategy.SaveState()));
+        SaveSnapshot(SearchSnapshot.Of(state, strategy.SaveState()));
     }
 
     private SearchStatus Status() => new(

@@ -1,5 +1,6 @@
 using NasActors.Persistence;
 using NasActors.Persistence.Events;
+using NasActors.Persistence.Snapshots;
 using NasActors.Protocol;
 using NasActors.Protocol.Messages;
 using NasActors.SearchSpace;
@@ -56,7 +57,7 @@ public class SearchStateTests
     public void A_snapshot_restores_the_same_state()
     {
         var s = Fold(History());
-        var restored = ((SearchSnapshot)WireFormat.Default.FromBinary(WireFormat.Default.ToBinary(new SearchSnapshot(s, [1, 2, 3])), "snapshot.search-state")).State;
+        var restored = ((ISearchSnapshot)WireFormat.Default.FromBinary(WireFormat.Default.ToBinary(SearchSnapshot.Of(s, [1, 2, 3])), "snapshot.search-state.v2")).ToState();
         Assert.Equal((s.Sampled, s.Trained, s.Failed, s.IgnoredResults, s.NextChildId, s.Budget),
             (restored.Sampled, restored.Trained, restored.Failed, restored.IgnoredResults, restored.NextChildId, restored.Budget));
         Assert.Equal(s.Queue, restored.Queue);
@@ -143,7 +144,11 @@ public class SearchStatePropertyTests
     private static string Json(SearchState s) => System.Text.Json.JsonSerializer.Serialize(s, WireFormat.Json);
 
     private static SearchState ThroughSnapshot(SearchState s) =>
-        ((SearchSnapshot)WireFormat.Default.FromBinary(WireFormat.Default.ToBinary(new SearchSnapshot(s, [7])), "snapshot.search-state")).State;
+        ((ISearchSnapshot)WireFormat.Default.FromBinary(WireFormat.Default.ToBinary(SearchSnapshot.Of(s, [7])), "snapshot.search-state.v2")).ToState();
+
+    // The first stored shape, as old runs hold it, reads into the same state.
+    private static SearchState ThroughFirstShape(SearchState s) =>
+        ((ISearchSnapshot)WireFormat.Default.FromBinary(WireFormat.Default.ToBinary(SearchSnapshotV1.Of(s, [7])), "snapshot.search-state")).ToState();
 
     public static TheoryData<int> Seeds => new() { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
 
@@ -155,8 +160,9 @@ public class SearchStatePropertyTests
         var whole = Json(SearchState.Fold(events));
         for (var cut = 0; cut <= events.Count; cut++)
         {
-            var restored = SearchState.Fold(events.Skip(cut), ThroughSnapshot(SearchState.Fold(events.Take(cut))));
-            Assert.Equal(whole, Json(restored));
+            var at = SearchState.Fold(events.Take(cut));
+            Assert.Equal(whole, Json(SearchState.Fold(events.Skip(cut), ThroughSnapshot(at))));
+            Assert.Equal(whole, Json(SearchState.Fold(events.Skip(cut), ThroughFirstShape(at))));
         }
     }
 
@@ -178,7 +184,7 @@ public class SearchStatePropertyTests
         Assert.Equal(events.OfType<ChildTrained>().Select(e => (double?)e.Accuracy).DefaultIfEmpty().Max(), s.BestAccuracy);
         // A worker found unhealthy holds no job, is given none and counts no result until it recovers.
         var folded = SearchState.Empty;
-        void HoldsNothing() => Assert.All(folded.Unhealthy?.Keys ?? [], w => Assert.Empty(folded.RunningOn(w)));
+        void HoldsNothing() => Assert.All(folded.Unhealthy.Keys, w => Assert.Empty(folded.RunningOn(w)));
         foreach (var e in events)
         {
             // (Between a worker's WorkerUnhealthy and the requeues written with it, its jobs are still on it.)
@@ -230,7 +236,7 @@ public class RealJournalSnapshotTests
 
         static string Json(SearchState s) => System.Text.Json.JsonSerializer.Serialize(s, WireFormat.Json);
         static SearchState ThroughSnapshot(SearchState s) =>
-            ((SearchSnapshot)WireFormat.Default.FromBinary(WireFormat.Default.ToBinary(new SearchSnapshot(s, [])), "snapshot.search-state")).State;
+            ((ISearchSnapshot)WireFormat.Default.FromBinary(WireFormat.Default.ToBinary(SearchSnapshot.Of(s, [])), "snapshot.search-state.v2")).ToState();
         static string? Next(SearchState s) =>
             s.Settings is null ? null
             : s.NextJob("probe", id => new ChildSampled(id, NasNetA.Genotype, [], 0, s.PolicyVersion)) is { } job

@@ -5,6 +5,7 @@ using NasActors.Evaluator;
 using NasActors.Node.Hosting;
 using NasActors.Persistence;
 using NasActors.Persistence.Events;
+using NasActors.Persistence.Snapshots;
 using NasActors.Protocol;
 using NasActors.Protocol.Messages;
 using NasActors.SearchSpace;
@@ -17,6 +18,12 @@ public sealed class SerializerTests : IDisposable
         ConfigurationFactory.ParseString("akka.actor.provider = local").WithFallback(NodeConfig.ClusterHocon()));
 
     private NasSerializer Serializer => (NasSerializer)system.Serialization.FindSerializerForType(typeof(IWireMessage));
+
+    /// <summary>The state the snapshot samples hold (the golden payloads were written from it).</summary>
+    private static SearchState SnapshotSample => SearchState.Fold([
+                new SearchStarted(new SearchSettings(), DateTimeOffset.UnixEpoch),
+                new ChildSampled(0, NasNetA.Genotype, new DecisionSpace().Encode(NasNetA.Genotype), -1, 0),
+                new ChildAssigned(0, false, "w", 1), new ChildTrained(0, "w", 0.5, 1, 2, 3, 4)]);
 
     public static TheoryData<IWireMessage> Samples()
     {
@@ -54,10 +61,8 @@ public sealed class SerializerTests : IDisposable
             new FinalTrainingFailed(3, "w", "OutOfMemory"),
             new WorkerUnhealthy("w", "cpu: dense convolutions compute wrong on every path allowed"),
             new WorkerRecovered("w"),
-            new SearchSnapshot(SearchState.Fold([
-                new SearchStarted(new SearchSettings(), DateTimeOffset.UnixEpoch),
-                new ChildSampled(0, NasNetA.Genotype, new DecisionSpace().Encode(NasNetA.Genotype), -1, 0),
-                new ChildAssigned(0, false, "w", 1), new ChildTrained(0, "w", 0.5, 1, 2, 3, 4)]), [1, 2, 3]),
+            SearchSnapshot.Of(SnapshotSample, [1, 2, 3]),
+            SearchSnapshotV1.Of(SnapshotSample, [1, 2, 3]),
             new LeaderboardSnapshot(5, 10, 2, true, false, [new LeaderboardEntry(1, 0.5, 10, NasNetA.Genotype)], []),
         };
     }
