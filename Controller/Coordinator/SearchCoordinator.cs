@@ -28,6 +28,10 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
     private SearchState state = SearchState.Empty;
     private ISearchStrategy? strategy;
     private int eventsSinceSnapshot;
+    private int updatesSinceSnapshot;
+    // Recovery recomputes each policy update after the latest snapshot (about 20 ms each): a
+    // snapshot after this many keeps that bounded, whatever the event cadence.
+    private readonly int snapshotAfterUpdates = Context.System.Settings.Config.GetInt("nas.coordinator.snapshot-after-policy-updates", 20);
     private int inFlight;
     private bool updating;
 
@@ -160,6 +164,9 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
     private void Replay(ISearchEvent evt)
     {
         Apply(evt);
+        // What a crash before the next snapshot would replay again.
+        eventsSinceSnapshot++;
+        if (evt is PolicyUpdated) updatesSinceSnapshot++;
         switch (evt)
         {
             case ChildSampled e:
@@ -245,6 +252,7 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
         strategy!.ApplyUpdate(u.Weights);
         PersistMany([new PolicyUpdated(strategy.PolicyVersion, state.Trained + state.Failed)], () =>
         {
+            updatesSinceSnapshot++;
             updating = false;
             StartUpdate();
         });
@@ -375,8 +383,10 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
     private void MaybeSnapshot()
     {
         // Only when nothing is in flight does the state hold exactly what the journal holds.
-        if (inFlight > 0 || eventsSinceSnapshot < state.Settings!.SnapshotEvery || strategy is null) return;
+        if (inFlight > 0 || strategy is null) return;
+        if (eventsSinceSnapshot < state.Settings!.SnapshotEvery && updatesSinceSnapshot < snapshotAfterUpdates) return;
         eventsSinceSnapshot = 0;
+        updatesSinceSnapshot = 0;
         SaveSnapshot(SearchSnapshot.Of(state, strategy.SaveState()));
     }
 

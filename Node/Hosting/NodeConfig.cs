@@ -35,6 +35,8 @@ public static class NodeConfig
             config.GetStringList("akka.cluster.seed-nodes");
             config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after");
             config.GetTimeSpan("nas.coordinator.claim-grace");
+            if (config.GetInt("nas.coordinator.snapshot-after-policy-updates") < 1)
+                throw new FormatException("nas.coordinator.snapshot-after-policy-updates must be at least 1");
             ChildTrainer.Workers.DeviceCheckCadence.From(config);
         }
         catch (Exception e) when (e is FormatException or ConfigurationException or ArgumentException or OverflowException or InvalidCastException)
