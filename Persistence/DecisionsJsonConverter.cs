@@ -11,7 +11,9 @@ public sealed class DecisionsJsonConverter : JsonConverter<int[]>
 {
     public override int[] Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
-        if (reader.TokenType != JsonTokenType.String) throw new JsonException("decisions must be a base64 string");
+        // Snapshots written before this converter hold an array of numbers: still read.
+        if (reader.TokenType == JsonTokenType.StartArray) return JsonSerializer.Deserialize<int[]>(ref reader) ?? [];
+        if (reader.TokenType != JsonTokenType.String) throw new JsonException("decisions must be a base64 string or an array of numbers");
         return reader.GetBytesFromBase64().Select(b => (int)b).ToArray();
     }
 

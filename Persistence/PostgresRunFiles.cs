@@ -72,7 +72,7 @@ public static class PostgresRunFiles
             return StoredEntries.Snapshot(reader, where);
         });
         var events = ReadStoredEvents(url, run, latest?.SequenceNr ?? 0).Select(e => e.Event);
-        return new(SearchState.Fold(events, latest?.Snapshot.ToState()), latest?.Snapshot);
+        return new(SearchState.Fold(events, latest?.State), latest?.Snapshot);
     }
 
     /// <summary>The run's rows in the journal and snapshot tables, in bytes as PostgreSQL stores them (indexes aside).</summary>

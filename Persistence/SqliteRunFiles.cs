@@ -22,7 +22,7 @@ public static class SqliteRunFiles
     public static StoredRun Read(string dir)
     {
         var latest = LatestSnapshot(dir);
-        return new(SearchState.Fold(ReadEvents(dir, latest?.SequenceNr ?? 0), latest?.Snapshot.ToState()), latest?.Snapshot);
+        return new(SearchState.Fold(ReadEvents(dir, latest?.SequenceNr ?? 0), latest?.State), latest?.Snapshot);
     }
 
     /// <summary>The coordinator's events after sequence number <paramref name="after"/>, in order.</summary>
@@ -64,11 +64,11 @@ public static class SqliteRunFiles
     /// <summary>The sequence number the coordinator's latest snapshot was taken at, or null when it has none.</summary>
     public static long? LatestSnapshotSequenceNr(string dir) => LatestSnapshot(dir)?.SequenceNr;
 
-    private static (long SequenceNr, Snapshots.ISearchSnapshot Snapshot)? LatestSnapshot(string dir)
+    private static (long SequenceNr, Snapshots.ISearchSnapshot Snapshot, SearchState State)? LatestSnapshot(string dir)
     {
         var file = SnapshotPath(dir);
         if (!File.Exists(file)) return null;
-        return Query<(long, Snapshots.ISearchSnapshot)?>(file, connection =>
+        return Query<(long, Snapshots.ISearchSnapshot, SearchState)?>(file, connection =>
         {
             if (!HasTable(connection, "snapshot")) return null;
             using var command = connection.CreateCommand();

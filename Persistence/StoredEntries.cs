@@ -34,12 +34,21 @@ internal static class StoredEntries
         return events;
     }
 
-    /// <summary>The first snapshot row (sequence_number, manifest, snapshot), if any.</summary>
-    public static (long SequenceNr, ISearchSnapshot Snapshot)? Snapshot(System.Data.Common.DbDataReader reader, string where)
+    /// <summary>The first snapshot row (sequence_number, manifest, snapshot), if any, with the state it holds.</summary>
+    public static (long SequenceNr, ISearchSnapshot Snapshot, SearchState State)? Snapshot(System.Data.Common.DbDataReader reader, string where)
     {
         if (!reader.Read()) return null;
         var seq = reader.GetInt64(0);
-        return (seq, Decode<ISearchSnapshot>(where, seq, reader.GetString(1), (byte[])reader[2]));
+        var snapshot = Decode<ISearchSnapshot>(where, seq, reader.GetString(1), (byte[])reader[2]);
+        try
+        {
+            return (seq, snapshot, snapshot.ToState());
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or ArgumentException or InvalidOperationException)
+        {
+            // Well-formed JSON that no state can come from (an unknown status, a child twice).
+            throw new RunStoreException($"{where}: entry {seq} is unreadable ({e.Message})", e);
+        }
     }
 
     public static T Decode<T>(string where, long sequenceNr, string manifest, byte[] payload)

@@ -143,8 +143,12 @@ public class RunFolderSafetyTests
         Assert.Equal(runJson, File.ReadAllText(Path.Combine(run, "run.json")));
     }
 
-    [Fact]
-    public void An_unreadable_snapshot_entry_is_named_in_one_line_instead_of_a_coordinator_that_restarts_for_ever()
+    [Theory]
+    [InlineData("UPDATE snapshot SET snapshot = X'7B225374617465223A317D' WHERE persistence_id = 'search'", "")] // {"State":1}
+    // Well-formed, of the current shape, but no state can come from it.
+    [InlineData("UPDATE snapshot SET snapshot = CAST(replace(CAST(snapshot AS TEXT), '\"Status\":\"trained\"', '\"Status\":\"exploded\"') AS BLOB) WHERE persistence_id = 'search'",
+        "unknown job status \"exploded\"")]
+    public void An_unreadable_snapshot_entry_is_named_in_one_line_instead_of_a_coordinator_that_restarts_for_ever(string tamper, string why)
     {
         using var dir = new TempDir();
         var run = Path.Combine(dir.Path, "run");
@@ -158,7 +162,7 @@ public class RunFolderSafetyTests
         {
             connection.Open();
             using var command = connection.CreateCommand();
-            command.CommandText = "UPDATE snapshot SET snapshot = X'7B225374617465223A317D' WHERE persistence_id = 'search'"; // {"State":1}
+            command.CommandText = tamper;
             Assert.Equal(1, command.ExecuteNonQuery());
         }
         foreach (var args in new[] { ["status", "--run", run], new[] { "search", "--run", run, "--config", config, "--children", "20", "--json" } })
@@ -166,6 +170,7 @@ public class RunFolderSafetyTests
             var r = NasProcess.Run(TimeSpan.FromSeconds(60), args);
             Assert.True(r.ExitCode == 1, $"nas {args[0]}: exit {r.ExitCode}\n{r.Stderr}");
             Assert.Contains("snapshots.db: entry", OneLine(r));
+            Assert.Contains(why, OneLine(r));
         }
     }
 

@@ -17,8 +17,19 @@ public class StoredNamesTests
 
     private static IEnumerable<(string Name, IWireMessage Sample)> StoredSamples() =>
         ((IEnumerable<object[]>)SerializerTests.Samples()).Select(row => (IWireMessage)row[0])
-            .Where(m => m is Persistence.Events.ISearchEvent || m.GetType().Name.EndsWith("Snapshot", StringComparison.Ordinal))
-            .Select(m => (WireFormat.Default.Manifest(m), m));
+            .Select(m => (Name: WireFormat.Default.Manifest(m), Sample: m))
+            .Where(s => s.Name.StartsWith("event.", StringComparison.Ordinal) || s.Name.StartsWith("snapshot.", StringComparison.Ordinal));
+
+    [Fact]
+    public void Snapshots_from_before_decisions_were_packed_still_read()
+    {
+        var golden = File.ReadAllText(Path.Combine(Golden, "payloads", "snapshot.search-state.json"));
+        var packed = System.Text.RegularExpressions.Regex.Match(golden, "\"Decisions\":\"([^\"]*)\"").Groups[1].Value;
+        var decisions = Convert.FromBase64String(packed).Select(b => (int)b).ToArray();
+        var old = golden.Replace($"\"{packed}\"", $"[{string.Join(",", decisions)}]");
+        var state = ((Persistence.Snapshots.ISearchSnapshot)WireFormat.Default.FromBinary(System.Text.Encoding.UTF8.GetBytes(old), "snapshot.search-state")).ToState();
+        Assert.Equal(decisions, state.Children[0].Decisions);
+    }
 
     [Fact]
     public void Every_wire_name_is_in_the_checked_in_list()
