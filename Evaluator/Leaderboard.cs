@@ -1,3 +1,4 @@
+using NasActors.Persistence;
 using NasActors.Persistence.Events;
 using NasActors.Protocol;
 using NasActors.SearchSpace;
@@ -12,14 +13,13 @@ public sealed record LeaderboardSnapshot(
     long Offset, int Capacity, int TopK, bool SearchDone, bool FinalQueued, IReadOnlyList<LeaderboardEntry> Entries, IReadOnlyList<LeaderboardEntry> Pending) : IWireMessage;
 
 /// <summary>
-/// The best <see cref="Capacity"/> trained children, folded from the search's events: best
-/// validation accuracy first, ties by the earlier child. Pure: the evaluator feeds it the live
+/// The best <see cref="Capacity"/> trained children, folded from the search's events, in
+/// <see cref="Ranking"/>'s order. Pure: the evaluator feeds it the live
 /// stream, <c>nas top</c> the stored journal, and both must agree.
 /// </summary>
 public sealed class Leaderboard(int capacity)
 {
-    private static readonly Comparer<LeaderboardEntry> Order = Comparer<LeaderboardEntry>.Create((a, b) =>
-        b.Accuracy != a.Accuracy ? b.Accuracy.CompareTo(a.Accuracy) : a.ChildId.CompareTo(b.ChildId));
+    private static readonly IComparer<LeaderboardEntry> Order = Ranking.By<LeaderboardEntry>(e => e.Accuracy, e => e.ChildId);
 
     private readonly SortedSet<LeaderboardEntry> entries = new(Order);
     private readonly Dictionary<long, Genotype> pending = new();

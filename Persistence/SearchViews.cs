@@ -21,19 +21,16 @@ public static class SearchViews
         var settings = s.Settings ?? throw new RunStoreException("the run's journal holds no started search yet");
         var end = s.CompletedAt is { } c && s.Finished ? c : now;
         return new RunSummary(settings.Strategy, s.Budget, s.Sampled, s.Trained, s.RunningCount, s.Failed,
-            Failures(s).GroupBy(f => FirstLine(f.Reason)).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
-                .Select(g => $"{g.Key} ({g.Count()}x)").FirstOrDefault(),
+            FailureGroups(s).Select(g => $"{g.Key} ({g.Count()}x)").FirstOrDefault(),
             s.IgnoredResults, s.BestAccuracy, s.PolicyVersion, s.SearchCompleted,
             s.FinalChildren.Count(), s.FinalChildren.Count(x => x.Final!.Done), s.Finished, (end - s.StartedAt!.Value).TotalSeconds);
     }
 
-    /// <summary>The best <paramref name="k"/> trained children: highest validation accuracy first, ties by the earlier child.</summary>
+    /// <summary>The best <paramref name="k"/> trained children, in <see cref="Ranking"/>'s order.</summary>
     public static IReadOnlyList<RankedChild> Top(SearchState s, int k)
     {
         var space = new DecisionSpace(s.Settings?.Blocks ?? GenotypeValidator.DefaultBlocks);
-        return s.Children.Values
-            .Where(c => c.Search.Status == JobStatus.Trained)
-            .OrderByDescending(c => c.Search.Outcome!.Accuracy).ThenBy(c => c.Id)
+        return Ranking.Trained(s)
             .Take(k)
             .Select((c, i) => new RankedChild(i + 1, c.Id, c.Search.Outcome!.Accuracy, c.Search.Outcome.Parameters, c.Search.Outcome.MultAdds,
                 c.Final?.Outcome?.Accuracy, c.Final?.Outcome?.TestAccuracy, space.Decode(c.Decisions)))
@@ -46,6 +43,10 @@ public static class SearchViews
             .Where(x => x.Job is { Status: JobStatus.Failed })
             .Select(x => new FailedChild(x.c.Id, x.Final, x.Job!.WorkerId, x.Job.Attempts, x.Job.FailReason ?? ""))
             .ToList();
+
+    /// <summary>Failures grouped by their <see cref="FirstLine"/>, commonest first (ties by reason).</summary>
+    public static IEnumerable<IGrouping<string, FailedChild>> FailureGroups(SearchState s) =>
+        Failures(s).GroupBy(f => FirstLine(f.Reason)).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal);
 
     /// <summary>A failure reason without the command output that may follow it: what groups failures.</summary>
     public static string FirstLine(string reason) => reason.Split('\n')[0].Split("; standard error")[0];

@@ -85,8 +85,7 @@ public static class RunReportBuilder
         unhealthy.Sort((a, b) => a.StartS.CompareTo(b.StartS));
 
         var children = state.Children.Values.ToList();
-        var trained = children.Where(c => c.Search.Status == JobStatus.Trained)
-            .OrderByDescending(c => c.Search.Outcome!.Accuracy).ThenBy(c => c.Id).ToList();
+        var trained = Ranking.Trained(state).ToList();
         var best = trained.Take(Math.Max(1, (int)Math.Ceiling(trained.Count * TopFraction))).ToList();
         var window = MovingWindow(children.Count);
         var accuracies = children.Select(c => c.Search.Outcome is { } o && c.Search.Status == JobStatus.Trained ? o.Accuracy : (double?)null).ToList();
@@ -123,9 +122,8 @@ public static class RunReportBuilder
                 c.Search.Outcome.Parameters, c.Search.Outcome.MultAdds, CellCode.Encode(genotypes[c.Id].Normal), CellCode.Encode(genotypes[c.Id].Reduction),
                 GenotypeText.Format(genotypes[c.Id]))).ToList(),
             workers, SpanTable.Of(spans), unhealthy,
-            SearchViews.Failures(state).GroupBy(f => SearchViews.FirstLine(f.Reason))
-                .Select(g => new FailureGroup(g.Key, g.Count(), g.Select(f => f.ChildId).Take(20).ToList(), Truncate(g.First().Reason, 2000)))
-                .OrderByDescending(g => g.Count).ThenBy(g => g.Reason, StringComparer.Ordinal).ToList(),
+            SearchViews.FailureGroups(state)
+                .Select(g => new FailureGroup(g.Key, g.Count(), g.Select(f => f.ChildId).Take(20).ToList(), Truncate(g.First().Reason, 2000))).ToList(),
             running,
             trained.Count == 0 ? null : Summarize(best.Select(c => c.Search.Outcome!.Accuracy)),
             writing);

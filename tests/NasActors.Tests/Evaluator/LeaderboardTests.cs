@@ -35,6 +35,26 @@ public class LeaderboardTests
     }
 
     [Fact]
+    public void The_leaderboard_nas_top_and_the_report_rank_alike()
+    {
+        var rng = new Random(11);
+        // Few distinct accuracies: many ties, in an order that is not the child order.
+        var events = new List<ISearchEvent> { new SearchStarted(new SearchSettings { Budget = 40 }, DateTimeOffset.UnixEpoch) };
+        foreach (var id in Enumerable.Range(0, 40).OrderBy(_ => rng.Next()))
+            events.AddRange(Trained(id, rng.Next(5) / 10.0));
+        var board = Fold(10, events).Entries.Select(e => e.ChildId).ToList();
+        var state = SearchState.Fold(events);
+        var top = SearchViews.Top(state, 10).Select(c => c.ChildId).ToList();
+        var report = NasActors.Evaluator.Report.RunReportBuilder.Build("r", events.Select((e, i) => new StoredEvent(i + 1, DateTimeOffset.UnixEpoch, e)).ToList(),
+            DateTimeOffset.UnixEpoch, top: 10).Top.Select(t => t.ChildId).ToList();
+        Assert.Equal(board, top);
+        Assert.Equal(board, report);
+        Assert.Equal(Ranking.Trained(state).Take(10).Select(c => c.Id), board);
+        var accuracies = Ranking.Trained(state).Select(c => (c.Search.Outcome!.Accuracy, c.Id)).ToList();
+        Assert.Equal(accuracies.OrderByDescending(a => a.Accuracy).ThenBy(a => a.Id), accuracies);
+    }
+
+    [Fact]
     public void Failed_children_never_enter_and_final_results_are_merged_into_their_entries()
     {
         var board = Fold(2, [
