@@ -143,11 +143,11 @@ public sealed record SearchState
         FinalTrainingCompleted e => WithJob(e.ChildId, true, new TrainingJob(JobStatus.Trained, e.WorkerId, Attempts(e.ChildId, true),
             new JobOutcome(e.Accuracy, e.TestAccuracy, e.Loss, e.Parameters, e.MultAdds, e.Seconds))),
         FinalTrainingFailed e => WithJob(e.ChildId, true, new TrainingJob(JobStatus.Failed, e.WorkerId, Attempts(e.ChildId, true), FailReason: e.Reason)),
-        _ => throw new ArgumentException($"not a search event: {evt.GetType().Name}"),
+        _ => throw new InvalidOperationException($"not a search event: {evt.GetType().Name}"),
     };
 
     public static SearchState Fold(IEnumerable<object> events, SearchState? from = null) =>
-        events.Aggregate(from ?? Empty, (s, e) => s.Evolve(e as ISearchEvent ?? throw new ArgumentException($"not a search event: {e.GetType().Name}")));
+        events.Aggregate(from ?? Empty, (s, e) => s.Evolve(e as ISearchEvent ?? throw new InvalidOperationException($"not a search event: {e.GetType().Name}")));
 
     private int Attempts(long childId, bool final) => Children[childId].Job(final)?.Attempts ?? 0;
 
@@ -222,7 +222,7 @@ public sealed record SearchState
             (ChildResult r, true) => new FinalTrainingCompleted(r.ChildId, r.WorkerId, r.Accuracy, r.TestAccuracy, r.Loss, r.Parameters, r.MultAdds, r.Seconds),
             (ChildFailure f, false) => new ChildFailed(f.ChildId, f.WorkerId, f.Reason),
             (ChildFailure f, true) => new FinalTrainingFailed(f.ChildId, f.WorkerId, f.Reason),
-            _ => throw new ArgumentException($"not a worker report: {report.GetType().Name}"),
+            _ => throw new InvalidOperationException($"not a worker report: {report.GetType().Name}"),
         };
     }
 

@@ -31,7 +31,7 @@ public abstract class StrategyBase : ISearchStrategy
     public Proposal Propose(long childId)
     {
         if (pending.ContainsKey(childId))
-            throw new ArgumentException($"child {childId} was already proposed and is still pending");
+            throw new InvalidOperationException($"child {childId} was already proposed and is still pending");
         var (decisions, logProbability) = NextDecisions();
         var proposal = new Proposal(childId, Space.Decode(decisions), decisions, logProbability, PolicyVersion);
         pending.Add(childId, proposal);

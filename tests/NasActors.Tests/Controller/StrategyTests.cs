@@ -167,7 +167,7 @@ public class StrategyTests
             Assert.Equal(-1, Assert.Single(evolution.Population).Reward);
         if (s is PpoStrategy ppo)
             Assert.Equal(-1, ppo.Baseline);
-        Assert.Throws<ArgumentException>(() => { s.Propose(9); s.Propose(9); });
+        Assert.Throws<InvalidOperationException>(() => { s.Propose(9); s.Propose(9); });
     }
 
     [Fact]

@@ -70,7 +70,7 @@ public class SearchStateTests
 
     [Fact]
     public void Something_that_is_not_a_search_event_is_refused() =>
-        Assert.Throws<ArgumentException>(() => SearchState.Fold(["not an event"]));
+        Assert.Throws<InvalidOperationException>(() => SearchState.Fold(["not an event"]));
 }
 
 /// <summary>
