@@ -1,31 +1,60 @@
 using NasActors.Persistence;
 using NasActors.Persistence.Events;
 using NasActors.Protocol;
-using NasActors.SearchSpace;
 
 namespace NasActors.Evaluator;
 
-public sealed record LeaderboardEntry(long ChildId, double Accuracy, long Parameters, Genotype Genotype, double? FinalAccuracy = null, double? FinalTestAccuracy = null);
+/// <summary>A trained child on the board: what its rank and the final-training request need.</summary>
+public sealed record BoardEntry(long ChildId, double Accuracy, long Parameters);
 
-/// <summary>The serializable form of a <see cref="Leaderboard"/> and how far into the journal it has read.</summary>
+/// <summary>A stored leaderboard of whichever shape it was written in, and how far into the journal it had read.</summary>
+public interface ILeaderboardSnapshot : IWireMessage
+{
+    long Offset { get; }
+
+    Leaderboard ToBoard();
+}
+
+/// <summary>The leaderboard as stored now: its entries and the search's lifecycle as the evaluator followed it.</summary>
+[WireName("snapshot.leaderboard.v2")]
+public sealed record LeaderboardSnapshot(long Offset, int Capacity, int TopK, bool SearchDone, bool FinalQueued, IReadOnlyList<BoardEntry> Entries)
+    : ILeaderboardSnapshot
+{
+    public Leaderboard ToBoard() => Leaderboard.Restore(Capacity, TopK, SearchDone, FinalQueued, Entries);
+}
+
+/// <summary>
+/// The leaderboard's first stored shape (read, never written): entries carried genotypes and
+/// final accuracies that nothing read, and children sampled but not yet trained were stored as
+/// entries of accuracy 0 (<see cref="Pending"/>); only the ranked entries matter.
+/// </summary>
 [WireName("snapshot.leaderboard")]
-public sealed record LeaderboardSnapshot(
-    long Offset, int Capacity, int TopK, bool SearchDone, bool FinalQueued, IReadOnlyList<LeaderboardEntry> Entries, IReadOnlyList<LeaderboardEntry> Pending) : IWireMessage;
+public sealed record LeaderboardSnapshotV1(
+    long Offset, int Capacity, int TopK, bool SearchDone, bool FinalQueued, IReadOnlyList<LeaderboardEntryV1> Entries, IReadOnlyList<LeaderboardEntryV1> Pending)
+    : ILeaderboardSnapshot
+{
+    public Leaderboard ToBoard() =>
+        Leaderboard.Restore(Capacity, TopK, SearchDone, FinalQueued, Entries.Select(e => new BoardEntry(e.ChildId, e.Accuracy, e.Parameters)));
+}
+
+/// <summary>An entry of <see cref="LeaderboardSnapshotV1"/>, as it was stored.</summary>
+public sealed record LeaderboardEntryV1(
+    long ChildId, double Accuracy, long Parameters, SearchSpace.Genotype Genotype, double? FinalAccuracy = null, double? FinalTestAccuracy = null);
 
 /// <summary>
 /// The best <see cref="Capacity"/> trained children, folded from the search's events, in
-/// <see cref="Ranking"/>'s order. Pure: the evaluator feeds it the live
-/// stream, <c>nas top</c> the stored journal, and both must agree.
+/// <see cref="Ranking"/>'s order, and what the evaluator needs of the search's lifecycle to ask
+/// for the final training of the top K once (again after the budget grows). Pure: the evaluator
+/// feeds it the live stream; its top K must equal the journal's (<see cref="SearchViews.Top"/>).
 /// </summary>
 public sealed class Leaderboard(int capacity)
 {
-    private static readonly IComparer<LeaderboardEntry> Order = Ranking.By<LeaderboardEntry>(e => e.Accuracy, e => e.ChildId);
+    private static readonly IComparer<BoardEntry> Order = Ranking.By<BoardEntry>(e => e.Accuracy, e => e.ChildId);
 
-    private readonly SortedSet<LeaderboardEntry> entries = new(Order);
-    private readonly Dictionary<long, Genotype> pending = new();
+    private readonly SortedSet<BoardEntry> entries = new(Order);
 
     public int Capacity { get; } = capacity;
-    public IReadOnlyList<LeaderboardEntry> Entries => entries.ToList();
+    public IReadOnlyList<BoardEntry> Entries => entries.ToList();
     public bool SearchDone { get; private set; }
     public bool FinalQueued { get; private set; }
     public int TopK { get; private set; }
@@ -42,16 +71,9 @@ public sealed class Leaderboard(int capacity)
                 SearchDone = false;
                 FinalQueued = false;
                 break;
-            case ChildSampled e:
-                pending[e.ChildId] = e.Genotype;
-                break;
             case ChildTrained e:
-                if (!pending.Remove(e.ChildId, out var genotype)) break;
-                entries.Add(new LeaderboardEntry(e.ChildId, e.Accuracy, e.Parameters, genotype));
+                entries.Add(new BoardEntry(e.ChildId, e.Accuracy, e.Parameters));
                 if (entries.Count > Capacity) entries.Remove(entries.Max!);
-                break;
-            case ChildFailed e:
-                pending.Remove(e.ChildId);
                 break;
             case SearchCompleted:
                 SearchDone = true;
@@ -59,23 +81,15 @@ public sealed class Leaderboard(int capacity)
             case FinalTrainingQueued:
                 FinalQueued = true;
                 break;
-            case FinalTrainingCompleted e:
-                var entry = entries.FirstOrDefault(x => x.ChildId == e.ChildId);
-                if (entry is null) break;
-                entries.Remove(entry);
-                entries.Add(entry with { FinalAccuracy = e.Accuracy, FinalTestAccuracy = e.TestAccuracy });
-                break;
         }
     }
 
-    public LeaderboardSnapshot ToSnapshot(long offset) =>
-        new(offset, Capacity, TopK, SearchDone, FinalQueued, entries.ToList(), pending.Select(p => new LeaderboardEntry(p.Key, 0, 0, p.Value)).ToList());
+    public LeaderboardSnapshot ToSnapshot(long offset) => new(offset, Capacity, TopK, SearchDone, FinalQueued, entries.ToList());
 
-    public static Leaderboard FromSnapshot(LeaderboardSnapshot s)
+    internal static Leaderboard Restore(int capacity, int topK, bool searchDone, bool finalQueued, IEnumerable<BoardEntry> entries)
     {
-        var board = new Leaderboard(s.Capacity) { TopK = s.TopK, SearchDone = s.SearchDone, FinalQueued = s.FinalQueued };
-        foreach (var e in s.Entries) board.entries.Add(e);
-        foreach (var p in s.Pending) board.pending[p.ChildId] = p.Genotype;
+        var board = new Leaderboard(capacity) { TopK = topK, SearchDone = searchDone, FinalQueued = finalQueued };
+        foreach (var e in entries) board.entries.Add(e);
         return board;
     }
 }

@@ -45,8 +45,8 @@ public sealed class LeaderboardKeeper : ReceivePersistentActor, IWithTimers
         board = new Leaderboard(capacity);
         Recover<SnapshotOffer>(o =>
         {
-            var s = (LeaderboardSnapshot)o.Snapshot;
-            board = Leaderboard.FromSnapshot(s);
+            var s = (ILeaderboardSnapshot)o.Snapshot;
+            board = s.ToBoard();
             offset = s.Offset;
         });
         Recover<RecoveryCompleted>(_ => Follow());

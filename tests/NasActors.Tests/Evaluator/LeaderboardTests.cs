@@ -55,7 +55,7 @@ public class LeaderboardTests
     }
 
     [Fact]
-    public void Failed_children_never_enter_and_final_results_are_merged_into_their_entries()
+    public void Failed_children_never_enter_and_the_lifecycle_follows_the_search()
     {
         var board = Fold(2, [
             new SearchStarted(new SearchSettings { TopK = 2 }, DateTimeOffset.UnixEpoch),
@@ -63,8 +63,6 @@ public class LeaderboardTests
             new SearchCompleted(2, 1, 0.8, DateTimeOffset.UnixEpoch), new FinalTrainingQueued([2, 0]),
             new FinalTrainingCompleted(2, "w", 0.85, 0.84, 0.3, 12, 20, 5)]);
         Assert.Equal([2L, 0], board.Entries.Select(e => e.ChildId));
-        Assert.Equal((0.85, 0.84), (board.Entries[0].FinalAccuracy, board.Entries[0].FinalTestAccuracy));
-        Assert.Null(board.Entries[1].FinalAccuracy);
         Assert.True(board.SearchDone && board.FinalQueued);
 
         // A larger budget reopens the search: the new top K will be asked for again.
@@ -77,11 +75,24 @@ public class LeaderboardTests
     {
         var board = Fold(3, [new SearchStarted(new SearchSettings { TopK = 1 }, DateTimeOffset.UnixEpoch), .. Trained(0, 0.5), .. Trained(1, 0.7),
             new ChildSampled(2, NasNetA.Genotype, Decisions, -1, 0)]);
-        var restored = Leaderboard.FromSnapshot(board.ToSnapshot(9));
+        var restored = board.ToSnapshot(9).ToBoard();
         restored.Apply(new ChildTrained(2, "w", 0.6, 0.4, 1, 1, 1));
         board.Apply(new ChildTrained(2, "w", 0.6, 0.4, 1, 1, 1));
         Assert.Equal(board.Entries, restored.Entries);
         Assert.Equal(board.TopK, restored.TopK);
+    }
+
+    [Fact]
+    public void A_board_stored_in_the_first_shape_reads_its_ranked_entries_and_drops_the_rest()
+    {
+        var v1 = new LeaderboardSnapshotV1(7, 3, 1, true, false,
+            [new LeaderboardEntryV1(4, 0.9, 10, NasNetA.Genotype, 0.91), new LeaderboardEntryV1(2, 0.5, 12, NasNetA.Genotype)],
+            [new LeaderboardEntryV1(5, 0, 0, NasNetA.Genotype)]);
+        var read = (ILeaderboardSnapshot)Protocol.WireFormat.Default.FromBinary(Protocol.WireFormat.Default.ToBinary(v1), "snapshot.leaderboard");
+        var board = read.ToBoard();
+        Assert.Equal(7, read.Offset);
+        Assert.Equal([new BoardEntry(4, 0.9, 10), new BoardEntry(2, 0.5, 12)], board.Entries);
+        Assert.Equal((true, false, 1, 3), (board.SearchDone, board.FinalQueued, board.TopK, board.Capacity));
     }
 }
 

@@ -63,7 +63,8 @@ public sealed class SerializerTests : IDisposable
             new WorkerRecovered("w"),
             SearchSnapshot.Of(SnapshotSample, [1, 2, 3]),
             SearchSnapshotV1.Of(SnapshotSample, [1, 2, 3]),
-            new LeaderboardSnapshot(5, 10, 2, true, false, [new LeaderboardEntry(1, 0.5, 10, NasNetA.Genotype)], []),
+            new LeaderboardSnapshot(5, 10, 2, true, false, [new BoardEntry(1, 0.5, 10)]),
+            new LeaderboardSnapshotV1(5, 10, 2, true, false, [new LeaderboardEntryV1(1, 0.5, 10, NasNetA.Genotype)], []),
         };
     }
 
