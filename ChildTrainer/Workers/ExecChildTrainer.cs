@@ -105,6 +105,8 @@ public sealed class ExecChildTrainer : IChildTrainer
                 return TrainOutcome.Failure($"timed out after {job.Spec.TimeoutSeconds} s{Tail(stderr)}");
             }
             KillGroup(process);
+            // Killed because the worker stopped: that is no outcome of the child's.
+            cancel.ThrowIfCancellationRequested();
             if (process.ExitCode != 0)
                 return TrainOutcome.Failure($"exited with code {process.ExitCode}{Tail(stderr)}");
             string? last;
