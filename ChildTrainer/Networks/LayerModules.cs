@@ -23,7 +23,7 @@ public static class LayerModules
             kernels.For(KernelPlan.KindOf(c.KernelH, c.KernelW, c.Groups)), kernels.ChannelsLast),
         ValidConvLayer c => new PathConv2d(c.In, c.Out, (c.Kernel, c.Kernel), (c.Stride, c.Stride), (0, 0), 1, 1,
             kernels.For(KernelPlan.KindOf(c.Kernel, c.Kernel, 1)), kernels.ChannelsLast),
-        BatchNormLayer b => nn.BatchNorm2d(b.Channels, eps: 1e-3, momentum: 0.1),
+        BatchNormLayer b => new BatchNorm(b.Channels, eps: 1e-3, momentum: 0.1),
         PoolLayer { Max: true } p => nn.MaxPool2d(p.Kernel, p.Stride, p.Kernel / 2),
         PoolLayer p => nn.AvgPool2d(p.Kernel, p.Stride, p.Kernel / 2, count_include_pad: false),
         ValidAvgPoolLayer p => nn.AvgPool2d(p.Kernel, p.Stride),
@@ -40,14 +40,14 @@ internal sealed class FactorizedReduce : nn.Module<Tensor, Tensor>
 {
     private readonly PathConv2d path1;
     private readonly PathConv2d path2;
-    private readonly BatchNorm2d bn;
+    private readonly BatchNorm bn;
 
     public FactorizedReduce(FactorizedReduceLayer layer, KernelPlan kernels) : base(nameof(FactorizedReduce))
     {
         var path = kernels.For(ConvKind.Pointwise);
         path1 = new PathConv2d(layer.In, layer.FirstHalf, (1, 1), (2, 2), (0, 0), 1, 1, path, kernels.ChannelsLast);
         path2 = new PathConv2d(layer.In, layer.Out - layer.FirstHalf, (1, 1), (2, 2), (0, 0), 1, 1, path, kernels.ChannelsLast);
-        bn = nn.BatchNorm2d(layer.Out, eps: 1e-3, momentum: 0.1);
+        bn = new BatchNorm(layer.Out, eps: 1e-3, momentum: 0.1);
         RegisterComponents();
     }
 

@@ -112,6 +112,21 @@ public class KernelTests
     }
 
     [Fact]
+    public void Batch_norm_keeps_nn_BatchNorm2d_names_and_counts_its_training_batches()
+    {
+        using var bn = LayerModules.Build(new BatchNormLayer(4), DeviceKernels.Check(CPU).Plan!);
+        Assert.Equal(["weight", "bias"], bn.named_parameters().Select(p => p.name));
+        Assert.Equal(["running_mean", "running_var", "num_batches_tracked"], bn.named_buffers().Select(b => b.name));
+        using var x = randn(8, 4, 3, 3);
+        bn.train();
+        for (var i = 0; i < 3; i++) bn.forward(x).Dispose();
+        bn.eval();
+        bn.forward(x).Dispose();
+        Assert.Equal(3L, bn.named_buffers().Single(b => b.name == "num_batches_tracked").buffer.item<long>());
+        Assert.True(bn.named_buffers().Single(b => b.name == "running_mean").buffer.abs().sum().item<float>() > 0);
+    }
+
+    [Fact]
     public void An_injected_fault_bound_to_a_file_holds_while_the_file_exists()
     {
         using var dir = new TempDir();
