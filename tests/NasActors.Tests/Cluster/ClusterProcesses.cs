@@ -39,6 +39,10 @@ public static class ClusterProcesses
         throw new TimeoutException($"the run did not reach the expected state in {timeout.TotalSeconds} s");
     }
 
+    /// <summary>Polls a run folder's stored state until <paramref name="condition"/> holds.</summary>
+    public static Task WaitFor(string run, Func<SearchState, bool> condition, TimeSpan timeout) =>
+        WaitFor(() => SqliteRunFiles.ReadState(run), condition, timeout);
+
     public static void Terminate(Process p) => Process.Start("kill", ["-TERM", $"{p.Id}"])!.WaitForExit();
 
     /// <summary>A node stops on SIGTERM, leaving its cluster, within 30 s; returns its exit code.</summary>

@@ -119,7 +119,4 @@ public sealed class DeviceHealthTests(ITestOutputHelper output)
                 if (!p.HasExited) p.Kill();
         }
     }
-
-    private static Task WaitFor(string run, Func<SearchState, bool> condition, TimeSpan timeout) =>
-        ClusterProcesses.WaitFor(() => SqliteRunFiles.ReadState(run), condition, timeout);
 }

@@ -141,7 +141,4 @@ public sealed class TrainerNodeTests(ITestOutputHelper output)
         Assert.False(File.Exists(Path.Combine(dir.Path, "run", "run.json")));
         Assert.False(File.Exists(Path.Combine(dir.Path, "run", "journal.db")));
     }
-
-    private static Task WaitFor(string run, Func<SearchState, bool> condition, TimeSpan timeout) =>
-        ClusterProcesses.WaitFor(() => SqliteRunFiles.ReadState(run), condition, timeout);
 }
