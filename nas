@@ -22,7 +22,7 @@ if [[ ! -f "$stamp" ]] || [[ -n "$(find "$root" -path "$root/.build" -prune -o -
       -path "$root/tests" -prune -o -path "$root/runs" -prune -o \
       \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.targets' -o -name '*.hocon' -o -path '*/Report/Assets/*' \) -newer "$stamp" -print -quit)" ]]; then
   log="$(mktemp)"
-  if ! dotnet build "$root/Node/Node.csproj" -c Release -o "$out" -nologo -v quiet -p:TorchBackend="$backend" >"$log" 2>&1; then
+  if ! dotnet build "$root/Cli/Cli.csproj" -c Release -o "$out" -nologo -v quiet -p:TorchBackend="$backend" >"$log" 2>&1; then
     cat "$log" >&2
     rm -f "$log"
     echo "nas: build failed" >&2

@@ -1,6 +1,7 @@
-using NasActors.Persistence;
-using NasActors.Persistence.Events;
 using NasActors.Protocol;
+using NasActors.Runs;
+using NasActors.Search;
+using NasActors.Search.Events;
 
 namespace NasActors.Evaluator;
 

@@ -5,9 +5,10 @@ using Akka.Persistence.Query;
 using Akka.Persistence.Sql.Query;
 using Akka.Streams;
 using Akka.Streams.Dsl;
-using NasActors.Persistence;
-using NasActors.Persistence.Events;
 using NasActors.Protocol.Messages;
+using NasActors.Runs;
+using NasActors.Search;
+using NasActors.Search.Events;
 
 namespace NasActors.Evaluator;
 

@@ -27,7 +27,7 @@ public sealed class WireNameAttribute(string name) : Attribute
 public sealed class WireFormat
 {
     /// <summary>The assemblies whose types are stored or sent (cluster.hocon names the same).</summary>
-    public static readonly IReadOnlyList<string> DefaultAssemblies = ["NasActors.Protocol", "NasActors.Persistence", "NasActors.Evaluator"];
+    public static readonly IReadOnlyList<string> DefaultAssemblies = ["NasActors.Protocol", "NasActors.Search", "NasActors.Runs", "NasActors.Evaluator"];
 
     public static readonly JsonSerializerOptions Json = new()
     {

@@ -12,7 +12,7 @@ dotnet_root="$(dirname "$(readlink -f "$(command -v dotnet)")")"
 tar -C "$dotnet_root" -cJf .gpu/dotnet.tar.xz dotnet host shared/Microsoft.NETCore.App shared/Microsoft.AspNetCore.App
 build="$(mktemp -d)"
 trap 'rm -rf "$build"' EXIT
-dotnet build Node/Node.csproj -c Release -o "$build/nas" -nologo -v quiet -p:TorchBackend=system
+dotnet build Cli/Cli.csproj -c Release -o "$build/nas" -nologo -v quiet -p:TorchBackend=system
 # Linux x64 only: other platforms' native files would only take room.
 find "$build/nas/runtimes" -mindepth 1 -maxdepth 1 -type d ! -name 'linux-x64' ! -name 'unix' -exec rm -rf {} +
 tar -C "$build" -cJf .gpu/nas.tar.xz nas

@@ -2,10 +2,11 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
 using NasActors.Controller.Strategies;
-using NasActors.Persistence;
-using NasActors.Persistence.Events;
-using NasActors.Persistence.Snapshots;
 using NasActors.Protocol.Messages;
+using NasActors.Runs;
+using NasActors.Runs.Snapshots;
+using NasActors.Search;
+using NasActors.Search.Events;
 using NasActors.SearchSpace;
 
 namespace NasActors.Controller.Coordinator;

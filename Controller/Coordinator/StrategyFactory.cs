@@ -1,5 +1,6 @@
 using NasActors.Controller.Strategies;
-using NasActors.Persistence;
+using NasActors.Runs;
+using NasActors.Search;
 
 namespace NasActors.Controller.Coordinator;
 

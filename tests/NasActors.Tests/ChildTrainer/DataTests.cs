@@ -1,6 +1,6 @@
 using System.IO.Compression;
 using NasActors.ChildTrainer.Data;
-using NasActors.Tests.Cli;
+using NasActors.Tests.Support;
 using static TorchSharp.torch;
 
 namespace NasActors.Tests.ChildTrainer;

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using NasActors.ChildTrainer.Workers;
 using NasActors.Protocol.Messages;
 using NasActors.SearchSpace;
-using NasActors.Tests.Cli;
+using NasActors.Tests.Support;
 
 namespace NasActors.Tests.ChildTrainer;
 
@@ -10,7 +10,7 @@ namespace NasActors.Tests.ChildTrainer;
 public class ExecChildTrainerTests
 {
     private static TrainChild Job(int timeoutSeconds = 60) =>
-        new(3, NasNetA.Genotype, false, 17, 1, new Persistence.SearchSettings().Search with { TimeoutSeconds = timeoutSeconds });
+        new(3, NasNetA.Genotype, false, 17, 1, new NasActors.Search.SearchSettings().Search with { TimeoutSeconds = timeoutSeconds });
 
     private static TrainOutcome Train(string command, int timeoutSeconds = 60, ConcurrentQueue<(int, int, double)>? progress = null, CancellationToken cancel = default) =>
         new ExecChildTrainer(command).Train(Job(timeoutSeconds), "cpu", (e, n, a) => progress?.Enqueue((e, n, a)), cancel);

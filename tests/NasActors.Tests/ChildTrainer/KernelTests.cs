@@ -1,8 +1,8 @@
 using NasActors.ChildTrainer.Kernels;
 using NasActors.ChildTrainer.Networks;
 using NasActors.SearchSpace;
-using NasActors.Tests.Cli;
 using NasActors.Tensors;
+using NasActors.Tests.Support;
 using static TorchSharp.torch;
 
 namespace NasActors.Tests.ChildTrainer;

@@ -2,7 +2,7 @@ using NasActors.ChildTrainer.Data;
 using NasActors.ChildTrainer.Networks;
 using NasActors.ChildTrainer.Training;
 using NasActors.SearchSpace;
-using NasActors.Tests.Cli;
+using NasActors.Tests.Support;
 using static TorchSharp.torch;
 
 namespace NasActors.Tests.ChildTrainer;

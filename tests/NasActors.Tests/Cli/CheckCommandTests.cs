@@ -1,5 +1,6 @@
 using System.Text.Json;
 using NasActors.ChildTrainer.Kernels;
+using NasActors.Tests.Support;
 
 namespace NasActors.Tests.Cli;
 

@@ -1,5 +1,6 @@
 using NasActors.SearchSpace;
 using NasActors.Tests.SearchSpace;
+using NasActors.Tests.Support;
 
 namespace NasActors.Tests.Cli;
 

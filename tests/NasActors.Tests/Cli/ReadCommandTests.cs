@@ -1,5 +1,5 @@
 using System.Text.Json;
-using NasActors.Tests.Cli;
+using NasActors.Tests.Support;
 
 namespace NasActors.Tests.Cli;
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using NasActors.Tests.Support;
 
 namespace NasActors.Tests.Cli;
 

@@ -1,5 +1,6 @@
 using NasActors.Controller.Strategies;
 using NasActors.SearchSpace;
+using NasActors.Tests.Support;
 
 namespace NasActors.Tests.Controller;
 

@@ -3,12 +3,13 @@ using Akka.Configuration;
 using Akka.Persistence;
 using Microsoft.Data.Sqlite;
 using NasActors.Evaluator;
-using NasActors.Node.Hosting;
-using NasActors.Persistence;
-using NasActors.Persistence.Events;
+using NasActors.Hosting;
 using NasActors.Protocol.Messages;
+using NasActors.Runs;
+using NasActors.Search;
+using NasActors.Search.Events;
 using NasActors.SearchSpace;
-using NasActors.Tests.Cli;
+using NasActors.Tests.Support;
 
 namespace NasActors.Tests.Evaluator;
 
@@ -45,7 +46,7 @@ public class LeaderboardTests
         var board = Fold(10, events).Entries.Select(e => e.ChildId).ToList();
         var state = SearchState.Fold(events);
         var top = SearchViews.Top(state, 10).Select(c => c.ChildId).ToList();
-        var report = NasActors.Evaluator.Report.RunReportBuilder.Build("r", events.Select((e, i) => new StoredEvent(i + 1, DateTimeOffset.UnixEpoch, e)).ToList(),
+        var report = NasActors.Reports.RunReportBuilder.Build("r", events.Select((e, i) => new StoredEvent(i + 1, DateTimeOffset.UnixEpoch, e)).ToList(),
             DateTimeOffset.UnixEpoch, top: 10).Top.Select(t => t.ChildId).ToList();
         Assert.Equal(board, top);
         Assert.Equal(board, report);
@@ -88,7 +89,7 @@ public class LeaderboardTests
         var v1 = new LeaderboardSnapshotV1(7, 3, 1, true, false,
             [new LeaderboardEntryV1(4, 0.9, 10, NasNetA.Genotype, 0.91), new LeaderboardEntryV1(2, 0.5, 12, NasNetA.Genotype)],
             [new LeaderboardEntryV1(5, 0, 0, NasNetA.Genotype)]);
-        var read = (ILeaderboardSnapshot)Protocol.WireFormat.Default.FromBinary(Protocol.WireFormat.Default.ToBinary(v1), "snapshot.leaderboard");
+        var read = (ILeaderboardSnapshot)NasActors.Protocol.WireFormat.Default.FromBinary(NasActors.Protocol.WireFormat.Default.ToBinary(v1), "snapshot.leaderboard");
         var board = read.ToBoard();
         Assert.Equal(7, read.Offset);
         Assert.Equal([new BoardEntry(4, 0.9, 10), new BoardEntry(2, 0.5, 12)], board.Entries);
@@ -144,7 +145,7 @@ public sealed class LeaderboardKeeperTests : IDisposable
         try
         {
             using var reader = command.ExecuteReader();
-            return reader.Read() ? ((LeaderboardSnapshot)Protocol.WireFormat.Default.FromBinary((byte[])reader[1], reader.GetString(0))).Offset : 0;
+            return reader.Read() ? ((LeaderboardSnapshot)NasActors.Protocol.WireFormat.Default.FromBinary((byte[])reader[1], reader.GetString(0))).Offset : 0;
         }
         catch (SqliteException)
         {

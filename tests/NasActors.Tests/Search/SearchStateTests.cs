@@ -1,9 +1,11 @@
-using NasActors.Persistence;
-using NasActors.Persistence.Events;
-using NasActors.Persistence.Snapshots;
 using NasActors.Protocol;
 using NasActors.Protocol.Messages;
+using NasActors.Runs;
+using NasActors.Runs.Snapshots;
+using NasActors.Search;
+using NasActors.Search.Events;
 using NasActors.SearchSpace;
+using NasActors.Tests.Support;
 
 namespace NasActors.Tests.Search;
 
@@ -226,9 +228,9 @@ public class RealJournalSnapshotTests
     [Fact]
     public void A_snapshot_at_any_point_of_a_real_journal_recovers_the_same_state_and_the_same_next_dispatch()
     {
-        using var dir = new Cli.TempDir();
+        using var dir = new TempDir();
         var run = Path.Combine(dir.Path, "run");
-        var r = Cli.NasProcess.Run("search", "--run", run, "--trainer", "synthetic:5", "--children", "30", "--workers-per-device", "3",
+        var r = NasProcess.Run("search", "--run", run, "--trainer", "synthetic:5", "--children", "30", "--workers-per-device", "3",
             "--top-k", "2", "--strategy", "random", "--json");
         Assert.True(r.ExitCode == 0, r.Stderr);
         var events = SqliteRunFiles.ReadEvents(run);

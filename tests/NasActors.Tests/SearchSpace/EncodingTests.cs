@@ -1,5 +1,6 @@
 using System.Numerics;
 using NasActors.SearchSpace;
+using NasActors.Tests.Support;
 
 namespace NasActors.Tests.SearchSpace;
 

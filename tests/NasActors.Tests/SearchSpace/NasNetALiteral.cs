@@ -1,3 +1,5 @@
+using NasActors.Tests.Support;
+
 namespace NasActors.Tests.SearchSpace;
 
 /// <summary>The published NASNet-A cells as literal text, so that tests never compute their expectation with the code under test.</summary>

@@ -1,4 +1,5 @@
 using NasActors.SearchSpace;
+using NasActors.Tests.Support;
 
 namespace NasActors.Tests.SearchSpace;
 

@@ -3,9 +3,10 @@ using NasActors.ChildTrainer.Networks;
 using NasActors.ChildTrainer.Training;
 using NasActors.Controller.Strategies;
 using NasActors.SearchSpace;
+using NasActors.Tensors;
 using NasActors.Tests.ChildTrainer;
 using NasActors.Tests.Controller;
-using NasActors.Tensors;
+using NasActors.Tests.Support;
 using static TorchSharp.torch;
 
 namespace NasActors.Tests.Tensors;
@@ -114,7 +115,7 @@ public class GarbageCollectionStressTests
 /// </summary>
 public class BannedSymbolsTests
 {
-    private static readonly string[] Lines = File.ReadAllLines(Path.Combine(Cli.NasProcess.RepositoryRoot, "build", "BannedSymbols.txt"))
+    private static readonly string[] Lines = File.ReadAllLines(Path.Combine(NasProcess.RepositoryRoot, "build", "BannedSymbols.txt"))
         .Where(l => l.Length > 0 && !l.StartsWith('#')).ToArray();
 
     private static string TypeId(Type t) =>

@@ -4,7 +4,7 @@ using NasActors.ChildTrainer.Training;
 using NasActors.SearchSpace;
 using NasActors.Tensors;
 using NasActors.Tests.ChildTrainer;
-using NasActors.Tests.Cli;
+using NasActors.Tests.Support;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

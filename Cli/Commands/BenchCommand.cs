@@ -1,0 +1,195 @@
+using System.CommandLine;
+using NasActors.Bench;
+using NasActors.ChildTrainer;
+using NasActors.ChildTrainer.Data;
+using NasActors.ChildTrainer.Kernels;
+using NasActors.ChildTrainer.Networks;
+using NasActors.ChildTrainer.Synthetic;
+using NasActors.ChildTrainer.Training;
+using NasActors.ChildTrainer.Workers;
+using NasActors.Controller.Strategies;
+using NasActors.Hosting;
+using NasActors.Runs;
+using NasActors.Search;
+
+namespace NasActors.Cli.Commands;
+
+/// <summary><c>nas bench</c>: the benchmarks whose figures go into bench/RESULTS.md.</summary>
+public static class BenchCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("bench", "Benchmarks (figures for bench/RESULTS.md)");
+        command.Subcommands.Add(TrainBench());
+        command.Subcommands.Add(ControllerBench());
+        command.Subcommands.Add(SearchBench());
+        command.Subcommands.Add(ClusterBench());
+        return command;
+    }
+
+    private static Command ClusterBench()
+    {
+        var children = new Option<int>("--children") { Description = "children in the search", DefaultValueFactory = _ => 1500 };
+        var workers = new Option<int>("--workers") { Description = "synthetic workers in all, shared by the two trainer nodes", DefaultValueFactory = _ => 500 };
+        var delay = new Option<int>("--child-ms") { Description = "milliseconds each child takes", DefaultValueFactory = _ => 10000 };
+        var (run, journal) = BenchRunOptions("bench-cluster");
+        var json = new Option<bool>("--json") { Description = "print one JSON object" };
+        var command = new Command("cluster", "A seed and two trainer nodes as processes on this machine: idle share, overhead per child, journal bytes")
+        {
+            children, workers, delay, run, journal, json,
+        };
+        command.SetAction((parse, cancel) => CommandErrors.GuardAsync(async () =>
+        {
+            if (parse.GetValue(children) < 1) throw new ArgumentException("--children must be at least 1");
+            if (parse.GetValue(workers) < 2) throw new ArgumentException("--workers must be at least 2 (one per trainer node)");
+            if (parse.GetValue(delay) < 0) throw new ArgumentException("--child-ms must be at least 0");
+            await OnNewRun(parse, run, journal, "bench-cluster", async store =>
+                Output.Object(await ClusterBenchmark.RunAsync(store, parse.GetValue(children), parse.GetValue(workers), parse.GetValue(delay), cancel), parse.GetValue(json)));
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command SearchBench()
+    {
+        var children = new Option<int>("--children") { Description = "children in the search", DefaultValueFactory = _ => 20000 };
+        var workers = new Option<int>("--workers") { Description = "synthetic workers in this process", DefaultValueFactory = _ => 8 };
+        var strategy = new Option<string>("--strategy") { Description = "ppo, random or evolution", DefaultValueFactory = _ => "ppo" };
+        strategy.AcceptOnlyFromAmong([.. StrategyConfig.Kinds]);
+        var (run, journal) = BenchRunOptions("bench");
+        var delay = new Option<int>("--child-ms") { Description = "milliseconds each synthetic child takes (0: instant)", DefaultValueFactory = _ => 0 };
+        var snapshotEvery = new Option<int>("--snapshot-every") { Description = "events between snapshots", DefaultValueFactory = _ => new SearchSettings().SnapshotEvery };
+        var json = new Option<bool>("--json") { Description = "print one JSON object" };
+        var command = new Command("search", "The control plane alone: a search with the instant synthetic trainer, then its recovery") { children, workers, strategy, run, journal, delay, snapshotEvery, json };
+        command.SetAction((parse, cancel) => CommandErrors.GuardAsync(async () =>
+        {
+            await OnNewRun(parse, run, journal, "bench", async store =>
+            {
+                var settings = new SearchSettings
+                {
+                    Strategy = parse.GetValue(strategy)!, Budget = parse.GetValue(children),
+                    Trainer = parse.GetValue(delay) > 0 ? $"synthetic:{parse.GetValue(delay)}" : "synthetic",
+                    WorkersPerDevice = parse.GetValue(workers), TopK = 0, SnapshotEvery = parse.GetValue(snapshotEvery),
+                };
+                var errors = settings.Errors();
+                if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors));
+                using var claim = store.ClaimForWriting();
+                Output.Object(await SearchBenchmark.RunAsync(store, settings, cancel), parse.GetValue(json));
+            });
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    /// <summary>A benchmark's <c>--run</c> and <c>--journal</c>: a new run, in a temporary folder by default.</summary>
+    private static (Option<string?> Run, Option<string?> Journal) BenchRunOptions(string prefix) => (
+        new("--run") { Description = $"run folder (default: a temporary one, removed after); with --journal, the run's name (default {prefix}-TIME; it stays in the database)" },
+        new("--journal") { Description = "PostgreSQL database to run it in, postgresql://USER@HOST[:PORT]/DATABASE (default: SQLite in a folder)" });
+
+    /// <summary>Runs <paramref name="benchmark"/> on a new run named by the options; a temporary folder is removed after.</summary>
+    private static async Task OnNewRun(ParseResult parse, Option<string?> run, Option<string?> journal, string prefix, Func<RunStore, Task> benchmark)
+    {
+        var database = parse.GetValue(journal);
+        var temp = parse.GetValue(run) is null && database is null;
+        var name = parse.GetValue(run) ?? (database is null ? Path.Combine(Path.GetTempPath(), $"nas-bench-{Guid.NewGuid():N}") : $"{prefix}-{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss}");
+        var store = RunStore.Open(name, database);
+        if (store.Existing() is not null) throw new ArgumentException($"{store.Name} already holds a run; the benchmark needs a new one");
+        try
+        {
+            await benchmark(store);
+        }
+        finally
+        {
+            if (temp && Directory.Exists(name)) Directory.Delete(name, recursive: true);
+        }
+    }
+
+    private static Command ControllerBench()
+    {
+        var children = new Option<int>("--children") { Description = "children in the simulated search", DefaultValueFactory = _ => 20000 };
+        var strategy = new Option<string>("--strategy") { Description = "ppo, random or evolution", DefaultValueFactory = _ => "ppo" };
+        strategy.AcceptOnlyFromAmong([.. StrategyConfig.Kinds]);
+        var inFlight = new Option<int>("--in-flight") { Description = "children outstanding at a time (workers)", DefaultValueFactory = _ => 20 };
+        var seed = new Option<long>("--seed") { Description = "strategy seed", DefaultValueFactory = _ => 0 };
+        var json = new Option<bool>("--json") { Description = "print one JSON object" };
+        var command = new Command("controller", "The controller's cost per child with the paper's settings (synthetic rewards)") { children, strategy, inFlight, seed, json };
+        command.SetAction(parse => CommandErrors.Guard(() =>
+        {
+            if (parse.GetValue(children) < 1) throw new ArgumentException("--children must be at least 1");
+            if (parse.GetValue(inFlight) < 1) throw new ArgumentException("--in-flight must be at least 1");
+            var config = new StrategyConfig { Kind = parse.GetValue(strategy)!, Seed = parse.GetValue(seed) };
+            var r = ControllerBenchmark.Run(config, parse.GetValue(children), parse.GetValue(inFlight), g => SyntheticObjective.Accuracy(g));
+            Output.Object(r, parse.GetValue(json));
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command TrainBench()
+    {
+        var genotype = new Option<string>("--genotype", "-g") { Description = GenotypeSource.Help, DefaultValueFactory = _ => "nasnet-a" };
+        var configs = new Option<string>("--configs") { Description = "networks to time, as NxF pairs", DefaultValueFactory = _ => "1x8,2x8,1x16,2x16" };
+        var dataset = new Option<string>("--dataset", "-d") { Description = DatasetSpec.Help, DefaultValueFactory = _ => DatasetSpec.Default };
+        var batch = new Option<int>("--batch", "-b") { Description = "batch size", DefaultValueFactory = _ => 64 };
+        var steps = new Option<int>("--steps") { Description = "timed SGD steps per network (after 2 warm-up steps)", DefaultValueFactory = _ => 10 };
+        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
+        var image = new Option<int?>("--image") { Description = "time on random 3-channel images of this size and 1000 classes instead of --dataset (speed only)" };
+        var stemFilters = new Option<int?>("--stem-filters") { Description = "stem conv filters (default 3F for small images, 32 for ImageNet-sized)" };
+        var json = new Option<bool>("--json") { Description = "print a JSON array" };
+        var kernels = new Option<string>("--kernels")
+        {
+            Description = "convolution path: auto (what the device's check chose) or nchw, nhwc, unfold for every convolution (for timing; refused where it computes wrong)",
+            DefaultValueFactory = _ => "auto",
+        };
+        var command = new Command("train", "Training images/s of child networks for several (N, F)") { genotype, configs, dataset, image, stemFilters, batch, steps, device, kernels, json };
+        var speed = new SpeedOptions();
+        speed.AddTo(command);
+        command.SetAction(parse => CommandErrors.Guard(() =>
+        {
+            var torchDevice = TorchRuntime.ParseDevice(parse.GetValue(device)!);
+            var size = parse.GetValue(image);
+            if (size is < 8 or > 1024) throw new ArgumentException($"--image: expected 8 to 1024 pixels, got {size}");
+            var data = size is { } px ? RandomImages(px, parse.GetValue(batch)) : DatasetSpec.Parse(parse.GetValue(dataset)!).Load().Train;
+            var options = speed.Apply(parse, new TrainingConfig());
+            var path = parse.GetValue(kernels) switch
+            {
+                "auto" => (ConvPath?)null,
+                var k when Enum.TryParse<ConvPath>(k, true, out var p) && !int.TryParse(k, out _) => p,
+                var k => throw new ArgumentException($"--kernels: expected auto, nchw, nhwc or unfold, got \"{k}\""),
+            };
+            var forced = path is { } fp ? new KernelPlan(options.ChannelsLast, fp, fp, fp) : null;
+            // A path that computes wrong here is refused, not timed: on some CPUs it also corrupts memory.
+            if (forced is not null && DeviceKernels.Verify(forced, torchDevice, options.Precision) is { } wrong)
+                throw new DeviceFaultException($"--kernels {parse.GetValue(kernels)}: {torchDevice}: {wrong.Case.Family} computes wrong on that path at {wrong.Case} ({wrong.Wrong}); time another path");
+            var g = GenotypeSource.Load(parse.GetValue(genotype)!);
+            var results = new List<Throughput.Measurement>();
+            foreach (var pair in parse.GetValue(configs)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                var parts = pair.Split('x');
+                if (parts.Length != 2 || !int.TryParse(parts[0], out var n) || !int.TryParse(parts[1], out var f))
+                    throw new ArgumentException($"--configs: \"{pair}\" is not NxF (e.g. 2x16)");
+                var plan = NetworkPlan.Create(new NetworkConfig(g, n, f, data.Classes, data.Channels, data.Height, NetworkOptions.StemFor(data.Height), parse.GetValue(stemFilters)));
+                var m = Throughput.Measure(plan, data, torchDevice, parse.GetValue(batch), parse.GetValue(steps), options: options, kernels: forced);
+                results.Add(m);
+                if (!parse.GetValue(json))
+                    Console.Error.WriteLine($"{n}@{m.PenultimateFilters}: {m.ImagesPerSecond:F1} images/s");
+            }
+            Output.Rows(results, parse.GetValue(json),
+                ("network", m => $"{m.Cells}@{m.PenultimateFilters}"), ("N", m => $"{m.Cells}"), ("F", m => $"{m.Filters}"), ("parameters", m => $"{m.Parameters:N0}"),
+                ("mult-adds", m => $"{m.MultAdds / 1e6:F1}M"), ("batch", m => $"{m.Batch}"), ("precision", m => m.Precision), ("images/s", m => $"{m.ImagesPerSecond:F1}"));
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    /// <summary>Four batches of seeded random images: what a speed measurement at a size without a dataset needs.</summary>
+    private static ImageDataset RandomImages(int size, int batch)
+    {
+        var count = 4 * batch;
+        var pixels = new byte[(long)count * 3 * size * size];
+        var rng = new Random(0);
+        rng.NextBytes(pixels);
+        var labels = Enumerable.Range(0, count).Select(_ => (byte)rng.Next(256)).ToArray();
+        return new ImageDataset($"random-{size}px", 3, size, size, 1000, pixels, labels);
+    }
+}

@@ -1,0 +1,35 @@
+using System.CommandLine;
+using NasActors.ChildTrainer.Networks;
+using NasActors.SearchSpace;
+
+namespace NasActors.Cli.Commands;
+
+/// <summary>The options that shape a network, shared by <c>model</c> and <c>train</c>.</summary>
+public sealed class NetworkOptions
+{
+    public Option<string> Genotype { get; } = new("--genotype", "-g") { Description = GenotypeSource.Help, DefaultValueFactory = _ => "nasnet-a" };
+    public Option<int> Cells { get; }
+    public Option<int> Filters { get; }
+    public Option<bool> Aux { get; } = new("--aux") { Description = "add the auxiliary classifier head (trained with weight 0.4)" };
+    public Option<int?> StemFilters { get; } = new("--stem-filters") { Description = "stem conv filters (default 3F for small images, 32 for ImageNet-sized)" };
+    public Option<double> DropPathKeep { get; } = new("--drop-path-keep") { Description = "ScheduledDropPath keep probability at the last cell at the end of training", DefaultValueFactory = _ => 1.0 };
+
+    public NetworkOptions(int defaultCells, int defaultFilters)
+    {
+        Cells = new Option<int>("--cells", "-N") { Description = "normal cells per stage (N)", DefaultValueFactory = _ => defaultCells };
+        Filters = new Option<int>("--filters", "-F") { Description = "filters of the first stage's blocks (F); P = 24F for NASNet-A", DefaultValueFactory = _ => defaultFilters };
+    }
+
+    public void AddTo(Command command)
+    {
+        foreach (var o in new Option[] { Genotype, Cells, Filters, Aux, StemFilters, DropPathKeep })
+            command.Options.Add(o);
+    }
+
+    public NetworkConfig Config(ParseResult parse, int channels, int imageSize, int classes, StemKind stem) =>
+        new(GenotypeSource.Load(parse.GetValue(Genotype)!), parse.GetValue(Cells), parse.GetValue(Filters), classes, channels, imageSize, stem,
+            parse.GetValue(StemFilters), parse.GetValue(Aux), DropPathKeep: parse.GetValue(DropPathKeep));
+
+    /// <summary>ImageNet-style stems (stride-2 conv, two reduction cells) for images of 64 pixels and more.</summary>
+    public static StemKind StemFor(int imageSize) => imageSize >= 64 ? StemKind.ImageNet : StemKind.Cifar;
+}

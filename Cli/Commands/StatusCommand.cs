@@ -1,0 +1,23 @@
+using System.CommandLine;
+using NasActors.Runs;
+using NasActors.Search;
+
+namespace NasActors.Cli.Commands;
+
+/// <summary><c>nas status</c>: a run's progress, read from its journal (works while it runs).</summary>
+public static class StatusCommand
+{
+    public static Command Create()
+    {
+        var run = new RunOption();
+        var json = new Option<bool>("--json") { Description = "print one JSON object" };
+        var command = new Command("status", "Show a run's progress from its journal") { json };
+        run.AddTo(command);
+        command.SetAction(parse => CommandErrors.Guard(() =>
+        {
+            Output.Object(SearchViews.Summary(run.Open(parse).ReadStarted(), DateTimeOffset.UtcNow), parse.GetValue(json));
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,138 @@
+using System.CommandLine;
+using System.Text.Json;
+using NasActors.ChildTrainer;
+using NasActors.ChildTrainer.Data;
+using NasActors.ChildTrainer.Networks;
+using NasActors.ChildTrainer.Training;
+using Spectre.Console;
+
+namespace NasActors.Cli.Commands;
+
+/// <summary><c>nas train</c>: trains one network on a real dataset and reports its test accuracy.</summary>
+public static class TrainCommand
+{
+    public static Command Create()
+    {
+        var network = new NetworkOptions(defaultCells: 1, defaultFilters: 8);
+        var epochs = new Option<int>("--epochs", "-e") { Description = "training epochs", DefaultValueFactory = _ => 1 };
+        var dataset = new Option<string>("--dataset", "-d") { Description = DatasetSpec.Help, DefaultValueFactory = _ => DatasetSpec.Default };
+        var trainLimit = new Option<int?>("--train-limit") { Description = "train on at most this many images (after holding out validation)" };
+        var validation = new Option<int?>("--validation") { Description = "training images held out for validation (default: 10%, at most 5,000)" };
+        var batch = new Option<int>("--batch", "-b") { Description = "batch size", DefaultValueFactory = _ => 64 };
+        var lr = new Option<double>("--lr") { Description = "initial learning rate (cosine schedule to 0)", DefaultValueFactory = _ => 0.05 };
+        var weightDecay = new Option<double>("--weight-decay") { Description = "L2 weight decay", DefaultValueFactory = _ => 3e-4 };
+        var labelSmoothing = new Option<double>("--label-smoothing") { Description = "label smoothing (0 = off)", DefaultValueFactory = _ => 0.0 };
+        var clip = new Option<double?>("--grad-clip") { Description = "gradient norm clip (default 5)" };
+        var cutout = new Option<int>("--cutout") { Description = "cutout square size in pixels (0 = off)", DefaultValueFactory = _ => 0 };
+        var noAugment = new Option<bool>("--no-augment") { Description = "no random crops or flips" };
+        var seed = new Option<int>("--seed") { Description = "seed for initialisation, split, order and augmentation", DefaultValueFactory = _ => 0 };
+        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
+        var output = new Option<string?>("--out", "-o") { Description = "folder for the per-epoch checkpoint and result.json" };
+        var resume = new Option<bool>("--resume") { Description = "continue from the checkpoint in --out" };
+        var json = new Option<bool>("--json") { Description = "print one JSON object (no progress display)" };
+
+        var command = new Command("train", "Train a network built from a genotype and report validation and test accuracy")
+        {
+            epochs, dataset, trainLimit, validation, batch, lr, weightDecay, labelSmoothing, clip, cutout, noAugment, seed, device, output, resume, json,
+        };
+        network.AddTo(command);
+        var speed = new SpeedOptions();
+        speed.AddTo(command);
+        command.SetAction((parse, cancel) => Task.FromResult(CommandErrors.Guard(() =>
+        {
+            var dir = parse.GetValue(output);
+            if (parse.GetValue(resume) && dir is null)
+                throw new ArgumentException("--resume needs --out DIR (the folder holding the checkpoint)");
+            if (dir is not null && !parse.GetValue(resume) && File.Exists(Path.Combine(dir, "checkpoint.bin")))
+                throw new ArgumentException($"{dir} already holds a checkpoint: pass --resume to continue it, or choose another --out folder");
+
+            var torchDevice = TorchRuntime.ParseDevice(parse.GetValue(device)!);
+            var pair = DatasetSpec.Parse(parse.GetValue(dataset)!).Load();
+            var validationSize = parse.GetValue(validation) ?? Math.Min(5000, pair.Train.Count / 10);
+            var splits = DataSplits.Create(pair, validationSize, parse.GetValue(trainLimit), parse.GetValue(seed));
+            var train = splits.Train;
+            var plan = NetworkPlan.Create(network.Config(parse, train.Channels, train.Height, train.Classes, NetworkOptions.StemFor(train.Height)));
+            var config = speed.Apply(parse, new TrainingConfig
+            {
+                Epochs = parse.GetValue(epochs),
+                BatchSize = parse.GetValue(batch),
+                LearningRate = parse.GetValue(lr),
+                WeightDecay = parse.GetValue(weightDecay),
+                LabelSmoothing = parse.GetValue(labelSmoothing),
+                GradientClip = parse.GetValue(clip) ?? 5.0,
+                CutoutSize = parse.GetValue(cutout),
+                Augment = !parse.GetValue(noAugment),
+                Seed = parse.GetValue(seed),
+            });
+
+            var result = parse.GetValue(json)
+                ? ChildTraining.Train(plan, splits, config, torchDevice, checkpointDir: dir, evaluateTest: true, cancel: cancel)
+                : TrainWithProgress(plan, splits, config, torchDevice, dir, cancel);
+            var summary = new
+            {
+                accuracy = result.TestAccuracy,
+                val_accuracy = result.ValidationAccuracy,
+                train_loss = result.FinalTrainLoss,
+                @params = result.Parameters,
+                mult_adds = result.MultAdds,
+                seconds = result.Seconds,
+                epochs = config.Epochs,
+                train_images = train.Count,
+                validation_images = splits.Validation.Count,
+                test_images = splits.Test.Count,
+                dataset = parse.GetValue(dataset),
+                device = torchDevice.ToString(),
+                network = $"{plan.Config.Cells}@{plan.PenultimateFilters}",
+                history = result.History,
+            };
+            var text = JsonSerializer.Serialize(summary, Json.Options);
+            if (dir is not null)
+                File.WriteAllText(Path.Combine(dir, "result.json"), text + "\n");
+            if (parse.GetValue(json))
+            {
+                Console.Out.WriteLine(text);
+            }
+            else
+            {
+                var table = new Table().HideHeaders().AddColumns("", "");
+                table.AddRow("test accuracy", $"{result.TestAccuracy:P2} ({splits.Test.Count:N0} images)");
+                table.AddRow("validation accuracy", $"{result.ValidationAccuracy:P2} ({splits.Validation.Count:N0} images)");
+                table.AddRow("network", $"{plan.Config.Cells}@{plan.PenultimateFilters}, {result.Parameters:N0} parameters, {result.MultAdds / 1e6:F1}M mult-adds");
+                table.AddRow("training", $"{config.Epochs} epochs on {train.Count:N0} images, {result.Seconds:F1} s on {torchDevice}");
+                AnsiConsole.Write(table);
+            }
+            return ExitCodes.Ok;
+        })));
+        return command;
+    }
+
+    private static TrainingResult TrainWithProgress(NetworkPlan plan, DataSplits splits, TrainingConfig config, TorchSharp.torch.Device device, string? dir, CancellationToken cancel)
+    {
+        var steps = ChildTraining.StepsPerEpoch(splits, config);
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        TrainingResult? result = null;
+        console.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var tasks = Enumerable.Range(1, config.Epochs)
+                    .Select(e => ctx.AddTask($"epoch {e}/{config.Epochs}", autoStart: false, maxValue: steps))
+                    .ToArray();
+                result = ChildTraining.Train(plan, splits, config, device,
+                    progress: r =>
+                    {
+                        var t = tasks[r.Epoch - 1];
+                        t.Value = steps;
+                        t.Description = $"epoch {r.Epoch}/{r.Epochs} loss {r.TrainLoss:F3} train {r.TrainAccuracy:P1} val {r.ValidationAccuracy:P1}";
+                        t.StopTask();
+                    },
+                    checkpointDir: dir, evaluateTest: true, cancel: cancel,
+                    stepProgress: (epoch, step) =>
+                    {
+                        if (!tasks[epoch].IsStarted) tasks[epoch].StartTask();
+                        tasks[epoch].Value = step;
+                    });
+            });
+        return result!;
+    }
+}

@@ -1,0 +1,38 @@
+using System.CommandLine;
+using NasActors.Cli.Commands;
+
+var root = new RootCommand("nas: NASNet-style neural architecture search as a crash-proof actor system");
+root.Subcommands.Add(ShowCommand.Create());
+root.Subcommands.Add(ValidateCommand.Create());
+root.Subcommands.Add(ModelCommand.Create());
+root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(CheckCommand.Create());
+root.Subcommands.Add(SearchCommand.Create());
+root.Subcommands.Add(NodeCommand.Create());
+root.Subcommands.Add(CertCommand.Create());
+root.Subcommands.Add(StatusCommand.Create());
+root.Subcommands.Add(TopCommand.Create());
+root.Subcommands.Add(FailuresCommand.Create());
+root.Subcommands.Add(WorkersCommand.Create());
+root.Subcommands.Add(ExportCommand.Create());
+root.Subcommands.Add(ReportCommand.Create());
+root.Subcommands.Add(DashboardCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
+
+if (args.Length == 0) return ExitCodes.Fail(ExitCodes.Invalid, "no command given (nas --help lists them)");
+var parse = root.Parse(args);
+if (parse.Errors.Count > 0)
+{
+    // One line naming the option and what it accepts: no help dump, no .NET type names.
+    // An unknown word says more than the missing command it leaves behind.
+    var error = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parse.Errors[0];
+    var option = error.SymbolResult switch
+    {
+        System.CommandLine.Parsing.OptionResult o => o.Option.Name,
+        System.CommandLine.Parsing.ArgumentResult { Parent: System.CommandLine.Parsing.OptionResult o } => o.Option.Name,
+        _ => null,
+    };
+    return ExitCodes.Fail(ExitCodes.Invalid, OptionErrors.Describe(option, error.Message));
+}
+// InvokeAsync: Ctrl-C and SIGTERM cancel the running command's token instead of killing the process.
+return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(20) });

@@ -1,0 +1,88 @@
+using Akka.Configuration;
+using NasActors.Runs;
+using NasActors.Search;
+
+namespace NasActors.Hosting;
+
+/// <summary>The node's HOCON: cluster.hocon (embedded), the run folder's journal, and per-run settings.</summary>
+public static class NodeConfig
+{
+    public static Config ClusterHocon()
+    {
+        using var stream = typeof(NodeConfig).Assembly.GetManifestResourceStream("cluster.hocon")
+            ?? throw new InvalidOperationException("cluster.hocon is not embedded in nas");
+        using var reader = new StreamReader(stream);
+        return ConfigurationFactory.ParseString(reader.ReadToEnd());
+    }
+
+    /// <summary>A cluster node writing a run: a folder's log goes to its node.log, a database run's to stderr.</summary>
+    public static Config Node(RunStore store, ClusterSpec cluster) =>
+        Cluster(cluster, store.LogFile is { } log ? $"nas.log-file = \"{Escape(log)}\"" : "")
+            .WithFallback(store.Persistence());
+
+    /// <summary>
+    /// Reads the settings a node needs from its final configuration (the user's HOCON included)
+    /// before any actor system starts, so a wrong value is one line and nothing half-starts.
+    /// </summary>
+    public static void Validate(ClusterSpec spec)
+    {
+        var config = Cluster(spec);
+        try
+        {
+            var port = config.GetInt("akka.remote.dot-netty.tcp.port");
+            if (port is < 0 or > 65535) throw new FormatException($"akka.remote.dot-netty.tcp.port {port} is not a port");
+            config.GetString("akka.remote.dot-netty.tcp.hostname");
+            config.GetStringList("akka.cluster.roles");
+            config.GetStringList("akka.cluster.seed-nodes");
+            config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after");
+            config.GetTimeSpan("nas.coordinator.claim-grace");
+            if (config.GetInt("nas.coordinator.snapshot-after-policy-updates") < 1)
+                throw new FormatException("nas.coordinator.snapshot-after-policy-updates must be at least 1");
+            ChildTrainer.Workers.DeviceCheckCadence.From(config);
+        }
+        catch (Exception e) when (e is FormatException or ConfigurationException or ArgumentException or OverflowException or InvalidCastException)
+        {
+            throw new ArgumentException($"{(spec.HoconFile is { } f ? $"--hocon: {f}" : "node configuration")}: {e.Message.Split('\n')[0]}", e);
+        }
+    }
+
+    /// <summary>Starts the node's actor system; a configuration it cannot use is one line naming its source.</summary>
+    public static Akka.Actor.ActorSystem CreateSystem(string name, Config config, ClusterSpec? spec = null)
+    {
+        try
+        {
+            if (spec?.Certificate is not { } certificate) return Akka.Actor.ActorSystem.Create(name, config);
+            // Mutual authentication, each side pinning the cluster's own certificate: a node with
+            // another certificate (or none) fails the handshake in both directions.
+            var tls = new Akka.Remote.Transport.DotNetty.DotNettySslSetup(certificate, suppressValidation: false, requireMutualAuthentication: true,
+                customValidator: Akka.Remote.Transport.DotNetty.CertificateValidation.PinnedCertificate(certificate.Thumbprint));
+            return Akka.Actor.ActorSystem.Create(name, Akka.Actor.BootstrapSetup.Create().WithConfig(config).And(tls));
+        }
+        catch (Exception e) when (e is ConfigurationException or FormatException or AggregateException or ArgumentException or TypeInitializationException)
+        {
+            var inner = e is AggregateException a ? a.Flatten().InnerExceptions[0] : e.InnerException ?? e;
+            throw new ArgumentException($"{(spec?.HoconFile is { } f ? $"--hocon: {f}" : "node configuration")}: {inner.Message.Split('\n')[0]}", e);
+        }
+    }
+
+    /// <summary>
+    /// cluster.hocon with this node's address, roles and seeds over it, and the user's HOCON file
+    /// (<c>--hocon</c>) over everything.
+    /// </summary>
+    public static Config Cluster(ClusterSpec cluster, string extra = "")
+    {
+        var node = ConfigurationFactory.ParseString($$"""
+            akka.remote.dot-netty.tcp.hostname = "{{Escape(cluster.Host)}}"
+            akka.remote.dot-netty.tcp.port = {{cluster.Port}}
+            akka.cluster.roles = [{{string.Join(", ", cluster.Roles)}}]
+            akka.cluster.seed-nodes = [{{string.Join(", ", cluster.SeedAddresses.Select(s => $"\"{Escape(s)}\""))}}]
+            akka.remote.dot-netty.tcp.enable-ssl = {{(cluster.Certificate is null ? "off" : "on")}}
+            akka.remote.dot-netty.tcp.ssl.suppress-validation = off
+            {{extra}}
+            """);
+        var user = cluster.HoconFile is { } file ? ConfigurationFactory.ParseString(File.ReadAllText(file)) : Config.Empty;
+        return user.WithFallback(node).WithFallback(ClusterHocon());
+    }
+
+    private static string Escape(string s) => s.Replace("\\", "\\\\").Replace("\"", "\\\"");
+}

@@ -1,0 +1,213 @@
+using Akka.Actor;
+using Akka.Event;
+using NasActors.Protocol.Messages;
+using NasActors.Runs;
+using NasActors.Search;
+
+namespace NasActors.Hosting;
+
+/// <summary>
+/// The cluster singleton: holds the run's writer lease and, only while it holds it, runs the run's
+/// writers (the coordinator under its backoff supervisor, and the evaluator), forwarding the
+/// coordinator's messages to it. Lifecycle in explicit behaviours:
+/// acquiring (tries every second; messages dropped, workers resend) → writing (checks the lease
+/// every second) → stopping (waits until both writers have stopped, then lets the lease go) →
+/// acquiring again after a lost lease, or finished: a finished run's lease is let go, so that a
+/// later <c>nas search</c> may grow its budget, and taken again when the stored budget grows.
+/// Database calls run off the actor's thread, so forwarding never waits on them.
+/// </summary>
+public sealed class RunWriter : ReceiveActor, IWithTimers
+{
+    private sealed record Tick;
+
+    private sealed record LeaseAnswer(bool Taken, string? Why);
+
+    private sealed record LeaseChecked(bool Held);
+
+    private sealed record CoordinatorStatus(SearchStatus Status);
+
+    private sealed record StoredBudget(int? Budget);
+
+    private sealed record CallFailed(Exception Cause);
+
+    private static readonly TimeSpan Every = TimeSpan.FromSeconds(1);
+    private const int StatusEveryTicks = 5;
+    private readonly IWriterLease lease;
+    private readonly Func<IUntypedActorContext, int, IActorRef> startWriters;
+    private readonly Func<int?> storedBudget;
+    private readonly ILoggingAdapter log = Context.GetLogger();
+    private readonly HashSet<IActorRef> writers = [];
+    private IActorRef? coordinator;
+    private SearchStatus? finished;
+    private string? waitingFor;
+    private int generation;
+    private int ticks;
+    private bool asking;
+
+    /// <param name="startWriters">Starts the coordinator and the evaluator as children, named with the generation (stopped ones may not be gone yet); returns where coordinator messages go.</param>
+    /// <param name="storedBudget">The run's budget as stored now (a finished run is taken up again when it grows).</param>
+    public RunWriter(IWriterLease lease, Func<IUntypedActorContext, int, IActorRef> startWriters, Func<int?> storedBudget)
+    {
+        this.lease = lease;
+        this.startWriters = startWriters;
+        this.storedBudget = storedBudget;
+        Acquiring();
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(IWriterLease lease, Func<IUntypedActorContext, int, IActorRef> startWriters, Func<int?> storedBudget) =>
+        Akka.Actor.Props.Create(() => new RunWriter(lease, startWriters, storedBudget));
+
+    protected override void PreStart() => Timers.StartPeriodicTimer("tick", new Tick(), TimeSpan.Zero, Every);
+
+    // Children stop before PostStop runs: the lease goes only once nothing of ours can write.
+    protected override void PostStop() => lease.Dispose();
+
+    // A restart (never expected) must not let the lease go while the writers are still stopping:
+    // the new instance's first TryAcquire starts afresh once they are gone.
+    protected override void PreRestart(Exception reason, object message)
+    {
+        foreach (var child in Context.GetChildren()) Context.Stop(child);
+    }
+
+    private void Acquiring()
+    {
+        Receive<Tick>(_ => Ask(() =>
+        {
+            try
+            {
+                return lease.TryAcquire() is { } holder ? new LeaseAnswer(false, holder) : new LeaseAnswer(true, null);
+            }
+            catch (RunStoreException e)
+            {
+                return new LeaseAnswer(false, e.Message);
+            }
+        }));
+        Receive<LeaseAnswer>(a =>
+        {
+            asking = false;
+            if (a.Taken)
+            {
+                waitingFor = null;
+                finished = null;
+                coordinator = startWriters(Context, ++generation);
+                foreach (var child in Context.GetChildren()) writers.Add(Context.Watch(child));
+                Become(Writing);
+            }
+            else if (a.Why != waitingFor)
+            {
+                // Once per reason: a standby waits here for as long as the active coordinator lives.
+                log.Warning("waiting for the run's writer lease ({0})", a.Why);
+                waitingFor = a.Why;
+            }
+        });
+        AnswerFinishedStatus();
+        Stale();
+    }
+
+    private void Writing()
+    {
+        Receive<Tick>(_ =>
+        {
+            if (++ticks % StatusEveryTicks == 0)
+                coordinator.Ask<SearchStatus>(new GetSearchStatus(), TimeSpan.FromSeconds(3))
+                    .PipeTo(Self, success: s => new CoordinatorStatus(s), failure: _ => new Status.Failure(new TimeoutException()));
+            Ask(() => new LeaseChecked(lease.StillHeld()));
+        });
+        Receive<LeaseChecked>(c =>
+        {
+            asking = false;
+            if (c.Held) return;
+            log.Error("lost the run's writer lease (database connection lost); stopping the coordinator until it is back");
+            StopWriters();
+        });
+        Receive<CoordinatorStatus>(c =>
+        {
+            if (!c.Status.Finished) return;
+            finished = c.Status;
+            StopWriters();
+        });
+        Receive<Status.Failure>(_ => { });
+        Receive<CallFailed>(_ => asking = false);
+        // Both writers live under backoff supervisors; should one stop anyway, the generation starts afresh.
+        Receive<Terminated>(t =>
+        {
+            writers.Remove(t.ActorRef);
+            StopWriters();
+        });
+        ReceiveAny(m => coordinator.Forward(m));
+    }
+
+    private void StopWriters()
+    {
+        foreach (var child in writers) Context.Stop(child);
+        coordinator = null;
+        Become(Stopping);
+    }
+
+    private void Stopping()
+    {
+        Receive<Terminated>(t =>
+        {
+            writers.Remove(t.ActorRef);
+            LetGoWhenStopped();
+        });
+        AnswerFinishedStatus();
+        Stale(then: LetGoWhenStopped);
+    }
+
+    /// <summary>Once both writers are gone and no lease call is under way, the lease goes.</summary>
+    private void LetGoWhenStopped()
+    {
+        if (writers.Count > 0 || asking) return;
+        lease.Release();
+        if (finished is null) Become(Acquiring);
+        else Become(Finished);
+    }
+
+    /// <summary>The run is complete and its lease let go; a grown stored budget takes it up again.</summary>
+    private void Finished()
+    {
+        Receive<Tick>(_ =>
+        {
+            if (++ticks % StatusEveryTicks == 0) Ask(() => new StoredBudget(storedBudget()));
+        });
+        Receive<StoredBudget>(b =>
+        {
+            asking = false;
+            if (b.Budget <= finished!.Budget) return;
+            finished = null;
+            Become(Acquiring);
+        });
+        AnswerFinishedStatus();
+        Stale();
+    }
+
+    /// <summary>Answers of calls made in an earlier behaviour, and everything else: dropped (workers resend).</summary>
+    private void Stale(Action? then = null)
+    {
+        Receive<LeaseAnswer>(_ => Answered(then));
+        Receive<LeaseChecked>(_ => Answered(then));
+        Receive<StoredBudget>(_ => Answered(then));
+        Receive<CallFailed>(_ => Answered(then));
+        ReceiveAny(_ => { });
+    }
+
+    private void Answered(Action? then)
+    {
+        asking = false;
+        then?.Invoke();
+    }
+
+    /// <summary>Once finished, the last status answers for the coordinator (a search watching for the end sees it).</summary>
+    private void AnswerFinishedStatus() => Receive<GetSearchStatus>(_ => finished is not null, _ => Sender.Tell(finished));
+
+    /// <summary>One database call at a time, off the actor's thread; its answer comes back as a message.</summary>
+    private void Ask(Func<object> call)
+    {
+        if (asking) return;
+        asking = true;
+        Task.Run(call).PipeTo(Self, failure: e => new CallFailed(e));
+    }
+}

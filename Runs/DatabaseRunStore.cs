@@ -1,0 +1,72 @@
+using Akka.Configuration;
+using NasActors.Runs;
+using NasActors.Search;
+
+namespace NasActors.Runs;
+
+/// <summary>
+/// A named run in a shared PostgreSQL database: its settings in <c>nas_run</c>, its events and
+/// snapshots in Akka.Persistence.Sql's tables under the run's own persistence ids, and one writer
+/// at a time through the run's advisory-lock lease (<see cref="PostgresWriterLease"/>).
+/// </summary>
+public sealed class DatabaseRunStore(PostgresUrl url, string run) : RunStore
+{
+    public override string Name => $"run {run} in {url}";
+
+    public override string Title => run;
+
+    public override string Key => Name;
+
+    public override string Kind => "postgresql";
+
+    public override bool Shared => true;
+
+    public override IReadOnlyList<string> Arguments => ["--journal", url.ToString(), "--run", run];
+
+    public override (long Journal, long Snapshots) StoredBytes() => PostgresRunFiles.StoredBytes(url, run);
+
+    public override SearchJournal Ids => SearchJournal.Named(run);
+
+    public override Config Persistence() => PersistenceConfig.Postgres(url);
+
+    public override SearchSettings? Existing(bool forWriting = true)
+    {
+        if (forWriting) PostgresRunFiles.RequireWritableDatabase(url);
+        return PostgresRunFiles.Settings(url, run) is { } json ? RunFolder.ParseSettings(json, SettingsName) : null;
+    }
+
+    public override void WriteSettings(SearchSettings settings) => PostgresRunFiles.WriteSettings(url, run, Serialize(settings));
+
+    /// <summary>
+    /// The command's claim (held until it exits), and no live writer: a standby already writing
+    /// the run, or a search that claimed it first, is named in one line.
+    /// </summary>
+    public override IDisposable ClaimForWriting()
+    {
+        var claim = PostgresWriterLease.Claim(url, run) ?? throw InUse();
+        if (!PostgresWriterLease.Held(url, run)) return claim;
+        claim.Dispose();
+        throw InUse();
+    }
+
+    private RunLockedException InUse() =>
+        new($"{Name} is in use by another nas process ({PostgresWriterLease.Holder(url, run) ?? "one that is starting"}); a run has one writer");
+
+    public override IWriterLease Lease() => new PostgresWriterLease(url, run, RunLock.Holder);
+
+    public override IReadOnlyList<StoredEvent> ReadStoredEvents(long after = 0) => PostgresRunFiles.ReadStoredEvents(url, run, after);
+
+    public override StoredRun Read() => PostgresRunFiles.Read(url, run);
+
+    public override DateTimeOffset? FirstEventAt() => PostgresRunFiles.FirstEventAt(url, run);
+
+    public override StoredRun CheckBeforeResume() => Read();
+
+    public override bool? WriterAlive() => PostgresWriterLease.Held(url, run);
+
+    public override string SettingsName => $"{Name}: stored settings";
+
+    protected override string NoRun => $"{Name} does not exist";
+
+    public override string SnapshotsName => $"{Name} (table snapshot)";
+}

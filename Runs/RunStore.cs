@@ -1,0 +1,131 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Akka.Configuration;
+using NasActors.Runs;
+using NasActors.Search;
+using NasActors.Search.Events;
+
+namespace NasActors.Runs;
+
+/// <summary>
+/// Where a run is stored: a folder with SQLite files (<c>--run DIR</c>, the embedded default) or a
+/// named run in a shared PostgreSQL database (<c>--journal URL --run NAME</c>). Every command that
+/// reads or writes a run goes through this, so each command takes both forms.
+/// </summary>
+public abstract partial class RunStore
+{
+    /// <summary>The run as messages name it.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>A short title (reports, dashboards).</summary>
+    public abstract string Title { get; }
+
+    /// <summary>What identifies the run (two stores with one key are the same run).</summary>
+    public abstract string Key { get; }
+
+    /// <summary>The store's kind, for figures: <c>sqlite</c> or <c>postgresql</c>.</summary>
+    public abstract string Kind { get; }
+
+    /// <summary>Where a node writing this run logs (null: stderr).</summary>
+    public virtual string? LogFile => null;
+
+    /// <summary>Whether another machine can carry the run on (a standby coordinator reaches the same store).</summary>
+    public abstract bool Shared { get; }
+
+    /// <summary>The options that name this run on a command line.</summary>
+    public abstract IReadOnlyList<string> Arguments { get; }
+
+    /// <summary><see cref="Arguments"/> as text, for hints such as how to resume.</summary>
+    public string Options => string.Join(' ', Arguments);
+
+    /// <summary>Bytes the run takes in its store: the coordinator's journal, and the snapshots.</summary>
+    public abstract (long Journal, long Snapshots) StoredBytes();
+
+    public abstract SearchJournal Ids { get; }
+
+    /// <summary>Akka.Persistence's configuration for writing this run.</summary>
+    public abstract Config Persistence();
+
+    /// <summary>The run's stored settings; null when there is no such run yet.</summary>
+    public abstract SearchSettings? Existing(bool forWriting = true);
+
+    public SearchSettings Require() => Existing(forWriting: false) ?? throw new RunFolderException(NoRun);
+
+    /// <summary>What a reader is told when the run exists but its journal holds no started search.</summary>
+    public virtual string NoSearchYet => $"{Name}: the journal holds no started search yet";
+
+    /// <summary>What a reader is told when there is no such run.</summary>
+    protected virtual string NoRun => $"{Name} holds no nas run";
+
+    public abstract void WriteSettings(SearchSettings settings);
+
+    /// <summary>
+    /// The command's own claim on the run before it writes anything: one line naming the other
+    /// writer when a live process has it.
+    /// </summary>
+    public abstract IDisposable ClaimForWriting();
+
+    /// <summary>A new lease for the coordinator singleton's host, held while it writes.</summary>
+    public abstract IWriterLease Lease();
+
+    public abstract IReadOnlyList<StoredEvent> ReadStoredEvents(long after = 0);
+
+    public abstract StoredRun Read();
+
+    public SearchState ReadState() => Read().State;
+
+    /// <summary>The state of a started search (its latest snapshot and the events after it; works while a search writes it): no run or no started search is one line.</summary>
+    public SearchState ReadStarted()
+    {
+        Require();
+        var state = ReadState();
+        return state.Settings is not null ? state : throw new RunStoreException(NoSearchYet);
+    }
+
+    /// <summary>A started search's whole journal with write times (reports, dashboards).</summary>
+    public IReadOnlyList<StoredEvent> ReadJournal()
+    {
+        Require();
+        var events = ReadStoredEvents();
+        return events.Count > 0 && events[0].Event is SearchStarted ? events : throw new RunStoreException(NoSearchYet);
+    }
+
+    /// <summary>When the run's first event was written: a journal replaced by another run's has another (null: none yet).</summary>
+    public abstract DateTimeOffset? FirstEventAt();
+
+    /// <summary>Before a search writes to an existing run: everything it will recover from must be readable.</summary>
+    public abstract StoredRun CheckBeforeResume();
+
+    /// <summary>Whether a search writes the run now (null: cannot tell from here).</summary>
+    public abstract bool? WriterAlive();
+
+    /// <summary>Where the run's settings are, for messages.</summary>
+    public abstract string SettingsName { get; }
+
+    /// <summary>Where the coordinator's snapshots are, for messages.</summary>
+    public abstract string SnapshotsName { get; }
+
+    /// <summary>After a clean stop: leaves the run complete in its store (SQLite: folds the write-ahead log back).</summary>
+    public virtual void AfterStop()
+    {
+    }
+
+    /// <summary><c>--run</c> alone: a folder; with <c>--journal URL</c>: the run of that name in the database.</summary>
+    public static RunStore Open(string? run, string? journal)
+    {
+        if (journal is null)
+        {
+            if (string.IsNullOrWhiteSpace(run)) throw new ArgumentException("--run: give a folder");
+            return new FolderRunStore(run);
+        }
+        var url = PostgresUrl.Parse(journal);
+        if (string.IsNullOrWhiteSpace(run) || !RunName().IsMatch(run))
+            throw new ArgumentException($"--run: with --journal, give the run's name (letters, digits, '.', '_', '-'; at most 64), not '{run}'");
+        return new DatabaseRunStore(url, run);
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    private static partial Regex RunName();
+
+    protected static string Serialize(SearchSettings settings) => JsonSerializer.Serialize(settings, RunFolder.Json);
+}

@@ -1,0 +1,59 @@
+using NasActors.Protocol;
+using NasActors.SearchSpace;
+
+namespace NasActors.Search.Events;
+
+/// <summary>An event of the search coordinator's journal: what <see cref="SearchState.Evolve"/> folds.</summary>
+public interface ISearchEvent : IWireMessage;
+
+/// <summary>The first event of a run: its full configuration.</summary>
+[WireName("event.search-started")]
+public sealed record SearchStarted(SearchSettings Settings, DateTimeOffset At) : ISearchEvent;
+
+[WireName("event.budget-increased")]
+public sealed record BudgetIncreased(int Budget) : ISearchEvent;
+
+/// <summary>The strategy proposed a child; persisted before the child is dispatched.</summary>
+[WireName("event.child-sampled")]
+public sealed record ChildSampled(long ChildId, Genotype Genotype, int[] Decisions, double LogProbability, int PolicyVersion) : ISearchEvent;
+
+[WireName("event.child-assigned")]
+public sealed record ChildAssigned(long ChildId, bool Final, string WorkerId, int Attempt) : ISearchEvent;
+
+[WireName("event.child-trained")]
+public sealed record ChildTrained(long ChildId, string WorkerId, double Accuracy, double Loss, long Parameters, long MultAdds, double Seconds) : ISearchEvent;
+
+[WireName("event.child-failed")]
+public sealed record ChildFailed(long ChildId, string WorkerId, string Reason) : ISearchEvent;
+
+/// <summary>A dispatched child goes back to the queue (its worker is gone, or the coordinator restarted).</summary>
+[WireName("event.child-requeued")]
+public sealed record ChildRequeued(long ChildId, bool Final, string Reason) : ISearchEvent;
+
+/// <summary>A repeated or late result, recorded and not counted.</summary>
+[WireName("event.result-ignored")]
+public sealed record ResultIgnored(long ChildId, bool Final, string WorkerId, string Reason) : ISearchEvent;
+
+/// <summary>The strategy's policy changed (PPO update); its weights are in the next snapshot.</summary>
+[WireName("event.policy-updated")]
+public sealed record PolicyUpdated(int Version, int Observed) : ISearchEvent;
+
+[WireName("event.search-completed")]
+public sealed record SearchCompleted(int Trained, int Failed, double? BestAccuracy, DateTimeOffset At) : ISearchEvent;
+
+[WireName("event.final-training-queued")]
+public sealed record FinalTrainingQueued(IReadOnlyList<long> ChildIds) : ISearchEvent;
+
+[WireName("event.final-training-completed")]
+public sealed record FinalTrainingCompleted(long ChildId, string WorkerId, double Accuracy, double? TestAccuracy, double Loss, long Parameters, long MultAdds, double Seconds) : ISearchEvent;
+
+[WireName("event.final-training-failed")]
+public sealed record FinalTrainingFailed(long ChildId, string WorkerId, string Reason) : ISearchEvent;
+
+/// <summary>A worker's device computes wrong (its kernel check failed): no work and no reward from it until it recovers.</summary>
+[WireName("event.worker-unhealthy")]
+public sealed record WorkerUnhealthy(string WorkerId, string Reason) : ISearchEvent;
+
+/// <summary>A worker's device passed its kernel check again: it takes work.</summary>
+[WireName("event.worker-recovered")]
+public sealed record WorkerRecovered(string WorkerId) : ISearchEvent;

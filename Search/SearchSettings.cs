@@ -1,0 +1,74 @@
+using NasActors.Protocol.Messages;
+
+namespace NasActors.Search;
+
+/// <summary>
+/// Everything that defines a search, stored in its first event and in the run folder's run.json.
+/// A resumed search must have the same settings, except a larger <see cref="Budget"/>.
+/// </summary>
+public sealed record SearchSettings
+{
+    public string Strategy { get; init; } = "ppo";
+    public long Seed { get; init; }
+    public int Budget { get; init; } = 10;
+    public int Blocks { get; init; } = SearchSpace.GenotypeValidator.DefaultBlocks;
+    public string Trainer { get; init; } = "torch";
+    public IReadOnlyList<string> Devices { get; init; } = ["cpu"];
+    public int WorkersPerDevice { get; init; } = 1;
+    public int TopK { get; init; } = 2;
+    public double FailureReward { get; init; }
+    public double PpoLearningRate { get; init; } = SearchSpace.PaperSettings.PpoLearningRate;
+    public int PpoMinibatch { get; init; } = SearchSpace.PaperSettings.PpoMinibatch;
+    // Snapshots cost O(children) each; recovery replays at most this many events after the last one.
+    public int SnapshotEvery { get; init; } = 5000;
+    // The embedded default is a small real search that ends in minutes on 2 CPU cores.
+    public TrainingSpec Search { get; init; } = new(1, 4, 2, 32, 0.1, "fashion-mnist-mini", 500, 1000, 1.0, 3600);
+    public TrainingSpec Final { get; init; } = new(1, 8, 2, 64, 0.05, "fashion-mnist-mini", 500, null, 0.8, 7200);
+
+    public IReadOnlyList<string> Errors()
+    {
+        var errors = new List<string>();
+        if (!SearchSpace.PaperSettings.StrategyKinds.Contains(Strategy))
+            errors.Add($"unknown strategy \"{Strategy}\" (expected {string.Join(", ", SearchSpace.PaperSettings.StrategyKinds)})");
+        if (Budget < 1) errors.Add($"budget must be at least 1 child, got {Budget}");
+        if (Blocks < 1) errors.Add($"blocks must be at least 1, got {Blocks}");
+        if (Devices.Count == 0) errors.Add("at least one device is needed");
+        if (WorkersPerDevice < 1) errors.Add($"workers per device must be at least 1, got {WorkersPerDevice}");
+        if (TopK < 0) errors.Add($"top-k must not be negative, got {TopK}");
+        if (SnapshotEvery < 1) errors.Add($"snapshot interval must be at least 1 event, got {SnapshotEvery}");
+        if (PpoMinibatch < 1) errors.Add($"PPO minibatch must be at least 1, got {PpoMinibatch}");
+        if (!(PpoLearningRate > 0)) errors.Add($"PPO learning rate must be positive, got {PpoLearningRate}");
+        if (TrainerSpec.TryParse(Trainer, out var trainerError) is null) errors.Add(trainerError);
+        foreach (var (spec, name) in new[] { (Search, "search"), (Final, "final") })
+        {
+            if (spec.Epochs < 1) errors.Add($"{name} epochs must be at least 1, got {spec.Epochs}");
+            if (spec.Cells < 1 || spec.Filters < 4) errors.Add($"{name} network needs cells >= 1 and filters >= 4, got {spec.Cells} and {spec.Filters}");
+            if (spec.TimeoutSeconds < 1) errors.Add($"{name} timeout must be at least 1 second, got {spec.TimeoutSeconds}");
+            if (spec.Precision is { } p && !TrainingSpec.Precisions.Contains(p))
+                errors.Add($"{name} precision \"{p}\" is unknown (expected {string.Join(", ", TrainingSpec.Precisions)})");
+            if (spec.Precision == "fp16" && Devices.Any(d => !d.StartsWith("cuda", StringComparison.Ordinal)))
+                errors.Add($"{name} precision fp16 needs CUDA devices, not {string.Join(",", Devices)} (use bf16 on CPUs)");
+        }
+        return errors;
+    }
+
+    /// <summary>The seed a child's training gets: fixed by the run's seed and the child, whichever worker trains it.</summary>
+    public int ChildSeed(long childId) => (int)((Seed * 1_000_003 + childId) & 0x7fffffff);
+
+    /// <summary>Why a resumed search with <paramref name="requested"/> settings cannot continue this one, or null.</summary>
+    public string? Incompatibility(SearchSettings requested)
+    {
+        if (requested.Budget < Budget)
+            return $"budget {requested.Budget} is smaller than the run's {Budget} (a budget can only grow)";
+        // The devices are the resuming machine's own (a run may move to other hardware); they do not change the search.
+        var same = requested with { Budget = Budget, Devices = Devices, WorkersPerDevice = WorkersPerDevice };
+        if (JsonEq(same, this)) return null;
+        var differing = typeof(SearchSettings).GetProperties()
+            .Where(p => !JsonEq(p.GetValue(same), p.GetValue(this)))
+            .Select(p => p.Name);
+        return $"the run was started with other settings ({string.Join(", ", differing)}); only the budget and the devices may change on resume";
+    }
+
+    private static bool JsonEq(object? a, object? b) =>
+        System.Text.Json.JsonSerializer.Serialize(a) == System.Text.Json.JsonSerializer.Serialize(b);
+}

@@ -1,0 +1,240 @@
+using System.Collections.Immutable;
+using System.Text.Json.Serialization;
+using NasActors.Protocol;
+using NasActors.Protocol.Messages;
+using NasActors.Search.Events;
+
+namespace NasActors.Search;
+
+public enum JobStatus
+{
+    Queued,
+    Running,
+    Trained,
+    Failed,
+}
+
+/// <summary>What a training reported: validation accuracy (the reward), test accuracy for final trainings, and sizes.</summary>
+public sealed record JobOutcome(double Accuracy, double? TestAccuracy, double Loss, long Parameters, long MultAdds, double Seconds);
+
+/// <summary>One training of a child: its search run, or its final retraining. Both have the same life.</summary>
+public sealed record TrainingJob(JobStatus Status, string? WorkerId = null, int Attempts = 0, JobOutcome? Outcome = null, string? FailReason = null)
+{
+    public static readonly TrainingJob Queued = new(JobStatus.Queued);
+
+    [JsonIgnore] public bool Done => Status is JobStatus.Trained or JobStatus.Failed;
+}
+
+/// <summary>A child as the events left it: the controller's decisions and its two possible trainings.</summary>
+public sealed record ChildRecord(long Id, [property: JsonConverter(typeof(DecisionsJsonConverter))] int[] Decisions, double LogProbability, int PolicyVersion, TrainingJob Search, TrainingJob? Final = null)
+{
+    public TrainingJob? Job(bool final) => final ? Final : Search;
+
+    public ChildRecord WithJob(bool final, TrainingJob job) => final ? this with { Final = job } : this with { Search = job };
+}
+
+/// <summary>A child (or its final training) on a worker now.</summary>
+public readonly record struct RunningJob(long ChildId, bool Final, string WorkerId);
+
+/// <summary>The next job for a worker: the events that assign it (and sample the child, when new).</summary>
+public sealed record Assignment(IReadOnlyList<ISearchEvent> Events, long ChildId, bool Final);
+
+/// <summary>
+/// The search folded from its events, as an immutable value: <see cref="Evolve"/> gives the state
+/// after an event, the decide methods (<see cref="NextJob"/>, <see cref="Report"/>, ...) give the
+/// events a command causes, and nothing here touches actors or I/O. Being a value, a snapshot of it
+/// can never share objects with the state that goes on changing; its stored shape is a contract
+/// of its own (<see cref="Snapshots.SearchSnapshot"/>), so this record may change.
+/// </summary>
+public sealed record SearchState
+{
+    public static readonly SearchState Empty = new();
+
+    public SearchSettings? Settings { get; init; }
+    public int Budget { get; init; }
+    public DateTimeOffset? StartedAt { get; init; }
+    public DateTimeOffset? CompletedAt { get; init; }
+    public long NextChildId { get; init; }
+    public int PolicyVersion { get; init; }
+    public int IgnoredResults { get; init; }
+    public int Trained { get; init; }
+    public int Failed { get; init; }
+    public double? BestAccuracy { get; init; }
+
+    /// <summary>The evaluator's final-training request for the current budget is in (cleared when the budget grows).</summary>
+    public bool FinalQueued { get; init; }
+
+    public ImmutableSortedDictionary<long, ChildRecord> Children { get; init; } = ImmutableSortedDictionary<long, ChildRecord>.Empty;
+
+    /// <summary>Sampled children waiting for a worker (never dispatched, or requeued), oldest first.</summary>
+    public ImmutableSortedSet<long> Queue { get; init; } = [];
+
+    public ImmutableSortedSet<long> FinalQueue { get; init; } = [];
+
+    /// <summary>What is on a worker now (child id to worker id), kept as events arrive so asking costs nothing.</summary>
+    public ImmutableSortedDictionary<long, string> Running { get; init; } = ImmutableSortedDictionary<long, string>.Empty;
+
+    public ImmutableSortedDictionary<long, string> FinalRunning { get; init; } = ImmutableSortedDictionary<long, string>.Empty;
+
+    /// <summary>Workers whose device computes wrong, with the reason.</summary>
+    public ImmutableSortedDictionary<string, string> Unhealthy { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+
+    [JsonIgnore] public int Sampled => Children.Count;
+
+    [JsonIgnore] public int RunningCount => Running.Count + FinalRunning.Count;
+
+    [JsonIgnore] public bool SearchCompleted => CompletedAt is not null;
+
+    [JsonIgnore]
+    public IEnumerable<RunningJob> RunningJobs =>
+        Running.Select(r => new RunningJob(r.Key, false, r.Value)).Concat(FinalRunning.Select(r => new RunningJob(r.Key, true, r.Value)));
+
+    [JsonIgnore] public bool NeedsSampling => Settings is not null && Sampled < Budget;
+
+    /// <summary>Every budgeted child has a result (trained or failed).</summary>
+    [JsonIgnore] public bool AllResultsIn => Settings is not null && Trained + Failed >= Budget;
+
+    [JsonIgnore] public IEnumerable<ChildRecord> FinalChildren => Children.Values.Where(c => c.Final is not null);
+
+    /// <summary>Search complete and the top K retrained (nothing to retrain when K is 0).</summary>
+    [JsonIgnore]
+    public bool Finished => SearchCompleted && (Settings!.TopK == 0 || (FinalQueued && FinalQueue.IsEmpty && FinalRunning.IsEmpty));
+
+    /// <summary>Whether a result for this job would count now (it is still queued or running).</summary>
+    public bool AwaitsResult(long childId, bool final) =>
+        Children.TryGetValue(childId, out var c) && c.Job(final) is { Done: false };
+
+    public IEnumerable<RunningJob> RunningOn(string workerId) => RunningJobs.Where(j => j.WorkerId == workerId);
+
+    /// <summary>Why the worker's device is unhealthy (null: it is not).</summary>
+    public string? UnhealthyReason(string workerId) => Unhealthy.TryGetValue(workerId, out var reason) ? reason : null;
+
+    // ---- evolve: event -> state ----
+
+    public SearchState Evolve(ISearchEvent evt) => evt switch
+    {
+        SearchStarted e => this with { Settings = e.Settings, Budget = e.Settings.Budget, StartedAt = e.At },
+        // A larger budget reopens the search, and its new top K will need their final training.
+        BudgetIncreased e => this with { Budget = e.Budget, CompletedAt = null, FinalQueued = false },
+        ChildSampled e => this with
+        {
+            Children = Children.SetItem(e.ChildId, new ChildRecord(e.ChildId, e.Decisions, e.LogProbability, e.PolicyVersion, TrainingJob.Queued)),
+            Queue = Queue.Add(e.ChildId),
+            NextChildId = Math.Max(NextChildId, e.ChildId + 1),
+        },
+        ChildAssigned e => WithJob(e.ChildId, e.Final, new TrainingJob(JobStatus.Running, e.WorkerId, e.Attempt), e.WorkerId),
+        ChildTrained e => WithJob(e.ChildId, false, new TrainingJob(JobStatus.Trained, e.WorkerId, Attempts(e.ChildId, false),
+            new JobOutcome(e.Accuracy, null, e.Loss, e.Parameters, e.MultAdds, e.Seconds))) with
+        {
+            Trained = Trained + 1,
+            BestAccuracy = BestAccuracy is { } b ? Math.Max(b, e.Accuracy) : e.Accuracy,
+        },
+        ChildFailed e => WithJob(e.ChildId, false, new TrainingJob(JobStatus.Failed, e.WorkerId, Attempts(e.ChildId, false), FailReason: e.Reason)) with
+        {
+            Failed = Failed + 1,
+        },
+        ChildRequeued e => WithJob(e.ChildId, e.Final, Children[e.ChildId].Job(e.Final)! with { Status = JobStatus.Queued }),
+        ResultIgnored => this with { IgnoredResults = IgnoredResults + 1 },
+        PolicyUpdated e => this with { PolicyVersion = e.Version },
+        WorkerUnhealthy e => this with { Unhealthy = Unhealthy.SetItem(e.WorkerId, e.Reason) },
+        WorkerRecovered e => this with { Unhealthy = Unhealthy.Remove(e.WorkerId) },
+        SearchCompleted e => this with { CompletedAt = e.At },
+        FinalTrainingQueued e => e.ChildIds.Aggregate(this with { FinalQueued = true }, (s, id) => s.WithJob(id, true, TrainingJob.Queued)),
+        FinalTrainingCompleted e => WithJob(e.ChildId, true, new TrainingJob(JobStatus.Trained, e.WorkerId, Attempts(e.ChildId, true),
+            new JobOutcome(e.Accuracy, e.TestAccuracy, e.Loss, e.Parameters, e.MultAdds, e.Seconds))),
+        FinalTrainingFailed e => WithJob(e.ChildId, true, new TrainingJob(JobStatus.Failed, e.WorkerId, Attempts(e.ChildId, true), FailReason: e.Reason)),
+        _ => throw new InvalidOperationException($"not a search event: {evt.GetType().Name}"),
+    };
+
+    public static SearchState Fold(IEnumerable<object> events, SearchState? from = null) =>
+        events.Aggregate(from ?? Empty, (s, e) => s.Evolve(e as ISearchEvent ?? throw new InvalidOperationException($"not a search event: {e.GetType().Name}")));
+
+    private int Attempts(long childId, bool final) => Children[childId].Job(final)?.Attempts ?? 0;
+
+    /// <summary>The state with one job replaced, and the queue and running indexes following its status.</summary>
+    private SearchState WithJob(long childId, bool final, TrainingJob job, string? runningOn = null)
+    {
+        var queue = final ? FinalQueue : Queue;
+        var running = final ? FinalRunning : Running;
+        queue = job.Status == JobStatus.Queued ? queue.Add(childId) : queue.Remove(childId);
+        running = job.Status == JobStatus.Running ? running.SetItem(childId, runningOn!) : running.Remove(childId);
+        var children = Children.SetItem(childId, Children[childId].WithJob(final, job));
+        return final
+            ? this with { Children = children, FinalQueue = queue, FinalRunning = running }
+            : this with { Children = children, Queue = queue, Running = running };
+    }
+
+    // ---- decide: command -> events ----
+
+    /// <summary>The events that assign the next job to a worker (sampling a new child through <paramref name="sample"/> if needed), or null.</summary>
+    public Assignment? NextJob(string workerId, Func<long, ChildSampled> sample)
+    {
+        if (UnhealthyReason(workerId) is not null) return null;
+        if (!Queue.IsEmpty)
+            return new([new ChildAssigned(Queue.Min, false, workerId, Children[Queue.Min].Search.Attempts + 1)], Queue.Min, false);
+        if (NeedsSampling)
+        {
+            var sampled = sample(NextChildId);
+            return new([sampled, new ChildAssigned(sampled.ChildId, false, workerId, 1)], sampled.ChildId, false);
+        }
+        if (!FinalQueue.IsEmpty)
+            return new([new ChildAssigned(FinalQueue.Min, true, workerId, Children[FinalQueue.Min].Final!.Attempts + 1)], FinalQueue.Min, true);
+        return null;
+    }
+
+    /// <summary>Everything assigned to a worker goes back to the queue.</summary>
+    public IReadOnlyList<ISearchEvent> Requeue(string workerId, string reason) =>
+        RunningOn(workerId).Select(j => (ISearchEvent)new ChildRequeued(j.ChildId, j.Final, reason)).ToList();
+
+    /// <summary>
+    /// A worker's device failed its kernel check: it is marked unhealthy (once per episode) and
+    /// whatever it was training goes back to the queue.
+    /// </summary>
+    public IReadOnlyList<ISearchEvent> MarkUnhealthy(string workerId, string reason) =>
+        UnhealthyReason(workerId) is not null ? [] : [new WorkerUnhealthy(workerId, reason), .. Requeue(workerId, "the worker's device is unhealthy")];
+
+    /// <summary>A worker's device passed its kernel check: recovered if it was unhealthy.</summary>
+    public IReadOnlyList<ISearchEvent> MarkHealthy(string workerId) =>
+        UnhealthyReason(workerId) is null ? [] : [new WorkerRecovered(workerId)];
+
+    /// <summary>
+    /// After a (re)start, once workers have had their chance to say what they are still training:
+    /// every running job whose worker is not among <paramref name="claimed"/> goes back to the queue.
+    /// </summary>
+    public IReadOnlyList<ISearchEvent> RequeueUnclaimed(IReadOnlySet<string> claimed, string reason) =>
+        RunningJobs.Where(j => !claimed.Contains(j.WorkerId)).Select(j => (ISearchEvent)new ChildRequeued(j.ChildId, j.Final, reason)).ToList();
+
+    /// <summary>
+    /// A worker's report: the outcome to record, or <see cref="ResultIgnored"/> for a repeated, late
+    /// or unknown one (recorded, never counted twice).
+    /// </summary>
+    public ISearchEvent Report(WorkerReport report)
+    {
+        if (!AwaitsResult(report.ChildId, report.Final))
+            return new ResultIgnored(report.ChildId, report.Final, report.WorkerId,
+                Children.ContainsKey(report.ChildId) ? "result already recorded" : "unknown child");
+        // A device found computing wrong gives no reward until it passes its check again.
+        if (UnhealthyReason(report.WorkerId) is { } unhealthy)
+            return new ResultIgnored(report.ChildId, report.Final, report.WorkerId, $"the worker's device is unhealthy: {unhealthy}");
+        return (report, report.Final) switch
+        {
+            (ChildResult r, false) => new ChildTrained(r.ChildId, r.WorkerId, r.Accuracy, r.Loss, r.Parameters, r.MultAdds, r.Seconds),
+            (ChildResult r, true) => new FinalTrainingCompleted(r.ChildId, r.WorkerId, r.Accuracy, r.TestAccuracy, r.Loss, r.Parameters, r.MultAdds, r.Seconds),
+            (ChildFailure f, false) => new ChildFailed(f.ChildId, f.WorkerId, f.Reason),
+            (ChildFailure f, true) => new FinalTrainingFailed(f.ChildId, f.WorkerId, f.Reason),
+            _ => throw new InvalidOperationException($"not a worker report: {report.GetType().Name}"),
+        };
+    }
+
+    /// <summary>
+    /// The evaluator's request to retrain the top K: recorded once per budget, even empty (nothing
+    /// trained means nothing to retrain); children already retrained are not retrained again.
+    /// </summary>
+    public IReadOnlyList<ISearchEvent> QueueFinal(IEnumerable<long> childIds) =>
+        !SearchCompleted || FinalQueued
+            ? []
+            : [new FinalTrainingQueued(childIds.Distinct().Where(id => Children.TryGetValue(id, out var c) && c.Search.Status == JobStatus.Trained && c.Final is null).ToList())];
+
+    public IReadOnlyList<ISearchEvent> Completion(DateTimeOffset now) =>
+        AllResultsIn && !SearchCompleted ? [new SearchCompleted(Trained, Failed, BestAccuracy, now)] : [];
+}

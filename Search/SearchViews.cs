@@ -1,0 +1,53 @@
+using NasActors.SearchSpace;
+
+namespace NasActors.Search;
+
+/// <summary>A run at a glance (nas status).</summary>
+public sealed record RunSummary(
+    string Strategy, int Budget, int Sampled, int Completed, int Running, int Failed, string? CommonestFailure, int IgnoredResults,
+    double? BestAccuracy, int PolicyVersion, bool SearchCompleted, int FinalQueued, int FinalCompleted, bool Finished, double ElapsedS);
+
+/// <summary>A trained child in rank order (nas top, export).</summary>
+public sealed record RankedChild(int Rank, long ChildId, double Accuracy, long Params, long MultAdds, double? FinalAccuracy, double? FinalTestAccuracy, Genotype Genotype);
+
+/// <summary>A failed training (nas failures).</summary>
+public sealed record FailedChild(long ChildId, bool Final, string? Worker, int Attempts, string Reason);
+
+/// <summary>The read side's projections of a <see cref="SearchState"/>: one definition each, for every command and the coordinator.</summary>
+public static class SearchViews
+{
+    public static RunSummary Summary(SearchState s, DateTimeOffset now)
+    {
+        var settings = s.Settings ?? throw new InvalidOperationException("a summary needs a started search: read the run through its store, which says when none has started");
+        var end = s.CompletedAt is { } c && s.Finished ? c : now;
+        return new RunSummary(settings.Strategy, s.Budget, s.Sampled, s.Trained, s.RunningCount, s.Failed,
+            FailureGroups(s).Select(g => $"{g.Key} ({g.Count()}x)").FirstOrDefault(),
+            s.IgnoredResults, s.BestAccuracy, s.PolicyVersion, s.SearchCompleted,
+            s.FinalChildren.Count(), s.FinalChildren.Count(x => x.Final!.Done), s.Finished, (end - s.StartedAt!.Value).TotalSeconds);
+    }
+
+    /// <summary>The best <paramref name="k"/> trained children, in <see cref="Ranking"/>'s order.</summary>
+    public static IReadOnlyList<RankedChild> Top(SearchState s, int k)
+    {
+        var space = new DecisionSpace(s.Settings?.Blocks ?? GenotypeValidator.DefaultBlocks);
+        return Ranking.Trained(s)
+            .Take(k)
+            .Select((c, i) => new RankedChild(i + 1, c.Id, c.Search.Outcome!.Accuracy, c.Search.Outcome.Parameters, c.Search.Outcome.MultAdds,
+                c.Final?.Outcome?.Accuracy, c.Final?.Outcome?.TestAccuracy, space.Decode(c.Decisions)))
+            .ToList();
+    }
+
+    public static IReadOnlyList<FailedChild> Failures(SearchState s) =>
+        s.Children.Values
+            .SelectMany(c => new[] { (c, Final: false, Job: c.Search), (c, Final: true, Job: c.Final) })
+            .Where(x => x.Job is { Status: JobStatus.Failed })
+            .Select(x => new FailedChild(x.c.Id, x.Final, x.Job!.WorkerId, x.Job.Attempts, x.Job.FailReason ?? ""))
+            .ToList();
+
+    /// <summary>Failures grouped by their <see cref="FirstLine"/>, commonest first (ties by reason).</summary>
+    public static IEnumerable<IGrouping<string, FailedChild>> FailureGroups(SearchState s) =>
+        Failures(s).GroupBy(f => FirstLine(f.Reason)).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal);
+
+    /// <summary>A failure reason without the command output that may follow it: what groups failures.</summary>
+    public static string FirstLine(string reason) => reason.Split('\n')[0].Split("; standard error")[0];
+}

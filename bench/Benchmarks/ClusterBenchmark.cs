@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using System.Text.Json;
+using NasActors.Reports;
+
+using NasActors.Hosting;
+using NasActors.Runs;
+
+namespace NasActors.Bench;
+
+/// <summary>The cluster's figures: throughput, the workers' idle share and the overhead per child, journal bytes per child.</summary>
+public sealed record ClusterBenchmarkResult(
+    string Journal, int Children, int Workers, int ChildMs, int Completed, double SearchS, double ChildrenPerS, int WorkersSeen,
+    double? IdleShare, double? OverheadP50Ms, double? OverheadP99Ms, double JournalBytesPerChild);
+
+/// <summary>
+/// A cluster on this machine, as real processes: <c>nas search</c> as the seed (coordinator and
+/// evaluator) and two <c>nas node</c> trainer nodes sharing the synthetic workers, children taking
+/// a fixed time each. From the journal's write times: a child's span runs from its assignment
+/// being stored to its result being stored (the next assignment is stored with the result), so
+/// everything in a span beyond the child's own time, and any gap between spans, is time the
+/// worker was not training.
+/// </summary>
+public static class ClusterBenchmark
+{
+    public static async Task<ClusterBenchmarkResult> RunAsync(RunStore store, int children, int workers, int childMs, CancellationToken cancel)
+    {
+        var port = ClusterSpec.FreePort();
+        var seed = $"127.0.0.1:{port}";
+        var trainer = $"synthetic:{childMs}";
+        using var search = Start(["search", .. store.Arguments, "--roles", "coordinator,evaluator", "--host", "127.0.0.1", "--port", $"{port}", "--join", seed,
+            "--children", $"{children}", "--trainer", trainer, "--strategy", "random", "--top-k", "0", "--json"]);
+        var stdout = search.StandardOutput.ReadToEndAsync(cancel);
+        var stderr = search.StandardError.ReadToEndAsync(cancel);
+        var nodes = new List<Process>();
+        try
+        {
+            while (!search.HasExited && store.ReadStoredEvents().Count == 0) await Task.Delay(200, cancel);
+            for (var n = 0; n < 2 && !search.HasExited; n++)
+            {
+                var node = Start(["node", "--join", seed, "--trainer", trainer, "--workers-per-device", $"{workers / 2 + (n < workers % 2 ? 1 : 0)}"]);
+                node.StandardOutput.ReadToEndAsync(cancel).Ignore();
+                node.StandardError.ReadToEndAsync(cancel).Ignore();
+                nodes.Add(node);
+            }
+            await search.WaitForExitAsync(cancel);
+            if (search.ExitCode != 0)
+                throw new IOException($"the benchmark's search failed (exit {search.ExitCode}): {(await stderr).Trim().Split('\n')[^1]}");
+        }
+        finally
+        {
+            foreach (var p in nodes.Append(search).Where(p => !p.HasExited)) p.Kill();
+            foreach (var p in nodes) p.Dispose();
+        }
+        var status = JsonDocument.Parse(await stdout).RootElement;
+        var seconds = status.GetProperty("elapsed_s").GetDouble();
+        var report = RunReportBuilder.Build(store.Title, store.ReadStoredEvents(), DateTimeOffset.UtcNow, top: 1);
+        var spans = new List<double>();
+        var gaps = new List<double>();
+        foreach (var worker in report.Timeline.Rows.Where(s => s.Outcome == "trained" && s.EndS is not null).GroupBy(s => s.Worker))
+        {
+            var mine = worker.OrderBy(s => s.StartS).ToList();
+            spans.AddRange(mine.Select(s => s.EndS!.Value - s.StartS));
+            gaps.AddRange(mine.Zip(mine.Skip(1), (a, b) => Math.Max(0, b.StartS - a.EndS!.Value)));
+        }
+        var overhead = spans.Select(x => Math.Max(0, x - childMs / 1000.0)).Order().ToArray();
+        double? At(double p) => overhead.Length == 0 ? null : Math.Round(overhead[Math.Min(overhead.Length - 1, (int)(p * overhead.Length))] * 1000, 1);
+        var busy = spans.Sum() + gaps.Sum();
+        return new ClusterBenchmarkResult(store.Kind, children, workers, childMs,
+            status.GetProperty("completed").GetInt32(), Math.Round(seconds, 1), Math.Round(children / seconds, 1),
+            report.Timeline.Worker.Distinct().Count(), busy > 0 ? Math.Round((overhead.Sum() + gaps.Sum()) / busy, 4) : null,
+            At(0.5), At(0.99), Math.Round((double)store.StoredBytes().Journal / children));
+    }
+
+    /// <summary>This nas, again, as a child process (run as <c>dotnet nas.dll</c> or as its own executable).</summary>
+    private static Process Start(IEnumerable<string> args)
+    {
+        var info = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet") info.ArgumentList.Add(typeof(ClusterBenchmark).Assembly.Location);
+        foreach (var a in args) info.ArgumentList.Add(a);
+        return Process.Start(info)!;
+    }
+
+    private static void Ignore(this Task task) => task.ContinueWith(_ => { }, TaskScheduler.Default);
+}

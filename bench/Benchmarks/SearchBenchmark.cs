@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using NasActors.ChildTrainer.Workers;
+using NasActors.Hosting;
+using NasActors.Runs;
+using NasActors.Search;
+
+namespace NasActors.Bench;
+
+/// <summary>The control plane's figures: throughput, dispatch latency, journal size, recovery and status-read time.</summary>
+public sealed record SearchBenchmarkResult(
+    string Journal, string Strategy, int Children, int Workers, double ChildrenPerS, double SearchS,
+    double? DispatchP50Ms, double? DispatchP90Ms, double? DispatchP99Ms, double DispatchMaxMs, double? WarmDispatchP50Ms, double? WarmDispatchP99Ms,
+    double JournalBytesPerChild, long JournalBytes, long SnapshotBytes, double RecoveryToFirstDispatchS, double StatusReadS);
+
+/// <summary>
+/// A whole search with the synthetic trainer in this process, then its recovery: the control plane
+/// alone (journal, coordinator, workers), with no training cost.
+/// </summary>
+public static class SearchBenchmark
+{
+    public static async Task<SearchBenchmarkResult> RunAsync(RunStore store, SearchSettings settings, CancellationToken cancel)
+    {
+        store.WriteSettings(settings);
+        var metrics = new WorkerMetrics();
+        double searchSeconds;
+        await using (var node = await SearchNode.StartAsync(store, settings, cancel, metrics))
+        {
+            var first = await metrics.FirstJob.WaitAsync(TimeSpan.FromMinutes(1), cancel);
+            while ((await node.StatusAsync())?.Finished != true) await Task.Delay(100, cancel);
+            searchSeconds = Stopwatch.GetElapsedTime(first).TotalSeconds;
+        }
+        store.AfterStop();
+        var (journalBytes, snapshotBytes) = store.StoredBytes();
+
+        // What nas status does: the latest snapshot and the events after it, straight from the store.
+        var read = Stopwatch.StartNew();
+        SearchViews.Summary(store.ReadState(), DateTimeOffset.UtcNow);
+        var statusSeconds = read.Elapsed.TotalSeconds;
+
+        // Recovery: a new node on the finished run, one more child to do; time to its dispatch.
+        var more = settings with { Budget = settings.Budget + 1 };
+        store.WriteSettings(more);
+        var again = new WorkerMetrics();
+        var start = Stopwatch.GetTimestamp();
+        double recoverySeconds;
+        await using (var node = await SearchNode.StartAsync(store, more, cancel, again))
+            recoverySeconds = Stopwatch.GetElapsedTime(start, await again.FirstJob.WaitAsync(TimeSpan.FromMinutes(2), cancel)).TotalSeconds;
+
+        var inOrder = metrics.DispatchMilliseconds.ToArray();
+        var latencies = inOrder.Order().ToArray();
+        // The first 1,000 dispatches include JIT compilation and the cluster settling.
+        var warm = inOrder.Skip(1000).Order().ToArray();
+        // Null where there is nothing to measure (no warm dispatches in a run of under 1,000 children): JSON has no NaN.
+        static double? At(double[] sorted, double p) => sorted.Length == 0 ? null : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
+        return new SearchBenchmarkResult(store.Kind, settings.Strategy, settings.Budget, settings.WorkersPerDevice, settings.Budget / searchSeconds, searchSeconds,
+            At(latencies, 0.50), At(latencies, 0.90), At(latencies, 0.99), latencies.LastOrDefault(), At(warm, 0.50), At(warm, 0.99),
+            (double)journalBytes / settings.Budget, journalBytes, snapshotBytes, recoverySeconds, statusSeconds);
+    }
+}

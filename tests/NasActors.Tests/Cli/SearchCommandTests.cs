@@ -1,0 +1,146 @@
+using System.Text.Json;
+using NasActors.Hosting;
+using NasActors.Runs;
+using NasActors.Search;
+using NasActors.Search.Events;
+using NasActors.Tests.Support;
+
+namespace NasActors.Tests.Cli;
+
+public class SearchCommandTests
+{
+    private static string[] Search(string run, params string[] more) =>
+        ["search", "--run", run, "--children", "6", "--top-k", "1", "--strategy", "random", "--json", .. more];
+
+    private static Task<IReadOnlyList<ISearchEvent>> Events(string run) => Task.FromResult(SqliteRunFiles.ReadEvents(run));
+
+    [Fact]
+    public async Task An_exec_trainer_gets_the_genotype_and_its_environment_and_its_last_line_is_the_result()
+    {
+        using var dir = new TempDir();
+        var run = Path.Combine(dir.Path, "run");
+        // The reward is 0.1 + child id / 100: it can only be right if NAS_CHILD_ID arrived; the script
+        // also checks that stdin and NAS_GENOTYPE_FILE hold the same genotype.
+        var script = dir.File("train.sh", """
+            set -e
+            stdin="$(cat)"
+            [ "$stdin" = "$(cat "$NAS_GENOTYPE_FILE")" ] || { echo "stdin and file differ" >&2; exit 9; }
+            echo "$stdin" | grep -q '"normal"'
+            [ "$NAS_DEVICE" = "cpu" ] && [ -n "$NAS_SEED" ]
+            echo '{"epoch": 1, "epochs": 1, "val_accuracy": 0.1}'
+            echo "{\"accuracy\": 0.$((10 + NAS_CHILD_ID)), \"loss\": 1.5, \"params\": 1234}"
+            """);
+        var r = NasProcess.Run(Search(run, "--trainer", $"exec:sh {script}"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var trained = (await Events(run)).OfType<ChildTrained>().ToList();
+        Assert.Equal(6, trained.Count);
+        Assert.All(trained, t => Assert.Equal(0.10 + t.ChildId / 100.0, t.Accuracy, 9));
+        Assert.All(trained, t => Assert.Equal(1234, t.Parameters));
+        Assert.Single((await Events(run)).OfType<FinalTrainingCompleted>());
+
+        var top = NasProcess.Run("top", "--run", run, "-k", "2", "--json");
+        using var doc = JsonDocument.Parse(top.Stdout);
+        Assert.Equal(0.15, doc.RootElement[0].GetProperty("accuracy").GetDouble(), 9);
+        Assert.Equal(5, doc.RootElement[0].GetProperty("child_id").GetInt64());
+        var export = NasProcess.Run("export", "--run", run, "--rank", "1");
+        Assert.Equal(0, NasProcess.Run("validate", dir.File("best.json", export.Stdout)).ExitCode);
+    }
+
+    public static TheoryData<string, string> FailingTrainers => new()
+    {
+        { "exec:echo 'loss went to the moon' >&2; exit 3", "exited with code 3; standard error ends with:\nloss went to the moon" },
+        { "exec:echo '{\"accuracy\": NaN}'", "must be a JSON object with \"accuracy\" in [0, 1]" },
+        { "exec:echo '{\"accuracy\": 1.7}'", "must be a JSON object with \"accuracy\" in [0, 1]" },
+        { "exec:echo '{\"accuracy\": 0.5, \"test_accuracy\": 7}'", "\"test_accuracy\" in [0, 1]" },
+        { "exec:echo '{\"accuracy\": 0.5, \"params\": -5}'", "whole non-negative \"params\"" },
+        { "exec:echo '{\"accuracy\": 0.5, \"mult_adds\": 1e300}'", "whole non-negative \"params\" and \"mult_adds\"" },
+        { "exec:echo starting >&2; sleep 30", "timed out after 1 s; standard error ends with:\nstarting" },
+    };
+
+    [Theory]
+    [MemberData(nameof(FailingTrainers))]
+    public async Task Failing_children_are_recorded_with_their_reason_and_the_search_still_ends(string trainer, string reason)
+    {
+        using var dir = new TempDir();
+        var run = Path.Combine(dir.Path, "run");
+        var settings = RunFolder.Json;
+        var config = dir.File("config.json", JsonSerializer.Serialize(new NasActors.Search.SearchSettings
+        {
+            Strategy = "random", Budget = 3, TopK = 1, Trainer = trainer,
+            Search = new NasActors.Search.SearchSettings().Search with { TimeoutSeconds = 1 },
+        }, settings));
+        var r = NasProcess.Run("search", "--run", run, "--config", config, "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var failed = (await Events(run)).OfType<ChildFailed>().ToList();
+        Assert.Equal(3, failed.Count);
+        Assert.All(failed, f => Assert.Contains(reason, f.Reason));
+        using var status = JsonDocument.Parse(r.Stdout);
+        Assert.Equal(3, status.RootElement.GetProperty("failed").GetInt32());
+        Assert.True(status.RootElement.GetProperty("finished").GetBoolean());
+    }
+
+    [Fact]
+    public async Task SIGTERM_stops_a_search_gracefully_and_it_resumes()
+    {
+        using var dir = new TempDir();
+        var run = Path.Combine(dir.Path, "run");
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "nas.dll"), "search", "--run", run, "--trainer", "synthetic:200", "--children", "40", "--top-k", "0" })
+            psi.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        // Wait until children are being recorded, then ask it to stop as a service manager would.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline && !(File.Exists(Path.Combine(run, "journal.db")) && (await Events(run)).OfType<ChildTrained>().Count() >= 3))
+            await Task.Delay(200);
+        System.Diagnostics.Process.Start("kill", ["-TERM", $"{p.Id}"])!.WaitForExit();
+        Assert.True(p.WaitForExit(TimeSpan.FromSeconds(30)), "nas did not stop after SIGTERM");
+        Assert.Equal(130, p.ExitCode);
+        Assert.Contains("resume with: ./nas search --run", await stderr);
+
+        var resumed = NasProcess.Run(["search", "--run", run, "--trainer", "synthetic:0", "--json"]);
+        Assert.Equal(2, resumed.ExitCode); // the trainer is part of the run's settings
+        resumed = NasProcess.Run(["search", "--run", run, "--json"]);
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        Assert.Equal(40, (await Events(run)).OfType<ChildTrained>().Select(t => t.ChildId).Distinct().Count());
+    }
+
+    [Fact]
+    public void Foreign_corrupt_and_changed_run_folders_and_unknown_config_keys_are_refused()
+    {
+        using var dir = new TempDir();
+        var foreign = Path.Combine(dir.Path, "foreign");
+        Directory.CreateDirectory(foreign);
+        File.WriteAllText(Path.Combine(foreign, "notes.txt"), "mine");
+        var r = NasProcess.Run(Search(foreign, "--trainer", "synthetic"));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("is not a nas run folder", r.Stderr);
+        Assert.Equal("mine", File.ReadAllText(Path.Combine(foreign, "notes.txt")));
+
+        var corrupt = Path.Combine(dir.Path, "corrupt");
+        Directory.CreateDirectory(corrupt);
+        File.WriteAllText(Path.Combine(corrupt, "run.json"), "{\"budget\": \"many\"}");
+        r = NasProcess.Run(Search(corrupt, "--trainer", "synthetic"));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("run.json", r.Stderr);
+        Assert.Contains("$.budget", r.Stderr);
+
+        var config = dir.File("config.json", "{\"strategy\": \"random\", \"bugdet\": 5}");
+        r = NasProcess.Run("search", "--run", Path.Combine(dir.Path, "new"), "--config", config);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("bugdet", r.Stderr);
+
+        var run = Path.Combine(dir.Path, "run");
+        Assert.Equal(0, NasProcess.Run(Search(run, "--trainer", "synthetic")).ExitCode);
+        r = NasProcess.Run(Search(run, "--trainer", "synthetic", "--seed", "8"));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("only the budget and the devices may change on resume", r.Stderr);
+        Assert.Contains("Seed", r.Stderr);
+
+        // A larger budget continues the same run.
+        r = NasProcess.Run(["search", "--run", run, "--children", "9", "--json"]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        using var status = JsonDocument.Parse(r.Stdout);
+        Assert.Equal(9, status.RootElement.GetProperty("completed").GetInt32());
+    }
+}

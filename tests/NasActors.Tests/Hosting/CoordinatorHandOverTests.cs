@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using NasActors.Runs;
+using NasActors.Search;
+using NasActors.Search.Events;
+using NasActors.Tests.Support;
+using Xunit.Abstractions;
+using static NasActors.Tests.Support.ClusterProcesses;
+
+namespace NasActors.Tests.Hosting;
+
+/// <summary>The coordinator's node dies (SIGKILL) with a standby coordinator up: the singleton moves, recovers from PostgreSQL, and nothing is trained twice.</summary>
+[Collection("postgres")]
+public sealed class CoordinatorHandOverTests(PostgresServer postgres, ITestOutputHelper output)
+{
+    private const int Budget = 30;
+
+    [Fact]
+    public async Task A_standby_coordinator_takes_over_a_killed_one_and_every_child_on_a_live_worker_is_trained_once()
+    {
+        var db = postgres.NewDatabase();
+        var url = PostgresUrl.Parse(db);
+        var seed = $"127.0.0.1:{FreePort()}";
+        using var search = Start("search", "--journal", db, "--run", "exp", "--roles", "coordinator,evaluator", "--host", "127.0.0.1", "--port", seed.Split(':')[1],
+            "--join", seed, "--children", $"{Budget}", "--top-k", "1", "--strategy", "random", "--seed", "9", "--json");
+        Process? standby = null, trainers = null;
+        try
+        {
+            await WaitFor(() => PostgresRunFiles.Read(url, "exp").State, s => s.Settings is not null, TimeSpan.FromSeconds(60));
+            standby = Start("node", "--join", seed, "--roles", "coordinator,evaluator", "--journal", db, "--run", "exp");
+            await Announced(standby);
+            // Children long enough that several are in training when the coordinator dies.
+            trainers = Start("node", "--join", seed, "--trainer", "synthetic:3000", "--workers-per-device", "3");
+            await Announced(trainers);
+            await WaitFor(() => PostgresRunFiles.Read(url, "exp").State, s => s.Trained >= 3 && s.Running.Count == 3, TimeSpan.FromSeconds(90));
+
+            search.Kill();
+            var killed = DateTimeOffset.UtcNow;
+            var training = PostgresRunFiles.Read(url, "exp").State.Running.Keys.ToList();
+
+            await WaitFor(() => PostgresRunFiles.Read(url, "exp").State, s => s.Finished, TimeSpan.FromMinutes(2));
+            var stored = PostgresRunFiles.ReadStoredEvents(url, "exp");
+            var events = stored.Select(e => e.Event).ToList();
+            Assert.Equal(Budget, events.OfType<ChildSampled>().Count());
+            Assert.All(events.OfType<ChildTrained>().GroupBy(t => t.ChildId), g => Assert.Single(g));
+            Assert.Equal(Budget, events.OfType<ChildTrained>().Count());
+            // The children in training at the kill stayed with their live workers: none requeued, none assigned twice.
+            Assert.Empty(events.OfType<ChildRequeued>());
+            var trainedTwice = events.OfType<ChildAssigned>().Where(a => !a.Final).GroupBy(a => a.ChildId).Count(g => g.Count() > 1);
+            Assert.Equal(0, trainedTwice);
+            Assert.All(training, id => Assert.Contains(events.OfType<ChildTrained>(), t => t.ChildId == id));
+            var firstDispatch = stored.First(e => e.At > killed && e.Event is ChildAssigned);
+            output.WriteLine($"coordinator killed: first new dispatch {(firstDispatch.At - killed).TotalSeconds:F1} s later, children trained twice: {trainedTwice}");
+            Assert.True(firstDispatch.At - killed < TimeSpan.FromSeconds(45), $"hand-over took {(firstDispatch.At - killed).TotalSeconds:F1} s");
+
+            Assert.All(new[] { standby, trainers }, node => Assert.Equal(0, StopsOnSigterm(node)));
+        }
+        finally
+        {
+            foreach (var p in new[] { search, standby, trainers })
+                if (p is { HasExited: false }) p.Kill();
+            standby?.Dispose();
+            trainers?.Dispose();
+        }
+    }
+}

@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using NasActors.Runs;
+using NasActors.Search;
+using NasActors.Search.Events;
+using NasActors.Tests.Support;
+using Xunit.Abstractions;
+
+using static NasActors.Tests.Support.ClusterProcesses;
+
+namespace NasActors.Tests.Hosting;
+
+/// <summary>A search whose children are trained by trainer nodes in other processes (real nas processes on one machine).</summary>
+public sealed class TrainerNodeTests(ITestOutputHelper output)
+{
+    private const int Budget = 40;
+
+    [Fact]
+    public async Task A_trainer_node_killed_mid_search_loses_nothing_and_a_node_joining_mid_search_gets_work_at_once()
+    {
+        using var dir = new TempDir();
+        var run = Path.Combine(dir.Path, "run");
+        var seed = $"127.0.0.1:{FreePort()}";
+        using var search = Start("search", "--run", run, "--roles", "coordinator,evaluator", "--host", "127.0.0.1", "--port", seed.Split(':')[1],
+            "--join", seed, "--children", $"{Budget}", "--top-k", "1", "--strategy", "random", "--seed", "5", "--json");
+        var stdout = search.StandardOutput.ReadToEndAsync();
+        var stderr = search.StandardError.ReadToEndAsync();
+        using var first = Start("node", "--join", seed, "--trainer", "synthetic:400", "--workers-per-device", "2");
+        Process? second = null;
+        try
+        {
+            await Announced(first);
+            await WaitFor(run, s => s.Trained >= 6, TimeSpan.FromSeconds(90));
+
+            // A second machine joins mid-search: its workers get children within seconds.
+            second = Start("node", "--join", seed, "--trainer", "synthetic:400", "--workers-per-device", "2");
+            await Announced(second);
+            var joined = DateTimeOffset.UtcNow;
+            var secondWorker = $":{second.Id}/";
+            await WaitFor(run, s => s.Running.Values.Any(w => w.Contains(secondWorker)) || s.Children.Values.Any(c => c.Search.WorkerId?.Contains(secondWorker) == true),
+                TimeSpan.FromSeconds(30));
+            output.WriteLine($"a node joining mid-search got its first child {(DateTimeOffset.UtcNow - joined).TotalSeconds:F1} s after it was up");
+
+            // The first machine dies: the cluster downs it and its children go back to the queue.
+            var firstWorker = $":{first.Id}/";
+            await WaitFor(run, s => s.Running.Values.Any(w => w.Contains(firstWorker)), TimeSpan.FromSeconds(30));
+            first.Kill();
+            var killed = DateTimeOffset.UtcNow;
+
+            Assert.True(search.WaitForExit(TimeSpan.FromMinutes(2)), "the search did not finish after a trainer node died");
+            Assert.True(search.ExitCode == 0, await stderr);
+            var status = JsonDocument.Parse(await stdout).RootElement;
+            Assert.Equal(Budget, status.GetProperty("completed").GetInt32());
+
+            var events = SqliteRunFiles.ReadStoredEvents(run);
+            // No child counted twice: one recorded result per child.
+            Assert.All(events.Select(e => e.Event).OfType<ChildTrained>().GroupBy(t => t.ChildId), g => Assert.Single(g));
+            Assert.Equal(Budget, events.Select(e => e.Event).OfType<ChildTrained>().Count());
+            var requeued = events.Where(e => e.At >= killed && e.Event is ChildRequeued).ToList();
+            Assert.NotEmpty(requeued);
+            var redispatch = events.First(e => e.At >= requeued[0].At && e.Event is ChildAssigned a && a.ChildId == ((ChildRequeued)requeued[0].Event).ChildId);
+            output.WriteLine($"killed trainer node: requeued {(requeued[0].At - killed).TotalSeconds:F1} s after the kill, re-dispatched after {(redispatch.At - killed).TotalSeconds:F1} s");
+            Assert.True(redispatch.At - killed < TimeSpan.FromSeconds(40), $"re-dispatch took {(redispatch.At - killed).TotalSeconds:F1} s");
+
+            // Who did what, machine by machine: 2 workers per node, the dead node's lost attempts requeued.
+            var workers = NasProcess.Run("workers", "--run", run, "--json");
+            Assert.True(workers.ExitCode == 0, workers.Stderr);
+            var rows = JsonDocument.Parse(workers.Stdout).RootElement.EnumerateArray().ToList();
+            Assert.Equal(4, rows.Count);
+            Assert.All(rows, w => Assert.Equal(Environment.MachineName, w.GetProperty("machine").GetString()));
+            Assert.Equal(new[] { first.Id, first.Id, second.Id, second.Id }.Order(), rows.Select(w => w.GetProperty("process").GetInt32()).Order());
+            Assert.Equal(Budget + 1, rows.Sum(w => w.GetProperty("trained").GetInt32())); // and the one final training
+            Assert.True(rows.Where(w => w.GetProperty("process").GetInt32() == first.Id).Sum(w => w.GetProperty("requeued").GetInt32()) >= 1);
+
+            // The surviving node stops gracefully on SIGTERM: it leaves the cluster and exits 0.
+            Assert.Equal(0, StopsOnSigterm(second));
+        }
+        finally
+        {
+            foreach (var p in new[] { search, first, second })
+                if (p is { HasExited: false }) p.Kill();
+            second?.Dispose();
+        }
+    }
+
+    [Theory]
+    [InlineData(new[] { "node" }, "--join")]
+    [InlineData(new[] { "node", "--join", "nowhere" }, "--join: 'nowhere' is not HOST:PORT")]
+    [InlineData(new[] { "node", "--join", "127.0.0.1:1", "--roles", "coordinator" }, "--roles: the coordinator and the evaluator run together")]
+    [InlineData(new[] { "node", "--join", "127.0.0.1:1", "--roles", "coordinator,evaluator" }, "--roles: a standby coordinator needs --journal URL and --run NAME")]
+    [InlineData(new[] { "node", "--join", "127.0.0.1:1", "--roles", "coordinator,evaluator", "--journal", "postgresql://nas@127.0.0.1:1/nas" }, "--run: give the name of the run")]
+    [InlineData(new[] { "node", "--join", "127.0.0.1:1", "--run", "exp1" }, "--run: a trainer node needs no run")]
+    [InlineData(new[] { "node", "--join", "127.0.0.1:1", "--roles", "boss" }, "--roles: 'boss' is not one of coordinator, trainer, evaluator")]
+    [InlineData(new[] { "node", "--join", "127.0.0.1:1", "--devices", "cuda:3" }, "--devices: device cuda:3")]
+    [InlineData(new[] { "node", "--join", "127.0.0.1:1", "--trainer", "magic" }, "--trainer: unknown trainer")]
+    [InlineData(new[] { "node", "--join", "127.0.0.1:1", "--port", "70000" }, "--port: expected 0 (any free port) to 65535")]
+    [InlineData(new[] { "node", "--join", "127.0.0.1:1", "--hocon", "/nonexistent.hocon" }, "--hocon: /nonexistent.hocon does not exist")]
+    [InlineData(new[] { "node", "--join", "" }, "--join: give at least one seed as HOST:PORT")]
+    [InlineData(new[] { "node", "--join", ",", "--port", "0" }, "--join: give at least one seed as HOST:PORT")]
+    [InlineData(new[] { "node", "--join", "127.0.0.1:1", "--host", "0.0.0.0" }, "--host: give the address other nodes reach this machine at")]
+    public void Bad_node_options_are_one_line_and_exit_2(string[] args, string message)
+    {
+        var r = NasProcess.Run(args);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(message, r.Stderr);
+        Assert.Single(r.Stderr.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void A_port_in_use_a_HOCON_file_that_sets_nothing_or_a_wrong_value_are_one_line_each()
+    {
+        using var dir = new TempDir();
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        var inUse = NasProcess.Run("node", "--join", "127.0.0.1:1", "--port", $"{port}");
+        Assert.Equal(2, inUse.ExitCode);
+        Assert.Contains($"--port: 127.0.0.1:{port} is not free", inUse.Stderr);
+
+        var gibberish = NasProcess.Run("node", "--join", "127.0.0.1:1", "--hocon", dir.File("bad.hocon", "}}} ]] = = {"));
+        Assert.Equal(2, gibberish.ExitCode);
+        Assert.Contains("--hocon", gibberish.Stderr);
+
+        var wrongValue = NasProcess.Run("node", "--join", "127.0.0.1:1", "--hocon", dir.File("port.hocon", "akka.remote.dot-netty.tcp.port = \"abc\""));
+        Assert.Equal(2, wrongValue.ExitCode);
+        Assert.Contains("--hocon", wrongValue.Stderr);
+        foreach (var r in new[] { inUse, gibberish, wrongValue })
+            Assert.Single(r.Stderr.Trim().Split('\n'));
+    }
+
+    [Theory]
+    [InlineData("coordinator,evaluator", "give --port and --join")] // trains nothing itself, and no node could join it
+    [InlineData("trainer", "--roles: nas search runs the coordinator and the evaluator")]
+    public void A_search_with_roles_it_cannot_serve_is_refused_before_anything_is_stored(string roles, string message)
+    {
+        using var dir = new TempDir();
+        var r = NasProcess.Run("search", "--run", Path.Combine(dir.Path, "run"), "--roles", roles);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(message, r.Stderr);
+        Assert.False(File.Exists(Path.Combine(dir.Path, "run", "run.json")));
+        Assert.False(File.Exists(Path.Combine(dir.Path, "run", "journal.db")));
+    }
+}

@@ -1,0 +1,105 @@
+using System.Runtime.Serialization;
+using Akka.Actor;
+using Akka.Configuration;
+using NasActors.Evaluator;
+using NasActors.Hosting;
+using NasActors.Protocol;
+using NasActors.Protocol.Messages;
+using NasActors.Runs;
+using NasActors.Runs.Snapshots;
+using NasActors.Search;
+using NasActors.Search.Events;
+using NasActors.SearchSpace;
+using NasActors.Tests.Support;
+
+namespace NasActors.Tests.Protocol;
+
+public sealed class SerializerTests : IDisposable
+{
+    private readonly ActorSystem system = ActorSystem.Create("serializer-test",
+        ConfigurationFactory.ParseString("akka.actor.provider = local").WithFallback(NodeConfig.ClusterHocon()));
+
+    private NasSerializer Serializer => (NasSerializer)system.Serialization.FindSerializerForType(typeof(IWireMessage));
+
+    /// <summary>The state the snapshot samples hold (the golden payloads were written from it).</summary>
+    private static SearchState SnapshotSample => SearchState.Fold([
+                new SearchStarted(new SearchSettings(), DateTimeOffset.UnixEpoch),
+                new ChildSampled(0, NasNetA.Genotype, new DecisionSpace().Encode(NasNetA.Genotype), -1, 0),
+                new ChildAssigned(0, false, "w", 1), new ChildTrained(0, "w", 0.5, 1, 2, 3, 4)]);
+
+    public static TheoryData<IWireMessage> Samples()
+    {
+        var spec = new SearchSettings().Search;
+        return new TheoryData<IWireMessage>
+        {
+            new RegisterWorker("node/cpu#0", "cpu", "torch"),
+            new WorkerRegistered("node/cpu#0"),
+            new RequestWork("node/cpu#0"),
+            new NoWork(true),
+            new TrainChild(3, NasNetA.Genotype, false, 17, 2, spec),
+            new StillTraining("w", 3, false),
+            new ChildProgress(3, false, "w", 1, 2, 0.5),
+            new ChildResult(3, true, "w", 0.9, 0.88, 0.3, 1000, 2000, 1.5),
+            new ChildFailure(3, false, "w", "NonFiniteLoss: loss became NaN"),
+            new ResultRecorded(3, false),
+            new DeviceUnhealthy("w", "cpu: dense convolutions compute wrong on every path allowed"),
+            new DeviceHealthy("w"),
+            new DeviceHealthRecorded("w", true),
+            new GetSearchStatus(),
+            new SearchStatus(10, 5, 4, 1, 1, 0.9, 2, false, 0, 0, false, [new RunningChild(4, false, "w", 1, 2)], "exp/search"),
+            new QueueFinalTraining([1, 2]),
+            new SearchStarted(new SearchSettings { Strategy = "evolution", Devices = ["cpu", "cuda:0"] }, DateTimeOffset.UnixEpoch),
+            new BudgetIncreased(40),
+            new ChildSampled(3, NasNetA.Genotype, new DecisionSpace().Encode(NasNetA.Genotype), -12.5, 1),
+            new ChildAssigned(3, false, "w", 1),
+            new ChildTrained(3, "w", 0.9, 0.3, 1000, 2000, 1.5),
+            new ChildFailed(3, "w", "exited with code 1"),
+            new ChildRequeued(3, true, "worker gone"),
+            new ResultIgnored(3, false, "w", "result already recorded"),
+            new PolicyUpdated(2, 40),
+            new SearchCompleted(9, 1, 0.9, DateTimeOffset.UnixEpoch),
+            new FinalTrainingQueued([3]),
+            new FinalTrainingCompleted(3, "w", 0.91, 0.9, 0.2, 1000, 2000, 10),
+            new FinalTrainingFailed(3, "w", "OutOfMemory"),
+            new WorkerUnhealthy("w", "cpu: dense convolutions compute wrong on every path allowed"),
+            new WorkerRecovered("w"),
+            SearchSnapshot.Of(SnapshotSample, [1, 2, 3]),
+            SearchSnapshotV1.Of(SnapshotSample, [1, 2, 3]),
+            new LeaderboardSnapshot(5, 10, 2, true, false, [new BoardEntry(1, 0.5, 10)]),
+            new LeaderboardSnapshotV1(5, 10, 2, true, false, [new LeaderboardEntryV1(1, 0.5, 10, NasNetA.Genotype)], []),
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(Samples))]
+    public void Every_message_and_event_round_trips_under_its_stable_name(IWireMessage message)
+    {
+        var s = Serializer;
+        var manifest = s.Manifest(message);
+        Assert.StartsWith(message.GetType().GetCustomAttributes(typeof(WireNameAttribute), false).Cast<WireNameAttribute>().Single().Name, manifest);
+        var back = s.FromBinary(s.ToBinary(message), manifest);
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize((object)message, WireFormat.Json), System.Text.Json.JsonSerializer.Serialize(back, WireFormat.Json));
+    }
+
+    [Fact]
+    public void Every_wire_type_in_the_configured_assemblies_is_registered_and_covered_by_a_sample()
+    {
+        var sampled = ((IEnumerable<object[]>)Samples()).Select(row => row[0].GetType()).ToHashSet();
+        Assert.All(Serializer.Registry.Values, t => Assert.Contains(t, sampled));
+    }
+
+    [Fact]
+    public void Unknown_names_and_malformed_payloads_are_rejected_not_guessed()
+    {
+        var s = Serializer;
+        Assert.Contains("unknown wire name", Assert.Throws<SerializationException>(() => s.FromBinary("{}"u8.ToArray(), "System.Diagnostics.Process")).Message);
+        Assert.Contains("malformed payload", Assert.Throws<SerializationException>(() => s.FromBinary("{\"WorkerId\": 3}"u8.ToArray(), "worker.request-work")).Message);
+        Assert.Contains("malformed payload", Assert.Throws<SerializationException>(() => s.FromBinary("{\"WorkerId\": \"w\", \"$type\": \"x\"}"u8.ToArray(), "worker.request-work")).Message);
+        Assert.Contains("malformed payload", Assert.Throws<SerializationException>(() => s.FromBinary("not json"u8.ToArray(), "worker.no-work")).Message);
+        var badGenotype = "{\"ChildId\":1,\"Genotype\":{\"normal\":{}},\"Decisions\":[],\"LogProbability\":0,\"PolicyVersion\":0}"u8.ToArray();
+        Assert.Contains("malformed payload", Assert.Throws<SerializationException>(() => s.FromBinary(badGenotype, "event.child-sampled")).Message);
+        Assert.Throws<SerializationException>(() => s.Manifest("a string"));
+    }
+
+    public void Dispose() => system.Terminate().Wait();
+}

@@ -1,0 +1,56 @@
+using System.Diagnostics;
+using NasActors.Runs;
+using NasActors.Search;
+using NasActors.Tests.Support;
+
+namespace NasActors.Tests.Support;
+
+/// <summary>Real nas processes forming a cluster on this machine: start, wait for, signal.</summary>
+public static class ClusterProcesses
+{
+    public static Process Start(params string[] args) => Process.Start(NasProcess.StartInfo(args))!;
+
+    public static int FreePort() => NasActors.Hosting.ClusterSpec.FreePort();
+
+    /// <summary>Waits for a node's "node: ... up" line.</summary>
+    public static async Task Announced(Process node)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (await node.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+            if (line.StartsWith("node: ", StringComparison.Ordinal)) return;
+        throw new InvalidOperationException($"nas node exited ({node.ExitCode}): {await node.StandardError.ReadToEndAsync()}");
+    }
+
+    /// <summary>Polls a run's stored state until <paramref name="condition"/> holds.</summary>
+    public static async Task WaitFor(Func<SearchState> read, Func<SearchState, bool> condition, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout)
+        {
+            try
+            {
+                if (condition(read())) return;
+            }
+            catch (RunStoreException)
+            {
+                // The run's store is being created (or its server restarts).
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"the run did not reach the expected state in {timeout.TotalSeconds} s");
+    }
+
+    /// <summary>Polls a run folder's stored state until <paramref name="condition"/> holds.</summary>
+    public static Task WaitFor(string run, Func<SearchState, bool> condition, TimeSpan timeout) =>
+        WaitFor(() => SqliteRunFiles.ReadState(run), condition, timeout);
+
+    public static void Terminate(Process p) => Process.Start("kill", ["-TERM", $"{p.Id}"])!.WaitForExit();
+
+    /// <summary>A node stops on SIGTERM, leaving its cluster, within 30 s; returns its exit code.</summary>
+    public static int StopsOnSigterm(Process node)
+    {
+        Terminate(node);
+        Assert.True(node.WaitForExit(TimeSpan.FromSeconds(30)), "a node did not stop on SIGTERM");
+        return node.ExitCode;
+    }
+}

@@ -1,0 +1,82 @@
+using System.Diagnostics;
+
+namespace NasActors.Tests.Support;
+
+/// <summary>Runs the real <c>nas</c> executable (built next to the tests) as a child process.</summary>
+public static class NasProcess
+{
+    public sealed record Result(int ExitCode, string Stdout, string Stderr);
+
+    public static Result Run(params string[] args) => Run(TimeSpan.FromMinutes(2), args);
+
+    /// <summary>The checkout the tests were built from (the folder holding NasActors.sln).</summary>
+    public static string RepositoryRoot { get; } = FindRoot();
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "NasActors.sln"))) return dir.FullName;
+        throw new InvalidOperationException($"no NasActors.sln above {AppContext.BaseDirectory}");
+    }
+
+    /// <summary>Starts nas without waiting (output discarded), for tests that kill it.</summary>
+    public static Process Start(params string[] args)
+    {
+        var start = StartInfo(args);
+        start.RedirectStandardOutput = false;
+        start.RedirectStandardError = false;
+        return Process.Start(start)!;
+    }
+
+    /// <summary>How to start nas with these arguments, output redirected.</summary>
+    public static ProcessStartInfo StartInfo(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "nas.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        return start;
+    }
+
+    public static Result Run(TimeSpan timeout, params string[] args) => Run(timeout, new Dictionary<string, string>(), args);
+
+    /// <summary>Runs nas with these environment variables set on top of the test's own.</summary>
+    public static Result Run(TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        var start = StartInfo(args);
+        foreach (var (name, value) in environment) start.Environment[name] = value;
+        using var p = Process.Start(start)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(timeout))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"nas {string.Join(' ', args)} did not finish in {timeout}");
+        }
+        return new Result(p.ExitCode, stdout.Result, stderr.Result);
+    }
+}
+
+/// <summary>A temporary folder removed after the test.</summary>
+public sealed class TempDir : IDisposable
+{
+    public TempDir() => Directory.CreateDirectory(Path);
+
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "nas-test-" + Guid.NewGuid().ToString("N")[..12]);
+
+    public string File(string name, string content)
+    {
+        var path = System.IO.Path.Combine(Path, name);
+        System.IO.File.WriteAllText(path, content);
+        return path;
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
+    }
+}
