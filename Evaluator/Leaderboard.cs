@@ -1,5 +1,4 @@
 using NasActors.Protocol;
-using NasActors.Runs;
 using NasActors.Search;
 using NasActors.Search.Events;
 
@@ -14,14 +13,21 @@ public interface ILeaderboardSnapshot : IWireMessage
     long Offset { get; }
 
     Leaderboard ToBoard();
+
+    FinalTrainingRequest ToRequest();
 }
 
-/// <summary>The leaderboard as stored now: its entries and the search's lifecycle as the evaluator followed it.</summary>
+/// <summary>The evaluator as stored now: its board's entries and its final-training request, with the journal offset both were folded to.</summary>
 [WireName("snapshot.leaderboard.v2")]
 public sealed record LeaderboardSnapshot(long Offset, int Capacity, int TopK, bool SearchDone, bool FinalQueued, IReadOnlyList<BoardEntry> Entries)
     : ILeaderboardSnapshot
 {
-    public Leaderboard ToBoard() => Leaderboard.Restore(Capacity, TopK, SearchDone, FinalQueued, Entries);
+    public static LeaderboardSnapshot Of(long offset, Leaderboard board, FinalTrainingRequest request) =>
+        new(offset, board.Capacity, request.TopK, request.SearchDone, request.Queued, board.Entries);
+
+    public Leaderboard ToBoard() => Leaderboard.Restore(Capacity, Entries);
+
+    public FinalTrainingRequest ToRequest() => new(TopK, SearchDone, FinalQueued);
 }
 
 /// <summary>
@@ -34,8 +40,9 @@ public sealed record LeaderboardSnapshotV1(
     long Offset, int Capacity, int TopK, bool SearchDone, bool FinalQueued, IReadOnlyList<LeaderboardEntryV1> Entries, IReadOnlyList<LeaderboardEntryV1> Pending)
     : ILeaderboardSnapshot
 {
-    public Leaderboard ToBoard() =>
-        Leaderboard.Restore(Capacity, TopK, SearchDone, FinalQueued, Entries.Select(e => new BoardEntry(e.ChildId, e.Accuracy, e.Parameters)));
+    public Leaderboard ToBoard() => Leaderboard.Restore(Capacity, Entries.Select(e => new BoardEntry(e.ChildId, e.Accuracy, e.Parameters)));
+
+    public FinalTrainingRequest ToRequest() => new(TopK, SearchDone, FinalQueued);
 }
 
 /// <summary>An entry of <see cref="LeaderboardSnapshotV1"/>, as it was stored.</summary>
@@ -44,9 +51,8 @@ public sealed record LeaderboardEntryV1(
 
 /// <summary>
 /// The best <see cref="Capacity"/> trained children, folded from the search's events, in
-/// <see cref="Ranking"/>'s order, and what the evaluator needs of the search's lifecycle to ask
-/// for the final training of the top K once (again after the budget grows). Pure: the evaluator
-/// feeds it the live stream; its top K must equal the journal's (<see cref="SearchViews.Top"/>).
+/// <see cref="Ranking"/>'s order. Pure: the evaluator feeds it the live stream; its top K must
+/// equal the journal's (<see cref="SearchViews.Top"/>).
 /// </summary>
 public sealed class Leaderboard(int capacity)
 {
@@ -55,42 +61,42 @@ public sealed class Leaderboard(int capacity)
     private readonly SortedSet<BoardEntry> entries = new(Order);
 
     public int Capacity { get; } = capacity;
-    public IReadOnlyList<BoardEntry> Entries => entries.ToList();
-    public bool SearchDone { get; private set; }
-    public bool FinalQueued { get; private set; }
-    public int TopK { get; private set; }
 
-    public void Apply(object evt)
+    public IReadOnlyList<BoardEntry> Entries => entries.ToList();
+
+    public void Apply(ISearchEvent evt)
     {
-        switch (evt)
-        {
-            case SearchStarted e:
-                TopK = e.Settings.TopK;
-                break;
-            case BudgetIncreased:
-                // The search goes on; once it completes again its new top K get their final training.
-                SearchDone = false;
-                FinalQueued = false;
-                break;
-            case ChildTrained e:
-                entries.Add(new BoardEntry(e.ChildId, e.Accuracy, e.Parameters));
-                if (entries.Count > Capacity) entries.Remove(entries.Max!);
-                break;
-            case SearchCompleted:
-                SearchDone = true;
-                break;
-            case FinalTrainingQueued:
-                FinalQueued = true;
-                break;
-        }
+        if (evt is not ChildTrained e) return;
+        entries.Add(new BoardEntry(e.ChildId, e.Accuracy, e.Parameters));
+        if (entries.Count > Capacity) entries.Remove(entries.Max!);
     }
 
-    public LeaderboardSnapshot ToSnapshot(long offset) => new(offset, Capacity, TopK, SearchDone, FinalQueued, entries.ToList());
-
-    internal static Leaderboard Restore(int capacity, int topK, bool searchDone, bool finalQueued, IEnumerable<BoardEntry> entries)
+    internal static Leaderboard Restore(int capacity, IEnumerable<BoardEntry> entries)
     {
-        var board = new Leaderboard(capacity) { TopK = topK, SearchDone = searchDone, FinalQueued = finalQueued };
+        var board = new Leaderboard(capacity);
         foreach (var e in entries) board.entries.Add(e);
         return board;
     }
+}
+
+/// <summary>
+/// The evaluator's own errand, folded from the same events as its board: once the search
+/// completes, ask for the final training of its top K, until the journal shows it queued; again
+/// after a grown budget completes.
+/// </summary>
+public sealed record FinalTrainingRequest(int TopK, bool SearchDone, bool Queued)
+{
+    public static readonly FinalTrainingRequest None = new(0, false, false);
+
+    /// <summary>Whether to ask now.</summary>
+    public bool Due => SearchDone && !Queued && TopK > 0;
+
+    public FinalTrainingRequest Evolve(ISearchEvent evt) => evt switch
+    {
+        SearchStarted e => this with { TopK = e.Settings.TopK },
+        BudgetIncreased => this with { SearchDone = false, Queued = false },
+        SearchCompleted => this with { SearchDone = true },
+        FinalTrainingQueued => this with { Queued = true },
+        _ => this,
+    };
 }

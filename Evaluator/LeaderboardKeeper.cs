@@ -7,7 +7,6 @@ using Akka.Streams;
 using Akka.Streams.Dsl;
 using NasActors.Protocol.Messages;
 using NasActors.Runs;
-using NasActors.Search;
 using NasActors.Search.Events;
 
 namespace NasActors.Evaluator;
@@ -31,23 +30,25 @@ public sealed class LeaderboardKeeper : ReceivePersistentActor, IWithTimers
     private readonly Guid incarnation = Guid.NewGuid();
 
     private readonly IActorRef coordinator;
-    private readonly SearchJournal journal;
+    private readonly PersistenceIds journal;
     private readonly int capacity;
     private readonly ILoggingAdapter log = Context.GetLogger();
     private Leaderboard board;
+    private FinalTrainingRequest request = FinalTrainingRequest.None;
     private long offset;
     private long sinceSnapshot;
 
-    public LeaderboardKeeper(IActorRef coordinator, int capacity, SearchJournal? journal = null)
+    public LeaderboardKeeper(IActorRef coordinator, int capacity, PersistenceIds? journal = null)
     {
         this.coordinator = coordinator;
-        this.journal = journal ?? SearchJournal.Folder;
+        this.journal = journal ?? PersistenceIds.Folder;
         this.capacity = capacity;
         board = new Leaderboard(capacity);
         Recover<SnapshotOffer>(o =>
         {
             var s = (ILeaderboardSnapshot)o.Snapshot;
             board = s.ToBoard();
+            request = s.ToRequest();
             offset = s.Offset;
         });
         Recover<RecoveryCompleted>(_ => Follow());
@@ -71,7 +72,7 @@ public sealed class LeaderboardKeeper : ReceivePersistentActor, IWithTimers
 
     public override string PersistenceId => journal.EvaluatorId;
 
-    public static Props Props(IActorRef coordinator, int capacity, SearchJournal? journal = null) =>
+    public static Props Props(IActorRef coordinator, int capacity, PersistenceIds? journal = null) =>
         Akka.Actor.Props.Create(() => new LeaderboardKeeper(coordinator, capacity, journal));
 
     private void Follow()
@@ -86,21 +87,22 @@ public sealed class LeaderboardKeeper : ReceivePersistentActor, IWithTimers
 
     private void OnEvent(StreamEvent e)
     {
-        if (e.SequenceNr <= offset) return;
-        board.Apply(e.Event);
+        if (e.SequenceNr <= offset || e.Event is not ISearchEvent evt) return;
+        board.Apply(evt);
+        request = request.Evolve(evt);
         offset = e.SequenceNr;
         if (++sinceSnapshot >= SnapshotEvery || e.Event is SearchCompleted or FinalTrainingQueued or FinalTrainingCompleted)
         {
             sinceSnapshot = 0;
-            SaveSnapshot(board.ToSnapshot(offset));
+            SaveSnapshot(LeaderboardSnapshot.Of(offset, board, request));
         }
         if (e.Event is SearchCompleted) AskFinal();
     }
 
     private void AskFinal()
     {
-        if (!board.SearchDone || board.FinalQueued || board.TopK == 0) return;
-        coordinator.Tell(new QueueFinalTraining(board.Entries.Take(board.TopK).Select(x => x.ChildId).ToList()));
+        if (!request.Due) return;
+        coordinator.Tell(new QueueFinalTraining(board.Entries.Take(request.TopK).Select(x => x.ChildId).ToList()));
         Timers.StartSingleTimer("final", new AskForFinal(), TimeSpan.FromSeconds(2));
     }
 }

@@ -1,6 +1,6 @@
 using Akka.Configuration;
+using NasActors.Protocol;
 using NasActors.Runs;
-using NasActors.Search;
 
 namespace NasActors.Hosting;
 
@@ -42,7 +42,7 @@ public static class NodeConfig
         }
         catch (Exception e) when (e is FormatException or ConfigurationException or ArgumentException or OverflowException or InvalidCastException)
         {
-            throw new ArgumentException($"{(spec.HoconFile is { } f ? $"--hocon: {f}" : "node configuration")}: {e.Message.Split('\n')[0]}", e);
+            throw Unusable(spec, e.Message, e);
         }
     }
 
@@ -61,9 +61,14 @@ public static class NodeConfig
         catch (Exception e) when (e is ConfigurationException or FormatException or AggregateException or ArgumentException or TypeInitializationException)
         {
             var inner = e is AggregateException a ? a.Flatten().InnerExceptions[0] : e.InnerException ?? e;
-            throw new ArgumentException($"{(spec?.HoconFile is { } f ? $"--hocon: {f}" : "node configuration")}: {inner.Message.Split('\n')[0]}", e);
+            throw Unusable(spec, inner.Message, e);
         }
     }
+
+    /// <summary>The user's HOCON file is what a configuration problem comes from, when there is one; without it, nas's own is wrong.</summary>
+    private static Exception Unusable(ClusterSpec? spec, string problem, Exception e) => spec?.HoconFile is { } file
+        ? new InputException(UserInput.Hocon, $"{file}: {problem.Split('\n')[0]}")
+        : new InvalidOperationException($"node configuration: {problem.Split('\n')[0]}", e);
 
     /// <summary>
     /// cluster.hocon with this node's address, roles and seeds over it, and the user's HOCON file

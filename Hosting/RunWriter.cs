@@ -1,8 +1,8 @@
 using Akka.Actor;
 using Akka.Event;
+using NasActors.Controller.Coordinator;
 using NasActors.Protocol.Messages;
 using NasActors.Runs;
-using NasActors.Search;
 
 namespace NasActors.Hosting;
 
@@ -14,7 +14,8 @@ namespace NasActors.Hosting;
 /// every second) → stopping (waits until both writers have stopped, then lets the lease go) →
 /// acquiring again after a lost lease, or finished: a finished run's lease is let go, so that a
 /// later <c>nas search</c> may grow its budget, and taken again when the stored budget grows.
-/// Database calls run off the actor's thread, so forwarding never waits on them.
+/// Database calls run off the actor's thread, so forwarding never waits on them. The coordinator
+/// says when the run is finished (<see cref="SearchFinished"/> on the event stream).
 /// </summary>
 public sealed class RunWriter : ReceiveActor, IWithTimers
 {
@@ -24,14 +25,12 @@ public sealed class RunWriter : ReceiveActor, IWithTimers
 
     private sealed record LeaseChecked(bool Held);
 
-    private sealed record CoordinatorStatus(SearchStatus Status);
-
     private sealed record StoredBudget(int? Budget);
 
     private sealed record CallFailed(Exception Cause);
 
     private static readonly TimeSpan Every = TimeSpan.FromSeconds(1);
-    private const int StatusEveryTicks = 5;
+    private const int BudgetEveryTicks = 5;
     private readonly IWriterLease lease;
     private readonly Func<IUntypedActorContext, int, IActorRef> startWriters;
     private readonly Func<int?> storedBudget;
@@ -42,7 +41,7 @@ public sealed class RunWriter : ReceiveActor, IWithTimers
     private string? waitingFor;
     private int generation;
     private int ticks;
-    private bool asking;
+    private bool calling;
 
     /// <param name="startWriters">Starts the coordinator and the evaluator as children, named with the generation (stopped ones may not be gone yet); returns where coordinator messages go.</param>
     /// <param name="storedBudget">The run's budget as stored now (a finished run is taken up again when it grows).</param>
@@ -59,7 +58,11 @@ public sealed class RunWriter : ReceiveActor, IWithTimers
     public static Props Props(IWriterLease lease, Func<IUntypedActorContext, int, IActorRef> startWriters, Func<int?> storedBudget) =>
         Akka.Actor.Props.Create(() => new RunWriter(lease, startWriters, storedBudget));
 
-    protected override void PreStart() => Timers.StartPeriodicTimer("tick", new Tick(), TimeSpan.Zero, Every);
+    protected override void PreStart()
+    {
+        Context.System.EventStream.Subscribe(Self, typeof(SearchFinished));
+        Timers.StartPeriodicTimer("tick", new Tick(), TimeSpan.Zero, Every);
+    }
 
     // Children stop before PostStop runs: the lease goes only once nothing of ours can write.
     protected override void PostStop() => lease.Dispose();
@@ -73,7 +76,7 @@ public sealed class RunWriter : ReceiveActor, IWithTimers
 
     private void Acquiring()
     {
-        Receive<Tick>(_ => Ask(() =>
+        Receive<Tick>(_ => CallDatabase(() =>
         {
             try
             {
@@ -86,7 +89,7 @@ public sealed class RunWriter : ReceiveActor, IWithTimers
         }));
         Receive<LeaseAnswer>(a =>
         {
-            asking = false;
+            calling = false;
             if (a.Taken)
             {
                 waitingFor = null;
@@ -108,28 +111,20 @@ public sealed class RunWriter : ReceiveActor, IWithTimers
 
     private void Writing()
     {
-        Receive<Tick>(_ =>
-        {
-            if (++ticks % StatusEveryTicks == 0)
-                coordinator.Ask<SearchStatus>(new GetSearchStatus(), TimeSpan.FromSeconds(3))
-                    .PipeTo(Self, success: s => new CoordinatorStatus(s), failure: _ => new Status.Failure(new TimeoutException()));
-            Ask(() => new LeaseChecked(lease.StillHeld()));
-        });
+        Receive<Tick>(_ => CallDatabase(() => new LeaseChecked(lease.StillHeld())));
         Receive<LeaseChecked>(c =>
         {
-            asking = false;
+            calling = false;
             if (c.Held) return;
             log.Error("lost the run's writer lease (database connection lost); stopping the coordinator until it is back");
             StopWriters();
         });
-        Receive<CoordinatorStatus>(c =>
+        Receive<SearchFinished>(f => IsOurs(f.Coordinator), f =>
         {
-            if (!c.Status.Finished) return;
-            finished = c.Status;
+            finished = f.Status;
             StopWriters();
         });
-        Receive<Status.Failure>(_ => { });
-        Receive<CallFailed>(_ => asking = false);
+        Receive<CallFailed>(Failed);
         // Both writers live under backoff supervisors; should one stop anyway, the generation starts afresh.
         Receive<Terminated>(t =>
         {
@@ -160,7 +155,7 @@ public sealed class RunWriter : ReceiveActor, IWithTimers
     /// <summary>Once both writers are gone and no lease call is under way, the lease goes.</summary>
     private void LetGoWhenStopped()
     {
-        if (writers.Count > 0 || asking) return;
+        if (writers.Count > 0 || calling) return;
         lease.Release();
         if (finished is null) Become(Acquiring);
         else Become(Finished);
@@ -171,11 +166,11 @@ public sealed class RunWriter : ReceiveActor, IWithTimers
     {
         Receive<Tick>(_ =>
         {
-            if (++ticks % StatusEveryTicks == 0) Ask(() => new StoredBudget(storedBudget()));
+            if (++ticks % BudgetEveryTicks == 0) CallDatabase(() => new StoredBudget(storedBudget()));
         });
         Receive<StoredBudget>(b =>
         {
-            asking = false;
+            calling = false;
             if (b.Budget <= finished!.Budget) return;
             finished = null;
             Become(Acquiring);
@@ -184,30 +179,48 @@ public sealed class RunWriter : ReceiveActor, IWithTimers
         Stale();
     }
 
-    /// <summary>Answers of calls made in an earlier behaviour, and everything else: dropped (workers resend).</summary>
+    /// <summary>
+    /// Answers of calls made in an earlier behaviour; and messages for a coordinator that is not
+    /// running here now: dropped, as a coordinator's restart drops them (workers resend until answered).
+    /// </summary>
     private void Stale(Action? then = null)
     {
         Receive<LeaseAnswer>(_ => Answered(then));
         Receive<LeaseChecked>(_ => Answered(then));
         Receive<StoredBudget>(_ => Answered(then));
-        Receive<CallFailed>(_ => Answered(then));
+        Receive<CallFailed>(f =>
+        {
+            Failed(f);
+            then?.Invoke();
+        });
         ReceiveAny(_ => { });
     }
 
     private void Answered(Action? then)
     {
-        asking = false;
+        calling = false;
         then?.Invoke();
     }
+
+    /// <summary>A database call that failed in a way its own answer does not cover: said, and tried again at the next tick.</summary>
+    private void Failed(CallFailed f)
+    {
+        calling = false;
+        log.Warning("run writer: a database call failed, trying again in {0} s: {1}", Every.TotalSeconds, f.Cause.Message);
+    }
+
+    /// <summary>A coordinator of this writer's (the event stream carries any coordinator's news).</summary>
+    private bool IsOurs(IActorRef coordinator) =>
+        coordinator.Path.ToStringWithoutAddress().StartsWith(Self.Path.ToStringWithoutAddress() + "/", StringComparison.Ordinal);
 
     /// <summary>Once finished, the last status answers for the coordinator (a search watching for the end sees it).</summary>
     private void AnswerFinishedStatus() => Receive<GetSearchStatus>(_ => finished is not null, _ => Sender.Tell(finished));
 
     /// <summary>One database call at a time, off the actor's thread; its answer comes back as a message.</summary>
-    private void Ask(Func<object> call)
+    private void CallDatabase(Func<object> call)
     {
-        if (asking) return;
-        asking = true;
+        if (calling) return;
+        calling = true;
         Task.Run(call).PipeTo(Self, failure: e => new CallFailed(e));
     }
 }

@@ -15,7 +15,7 @@ namespace NasActors.Hosting;
 /// The node of <c>nas search</c>: the coordinator as a cluster singleton (restarted with backoff
 /// when its journal fails) and the evaluator, and, with the trainer role, a worker per device
 /// slot reaching the coordinator through a singleton proxy. The embedded default is a one-node
-/// cluster with every role that joins itself; with seeds, trainer nodes (<see cref="TrainerNode"/>)
+/// cluster with every role that joins itself; with seeds, trainer nodes (<see cref="MachineNode"/>)
 /// join it.
 /// </summary>
 public sealed class SearchNode : IAsyncDisposable
@@ -69,7 +69,7 @@ public sealed class SearchNode : IAsyncDisposable
             var coordinator = context.ActorOf(Restarted(SearchCoordinator.Props(settings, journal: store.Ids), "search-coordinator"), $"coordinator-{generation}");
             context.ActorOf(Restarted(LeaderboardKeeper.Props(coordinator, Math.Max(settings.TopK, 10), store.Ids), "leaderboard"), $"evaluator-{generation}");
             return coordinator;
-        }, () => store.Existing(forWriting: false)?.Budget);
+        }, () => store.ReadSettings()?.Budget);
 
     /// <summary>Started again whenever it stops (a failed journal), 0.2 s to 10 s apart.</summary>
     private static Props Restarted(Props writer, string name) =>

@@ -12,6 +12,9 @@ public enum UserInput
     Roles,
     Hocon,
     Tls,
+    Devices,
+    Dataset,
+    Trainer,
 }
 
 /// <summary>
@@ -33,6 +36,13 @@ public sealed class InputException : Exception
         : base($"{name}: {problem}")
     {
         Name = name;
+        Problem = problem;
+    }
+
+    /// <summary>The input as a whole is wrong (a run's settings, layered from its file and the options).</summary>
+    public InputException(string problem)
+        : base(problem)
+    {
         Problem = problem;
     }
 

@@ -1,4 +1,3 @@
-using NasActors.Runs;
 using NasActors.Search;
 
 namespace NasActors.Reports;

@@ -1,5 +1,5 @@
 using Akka.Configuration;
-using NasActors.Runs;
+using NasActors.Runs.Storage;
 using NasActors.Search;
 
 namespace NasActors.Runs;
@@ -11,6 +11,12 @@ namespace NasActors.Runs;
 /// </summary>
 public sealed class DatabaseRunStore(PostgresUrl url, string run) : RunStore
 {
+    private readonly PostgresTables tables = new(url, run);
+
+    public PostgresUrl Url => url;
+
+    public string Run => run;
+
     public override string Name => $"run {run} in {url}";
 
     public override string Title => run;
@@ -21,21 +27,23 @@ public sealed class DatabaseRunStore(PostgresUrl url, string run) : RunStore
 
     public override bool Shared => true;
 
-    public override IReadOnlyList<string> Arguments => ["--journal", url.ToString(), "--run", run];
+    public override PersistenceIds Ids => PersistenceIds.Named(run);
 
-    public override (long Journal, long Snapshots) StoredBytes() => PostgresRunFiles.StoredBytes(url, run);
+    protected override JournalTables Tables => tables;
 
-    public override SearchJournal Ids => SearchJournal.Named(run);
+    public override (long Journal, long Snapshots) StoredBytes() => tables.StoredBytes();
 
     public override Config Persistence() => PersistenceConfig.Postgres(url);
 
-    public override SearchSettings? Existing(bool forWriting = true)
+    public override SearchSettings? ReadSettings() => tables.Settings() is { } json ? RunFolder.ParseSettings(json, SettingsName) : null;
+
+    public override SearchSettings? SettingsBeforeWriting()
     {
-        if (forWriting) PostgresRunFiles.RequireWritableDatabase(url);
-        return PostgresRunFiles.Settings(url, run) is { } json ? RunFolder.ParseSettings(json, SettingsName) : null;
+        PostgresTables.RequireWritableDatabase(url);
+        return ReadSettings();
     }
 
-    public override void WriteSettings(SearchSettings settings) => PostgresRunFiles.WriteSettings(url, run, Serialize(settings));
+    public override void WriteSettings(SearchSettings settings) => tables.WriteSettings(Serialize(settings));
 
     /// <summary>
     /// The command's claim (held until it exits), and no live writer: a standby already writing
@@ -54,19 +62,9 @@ public sealed class DatabaseRunStore(PostgresUrl url, string run) : RunStore
 
     public override IWriterLease Lease() => new PostgresWriterLease(url, run, RunLock.Holder);
 
-    public override IReadOnlyList<StoredEvent> ReadStoredEvents(long after = 0) => PostgresRunFiles.ReadStoredEvents(url, run, after);
-
-    public override StoredRun Read() => PostgresRunFiles.Read(url, run);
-
-    public override DateTimeOffset? FirstEventAt() => PostgresRunFiles.FirstEventAt(url, run);
-
-    public override StoredRun CheckBeforeResume() => Read();
-
     public override bool? WriterAlive() => PostgresWriterLease.Held(url, run);
 
     public override string SettingsName => $"{Name}: stored settings";
 
-    protected override string NoRun => $"{Name} does not exist";
-
-    public override string SnapshotsName => $"{Name} (table snapshot)";
+    public override string NoRun => $"{Name} does not exist";
 }

@@ -1,5 +1,5 @@
 using Akka.Configuration;
-using NasActors.Runs;
+using NasActors.Runs.Storage;
 using NasActors.Search;
 
 namespace NasActors.Runs;
@@ -7,6 +7,8 @@ namespace NasActors.Runs;
 /// <summary>A run in a folder: run.json, SQLite journal and snapshots, node.log; one writer per folder (<see cref="RunLock"/>).</summary>
 public sealed class FolderRunStore(string dir) : RunStore
 {
+    private readonly SqliteTables tables = new(dir);
+
     public string Directory => dir;
 
     public override string Name => dir;
@@ -21,29 +23,25 @@ public sealed class FolderRunStore(string dir) : RunStore
 
     public override bool Shared => false;
 
-    public override string NoSearchYet
-    {
-        get
-        {
-            var journal = SqliteRunFiles.JournalPath(dir);
-            return !File.Exists(journal) || new FileInfo(journal).Length == 0
-                ? $"{journal}: missing or empty (a search that never started, or a lost journal)"
-                : base.NoSearchYet;
-        }
-    }
+    public override PersistenceIds Ids => PersistenceIds.Folder;
 
-    public override IReadOnlyList<string> Arguments => ["--run", dir];
+    protected override JournalTables Tables => tables;
+
+    public override string NoSearchYet =>
+        !File.Exists(tables.JournalPath) || new FileInfo(tables.JournalPath).Length == 0
+            ? $"{tables.JournalPath}: missing or empty (a search that never started, or a lost journal)"
+            : base.NoSearchYet;
 
     public override (long Journal, long Snapshots) StoredBytes() =>
         (Bytes(PersistenceConfig.JournalFile), Bytes(PersistenceConfig.SnapshotFile));
 
     private long Bytes(string file) => System.IO.Directory.GetFiles(dir, file + "*").Sum(f => new FileInfo(f).Length);
 
-    public override SearchJournal Ids => SearchJournal.Folder;
-
     public override Config Persistence() => PersistenceConfig.Sqlite(dir);
 
-    public override SearchSettings? Existing(bool forWriting = true) => RunFolder.Existing(dir, forWriting);
+    public override SearchSettings? ReadSettings() => RunFolder.Existing(dir, forWriting: false);
+
+    public override SearchSettings? SettingsBeforeWriting() => RunFolder.Existing(dir, forWriting: true);
 
     public override void WriteSettings(SearchSettings settings) => RunFolder.WriteSettings(dir, settings);
 
@@ -52,21 +50,13 @@ public sealed class FolderRunStore(string dir) : RunStore
     /// <summary>The folder's lock is the process's (taken by <see cref="ClaimForWriting"/>): the coordinator's host has it already.</summary>
     public override IWriterLease Lease() => new ProcessLease();
 
-    public override IReadOnlyList<StoredEvent> ReadStoredEvents(long after = 0) => SqliteRunFiles.ReadStoredEvents(dir, after);
-
-    public override StoredRun Read() => SqliteRunFiles.Read(dir);
-
-    public override DateTimeOffset? FirstEventAt() => SqliteRunFiles.FirstEventAt(dir);
-
-    public override StoredRun CheckBeforeResume() => SqliteRunFiles.CheckBeforeResume(dir);
+    public override StoredRun CheckBeforeResume() => tables.CheckBeforeResume();
 
     public override bool? WriterAlive() => RunLock.WriterAlive(dir);
 
     public override string SettingsName => Path.Combine(dir, RunFolder.SettingsFile);
 
-    public override string SnapshotsName => SqliteRunFiles.SnapshotPath(dir);
-
-    public override void AfterStop() => SqliteRunFiles.Checkpoint(dir);
+    public override void AfterStop() => tables.Checkpoint();
 
     private sealed class ProcessLease : IWriterLease
     {

@@ -1,4 +1,3 @@
-using NasActors.Search;
 
 namespace NasActors.Runs;
 

@@ -1,6 +1,5 @@
 using Akka.Configuration;
 using Akka.Persistence.Sql;
-using NasActors.Search;
 
 namespace NasActors.Runs;
 

@@ -1,4 +1,4 @@
-using NasActors.Search;
+using NasActors.Runs.Storage;
 using Npgsql;
 
 namespace NasActors.Runs;
@@ -28,11 +28,11 @@ public sealed class PostgresWriterLease(PostgresUrl url, string run, Func<string
         {
             if (disposed) return "stopped";
             Release();
-            connection = PostgresRunFiles.Hold(url, lease: true, c =>
+            connection = PostgresConnections.Hold(url, lease: true, c =>
             {
-                var number = PostgresRunFiles.RunNumber(c, run) ?? throw new RunStoreException($"run {run} is not in {url}");
-                if (PostgresRunFiles.Scalar(c, "SELECT pg_try_advisory_lock(@space, @run)", ("space", KeySpace), ("run", number)) is not true) return false;
-                PostgresRunFiles.Scalar(c, "UPDATE nas_run SET writer = @holder WHERE id = @run", ("holder", holder()), ("run", number));
+                var number = PostgresTables.RunNumber(c, run) ?? throw new RunStoreException($"run {run} is not in {url}");
+                if (JournalTables.Scalar(c, "SELECT pg_try_advisory_lock(@space, @run)", ("space", KeySpace), ("run", number)) is not true) return false;
+                JournalTables.Scalar(c, "UPDATE nas_run SET writer = @holder WHERE id = @run", ("holder", holder()), ("run", number));
                 return true;
             });
             return connection is null ? Holder(url, run) ?? "another nas process" : null;
@@ -46,7 +46,7 @@ public sealed class PostgresWriterLease(PostgresUrl url, string run, Func<string
             if (connection is null) return false;
             try
             {
-                return PostgresRunFiles.Scalar(connection, "SELECT 1") is 1;
+                return JournalTables.Scalar(connection, "SELECT 1") is 1;
             }
             catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
             {
@@ -80,19 +80,19 @@ public sealed class PostgresWriterLease(PostgresUrl url, string run, Func<string
     /// another process holds it.
     /// </summary>
     public static IDisposable? Claim(PostgresUrl url, string run) =>
-        PostgresRunFiles.Hold(url, lease: false, c =>
-            PostgresRunFiles.Scalar(c, "SELECT pg_try_advisory_lock(@space, hashtext(@name))", ("space", ClaimSpace), ("name", run)) is true);
+        PostgresConnections.Hold(url, lease: false, c =>
+            JournalTables.Scalar(c, "SELECT pg_try_advisory_lock(@space, hashtext(@name))", ("space", ClaimSpace), ("name", run)) is true);
 
     /// <summary>Who last took the lease (nas_run.writer): the message a second writer gets.</summary>
     public static string? Holder(PostgresUrl url, string run) =>
-        PostgresRunFiles.Query(url, c => PostgresRunFiles.HasTable(c, "nas_run")
-            ? PostgresRunFiles.Scalar(c, "SELECT writer FROM nas_run WHERE name = @name", ("name", run)) as string
+        PostgresConnections.Query(url, c => PostgresConnections.HasTable(c, "nas_run")
+            ? JournalTables.Scalar(c, "SELECT writer FROM nas_run WHERE name = @name", ("name", run)) as string
             : null);
 
     /// <summary>Whether some process holds the run's lease now: the run has a live writer.</summary>
     public static bool Held(PostgresUrl url, string run) =>
-        PostgresRunFiles.Query(url, c => PostgresRunFiles.RunNumber(c, run) is { } number
-            && PostgresRunFiles.Scalar(c, "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid::bigint = @space AND objid::bigint = @run AND objsubid = 2 AND granted"
+        PostgresConnections.Query(url, c => PostgresTables.RunNumber(c, run) is { } number
+            && JournalTables.Scalar(c, "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid::bigint = @space AND objid::bigint = @run AND objsubid = 2 AND granted"
                 + " AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))",
                 ("space", (long)KeySpace), ("run", (long)number)) is true);
 }

@@ -1,12 +1,12 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using NasActors.Runs;
+using NasActors.Protocol;
 using NasActors.Search;
 
 namespace NasActors.Runs;
 
-/// <summary>A folder that is not a usable nas run (foreign, corrupt); the message says why.</summary>
-public sealed class RunFolderException(string message) : Exception(message);
+/// <summary>What was named is not a usable nas run: a foreign folder, no such run, settings that are corrupt or unknown; the message says why.</summary>
+public sealed class InvalidRunException(string message) : Exception(message);
 
 /// <summary>
 /// One search per folder: run.json (its settings, written first), journal.db, snapshots.db and
@@ -31,16 +31,16 @@ public static partial class RunFolder
         if (!Directory.Exists(dir) || !Directory.EnumerateFileSystemEntries(dir).Any(e => Path.GetFileName(e) != RunLock.FileName)) return null;
         var file = Path.Combine(dir, SettingsFile);
         if (!File.Exists(file))
-            throw new RunFolderException($"{dir} is not a nas run folder (no {SettingsFile}){(forWriting ? "; choose an empty or new folder" : "")}");
+            throw new InvalidRunException($"{dir} is not a nas run folder (no {SettingsFile}){(forWriting ? "; choose an empty or new folder" : "")}");
         return ReadSettings(file);
     }
 
     public static SearchSettings Require(string dir) =>
-        Existing(dir, forWriting: false) ?? throw new RunFolderException($"{dir} holds no nas run");
+        Existing(dir, forWriting: false) ?? throw new InvalidRunException($"{dir} holds no nas run");
 
     public static SearchSettings ReadSettings(string file)
     {
-        if (string.IsNullOrWhiteSpace(file)) throw new ArgumentException("--config: give a settings file");
+        if (string.IsNullOrWhiteSpace(file)) throw new InputException(UserInput.Config, "give a settings file");
         if (Directory.Exists(file)) throw new IOException($"cannot read {file}: it is a folder, not a settings file");
         string text;
         try
@@ -59,11 +59,11 @@ public static partial class RunFolder
     {
         try
         {
-            return JsonSerializer.Deserialize<SearchSettings>(text, Json) ?? throw new RunFolderException($"{where}: empty settings");
+            return JsonSerializer.Deserialize<SearchSettings>(text, Json) ?? throw new InvalidRunException($"{where}: empty settings");
         }
         catch (JsonException e)
         {
-            throw new RunFolderException($"{where}: {Problem(e)} (line {e.LineNumber + 1})");
+            throw new InvalidRunException($"{where}: {Problem(e)} (line {e.LineNumber + 1})");
         }
     }
 

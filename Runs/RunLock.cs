@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using NasActors.Search;
+using NasActors.Protocol;
 
 namespace NasActors.Runs;
 
@@ -34,7 +34,7 @@ public sealed class RunLock : IDisposable
 
     public static RunLock Acquire(string dir)
     {
-        if (File.Exists(dir)) throw new ArgumentException($"--run: {dir} is a file, not a folder");
+        if (File.Exists(dir)) throw new InputException(UserInput.Run, $"{dir} is a file, not a folder");
         Directory.CreateDirectory(dir);
         var fd = open(dir, ReadOnlyDirectory);
         if (fd < 0) throw new IOException($"cannot open the run folder {dir} (error {Marshal.GetLastPInvokeError()})");

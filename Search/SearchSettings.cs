@@ -25,11 +25,12 @@ public sealed record SearchSettings
     public TrainingSpec Search { get; init; } = new(1, 4, 2, 32, 0.1, "fashion-mnist-mini", 500, 1000, 1.0, 3600);
     public TrainingSpec Final { get; init; } = new(1, 8, 2, 64, 0.05, "fashion-mnist-mini", 500, null, 0.8, 7200);
 
-    public IReadOnlyList<string> Errors()
+    /// <param name="strategies">The strategies there are (the controller's catalog).</param>
+    public IReadOnlyList<string> Errors(IReadOnlyCollection<string> strategies)
     {
         var errors = new List<string>();
-        if (!SearchSpace.PaperSettings.StrategyKinds.Contains(Strategy))
-            errors.Add($"unknown strategy \"{Strategy}\" (expected {string.Join(", ", SearchSpace.PaperSettings.StrategyKinds)})");
+        if (!strategies.Contains(Strategy))
+            errors.Add($"unknown strategy \"{Strategy}\" (expected {string.Join(", ", strategies)})");
         if (Budget < 1) errors.Add($"budget must be at least 1 child, got {Budget}");
         if (Blocks < 1) errors.Add($"blocks must be at least 1, got {Blocks}");
         if (Devices.Count == 0) errors.Add("at least one device is needed");

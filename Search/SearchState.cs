@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Text.Json.Serialization;
-using NasActors.Protocol;
 using NasActors.Protocol.Messages;
 using NasActors.Search.Events;
 

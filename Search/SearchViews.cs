@@ -1,3 +1,4 @@
+using NasActors.Protocol.Messages;
 using NasActors.SearchSpace;
 
 namespace NasActors.Search;
@@ -36,6 +37,19 @@ public static class SearchViews
                 c.Final?.Outcome?.Accuracy, c.Final?.Outcome?.TestAccuracy, space.Decode(c.Decisions)))
             .ToList();
     }
+
+    /// <summary>
+    /// The live status the coordinator answers with: finished only when <paramref name="stored"/>
+    /// (nothing left to write), running children with the epochs their workers last reported.
+    /// </summary>
+    public static SearchStatus Status(SearchState s, bool stored, IReadOnlyDictionary<long, (int Epoch, int Epochs)> progress, string run) => new(
+        s.Budget, s.Sampled, s.Trained, s.Failed, s.RunningCount, s.BestAccuracy, s.PolicyVersion,
+        s.SearchCompleted, s.FinalChildren.Count(), s.FinalChildren.Count(c => c.Final!.Done),
+        s.Settings is not null && s.Finished && stored,
+        s.RunningJobs
+            .Select(j => new RunningChild(j.ChildId, j.Final, j.WorkerId, progress.GetValueOrDefault(j.ChildId).Epoch, progress.GetValueOrDefault(j.ChildId).Epochs))
+            .ToList(),
+        run);
 
     public static IReadOnlyList<FailedChild> Failures(SearchState s) =>
         s.Children.Values

@@ -12,7 +12,4 @@ public static class PaperSettings
     public const double PpoEntropyWeight = 0.00001;
     public const double BaselineDecay = 0.95;
     public const int PpoMinibatch = 20;
-
-    /// <summary>The search strategies: the paper's PPO controller, its random-search baseline, and regularized evolution.</summary>
-    public static readonly IReadOnlyList<string> StrategyKinds = ["ppo", "random", "evolution"];
 }

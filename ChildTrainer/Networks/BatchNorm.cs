@@ -1,5 +1,4 @@
 using NasActors.Tensors;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using NasActors.ChildTrainer.Networks;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace NasActors.ChildTrainer.Training;

@@ -6,9 +6,8 @@ using NasActors.ChildTrainer.Kernels;
 using NasActors.ChildTrainer.Networks;
 using NasActors.ChildTrainer.Synthetic;
 using NasActors.ChildTrainer.Training;
-using NasActors.ChildTrainer.Workers;
 using NasActors.Controller.Strategies;
-using NasActors.Hosting;
+using NasActors.Protocol;
 using NasActors.Runs;
 using NasActors.Search;
 
@@ -40,11 +39,11 @@ public static class BenchCommand
         };
         command.SetAction((parse, cancel) => CommandErrors.GuardAsync(async () =>
         {
-            if (parse.GetValue(children) < 1) throw new ArgumentException("--children must be at least 1");
-            if (parse.GetValue(workers) < 2) throw new ArgumentException("--workers must be at least 2 (one per trainer node)");
-            if (parse.GetValue(delay) < 0) throw new ArgumentException("--child-ms must be at least 0");
+            if (parse.GetValue(children) < 1) throw new InputException("--children", "must be at least 1");
+            if (parse.GetValue(workers) < 2) throw new InputException("--workers", "must be at least 2 (one per trainer node)");
+            if (parse.GetValue(delay) < 0) throw new InputException("--child-ms", "must be at least 0");
             await OnNewRun(parse, run, journal, "bench-cluster", async store =>
-                Output.Object(await ClusterBenchmark.RunAsync(store, parse.GetValue(children), parse.GetValue(workers), parse.GetValue(delay), cancel), parse.GetValue(json)));
+                Output.Object(await ClusterBenchmark.RunAsync(store, RunOption.Arguments(store), parse.GetValue(children), parse.GetValue(workers), parse.GetValue(delay), cancel), parse.GetValue(json)));
             return ExitCodes.Ok;
         }));
         return command;
@@ -55,7 +54,7 @@ public static class BenchCommand
         var children = new Option<int>("--children") { Description = "children in the search", DefaultValueFactory = _ => 20000 };
         var workers = new Option<int>("--workers") { Description = "synthetic workers in this process", DefaultValueFactory = _ => 8 };
         var strategy = new Option<string>("--strategy") { Description = "ppo, random or evolution", DefaultValueFactory = _ => "ppo" };
-        strategy.AcceptOnlyFromAmong([.. StrategyConfig.Kinds]);
+        strategy.AcceptOnlyFromAmong([.. StrategyCatalog.Names]);
         var (run, journal) = BenchRunOptions("bench");
         var delay = new Option<int>("--child-ms") { Description = "milliseconds each synthetic child takes (0: instant)", DefaultValueFactory = _ => 0 };
         var snapshotEvery = new Option<int>("--snapshot-every") { Description = "events between snapshots", DefaultValueFactory = _ => new SearchSettings().SnapshotEvery };
@@ -71,7 +70,7 @@ public static class BenchCommand
                     Trainer = parse.GetValue(delay) > 0 ? $"synthetic:{parse.GetValue(delay)}" : "synthetic",
                     WorkersPerDevice = parse.GetValue(workers), TopK = 0, SnapshotEvery = parse.GetValue(snapshotEvery),
                 };
-                var errors = settings.Errors();
+                var errors = settings.Errors(StrategyCatalog.Names);
                 if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors));
                 using var claim = store.ClaimForWriting();
                 Output.Object(await SearchBenchmark.RunAsync(store, settings, cancel), parse.GetValue(json));
@@ -93,7 +92,7 @@ public static class BenchCommand
         var temp = parse.GetValue(run) is null && database is null;
         var name = parse.GetValue(run) ?? (database is null ? Path.Combine(Path.GetTempPath(), $"nas-bench-{Guid.NewGuid():N}") : $"{prefix}-{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss}");
         var store = RunStore.Open(name, database);
-        if (store.Existing() is not null) throw new ArgumentException($"{store.Name} already holds a run; the benchmark needs a new one");
+        if (store.SettingsBeforeWriting() is not null) throw new ArgumentException($"{store.Name} already holds a run; the benchmark needs a new one");
         try
         {
             await benchmark(store);
@@ -108,15 +107,15 @@ public static class BenchCommand
     {
         var children = new Option<int>("--children") { Description = "children in the simulated search", DefaultValueFactory = _ => 20000 };
         var strategy = new Option<string>("--strategy") { Description = "ppo, random or evolution", DefaultValueFactory = _ => "ppo" };
-        strategy.AcceptOnlyFromAmong([.. StrategyConfig.Kinds]);
+        strategy.AcceptOnlyFromAmong([.. StrategyCatalog.Names]);
         var inFlight = new Option<int>("--in-flight") { Description = "children outstanding at a time (workers)", DefaultValueFactory = _ => 20 };
         var seed = new Option<long>("--seed") { Description = "strategy seed", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
         var command = new Command("controller", "The controller's cost per child with the paper's settings (synthetic rewards)") { children, strategy, inFlight, seed, json };
         command.SetAction(parse => CommandErrors.Guard(() =>
         {
-            if (parse.GetValue(children) < 1) throw new ArgumentException("--children must be at least 1");
-            if (parse.GetValue(inFlight) < 1) throw new ArgumentException("--in-flight must be at least 1");
+            if (parse.GetValue(children) < 1) throw new InputException("--children", "must be at least 1");
+            if (parse.GetValue(inFlight) < 1) throw new InputException("--in-flight", "must be at least 1");
             var config = new StrategyConfig { Kind = parse.GetValue(strategy)!, Seed = parse.GetValue(seed) };
             var r = ControllerBenchmark.Run(config, parse.GetValue(children), parse.GetValue(inFlight), g => SyntheticObjective.Accuracy(g));
             Output.Object(r, parse.GetValue(json));
@@ -148,14 +147,14 @@ public static class BenchCommand
         {
             var torchDevice = TorchRuntime.ParseDevice(parse.GetValue(device)!);
             var size = parse.GetValue(image);
-            if (size is < 8 or > 1024) throw new ArgumentException($"--image: expected 8 to 1024 pixels, got {size}");
+            if (size is < 8 or > 1024) throw new InputException("--image", $"expected 8 to 1024 pixels, got {size}");
             var data = size is { } px ? RandomImages(px, parse.GetValue(batch)) : DatasetSpec.Parse(parse.GetValue(dataset)!).Load().Train;
             var options = speed.Apply(parse, new TrainingConfig());
             var path = parse.GetValue(kernels) switch
             {
                 "auto" => (ConvPath?)null,
                 var k when Enum.TryParse<ConvPath>(k, true, out var p) && !int.TryParse(k, out _) => p,
-                var k => throw new ArgumentException($"--kernels: expected auto, nchw, nhwc or unfold, got \"{k}\""),
+                var k => throw new InputException("--kernels", $"expected auto, nchw, nhwc or unfold, got \"{k}\""),
             };
             var forced = path is { } fp ? new KernelPlan(options.ChannelsLast, fp, fp, fp) : null;
             // A path that computes wrong here is refused, not timed: on some CPUs it also corrupts memory.
@@ -167,7 +166,7 @@ public static class BenchCommand
             {
                 var parts = pair.Split('x');
                 if (parts.Length != 2 || !int.TryParse(parts[0], out var n) || !int.TryParse(parts[1], out var f))
-                    throw new ArgumentException($"--configs: \"{pair}\" is not NxF (e.g. 2x16)");
+                    throw new InputException("--configs", $"\"{pair}\" is not NxF (e.g. 2x16)");
                 var plan = NetworkPlan.Create(new NetworkConfig(g, n, f, data.Classes, data.Channels, data.Height, NetworkOptions.StemFor(data.Height), parse.GetValue(stemFilters)));
                 var m = Throughput.Measure(plan, data, torchDevice, parse.GetValue(batch), parse.GetValue(steps), options: options, kernels: forced);
                 results.Add(m);

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using NasActors.Hosting;
-using NasActors.Runs;
+using NasActors.Protocol;
 
 namespace NasActors.Cli.Commands;
 
@@ -16,17 +16,17 @@ public static class CertCommand
         command.SetAction(parse => CommandErrors.Guard(() =>
         {
             var file = parse.GetValue(output)!;
-            if (string.IsNullOrWhiteSpace(file)) throw new ArgumentException("--out: give a file name");
-            if (File.Exists(file) || Directory.Exists(file)) throw new ArgumentException($"--out: {file} exists; it is left alone (a new certificate would lock every node holding the old one out)");
-            if (parse.GetValue(days) is < 1 or > 36500) throw new ArgumentException($"--days: expected 1 to 36500, got {parse.GetValue(days)}");
+            if (string.IsNullOrWhiteSpace(file)) throw new InputException("--out", "give a file name");
+            if (File.Exists(file) || Directory.Exists(file)) throw new InputException("--out", $"{file} exists; it is left alone (a new certificate would lock every node holding the old one out)");
+            if (parse.GetValue(days) is < 1 or > 36500) throw new InputException("--days", $"expected 1 to 36500, got {parse.GetValue(days)}");
             var password = Environment.GetEnvironmentVariable(ClusterCertificate.PasswordVariable);
             if (string.IsNullOrEmpty(password))
                 throw new ArgumentException($"{ClusterCertificate.PasswordVariable} is not set: the certificate's private key is written under that password");
             var names = parse.GetValue(hosts)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 ?? [Environment.MachineName, "localhost", "127.0.0.1"];
-            if (names.Length == 0) throw new ArgumentException("--hosts: give at least one host name or address");
+            if (names.Length == 0) throw new InputException("--hosts", "give at least one host name or address");
             if (names.FirstOrDefault(h => Uri.CheckHostName(h) == UriHostNameType.Unknown) is { } bad)
-                throw new ArgumentException($"--hosts: '{bad}' is not a host name or address");
+                throw new InputException("--hosts", $"'{bad}' is not a host name or address");
             using var certificate = ClusterCertificate.Create(names, parse.GetValue(days));
             try
             {

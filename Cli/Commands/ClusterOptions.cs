@@ -1,6 +1,5 @@
 using System.CommandLine;
 using NasActors.Hosting;
-using NasActors.Runs;
 
 namespace NasActors.Cli.Commands;
 

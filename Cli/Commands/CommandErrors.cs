@@ -1,6 +1,7 @@
 using NasActors.ChildTrainer;
 using NasActors.ChildTrainer.Data;
 using NasActors.ChildTrainer.Training;
+using NasActors.Protocol;
 using NasActors.SearchSpace;
 
 namespace NasActors.Cli.Commands;
@@ -22,6 +23,9 @@ public static class CommandErrors
             ChildTrainer.NativeWork.WaitIdle(TimeSpan.FromSeconds(15));
         }
     }
+
+    /// <summary>The option that carries each input that layers below the command line name.</summary>
+    private static string OptionOf(UserInput input) => "--" + input.ToString().ToLowerInvariant();
 
     /// <summary>What went wrong, as one line and the exit code that says whose fault it was.</summary>
     private static async Task<int> Report(Func<Task<int>> action)
@@ -58,7 +62,7 @@ public static class CommandErrors
         {
             return ExitCodes.Fail(e.Kind == FailureKind.InvalidConfiguration ? ExitCodes.Invalid : ExitCodes.TrainingFailed, $"training failed ({e.Kind}): {e.Message}");
         }
-        catch (Runs.RunFolderException e)
+        catch (Runs.InvalidRunException e)
         {
             return ExitCodes.Fail(ExitCodes.Invalid, e.Message);
         }
@@ -74,8 +78,13 @@ public static class CommandErrors
         {
             return ExitCodes.Fail(ExitCodes.Unreadable, e.Message);
         }
+        catch (InputException e)
+        {
+            return ExitCodes.Fail(ExitCodes.Invalid, e.Input is { } input ? $"{OptionOf(input)}: {e.Problem}" : e.Message);
+        }
         catch (ArgumentException e)
         {
+            // Values checked where they are used (a network's shape, a dataset's name), each message naming the value.
             return ExitCodes.Fail(ExitCodes.Invalid, e.Message);
         }
         catch (OperationCanceledException)

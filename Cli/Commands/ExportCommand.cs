@@ -1,5 +1,5 @@
 using System.CommandLine;
-using NasActors.Runs;
+using NasActors.Protocol;
 using NasActors.Search;
 using NasActors.SearchSpace;
 
@@ -18,13 +18,13 @@ public static class ExportCommand
         command.SetAction(parse => CommandErrors.Guard(() =>
         {
             var r = parse.GetValue(rank);
-            if (r < 1) throw new ArgumentException("--rank must be at least 1");
+            if (r < 1) throw new InputException("--rank", "must be at least 1");
             var top = SearchViews.Top(run.Open(parse).ReadStarted(), r);
             if (top.Count < r) throw new ArgumentException($"the run has {top.Count} trained children, no rank {r}");
             var json = GenotypeJson.Write(top[r - 1].Genotype) + "\n";
             if (parse.GetValue(output) is { } file)
             {
-                if (string.IsNullOrWhiteSpace(file) || Directory.Exists(file)) throw new ArgumentException($"--out: give a file path, not '{file}'");
+                if (string.IsNullOrWhiteSpace(file) || Directory.Exists(file)) throw new InputException("--out", $"give a file path, not '{file}'");
                 File.WriteAllText(file, json);
             }
             else Console.Out.Write(json);

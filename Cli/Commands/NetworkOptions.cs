@@ -1,6 +1,5 @@
 using System.CommandLine;
 using NasActors.ChildTrainer.Networks;
-using NasActors.SearchSpace;
 
 namespace NasActors.Cli.Commands;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
-using NasActors.ChildTrainer;
 using NasActors.Hosting;
+using NasActors.Protocol;
 using NasActors.Protocol.Messages;
 using NasActors.Runs;
 using NasActors.Search;
@@ -15,12 +15,6 @@ namespace NasActors.Cli.Commands;
 /// </summary>
 public static class NodeCommand
 {
-    // A node that has seen no coordinator for this long starts afresh (a search that ended leaves
-    // its trainer nodes alone in a cluster of their own; a new search at the seed starts another).
-    private static readonly TimeSpan Orphaned = TimeSpan.FromSeconds(30);
-
-    private static readonly TimeSpan NotJoinedAfter = TimeSpan.FromSeconds(30);
-
     public static Command Create()
     {
         var cluster = new ClusterOptions(joinRequired: true);
@@ -39,41 +33,25 @@ public static class NodeCommand
             var spec = cluster.Parse(parse, [ClusterSpec.Trainer]);
             var standby = Standby(spec, parse.GetValue(run), parse.GetValue(journal));
             var deviceList = parse.GetValue(devices)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            if (deviceList.Length == 0) throw new ArgumentException("--devices: give at least one device");
-            if (parse.GetValue(perDevice) < 1) throw new ArgumentException($"--workers-per-device: must be at least 1, got {parse.GetValue(perDevice)}");
+            if (parse.GetValue(perDevice) < 1) throw new InputException("--workers-per-device", $"must be at least 1, got {parse.GetValue(perDevice)}");
             var trainerText = parse.GetValue(trainer)!;
-            if (TrainerSpec.TryParse(trainerText, out var trainerError) is not { } trainerSpec) throw new ArgumentException($"--trainer: {trainerError}");
+            var trainerSpec = Preflight.Trainer(trainerText);
             // Every device is checked before the node joins: a missing GPU is one line, not a node that fails each child.
-            if (trainerSpec.Kind == TrainerKind.Torch)
-                foreach (var d in deviceList)
-                    try { TorchRuntime.ParseDevice(d); }
-                    catch (DeviceUnavailableException e) { throw new ArgumentException($"--devices: {e.Message}"); }
-
+            if (spec.Has(ClusterSpec.Trainer)) Preflight.Devices(deviceList);
             spec.RequireFreePort();
             NodeConfig.Validate(spec);
             // Last, once the options hold: each device's kernels against float64; one that computes wrong does not join.
-            if (trainerSpec.Kind == TrainerKind.Torch)
-                foreach (var d in deviceList)
-                    ChildTrainer.Kernels.DeviceKernels.RequireRight(d);
+            if (spec.Has(ClusterSpec.Trainer)) Preflight.Kernels(trainerSpec, deviceList);
 
             // Ctrl-C/SIGTERM is how a node stops, joined or still waiting to join: exit 0 either way.
             try
             {
-                while (!cancel.IsCancellationRequested)
+                await MachineNode.ServeAsync(spec, deviceList, parse.GetValue(perDevice), trainerText, standby, node =>
                 {
-                    Console.Error.WriteLine($"nas node: joining {string.Join(", ", spec.Seeds)} as {string.Join(",", spec.Roles)} ...");
-                    using var joined = new CancellationTokenSource();
-                    // Joining waits for ever (the seed may not be up yet), but says once what may be wrong.
-                    _ = Task.Delay(NotJoinedAfter, joined.Token).ContinueWith(_ => Console.Error.WriteLine(
-                        $"nas node: not joined after {NotJoinedAfter.TotalSeconds:F0} s; still trying (is a node at {string.Join(" or ", spec.Seeds)} up, reachable from here, and {(spec.Certificate is null ? "without --tls" : "holding the same --tls certificate")}?)"),
-                        joined.Token, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
-                    await using var node = await TrainerNode.StartAsync(spec, deviceList, parse.GetValue(perDevice), trainerText, cancel, standby);
-                    await joined.CancelAsync();
                     var workers = spec.Has(ClusterSpec.Trainer) ? deviceList.Length * parse.GetValue(perDevice) : 0;
                     Console.Out.WriteLine($"node: {node.Address} up, {workers} workers{(standby is { } s ? $", coordinator for {s.Store.Name}" : "")}");
                     Console.Out.Flush();
-                    await ServeAsync(node, cancel);
-                }
+                }, line => Console.Error.WriteLine($"nas node: {line}"), cancel);
             }
             catch (OperationCanceledException) when (cancel.IsCancellationRequested)
             {
@@ -98,28 +76,11 @@ public static class NodeCommand
             return null;
         }
         if (!spec.Has(ClusterSpec.Coordinator) || !spec.Has(ClusterSpec.Evaluator))
-            throw new ArgumentException("--roles: the coordinator and the evaluator run together (add both)");
+            throw new InputException("--roles", "the coordinator and the evaluator run together (add both)");
         if (journal is null)
-            throw new ArgumentException("--roles: a standby coordinator needs --journal URL and --run NAME (the run's database, which every coordinator node reaches)");
-        if (run is null) throw new ArgumentException("--run: give the name of the run in --journal to stand by for");
+            throw new InputException("--roles", "a standby coordinator needs --journal URL and --run NAME (the run's database, which every coordinator node reaches)");
+        if (run is null) throw new InputException("--run", "give the name of the run in --journal to stand by for");
         var store = RunStore.Open(run, journal);
-        return (store, store.Existing() ?? throw new RunFolderException($"{store.Name} does not exist; start it with nas search {store.Options}"));
-    }
-
-    /// <summary>Until Ctrl-C, the node's end (downed), or no coordinator for <see cref="Orphaned"/>.</summary>
-    private static async Task ServeAsync(TrainerNode node, CancellationToken cancel)
-    {
-        var lastSeen = DateTime.UtcNow;
-        while (!cancel.IsCancellationRequested && !node.Ended.IsCompleted)
-        {
-            if (node.SeesCoordinator) lastSeen = DateTime.UtcNow;
-            else if (DateTime.UtcNow - lastSeen > Orphaned)
-            {
-                Console.Error.WriteLine($"nas node: no coordinator for {Orphaned.TotalSeconds:F0} s; joining again");
-                return;
-            }
-            await Task.WhenAny(node.Ended, Task.Delay(1000, cancel)).ContinueWith(_ => { });
-        }
-        if (node.Ended.IsCompleted) Console.Error.WriteLine("nas node: the cluster removed this node; joining again");
+        return (store, store.SettingsBeforeWriting() ?? throw new InvalidRunException($"{store.Name} does not exist; start it with nas search {RunOption.Options(store)}"));
     }
 }

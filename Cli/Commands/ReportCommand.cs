@@ -1,7 +1,6 @@
 using System.CommandLine;
-using NasActors.Hosting;
+using NasActors.Protocol;
 using NasActors.Reports;
-using NasActors.Runs;
 using NasActors.SearchSpace;
 
 namespace NasActors.Cli.Commands;
@@ -19,13 +18,13 @@ public static class ReportCommand
         command.SetAction(parse => CommandErrors.Guard(() =>
         {
             var file = parse.GetValue(output)!;
-            if (string.IsNullOrWhiteSpace(file)) throw new ArgumentException("--out: give a file name");
-            if (Directory.Exists(file)) throw new ArgumentException($"--out: {file} is a folder; give a file name");
+            if (string.IsNullOrWhiteSpace(file)) throw new InputException("--out", "give a file name");
+            if (Directory.Exists(file)) throw new InputException("--out", $"{file} is a folder; give a file name");
             if (Path.GetDirectoryName(Path.GetFullPath(file)) is { } folder && !Directory.Exists(folder))
-                throw new ArgumentException($"--out: folder {folder} does not exist");
+                throw new InputException("--out", $"folder {folder} does not exist");
             // Only a report may be replaced: never a journal, settings or any other file.
             if (File.Exists(file) && !IsReport(file))
-                throw new ArgumentException($"--out: {file} exists and is not a nas report; it is left alone (choose another file)");
+                throw new InputException("--out", $"{file} exists and is not a nas report; it is left alone (choose another file)");
             var model = RunReports.Load(runs.OpenAll(parse), Top(parse, top), DateTimeOffset.UtcNow);
             var html = ReportPage.Render(model);
             // Written beside and renamed: an existing report is replaced whole or not at all.
@@ -52,7 +51,7 @@ public static class ReportCommand
 
     /// <summary>The <c>--top</c> value, checked (each listed child draws two cell graphs).</summary>
     public static int Top(ParseResult parse, Option<int> option) =>
-        parse.GetValue(option) is var top and >= 1 and <= 200 ? top : throw new ArgumentException($"--top: expected a whole number from 1 to 200, got {parse.GetValue(option)}");
+        parse.GetValue(option) is var top and >= 1 and <= 200 ? top : throw new InputException("--top", $"expected a whole number from 1 to 200, got {parse.GetValue(option)}");
 
     private static bool IsReport(string file)
     {

@@ -36,4 +36,15 @@ public sealed class RunOption
 
     public IReadOnlyList<RunStore> OpenAll(ParseResult parse) =>
         [.. (one is null ? parse.GetValue(many!)! : [parse.GetValue(one)!]).Select(r => RunStore.Open(r, parse.GetValue(Journal)))];
+
+    /// <summary>The options that name <paramref name="store"/> on a command line (hints such as how to resume, processes the benchmarks start).</summary>
+    public static IReadOnlyList<string> Arguments(RunStore store) => store switch
+    {
+        FolderRunStore folder => ["--run", folder.Directory],
+        DatabaseRunStore database => ["--journal", database.Url.ToString(), "--run", database.Run],
+        _ => throw new InvalidOperationException($"no options name a {store.GetType().Name}"),
+    };
+
+    /// <summary><see cref="Arguments"/> as text.</summary>
+    public static string Options(RunStore store) => string.Join(' ', Arguments(store));
 }

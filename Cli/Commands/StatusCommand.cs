@@ -1,5 +1,4 @@
 using System.CommandLine;
-using NasActors.Runs;
 using NasActors.Search;
 
 namespace NasActors.Cli.Commands;

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using NasActors.Runs;
+using NasActors.Protocol;
 using NasActors.Search;
 using NasActors.SearchSpace;
 using Spectre.Console;
@@ -18,7 +18,7 @@ public static class TopCommand
         run.AddTo(command);
         command.SetAction(parse => CommandErrors.Guard(() =>
         {
-            if (parse.GetValue(k) < 1) throw new ArgumentException("-k must be at least 1");
+            if (parse.GetValue(k) < 1) throw new InputException("-k", "must be at least 1");
             var state = run.Open(parse).ReadStarted();
             Render(state, parse.GetValue(k), parse.GetValue(json));
             return ExitCodes.Ok;

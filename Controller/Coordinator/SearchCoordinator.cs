@@ -14,20 +14,19 @@ namespace NasActors.Controller.Coordinator;
 /// <summary>
 /// The search coordinator (a cluster singleton). Its state is the immutable <see cref="SearchState"/>,
 /// which decides what each command means as events; this actor only persists them, folds them
-/// into the state, drives the strategy and replies. Lifecycle: waiting for a search (started by
-/// another node) → active → completed, each an explicit behaviour. Recovery replays events into
-/// the state and into the strategy, which is deterministic, so it ends exactly where it was.
+/// into its <see cref="SearchModel"/> (the state and the strategy the events drive) and replies.
+/// Lifecycle: waiting for a search (started by another node) → active → completed, each an
+/// explicit behaviour. Recovery replays events into the model, which is deterministic, so it ends
+/// exactly where it was.
 /// </summary>
 public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
 {
     private readonly SearchSettings? requested;
-    private readonly SearchJournal journal;
-    private readonly Func<SearchSettings, byte[]?, ISearchStrategy> createStrategy;
+    private readonly PersistenceIds journal;
     private readonly ILoggingAdapter log = Context.GetLogger();
     private readonly Dictionary<string, IActorRef> workers = new();
     private readonly Dictionary<long, (int Epoch, int Epochs)> progress = new();
-    private SearchState state = SearchState.Empty;
-    private ISearchStrategy? strategy;
+    private readonly SearchModel model;
     private int eventsSinceSnapshot;
     private int updatesSinceSnapshot;
     // Recovery recomputes each policy update after the latest snapshot (about 20 ms each): a
@@ -35,6 +34,7 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
     private readonly int snapshotAfterUpdates = Context.System.Settings.Config.GetInt("nas.coordinator.snapshot-after-policy-updates", 20);
     private int inFlight;
     private bool updating;
+    private bool announcedFinished;
 
     /// <summary>A computed policy update, for the incarnation and policy version it was prepared from.</summary>
     private sealed record UpdateComputed(Guid Incarnation, int FromVersion, byte[] Weights);
@@ -50,20 +50,14 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
     private readonly Guid incarnation = Guid.NewGuid();
 
     /// <param name="requested">The settings to start a new search with (null: follow whatever the journal holds).</param>
-    /// <param name="createStrategy">Makes the strategy from the settings and its saved bytes (default: <see cref="DefaultStrategy"/>).</param>
+    /// <param name="createStrategy">Makes the strategy from the settings and its saved bytes (default: <see cref="StrategyCatalog.ForSearch"/>).</param>
     /// <param name="journal">The run's persistence ids (default: a run folder's).</param>
-    public SearchCoordinator(SearchSettings? requested, Func<SearchSettings, byte[]?, ISearchStrategy>? createStrategy = null, SearchJournal? journal = null)
+    public SearchCoordinator(SearchSettings? requested, Func<SearchSettings, byte[]?, ISearchStrategy>? createStrategy = null, PersistenceIds? journal = null)
     {
         this.requested = requested;
-        this.journal = journal ?? SearchJournal.Folder;
-        this.createStrategy = createStrategy ?? DefaultStrategy;
-        Recover<SnapshotOffer>(offer =>
-        {
-            var snapshot = (ISearchSnapshot)offer.Snapshot;
-            state = snapshot.ToState();
-            strategy?.Dispose();
-            strategy = this.createStrategy(state.Settings!, snapshot.StrategyState);
-        });
+        this.journal = journal ?? PersistenceIds.Folder;
+        model = new SearchModel(createStrategy ?? StrategyCatalog.ForSearch);
+        Recover<SnapshotOffer>(offer => model.Restore((ISearchSnapshot)offer.Snapshot));
         Recover<ISearchEvent>(Replay);
         Recover<RecoveryCompleted>(_ => AfterRecovery());
         Waiting();
@@ -71,7 +65,7 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
 
     public override string PersistenceId => journal.CoordinatorId;
 
-    public static Props Props(SearchSettings? requested, Func<SearchSettings, byte[]?, ISearchStrategy>? createStrategy = null, SearchJournal? journal = null) =>
+    public static Props Props(SearchSettings? requested, Func<SearchSettings, byte[]?, ISearchStrategy>? createStrategy = null, PersistenceIds? journal = null) =>
         Akka.Actor.Props.Create(() => new SearchCoordinator(requested, createStrategy, journal));
 
     // ---- behaviours ----
@@ -90,7 +84,7 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
         Common();
         Command<RequestWork>(r => Dispatch(r.WorkerId, Sender));
         Command<WorkerReport>(OnReport);
-        Command<QueueFinalTraining>(q => PersistMany(state.QueueFinal(q.ChildIds)));
+        Command<QueueFinalTraining>(q => PersistMany(model.State.QueueFinal(q.ChildIds)));
     }
 
     /// <summary>Search and final training done: reports can only be late, and there is no more work.</summary>
@@ -117,9 +111,9 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
         Command<ChildProgress>(p => progress[p.ChildId] = (p.Epoch, p.Epochs));
         // A live worker still training its child: known (and watched) from now on, its child stays with it.
         Command<StillTraining>(c => Register(c.WorkerId, Sender));
-        Command<ClaimsClosed>(_ => PersistMany(state.RequeueUnclaimed(workers.Keys.ToHashSet(), "not claimed by a live worker after the coordinator restarted")));
+        Command<ClaimsClosed>(_ => PersistMany(model.State.RequeueUnclaimed(workers.Keys.ToHashSet(), "not claimed by a live worker after the coordinator restarted")));
         Command<GetSearchStatus>(_ => Sender.Tell(Status()));
-        Command<UpdateComputed>(u => u.Incarnation == incarnation && u.FromVersion == strategy?.PolicyVersion, OnUpdateComputed);
+        Command<UpdateComputed>(u => u.Incarnation == incarnation && u.FromVersion == model.Strategy?.PolicyVersion, OnUpdateComputed);
         Command<UpdateComputed>(_ => { });
         // Restart and recover: the update is recomputed from the journal, deterministically.
         Command<UpdateFailed>(f => f.Incarnation == incarnation, f => throw new InvalidOperationException("policy update failed", f.Cause));
@@ -128,15 +122,15 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
         Command<DeviceUnhealthy>(u =>
         {
             Register(u.WorkerId, Sender);
-            if (state.UnhealthyReason(u.WorkerId) is null)
+            if (model.State.UnhealthyReason(u.WorkerId) is null)
                 log.Warning("{0}: device unhealthy, it takes no work until it passes its check again: {1}", u.WorkerId, u.Reason);
             // Before the search starts there is no journal to hold it: no answer, so the worker says it again.
-            if (state.Settings is not null) RecordHealth(u.WorkerId, healthy: false, state.MarkUnhealthy(u.WorkerId, u.Reason));
+            if (model.State.Settings is not null) RecordHealth(u.WorkerId, healthy: false, model.State.MarkUnhealthy(u.WorkerId, u.Reason));
         });
         Command<DeviceHealthy>(h =>
         {
             Register(h.WorkerId, Sender);
-            var events = state.MarkHealthy(h.WorkerId);
+            var events = model.State.MarkHealthy(h.WorkerId);
             if (events.Count > 0) log.Warning("{0}: device passed its check again and takes work", h.WorkerId);
             RecordHealth(h.WorkerId, healthy: true, events);
         });
@@ -153,7 +147,7 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
     /// <summary>Switches behaviour when the state has moved to another phase (a larger budget reopens a completed search).</summary>
     private void BecomeForState()
     {
-        var next = state.Settings is null ? Phase.Waiting : state.Finished ? Phase.Completed : Phase.Active;
+        var next = model.State.Settings is null ? Phase.Waiting : model.State.Finished ? Phase.Completed : Phase.Active;
         if (next == phase) return;
         phase = next;
         Become(next switch { Phase.Active => Active, Phase.Completed => Completed, _ => Waiting });
@@ -161,79 +155,37 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
 
     // ---- recovery ----
 
-    /// <summary>Recovery: the state folds the event, the strategy sees the same calls it saw live.</summary>
     private void Replay(ISearchEvent evt)
     {
-        Apply(evt);
+        if (model.Replay(evt) is { } disagreement) log.Warning(disagreement);
         // What a crash before the next snapshot would replay again.
         eventsSinceSnapshot++;
         if (evt is PolicyUpdated) updatesSinceSnapshot++;
-        switch (evt)
-        {
-            case ChildSampled e:
-                var p = strategy!.Propose(e.ChildId);
-                if (!p.Decisions.SequenceEqual(e.Decisions))
-                    log.Warning("child {0}: the restored strategy proposes another architecture than the journal holds; the journal wins", e.ChildId);
-                break;
-            case ChildTrained e:
-                strategy!.Observe(e.ChildId, e.Accuracy);
-                break;
-            case ChildFailed e:
-                strategy!.Observe(e.ChildId, null);
-                break;
-            case PolicyUpdated e when strategy!.HasPendingUpdate:
-                strategy.ApplyUpdate(strategy.PrepareUpdate()());
-                if (strategy.PolicyVersion != e.Version)
-                    log.Warning("policy version {0} replayed as {1}; the journal wins", e.Version, strategy.PolicyVersion);
-                break;
-        }
     }
 
     private void AfterRecovery()
     {
-        if (state.Settings is null && requested is not null)
+        if (model.State.Settings is null && requested is not null)
             PersistMany([new SearchStarted(requested, DateTimeOffset.UtcNow)]);
-        else if (state.Settings is not null)
+        else if (model.State.Settings is not null)
         {
             var grace = Context.System.Settings.Config.GetTimeSpan("nas.coordinator.claim-grace", TimeSpan.FromSeconds(5));
-            if (state.RunningCount > 0)
+            if (model.State.RunningCount > 0)
             {
-                log.Warning($"search resumed at event {LastSequenceNr}: {state.Trained} trained, {state.Failed} failed of {state.Budget}; " +
-                            $"{state.RunningCount} children were on workers: those no live worker claims within {grace.TotalSeconds:F0} s go back to the queue");
+                log.Warning($"search resumed at event {LastSequenceNr}: {model.State.Trained} trained, {model.State.Failed} failed of {model.State.Budget}; " +
+                            $"{model.State.RunningCount} children were on workers: those no live worker claims within {grace.TotalSeconds:F0} s go back to the queue");
                 // No worker is known after a (re)start. Live workers say what they still train
                 // (StillTraining); only what nobody claims is trained again, so a restart or a move
                 // of the coordinator does not retrain every running child.
                 Timers.StartSingleTimer("claims", new ClaimsClosed(), grace);
             }
-            if (requested is not null && requested.Budget > state.Budget)
+            if (requested is not null && requested.Budget > model.State.Budget)
                 PersistMany([new BudgetIncreased(requested.Budget)]);
-            PersistMany(state.Completion(DateTimeOffset.UtcNow));
+            PersistMany(model.State.Completion(DateTimeOffset.UtcNow));
             StartUpdate();
         }
         BecomeForState();
-    }
-
-    /// <summary>
-    /// PPO updates are deferred: computed off this actor's message loop, installed when they are
-    /// ready, and journaled as <see cref="PolicyUpdated"/> at that moment, so that replay installs
-    /// each at the same point in the sequence of proposals.
-    /// </summary>
-    public static ISearchStrategy DefaultStrategy(SearchSettings settings, byte[]? bytes)
-    {
-        var s = Strategies.Strategies.Create(StrategyFactory.ConfigFor(settings), bytes);
-        if (s is PpoStrategy ppo) ppo.DeferUpdates = true;
-        return s;
-    }
-
-    /// <summary>Folds an event into the state (live before each write, and during recovery).</summary>
-    private void Apply(ISearchEvent evt)
-    {
-        state = state.Evolve(evt);
-        if (evt is SearchStarted started)
-        {
-            strategy?.Dispose();
-            strategy = createStrategy(started.Settings, null);
-        }
+        AnnounceWhenFinished();
     }
 
     // ---- policy updates ----
@@ -241,21 +193,22 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
     /// <summary>Computes the next pending policy update on the thread pool; the loop goes on meanwhile.</summary>
     private void StartUpdate()
     {
-        if (updating || strategy is not { HasPendingUpdate: true }) return;
+        if (updating || model.Strategy is not { HasPendingUpdate: true }) return;
         updating = true;
-        var compute = strategy.PrepareUpdate();
-        var (me, from) = (incarnation, strategy.PolicyVersion);
+        var compute = model.Strategy.PrepareUpdate();
+        var (me, from) = (incarnation, model.Strategy.PolicyVersion);
         Task.Run(compute).PipeTo(Self, success: w => new UpdateComputed(me, from, w), failure: e => new UpdateFailed(me, e));
     }
 
     private void OnUpdateComputed(UpdateComputed u)
     {
-        strategy!.ApplyUpdate(u.Weights);
-        PersistMany([new PolicyUpdated(strategy.PolicyVersion, state.Trained + state.Failed)], () =>
+        model.Strategy!.ApplyUpdate(u.Weights);
+        PersistMany([new PolicyUpdated(model.Strategy.PolicyVersion, model.State.Trained + model.State.Failed)], () =>
         {
             updatesSinceSnapshot++;
             updating = false;
             StartUpdate();
+            AnnounceWhenFinished();
         });
     }
 
@@ -267,7 +220,7 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
         {
             // Same id, new actor: the worker restarted and lost what it was training.
             Context.Unwatch(known);
-            PersistMany(state.Requeue(workerId, "worker restarted"));
+            PersistMany(model.State.Requeue(workerId, "worker restarted"));
         }
         workers[workerId] = worker;
         Context.Watch(worker);
@@ -290,36 +243,31 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
         var id = workers.FirstOrDefault(w => w.Value.Equals(worker)).Key;
         if (id is null) return;
         workers.Remove(id);
-        PersistMany(state.Requeue(id, "worker gone"));
+        PersistMany(model.State.Requeue(id, "worker gone"));
     }
 
     private void Dispatch(string workerId, IActorRef worker)
     {
         Register(workerId, worker);
         // A worker asking for work is idle: anything still assigned to it was lost on the way.
-        PersistMany(state.Requeue(workerId, "worker idle while assigned"));
-        if (state.NextJob(workerId, Sample) is { } job)
+        PersistMany(model.State.Requeue(workerId, "worker idle while assigned"));
+        if (model.State.NextJob(workerId, model.Sample) is { } job)
             PersistMany(job.Events, () => Send(worker, job.ChildId, job.Final));
         else
-            worker.Tell(new NoWork(state.Finished));
-    }
-
-    private ChildSampled Sample(long childId)
-    {
-        var p = strategy!.Propose(childId);
-        return new ChildSampled(p.ChildId, p.Genotype, p.Decisions, p.LogProbability, p.PolicyVersion);
+            worker.Tell(new NoWork(model.State.Finished));
     }
 
     /// <summary>
     /// One path for every report, trained or failed: the outcome (or <see cref="ResultIgnored"/>)
     /// and the reporting worker's next assignment go to the journal in one write, one round trip
-    /// per child, which is what dispatch latency is made of. The strategy learns at once, in
-    /// journal order (should the write fail, the actor restarts and replays it from the journal).
+    /// per child, which is what dispatch latency is made of. The outcome is folded (and the
+    /// strategy learns from it) before the write, in journal order, so the next job already comes
+    /// from what it taught; should the write fail, the actor restarts and recovers only what was stored.
     /// </summary>
     private void OnReport(WorkerReport report)
     {
         var sender = Sender;
-        var outcome = state.Report(report);
+        var outcome = model.State.Report(report);
         if (outcome is ResultIgnored)
         {
             PersistMany([outcome], () => sender.Tell(new ResultRecorded(report.ChildId, report.Final)));
@@ -329,23 +277,22 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
         if (report is ChildFailure f)
             log.Warning("child {0}{1} failed on {2}: {3}", f.ChildId, f.Final ? " (final)" : "", f.WorkerId, f.Reason);
         Register(report.WorkerId, sender);
-        Apply(outcome);
-        if (!report.Final) strategy!.Observe(report.ChildId, (report as ChildResult)?.Accuracy);
-        var next = state.NextJob(report.WorkerId, Sample);
+        model.Evolve(outcome);
+        var next = model.State.NextJob(report.WorkerId, model.Sample);
         var events = next is null ? (IReadOnlyList<ISearchEvent>)[] : next.Events;
         PersistApplied([outcome], events, () =>
         {
             sender.Tell(new ResultRecorded(report.ChildId, report.Final, JobFollows: next is not null));
             if (next is not null) Send(sender, next.ChildId, next.Final);
-            PersistMany(state.Completion(DateTimeOffset.UtcNow));
+            PersistMany(model.State.Completion(DateTimeOffset.UtcNow));
         });
         StartUpdate();
     }
 
     private void Send(IActorRef worker, long id, bool final)
     {
-        var child = state.Children[id];
-        var s = state.Settings!;
+        var child = model.State.Children[id];
+        var s = model.State.Settings!;
         worker.Tell(new TrainChild(id, new DecisionSpace(s.Blocks).Decode(child.Decisions), final, s.ChildSeed(id), child.Job(final)!.Attempts, final ? s.Final : s.Search));
     }
 
@@ -367,7 +314,7 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
             after?.Invoke();
             return;
         }
-        foreach (var e in events) Apply(e);
+        foreach (var e in events) model.Evolve(e);
         inFlight++;
         var left = applied.Count + events.Count;
         PersistAllAsync([.. applied, .. events], _ =>
@@ -378,28 +325,38 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
             after?.Invoke();
             MaybeSnapshot();
             BecomeForState();
+            AnnounceWhenFinished();
         });
+    }
+
+    /// <summary>Tells the host, once, that the run is finished with everything stored (<see cref="SearchFinished"/>).</summary>
+    private void AnnounceWhenFinished()
+    {
+        if (!model.State.Finished || !AllStored)
+        {
+            announcedFinished = false;
+            return;
+        }
+        if (announcedFinished) return;
+        announcedFinished = true;
+        Context.System.EventStream.Publish(new SearchFinished(Status(), Self));
     }
 
     private void MaybeSnapshot()
     {
         // Only when nothing is in flight does the state hold exactly what the journal holds.
-        if (inFlight > 0 || strategy is null) return;
-        if (eventsSinceSnapshot < state.Settings!.SnapshotEvery && updatesSinceSnapshot < snapshotAfterUpdates) return;
+        if (inFlight > 0 || model.Strategy is null) return;
+        if (eventsSinceSnapshot < model.State.Settings!.SnapshotEvery && updatesSinceSnapshot < snapshotAfterUpdates) return;
         eventsSinceSnapshot = 0;
         updatesSinceSnapshot = 0;
-        SaveSnapshot(SearchSnapshot.Of(state, strategy.SaveState()));
+        SaveSnapshot(model.Snapshot());
     }
 
-    private SearchStatus Status() => new(
-        state.Budget, state.Sampled, state.Trained, state.Failed, state.RunningCount, state.BestAccuracy, state.PolicyVersion,
-        state.SearchCompleted, state.FinalChildren.Count(), state.FinalChildren.Count(c => c.Final!.Done),
-        // Finished only once its last events are stored: the caller may stop the node at once.
-        state.Settings is not null && state.Finished && inFlight == 0 && !updating && strategy is not { HasPendingUpdate: true },
-        state.RunningJobs
-            .Select(j => new RunningChild(j.ChildId, j.Final, j.WorkerId, progress.GetValueOrDefault(j.ChildId).Epoch, progress.GetValueOrDefault(j.ChildId).Epochs))
-            .ToList(),
-        PersistenceId);
+    /// <summary>Nothing left to write: no write in flight, no policy update computing or pending.</summary>
+    private bool AllStored => inFlight == 0 && !updating && model.Strategy is not { HasPendingUpdate: true };
+
+    // Finished only once its last events are stored: the caller may stop the node at once.
+    private SearchStatus Status() => SearchViews.Status(model.State, AllStored, progress, PersistenceId);
 
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
     {
@@ -410,7 +367,7 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
 
     protected override void PostStop()
     {
-        strategy?.Dispose();
+        model.Dispose();
         base.PostStop();
     }
 }

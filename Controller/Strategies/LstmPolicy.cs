@@ -1,6 +1,5 @@
 using NasActors.SearchSpace;
 using NasActors.Tensors;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

@@ -35,12 +35,10 @@ public sealed record StrategyConfig
     public PpoSettings Ppo { get; init; } = new();
     public EvolutionSettings Evolution { get; init; } = new();
 
-    public static IReadOnlyList<string> Kinds => PaperSettings.StrategyKinds;
-
     public IReadOnlyList<string> Errors()
     {
         var errors = new List<string>();
-        if (!Kinds.Contains(Kind)) errors.Add($"unknown strategy \"{Kind}\" (expected {string.Join(", ", Kinds)})");
+        if (!StrategyCatalog.Names.Contains(Kind)) errors.Add($"unknown strategy \"{Kind}\" (expected {string.Join(", ", StrategyCatalog.Names)})");
         if (Blocks < 1) errors.Add($"blocks must be at least 1, got {Blocks}");
         if (!double.IsFinite(FailureReward)) errors.Add("failure reward must be a finite number");
         if (Ppo.HiddenSize < 1) errors.Add($"ppo hidden size must be at least 1, got {Ppo.HiddenSize}");

@@ -22,12 +22,12 @@ public sealed record ClusterBenchmarkResult(
 /// </summary>
 public static class ClusterBenchmark
 {
-    public static async Task<ClusterBenchmarkResult> RunAsync(RunStore store, int children, int workers, int childMs, CancellationToken cancel)
+    public static async Task<ClusterBenchmarkResult> RunAsync(RunStore store, IReadOnlyList<string> runArguments, int children, int workers, int childMs, CancellationToken cancel)
     {
         var port = ClusterSpec.FreePort();
         var seed = $"127.0.0.1:{port}";
         var trainer = $"synthetic:{childMs}";
-        using var search = Start(["search", .. store.Arguments, "--roles", "coordinator,evaluator", "--host", "127.0.0.1", "--port", $"{port}", "--join", seed,
+        using var search = Start(["search", .. runArguments, "--roles", "coordinator,evaluator", "--host", "127.0.0.1", "--port", $"{port}", "--join", seed,
             "--children", $"{children}", "--trainer", trainer, "--strategy", "random", "--top-k", "0", "--json"]);
         var stdout = search.StandardOutput.ReadToEndAsync(cancel);
         var stderr = search.StandardError.ReadToEndAsync(cancel);

@@ -21,7 +21,7 @@ public static class ControllerBenchmark
 
     public static Result Run(StrategyConfig config, int children, int inFlight, Func<Genotype, double> objective)
     {
-        using var strategy = Strategies.Create(config);
+        using var strategy = StrategyCatalog.Create(config);
         var queue = new Queue<Proposal>();
         var propose = new Stopwatch();
         var observe = new Stopwatch();

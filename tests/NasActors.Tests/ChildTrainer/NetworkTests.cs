@@ -1,7 +1,6 @@
 using NasActors.ChildTrainer.Kernels;
 using NasActors.ChildTrainer.Networks;
 using NasActors.SearchSpace;
-using NasActors.Tests.SearchSpace;
 using NasActors.Tests.Support;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,7 +1,5 @@
 using System.Text.Json;
-using NasActors.Hosting;
 using NasActors.Runs;
-using NasActors.Search;
 using NasActors.Search.Events;
 using NasActors.Tests.Support;
 
@@ -12,7 +10,7 @@ public class SearchCommandTests
     private static string[] Search(string run, params string[] more) =>
         ["search", "--run", run, "--children", "6", "--top-k", "1", "--strategy", "random", "--json", .. more];
 
-    private static Task<IReadOnlyList<ISearchEvent>> Events(string run) => Task.FromResult(SqliteRunFiles.ReadEvents(run));
+    private static Task<IReadOnlyList<ISearchEvent>> Events(string run) => Task.FromResult(new FolderRunStore(run).ReadEvents());
 
     [Fact]
     public async Task An_exec_trainer_gets_the_genotype_and_its_environment_and_its_last_line_is_the_result()

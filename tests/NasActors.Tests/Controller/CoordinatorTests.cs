@@ -56,7 +56,7 @@ public sealed class CoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Configurati
             Command<string>(_ => Sender.Tell(events.ToList()));
         }
 
-        public override string PersistenceId => SearchJournal.Folder.CoordinatorId;
+        public override string PersistenceId => PersistenceIds.Folder.CoordinatorId;
 
         // Every event from the first: no snapshot.
         public override Recovery Recovery => new(SnapshotSelectionCriteria.None);
@@ -384,7 +384,7 @@ public sealed class CoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Configurati
         var failures = new StrongBox<int>(2);
         var settings = Settings with { Strategy = "ppo", Budget = 45, PpoMinibatch = 10 };
         var coordinator = Sys.ActorOf(BackoffSupervisor.Props(Backoff.OnStop(
-            SearchCoordinator.Props(settings, (s, bytes) => new FlakyUpdates(SearchCoordinator.DefaultStrategy(s, bytes), failures)), "search",
+            SearchCoordinator.Props(settings, (s, bytes) => new FlakyUpdates(StrategyCatalog.ForSearch(s, bytes), failures)), "search",
             TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), 0, maxNrOfRetries: -1)));
         for (var w = 0; w < 2; w++)
             Sys.ActorOf(DeviceWorker.Props($"w{w}", "cpu", new SyntheticChildTrainer(TimeSpan.FromMilliseconds(20)), coordinator));

@@ -22,9 +22,9 @@ public class SnapshotCadenceTests
         var r = NasProcess.Run("search", "--run", run, "--config", config, "--json");
         Assert.True(r.ExitCode == 0, r.Stderr);
 
-        var events = SqliteRunFiles.ReadStoredEvents(run);
+        var events = new FolderRunStore(run).ReadStoredEvents();
         Assert.True(events.Count(e => e.Event is PolicyUpdated) >= 20);
-        var snapshot = SqliteRunFiles.LatestSnapshotSequenceNr(run);
+        var snapshot = new FolderRunStore(run).LatestSnapshotSequenceNr();
         Assert.True(snapshot is > 0, "no snapshot after 20 policy updates");
         // Recovery recomputes fewer than 20 updates.
         Assert.True(events.Count(e => e.SequenceNr > snapshot && e.Event is PolicyUpdated) < 20);

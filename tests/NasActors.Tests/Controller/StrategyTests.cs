@@ -23,7 +23,7 @@ public class StrategyTests
         long[] seeds = [1, 2, 3];
         double Score(string kind) => seeds.Average(seed =>
         {
-            using var s = Strategies.Create(Config(kind, seed));
+            using var s = StrategyCatalog.Create(Config(kind, seed));
             return SyntheticObjectives.TopMean(SyntheticObjectives.Run(s, budget));
         });
         var random = Score("random");
@@ -40,7 +40,7 @@ public class StrategyTests
     public void A_restored_strategy_continues_exactly_as_the_original(string kind)
     {
         var config = Config(kind, 42) with { Ppo = Config(kind, 42).Ppo with { Minibatch = 10 }, Evolution = new() { Population = 20, SampleSize = 5 } };
-        using var original = Strategies.Create(config);
+        using var original = StrategyCatalog.Create(config);
         SyntheticObjectives.Run(original, 45, inFlight: 1);
         // Leave proposals pending (and, for PPO, a part-filled minibatch and part-used sample batch) at the save.
         var pendingIds = new[] { 1000L, 1001, 1002 };
@@ -48,7 +48,7 @@ public class StrategyTests
         original.Observe(1000, 0.5);
         var saved = original.SaveState();
 
-        using var restored = Strategies.Create(config, saved);
+        using var restored = StrategyCatalog.Create(config, saved);
         Assert.Equal(original.PolicyVersion, restored.PolicyVersion);
         Assert.Equal(original.PendingCount, restored.PendingCount);
         foreach (var s in new[] { original, restored })
@@ -91,8 +91,8 @@ public class StrategyTests
     [MemberData(nameof(Kinds))]
     public void The_same_seed_gives_the_same_proposals(string kind)
     {
-        using var a = Strategies.Create(Config(kind, 11));
-        using var b = Strategies.Create(Config(kind, 11));
+        using var a = StrategyCatalog.Create(Config(kind, 11));
+        using var b = StrategyCatalog.Create(Config(kind, 11));
         Assert.Equal(Trace(a), Trace(b));
     }
 
@@ -157,7 +157,7 @@ public class StrategyTests
     [MemberData(nameof(Kinds))]
     public void Failures_count_with_the_failure_reward_and_repeated_or_unknown_results_change_nothing(string kind)
     {
-        using var s = Strategies.Create(Config(kind, 3) with { FailureReward = -1 });
+        using var s = StrategyCatalog.Create(Config(kind, 3) with { FailureReward = -1 });
         var p = s.Propose(7);
         Assert.False(s.Observe(8, 0.9));
         Assert.True(s.Observe(7, null));
@@ -196,7 +196,7 @@ public class StrategyTests
         Assert.Contains("random strategy, not ppo", Assert.Throws<InvalidDataException>(() => new PpoStrategy(Config("ppo", 1), state)).Message);
         Assert.Contains("corrupt", Assert.Throws<InvalidDataException>(() => new RandomSearch(Config("random", 1), state[..^3])).Message);
         Assert.Contains("B = 5, not 4", Assert.Throws<InvalidDataException>(() => new RandomSearch(Config("random", 1) with { Blocks = 4 }, state)).Message);
-        var e = Assert.Throws<ArgumentException>(() => Strategies.Create(new StrategyConfig { Kind = "annealing", Evolution = new() { SampleSize = 500 } }));
+        var e = Assert.Throws<ArgumentException>(() => StrategyCatalog.Create(new StrategyConfig { Kind = "annealing", Evolution = new() { SampleSize = 500 } }));
         Assert.Contains("unknown strategy \"annealing\"", e.Message);
         Assert.Contains("evolution sample size", e.Message);
     }

@@ -1,6 +1,5 @@
 using NasActors.Controller.Strategies;
 using NasActors.SearchSpace;
-using NasActors.Tests.Support;
 
 namespace NasActors.Tests.Controller;
 

@@ -64,11 +64,25 @@ public class LeaderboardTests
             new SearchCompleted(2, 1, 0.8, DateTimeOffset.UnixEpoch), new FinalTrainingQueued([2, 0]),
             new FinalTrainingCompleted(2, "w", 0.85, 0.84, 0.3, 12, 20, 5)]);
         Assert.Equal([2L, 0], board.Entries.Select(e => e.ChildId));
-        Assert.True(board.SearchDone && board.FinalQueued);
+    }
 
-        // A larger budget reopens the search: the new top K will be asked for again.
-        board.Apply(new BudgetIncreased(10));
-        Assert.False(board.SearchDone || board.FinalQueued);
+    [Fact]
+    public void The_final_training_request_is_due_once_the_search_completes_until_it_is_queued_and_again_after_a_grown_budget()
+    {
+        var request = FinalTrainingRequest.None;
+        var due = new List<bool>();
+        foreach (var e in new ISearchEvent[]
+                 {
+                     new SearchStarted(new SearchSettings { TopK = 2 }, DateTimeOffset.UnixEpoch), new ChildTrained(0, "w", 0.6, 0.4, 1, 1, 1),
+                     new SearchCompleted(1, 0, 0.6, DateTimeOffset.UnixEpoch), new FinalTrainingQueued([0]), new BudgetIncreased(10),
+                     new ChildTrained(1, "w", 0.7, 0.4, 1, 1, 1), new SearchCompleted(2, 0, 0.7, DateTimeOffset.UnixEpoch),
+                 })
+        {
+            request = request.Evolve(e);
+            due.Add(request.Due);
+        }
+        Assert.Equal([false, false, true, false, false, false, true], due);
+        Assert.False(new FinalTrainingRequest(0, true, false).Due);
     }
 
     [Fact]
@@ -76,11 +90,13 @@ public class LeaderboardTests
     {
         var board = Fold(3, [new SearchStarted(new SearchSettings { TopK = 1 }, DateTimeOffset.UnixEpoch), .. Trained(0, 0.5), .. Trained(1, 0.7),
             new ChildSampled(2, NasNetA.Genotype, Decisions, -1, 0)]);
-        var restored = board.ToSnapshot(9).ToBoard();
+        var request = new FinalTrainingRequest(1, true, false);
+        var snapshot = LeaderboardSnapshot.Of(9, board, request);
+        var restored = snapshot.ToBoard();
         restored.Apply(new ChildTrained(2, "w", 0.6, 0.4, 1, 1, 1));
         board.Apply(new ChildTrained(2, "w", 0.6, 0.4, 1, 1, 1));
         Assert.Equal(board.Entries, restored.Entries);
-        Assert.Equal(board.TopK, restored.TopK);
+        Assert.Equal(request, snapshot.ToRequest());
     }
 
     [Fact]
@@ -93,7 +109,8 @@ public class LeaderboardTests
         var board = read.ToBoard();
         Assert.Equal(7, read.Offset);
         Assert.Equal([new BoardEntry(4, 0.9, 10), new BoardEntry(2, 0.5, 12)], board.Entries);
-        Assert.Equal((true, false, 1, 3), (board.SearchDone, board.FinalQueued, board.TopK, board.Capacity));
+        Assert.Equal(new FinalTrainingRequest(1, true, false), read.ToRequest());
+        Assert.Equal(3, board.Capacity);
     }
 }
 
@@ -125,7 +142,7 @@ public sealed class LeaderboardKeeperTests : IDisposable
             Command<DeleteMessagesSuccess>(_ => { });
         }
 
-        public override string PersistenceId => SearchJournal.Folder.CoordinatorId;
+        public override string PersistenceId => PersistenceIds.Folder.CoordinatorId;
     }
 
     /// <summary>Forwards what the evaluator asks of the coordinator to a test's queue.</summary>

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using NasActors.Runs;
-using NasActors.Search;
 using NasActors.Search.Events;
 using NasActors.Tests.Support;
 using Xunit.Abstractions;
@@ -20,29 +19,27 @@ public sealed class CoordinatorHandOverTests(PostgresServer postgres, ITestOutpu
         var db = postgres.NewDatabase();
         var url = PostgresUrl.Parse(db);
         var seed = $"127.0.0.1:{FreePort()}";
-        using var search = Start("search", "--journal", db, "--run", "exp", "--roles", "coordinator,evaluator", "--host", "127.0.0.1", "--port", seed.Split(':')[1],
-            "--join", seed, "--children", $"{Budget}", "--top-k", "1", "--strategy", "random", "--seed", "9", "--json");
+        using var search = Start(SeedSearch(seed, "--journal", db, "--run", "exp", "--children", $"{Budget}", "--top-k", "1", "--strategy", "random", "--seed", "9", "--json"));
         Process? standby = null, trainers = null;
         try
         {
-            await WaitFor(() => PostgresRunFiles.Read(url, "exp").State, s => s.Settings is not null, TimeSpan.FromSeconds(60));
+            await WaitFor(() => new DatabaseRunStore(url, "exp").Read().State, s => s.Settings is not null, TimeSpan.FromSeconds(60));
             standby = Start("node", "--join", seed, "--roles", "coordinator,evaluator", "--journal", db, "--run", "exp");
             await Announced(standby);
             // Children long enough that several are in training when the coordinator dies.
             trainers = Start("node", "--join", seed, "--trainer", "synthetic:3000", "--workers-per-device", "3");
             await Announced(trainers);
-            await WaitFor(() => PostgresRunFiles.Read(url, "exp").State, s => s.Trained >= 3 && s.Running.Count == 3, TimeSpan.FromSeconds(90));
+            await WaitFor(() => new DatabaseRunStore(url, "exp").Read().State, s => s.Trained >= 3 && s.Running.Count == 3, TimeSpan.FromSeconds(90));
 
             search.Kill();
             var killed = DateTimeOffset.UtcNow;
-            var training = PostgresRunFiles.Read(url, "exp").State.Running.Keys.ToList();
+            var training = new DatabaseRunStore(url, "exp").Read().State.Running.Keys.ToList();
 
-            await WaitFor(() => PostgresRunFiles.Read(url, "exp").State, s => s.Finished, TimeSpan.FromMinutes(2));
-            var stored = PostgresRunFiles.ReadStoredEvents(url, "exp");
+            await WaitFor(() => new DatabaseRunStore(url, "exp").Read().State, s => s.Finished, TimeSpan.FromMinutes(2));
+            var stored = new DatabaseRunStore(url, "exp").ReadStoredEvents();
             var events = stored.Select(e => e.Event).ToList();
             Assert.Equal(Budget, events.OfType<ChildSampled>().Count());
-            Assert.All(events.OfType<ChildTrained>().GroupBy(t => t.ChildId), g => Assert.Single(g));
-            Assert.Equal(Budget, events.OfType<ChildTrained>().Count());
+            JournalAssert.EachTrainedOnce(events, Budget);
             // The children in training at the kill stayed with their live workers: none requeued, none assigned twice.
             Assert.Empty(events.OfType<ChildRequeued>());
             var trainedTwice = events.OfType<ChildAssigned>().Where(a => !a.Final).GroupBy(a => a.ChildId).Count(g => g.Count() > 1);

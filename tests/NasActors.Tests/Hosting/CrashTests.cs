@@ -35,7 +35,7 @@ public class CrashTests
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < TimeSpan.FromMinutes(2))
         {
-            var events = File.Exists(Path.Combine(run, "journal.db")) ? SqliteRunFiles.ReadEvents(run) : [];
+            var events = File.Exists(Path.Combine(run, "journal.db")) ? new FolderRunStore(run).ReadEvents() : [];
             if (done(events) || p.HasExited) return events;
             Thread.Sleep(20);
         }
@@ -54,9 +54,9 @@ public class CrashTests
         var fromSnapshot = false;
         while (true)
         {
-            fromSnapshot |= Directory.Exists(run) && SqliteRunFiles.LatestSnapshotSequenceNr(run) is > 0;
+            fromSnapshot |= Directory.Exists(run) && new FolderRunStore(run).LatestSnapshotSequenceNr() is > 0;
             using var p = NasProcess.Start(Args(run, config));
-            var stored = File.Exists(Path.Combine(run, "journal.db")) ? SqliteRunFiles.ReadEvents(run) : [];
+            var stored = File.Exists(Path.Combine(run, "journal.db")) ? new FolderRunStore(run).ReadEvents() : [];
             var (before, progress) = (stored.Count, rng.Next(5, 25));
             // Search phase: kill after new results; once the search is complete, kill inside final
             // training (a final job handed out since this start).
@@ -78,7 +78,7 @@ public class CrashTests
 
         var final = NasProcess.Run(TimeSpan.FromMinutes(3), Args(run, config));
         Assert.True(final.ExitCode == 0, final.Stderr);
-        AssertNothingLostOrCountedTwice(SqliteRunFiles.ReadEvents(run));
+        AssertNothingLostOrCountedTwice(new FolderRunStore(run).ReadEvents());
     }
 
     [Fact]
@@ -91,7 +91,7 @@ public class CrashTests
         for (var stop = 0; stop < 2; stop++)
         {
             using var p = NasProcess.Start(Args(run, config));
-            var before = File.Exists(Path.Combine(run, "journal.db")) ? Outcomes(SqliteRunFiles.ReadEvents(run)) : 0;
+            var before = File.Exists(Path.Combine(run, "journal.db")) ? Outcomes(new FolderRunStore(run).ReadEvents()) : 0;
             WaitFor(run, p, e => Outcomes(e) > before + 10);
             Assert.False(p.HasExited);
             Thread.Sleep(rng.Next(0, 150));
@@ -101,7 +101,7 @@ public class CrashTests
         }
         var final = NasProcess.Run(TimeSpan.FromMinutes(3), Args(run, config));
         Assert.True(final.ExitCode == 0, final.Stderr);
-        AssertNothingLostOrCountedTwice(SqliteRunFiles.ReadEvents(run));
+        AssertNothingLostOrCountedTwice(new FolderRunStore(run).ReadEvents());
     }
 
     private static void AssertNothingLostOrCountedTwice(IReadOnlyList<ISearchEvent> events)

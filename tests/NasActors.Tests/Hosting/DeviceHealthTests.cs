@@ -36,8 +36,7 @@ public sealed class DeviceHealthTests(ITestOutputHelper output)
         var checks = dir.File("checks.hocon", "nas.trainer.device-check-every = 2s\nnas.trainer.unhealthy-check-every = 1s\n");
         var port = FreePort();
         var seed = $"127.0.0.1:{port}";
-        using var search = Start("search", "--run", run, "--config", config, "--roles", "coordinator,evaluator", "--host", "127.0.0.1", "--port", $"{port}",
-            "--join", seed, "--json");
+        using var search = Start(SeedSearch(seed, "--run", run, "--config", config, "--json"));
         var stdout = search.StandardOutput.ReadToEndAsync();
         var stderr = search.StandardError.ReadToEndAsync();
         using var good = Start("node", "--join", seed);
@@ -66,7 +65,7 @@ public sealed class DeviceHealthTests(ITestOutputHelper output)
             Assert.Equal("unhealthy", row.GetProperty("health").GetString());
             Assert.Contains("dense convolutions compute wrong on every path", row.GetProperty("problem").GetString());
             await Task.Delay(TimeSpan.FromSeconds(3));
-            Assert.NotNull(SqliteRunFiles.ReadState(run).UnhealthyReason(worker));
+            Assert.NotNull(new FolderRunStore(run).ReadState().UnhealthyReason(worker));
 
             // Right again: it passes its next check and takes work.
             File.Delete(drift);
@@ -78,10 +77,8 @@ public sealed class DeviceHealthTests(ITestOutputHelper output)
             Assert.True(search.ExitCode == 0, await stderr);
             Assert.Equal(Budget, JsonDocument.Parse(await stdout).RootElement.GetProperty("completed").GetInt32());
 
-            var events = SqliteRunFiles.ReadStoredEvents(run);
-            var trained = events.Select(e => e.Event).OfType<ChildTrained>().ToList();
-            Assert.Equal(Budget, trained.Count);
-            Assert.All(trained.GroupBy(t => t.ChildId), g => Assert.Single(g));
+            var events = new FolderRunStore(run).ReadStoredEvents();
+            var trained = JournalAssert.EachTrainedOnce(events.Select(e => e.Event), Budget);
             // No reward from the device between the check that failed and the one that passed.
             var found = events.Single(e => e.Event is WorkerUnhealthy u && u.WorkerId == worker).SequenceNr;
             var back = events.Single(e => e.Event is WorkerRecovered r && r.WorkerId == worker).SequenceNr;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using NasActors.Runs;
-using NasActors.Search;
 using NasActors.Search.Events;
 using NasActors.Tests.Support;
 using Npgsql;
@@ -30,15 +29,14 @@ public sealed class PartitionTests(ITestOutputHelper output)
             var inside = postgres.NewDatabase(net.DatabaseAddress);
             var url = PostgresUrl.Parse(inside.Replace(net.DatabaseAddress, "127.0.0.1"));
             var seed = $"{net.Address(1)}:4053";
-            using var search = net.Start(1, "search", "--journal", inside, "--run", "exp", "--roles", "coordinator,evaluator", "--host", net.Address(1), "--port", "4053",
-                "--join", seed, "--children", $"{Budget}", "--top-k", "1", "--strategy", "random", "--json");
+            using var search = net.Start(1, SeedSearch(seed, "--journal", inside, "--run", "exp", "--children", $"{Budget}", "--top-k", "1", "--strategy", "random", "--json"));
             var searchErr = search.StandardError.ReadToEndAsync();
-            await WaitFor(() => PostgresRunFiles.Read(url, "exp").State, s => s.Settings is not null, TimeSpan.FromSeconds(60));
+            await WaitFor(() => new DatabaseRunStore(url, "exp").Read().State, s => s.Settings is not null, TimeSpan.FromSeconds(60));
             var standby = net.Start(2, "node", "--roles", "coordinator,evaluator", "--journal", inside, "--run", "exp", "--host", net.Address(2), "--port", "4053", "--join", seed);
             var trainers = net.Start(3, "node", "--host", net.Address(3), "--port", "4053", "--join", seed, "--trainer", "synthetic:1000", "--workers-per-device", "3");
             await Announced(standby);
             await Announced(trainers);
-            await WaitFor(() => PostgresRunFiles.Read(url, "exp").State, s => s.Trained >= 6, TimeSpan.FromSeconds(60));
+            await WaitFor(() => new DatabaseRunStore(url, "exp").Read().State, s => s.Trained >= 6, TimeSpan.FromSeconds(60));
 
             net.Cut(1);
             var cut = Stopwatch.StartNew();
@@ -50,11 +48,10 @@ public sealed class PartitionTests(ITestOutputHelper output)
             var line = (await searchErr).Trim().Split('\n')[^1];
             Assert.Contains("the cluster removed this node", line);
 
-            await WaitFor(() => PostgresRunFiles.Read(url, "exp").State, s => s.Finished, TimeSpan.FromMinutes(2));
-            var stored = PostgresRunFiles.ReadStoredEvents(url, "exp");
+            await WaitFor(() => new DatabaseRunStore(url, "exp").Read().State, s => s.Finished, TimeSpan.FromMinutes(2));
+            var stored = new DatabaseRunStore(url, "exp").ReadStoredEvents();
             var events = stored.Select(e => e.Event).ToList();
-            Assert.Equal(Budget, events.OfType<ChildTrained>().Count());
-            Assert.All(events.OfType<ChildTrained>().GroupBy(t => t.ChildId), g => Assert.Single(g));
+            JournalAssert.EachTrainedOnce(events, Budget);
 
             // Never two writers: each writer's entries are one unbroken stretch, and the next writer starts after the last one ended.
             var writers = Writers(url);

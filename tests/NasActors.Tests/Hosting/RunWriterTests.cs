@@ -1,9 +1,9 @@
 using Akka.Actor;
 using Akka.Configuration;
+using NasActors.Controller.Coordinator;
 using NasActors.Hosting;
 using NasActors.Protocol.Messages;
 using NasActors.Runs;
-using NasActors.Search;
 using NasActors.Tests.Support;
 
 namespace NasActors.Tests.Hosting;
@@ -51,12 +51,20 @@ public sealed class RunWriterTests() : Akka.TestKit.Xunit2.TestKit(Configuration
         private readonly FakeLease lease;
         private readonly IActorRef probe;
         private readonly string name;
+        private readonly Func<bool> finished;
 
         public Writer(string name, FakeLease lease, IActorRef probe, Func<bool> finished)
         {
-            (this.name, this.lease, this.probe) = (name, lease, probe);
+            (this.name, this.lease, this.probe, this.finished) = (name, lease, probe, finished);
             Receive<GetSearchStatus>(_ => Sender.Tell(new SearchStatus(5, 5, 5, 0, 0, 0.5, 0, true, 0, 0, finished(), [], "exp/search")));
             ReceiveAny(m => probe.Tell((name, m)));
+        }
+
+        // A coordinator whose run is finished says so, as the real one does once everything is stored.
+        protected override void PreStart()
+        {
+            if (name.StartsWith("coordinator", StringComparison.Ordinal) && finished())
+                Context.System.EventStream.Publish(new SearchFinished(new SearchStatus(5, 5, 5, 0, 0, 0.5, 0, true, 0, 0, true, [], "exp/search"), Self));
         }
 
         protected override void PostStop() => probe.Tell((name, (object)(lease.Held ? "stopped holding the lease" : "stopped without the lease")));
@@ -99,7 +107,7 @@ public sealed class RunWriterTests() : Akka.TestKit.Xunit2.TestKit(Configuration
         var writer = Start(lease, () => true, () => budget);
         AwaitCondition(() => lease.Held, TimeSpan.FromSeconds(5));
 
-        // The coordinator says the run is finished (asked every 5 s): both writers stop while the lease is still held, then it goes.
+        // The coordinator says the run is finished: both writers stop while the lease is still held, then it goes.
         var stopped = new[] { ExpectMsg<(string, object)>(TimeSpan.FromSeconds(10)), ExpectMsg<(string, object)>(TimeSpan.FromSeconds(5)) };
         Assert.All(stopped, s => Assert.Equal("stopped holding the lease", s.Item2));
         AwaitCondition(() => !lease.Held, TimeSpan.FromSeconds(3));

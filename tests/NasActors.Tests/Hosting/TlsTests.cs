@@ -21,8 +21,7 @@ public sealed class TlsTests
         var certificate = Cert(Path.Combine(dir.Path, "cluster.pfx"));
         var another = Cert(Path.Combine(dir.Path, "other.pfx"));
         var seed = $"127.0.0.1:{FreePort()}";
-        using var search = Start(Password, "search", "--run", run, "--roles", "coordinator,evaluator", "--host", "127.0.0.1", "--port", seed.Split(':')[1],
-            "--join", seed, "--tls", certificate, "--children", "12", "--top-k", "1", "--strategy", "random", "--json");
+        using var search = Start(Password, SeedSearch(seed, "--run", run, "--tls", certificate, "--children", "12", "--top-k", "1", "--strategy", "random", "--json"));
         var stdout = search.StandardOutput.ReadToEndAsync();
         using var impostor = Start(Password, "node", "--join", seed, "--tls", another, "--trainer", "synthetic:100");
         using var plain = Start(null, "node", "--join", seed, "--trainer", "synthetic:100");
@@ -38,7 +37,7 @@ public sealed class TlsTests
             member = Start(Password, "node", "--join", seed, "--tls", certificate, "--trainer", "synthetic:100", "--workers-per-device", "2");
             Assert.True(search.WaitForExit(TimeSpan.FromMinutes(2)), "the search did not finish with the member node");
             Assert.Equal(12, JsonDocument.Parse(await stdout).RootElement.GetProperty("completed").GetInt32());
-            var workers = SqliteRunFiles.ReadEvents(run).OfType<ChildAssigned>().Select(a => a.WorkerId).Distinct().ToList();
+            var workers = new FolderRunStore(run).ReadEvents().OfType<ChildAssigned>().Select(a => a.WorkerId).Distinct().ToList();
             Assert.All(workers, w => Assert.Contains($":{member.Id}/", w));
             Assert.False(impostor.HasExited || plain.HasExited);
         }
@@ -74,7 +73,7 @@ public sealed class TlsTests
         if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
     }
 
-    private static SearchState ReadState(string run) => File.Exists(SqliteRunFiles.JournalPath(run)) ? SqliteRunFiles.ReadState(run) : SearchState.Empty;
+    private static SearchState ReadState(string run) => File.Exists(Path.Combine(run, PersistenceConfig.JournalFile)) ? new FolderRunStore(run).ReadState() : SearchState.Empty;
 
     private static string Cert(string file)
     {

@@ -5,12 +5,10 @@ using NasActors.Evaluator;
 using NasActors.Hosting;
 using NasActors.Protocol;
 using NasActors.Protocol.Messages;
-using NasActors.Runs;
 using NasActors.Runs.Snapshots;
 using NasActors.Search;
 using NasActors.Search.Events;
 using NasActors.SearchSpace;
-using NasActors.Tests.Support;
 
 namespace NasActors.Tests.Protocol;
 

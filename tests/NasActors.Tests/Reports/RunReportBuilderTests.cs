@@ -3,7 +3,6 @@ using NasActors.Runs;
 using NasActors.Search;
 using NasActors.Search.Events;
 using NasActors.SearchSpace;
-using NasActors.Tests.Support;
 
 namespace NasActors.Tests.Reports;
 

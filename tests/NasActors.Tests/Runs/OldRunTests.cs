@@ -39,11 +39,11 @@ public class OldRunTests
     {
         using var dir = new TempDir();
         var run = Copy(dir);
-        var stored = SqliteRunFiles.Read(run);
+        var stored = new FolderRunStore(run).Read();
         Assert.IsType<SearchSnapshotV1>(stored.Snapshot);
         // Its snapshot (the first shape) and the events after it give the state all its events give.
-        Assert.True(SqliteRunFiles.LatestSnapshotSequenceNr(run) is > 0);
-        Assert.Equal(Json(SearchState.Fold(SqliteRunFiles.ReadEvents(run))), Json(stored.State));
+        Assert.True(new FolderRunStore(run).LatestSnapshotSequenceNr() is > 0);
+        Assert.Equal(Json(SearchState.Fold(new FolderRunStore(run).ReadEvents())), Json(stored.State));
 
         var status = NasProcess.Run("status", "--run", run, "--json");
         Assert.True(status.ExitCode == 0, status.Stderr);
@@ -67,10 +67,10 @@ public class OldRunTests
         Assert.Equal(20, status.GetProperty("completed").GetInt32());
         Assert.True(status.GetProperty("finished").GetBoolean());
 
-        var stored = SqliteRunFiles.Read(run);
+        var stored = new FolderRunStore(run).Read();
         Assert.IsType<SearchSnapshot>(stored.Snapshot);
         Assert.Equal(20, stored.State.Trained);
         // The new shape, read back with the events after it, is the state all events give.
-        Assert.Equal(Json(SearchState.Fold(SqliteRunFiles.ReadEvents(run))), Json(stored.State));
+        Assert.Equal(Json(SearchState.Fold(new FolderRunStore(run).ReadEvents())), Json(stored.State));
     }
 }

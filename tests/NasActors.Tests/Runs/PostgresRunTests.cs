@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
 using NasActors.Runs;
-using NasActors.Search;
 using NasActors.Search.Events;
 using NasActors.Tests.Support;
 using Npgsql;
@@ -35,7 +34,7 @@ public sealed class PostgresRunTests(PostgresServer postgres, ITestOutputHelper 
         Assert.Equal(2, changed.ExitCode);
         Assert.Contains($"cannot resume run exp1 in {db}", changed.Stderr);
 
-        var events = PostgresRunFiles.ReadStoredEvents(PostgresUrl.Parse(db), "exp1").Select(e => e.Event).ToList();
+        var events = new DatabaseRunStore(PostgresUrl.Parse(db), "exp1").ReadStoredEvents().Select(e => e.Event).ToList();
         Assert.Equal(12, events.OfType<ChildTrained>().Select(t => t.ChildId).Distinct().Count());
         Assert.Single(events.OfType<SearchStarted>());
 
@@ -76,7 +75,7 @@ public sealed class PostgresRunTests(PostgresServer postgres, ITestOutputHelper 
     [InlineData("postgresql://nas:secret@db/nas", "exp", "--journal: no password in the URL")]
     [InlineData("postgresql://db/nas", "exp", "names no user")]
     [InlineData("postgresql://nas@db", "exp", "names no database")]
-    [InlineData("postgresql://nas@127.0.0.1:1/nas", "runs/exp", "--run: with --journal, give the run's name")]
+    [InlineData("postgresql://nas@127.0.0.1:1/nas", "runs/exp", "--run: with a database, give the run's name")]
     [InlineData("postgresql://nas@127.0.0.1:0/nas", "exp", "has port 0")]
     [InlineData("postgresql://nas@127.0.0.1/nas#x", "exp", "has parts after the database")]
     [InlineData("postgresql://nas@127.0.0.1/nas%00", "exp", "holds control characters")]
@@ -133,7 +132,7 @@ public sealed class PostgresRunTests(PostgresServer postgres, ITestOutputHelper 
         var both = await Task.WhenAll(Task.Run(() => NasProcess.Run(args)), Task.Run(() => NasProcess.Run(args)));
         Assert.True(both.Select(r => r.ExitCode).Order().SequenceEqual([0, 2]), string.Join(" | ", both.Select(r => $"{r.ExitCode}: {r.Stderr.Trim().Split('\n')[^1]}")));
         Assert.Contains($"run exp in {db} is in use by another nas process", both.Single(r => r.ExitCode == 2).Stderr);
-        Assert.Equal(6, PostgresRunFiles.Read(PostgresUrl.Parse(db), "exp").State.Trained);
+        Assert.Equal(6, new DatabaseRunStore(PostgresUrl.Parse(db), "exp").Read().State.Trained);
     }
 
     [Fact]
@@ -143,14 +142,13 @@ public sealed class PostgresRunTests(PostgresServer postgres, ITestOutputHelper 
         var other = NasProcess.Run("search", "--journal", db, "--run", "other", "--trainer", "synthetic:1", "--children", "1", "--top-k", "0");
         Assert.True(other.ExitCode == 0, other.Stderr);
         var port = FreePort();
-        using var search = Start("search", "--journal", db, "--run", "exp", "--roles", "coordinator,evaluator", "--host", "127.0.0.1", "--port", $"{port}",
-            "--join", $"127.0.0.1:{port}", "--children", "5", "--strategy", "random", "--json");
+        using var search = Start(SeedSearch($"127.0.0.1:{port}", "--journal", db, "--run", "exp", "--children", "5", "--strategy", "random", "--json"));
         try
         {
-            await WaitFor(() => PostgresRunFiles.Read(PostgresUrl.Parse(db), "exp").State, s => s.Settings is not null, TimeSpan.FromSeconds(60));
+            await WaitFor(() => new DatabaseRunStore(PostgresUrl.Parse(db), "exp").Read().State, s => s.Settings is not null, TimeSpan.FromSeconds(60));
             var standby = NasProcess.Run("node", "--roles", "coordinator,evaluator", "--journal", db, "--run", "other", "--join", $"127.0.0.1:{port}");
             Assert.Equal(2, standby.ExitCode);
-            Assert.Contains("--run: the cluster at --join serves another run (exp/search)", standby.Stderr);
+            Assert.Contains("--run: the cluster joined serves another run (exp/search)", standby.Stderr);
             Assert.Single(standby.Stderr.Trim().Split('\n'), l => l.StartsWith("nas: error", StringComparison.Ordinal));
             Assert.False(search.HasExited);
         }
@@ -179,7 +177,7 @@ public sealed class PostgresRunTests(PostgresServer postgres, ITestOutputHelper 
         using var first = Start("search", "--journal", db, "--run", "exp", "--trainer", "synthetic:300", "--children", "40", "--strategy", "random", "--json");
         try
         {
-            await WaitFor(() => PostgresRunFiles.Read(PostgresUrl.Parse(db), "exp").State, s => s.Trained >= 1, TimeSpan.FromSeconds(60));
+            await WaitFor(() => new DatabaseRunStore(PostgresUrl.Parse(db), "exp").Read().State, s => s.Trained >= 1, TimeSpan.FromSeconds(60));
             var second = NasProcess.Run("search", "--journal", db, "--run", "exp", "--trainer", "synthetic:300", "--children", "40", "--strategy", "random");
             Assert.Equal(2, second.ExitCode);
             Assert.Contains($"run exp in {db} is in use by another nas process (pid {first.Id} on {Environment.MachineName}", second.Stderr);
@@ -204,7 +202,7 @@ public sealed class PostgresRunTests(PostgresServer postgres, ITestOutputHelper 
         var stderr = search.StandardError.ReadToEndAsync();
         try
         {
-            await WaitFor(() => PostgresRunFiles.Read(url, "exp").State, s => s.Trained >= 8, TimeSpan.FromSeconds(90));
+            await WaitFor(() => new DatabaseRunStore(url, "exp").Read().State, s => s.Trained >= 8, TimeSpan.FromSeconds(90));
             postgres.Stop();
             var stopped = Stopwatch.StartNew();
             await Task.Delay(TimeSpan.FromSeconds(4));
@@ -214,9 +212,8 @@ public sealed class PostgresRunTests(PostgresServer postgres, ITestOutputHelper 
             Assert.True(search.WaitForExit(TimeSpan.FromMinutes(2)), "the search did not finish after PostgreSQL came back");
             Assert.True(search.ExitCode == 0, await stderr);
             Assert.Equal(budget, JsonDocument.Parse(await stdout).RootElement.GetProperty("completed").GetInt32());
-            var events = PostgresRunFiles.ReadStoredEvents(url, "exp").Select(e => e.Event).ToList();
-            Assert.All(events.OfType<ChildTrained>().GroupBy(t => t.ChildId), g => Assert.Single(g));
-            Assert.Equal(budget, events.OfType<ChildTrained>().Count());
+            var events = new DatabaseRunStore(url, "exp").ReadStoredEvents().Select(e => e.Event).ToList();
+            JournalAssert.EachTrainedOnce(events, budget);
             Assert.Equal(budget, events.OfType<ChildSampled>().Count());
         }
         finally

@@ -21,7 +21,7 @@ public class RunFolderSafetyTests
     {
         var p = NasProcess.Start(["search", "--run", run, "--trainer", "synthetic:150", "--children", "200", "--top-k", "0", "--strategy", "random", .. more]);
         var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(90) && !(File.Exists(Path.Combine(run, "journal.db")) && SqliteRunFiles.ReadEvents(run).OfType<ChildTrained>().Any()))
+        while (deadline.Elapsed < TimeSpan.FromSeconds(90) && !(File.Exists(Path.Combine(run, "journal.db")) && new FolderRunStore(run).ReadEvents().OfType<ChildTrained>().Any()))
             Thread.Sleep(100);
         Assert.False(p.HasExited, "the first search ended before the test could use it");
         return p;
@@ -106,7 +106,7 @@ public class RunFolderSafetyTests
         var results = await Task.WhenAll(a, b);
         Assert.Equal([0, 2], results.Select(r => r.ExitCode).Order());
         Assert.Contains("a run has one writer", results.Single(r => r.ExitCode == 2).Stderr);
-        var events = SqliteRunFiles.ReadEvents(run);
+        var events = new FolderRunStore(run).ReadEvents();
         Assert.Equal(40, events.OfType<ChildTrained>().Count());
         Assert.Single(events.OfType<SearchStarted>());
     }
@@ -158,7 +158,7 @@ public class RunFolderSafetyTests
             Strategy = "random", Budget = 12, TopK = 1, Trainer = "synthetic", SnapshotEvery = 5,
         }, NasActors.Runs.RunFolder.Json));
         Assert.Equal(0, NasProcess.Run("search", "--run", run, "--config", config, "--json").ExitCode);
-        Assert.NotNull(SqliteRunFiles.LatestSnapshotSequenceNr(run));
+        Assert.NotNull(new FolderRunStore(run).LatestSnapshotSequenceNr());
         using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(run, "snapshots.db")};Pooling=False"))
         {
             connection.Open();
@@ -192,7 +192,7 @@ public class RunFolderSafetyTests
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("journal missing or empty", OneLine(r));
         Assert.Equal(runJson, File.ReadAllText(Path.Combine(run, "run.json")));
-        Assert.Empty(SqliteRunFiles.ReadEvents(run));
+        Assert.Empty(new FolderRunStore(run).ReadEvents());
     }
 
     [Fact]
@@ -305,8 +305,8 @@ public class RunFolderSafetyTests
             "--trainer", $"exec:sleep {marker} & echo '{{\"accuracy\": 0.5}}'"]);
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"the search took {clock.Elapsed}");
-        Assert.All(SqliteRunFiles.ReadEvents(run).OfType<ChildTrained>(), t => Assert.Equal(0.5, t.Accuracy));
-        Assert.Equal(2, SqliteRunFiles.ReadEvents(run).OfType<ChildTrained>().Count());
+        Assert.All(new FolderRunStore(run).ReadEvents().OfType<ChildTrained>(), t => Assert.Equal(0.5, t.Accuracy));
+        Assert.Equal(2, new FolderRunStore(run).ReadEvents().OfType<ChildTrained>().Count());
         AssertNoProcess($"^sleep {marker}");
     }
 
@@ -319,7 +319,7 @@ public class RunFolderSafetyTests
         var r = NasProcess.Run(["search", "--run", run, "--children", "1", "--top-k", "0", "--strategy", "random", "--json", "--child-timeout", "2",
             "--trainer", $"exec:sleep {marker} & sleep {marker}; echo '{{\"accuracy\": 0.5}}'"]);
         Assert.True(r.ExitCode == 0, r.Stderr);
-        Assert.Contains("timed out after 2 s", Assert.Single(SqliteRunFiles.ReadEvents(run).OfType<ChildFailed>()).Reason);
+        Assert.Contains("timed out after 2 s", Assert.Single(new FolderRunStore(run).ReadEvents().OfType<ChildFailed>()).Reason);
         AssertNoProcess($"^sleep {marker}");
     }
 
@@ -370,7 +370,7 @@ public class RunFolderSafetyTests
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.True(JsonDocument.Parse(r.Stdout).RootElement.GetProperty("finished").GetBoolean());
 
-        var events = SqliteRunFiles.ReadEvents(run);
+        var events = new FolderRunStore(run).ReadEvents();
         var retrained = events.OfType<FinalTrainingCompleted>().Select(e => e.ChildId).ToList();
         Assert.Equal(retrained.Distinct().Count(), retrained.Count);
         var top = JsonDocument.Parse(NasProcess.Run("top", "--run", run, "-k", "2", "--json").Stdout).RootElement;

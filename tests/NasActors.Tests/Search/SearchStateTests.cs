@@ -233,7 +233,7 @@ public class RealJournalSnapshotTests
         var r = NasProcess.Run("search", "--run", run, "--trainer", "synthetic:5", "--children", "30", "--workers-per-device", "3",
             "--top-k", "2", "--strategy", "random", "--json");
         Assert.True(r.ExitCode == 0, r.Stderr);
-        var events = SqliteRunFiles.ReadEvents(run);
+        var events = new FolderRunStore(run).ReadEvents();
         Assert.True(events.Count > 90);
 
         static string Json(SearchState s) => System.Text.Json.JsonSerializer.Serialize(s, WireFormat.Json);

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using NasActors.SearchSpace;
-using NasActors.Tests.Support;
 
 namespace NasActors.Tests.SearchSpace;
 

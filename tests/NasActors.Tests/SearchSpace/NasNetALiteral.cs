@@ -1,4 +1,3 @@
-using NasActors.Tests.Support;
 
 namespace NasActors.Tests.SearchSpace;
 

@@ -1,5 +1,4 @@
 using NasActors.SearchSpace;
-using NasActors.Tests.Support;
 
 namespace NasActors.Tests.SearchSpace;
 

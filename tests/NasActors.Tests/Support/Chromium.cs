@@ -1,5 +1,4 @@
 using Microsoft.Playwright;
-using NasActors.Tests.Support;
 
 namespace NasActors.Tests.Support;
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using NasActors.Runs;
 using NasActors.Search;
-using NasActors.Tests.Support;
 
 namespace NasActors.Tests.Support;
 
@@ -11,6 +10,13 @@ public static class ClusterProcesses
     public static Process Start(params string[] args) => Process.Start(NasProcess.StartInfo(args))!;
 
     public static int FreePort() => NasActors.Hosting.ClusterSpec.FreePort();
+
+    /// <summary>
+    /// The arguments of a search that seeds a cluster at <paramref name="seed"/> (HOST:PORT, its own
+    /// address): the coordinator and the evaluator, with trainer nodes to join it.
+    /// </summary>
+    public static string[] SeedSearch(string seed, params string[] args) =>
+        ["search", .. args, "--roles", "coordinator,evaluator", "--host", seed.Split(':')[0], "--port", seed.Split(':')[1], "--join", seed];
 
     /// <summary>Waits for a node's "node: ... up" line.</summary>
     public static async Task Announced(Process node)
@@ -42,7 +48,7 @@ public static class ClusterProcesses
 
     /// <summary>Polls a run folder's stored state until <paramref name="condition"/> holds.</summary>
     public static Task WaitFor(string run, Func<SearchState, bool> condition, TimeSpan timeout) =>
-        WaitFor(() => SqliteRunFiles.ReadState(run), condition, timeout);
+        WaitFor(() => new FolderRunStore(run).ReadState(), condition, timeout);
 
     public static void Terminate(Process p) => Process.Start("kill", ["-TERM", $"{p.Id}"])!.WaitForExit();
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using NasActors.Tests.Support;
 
 namespace NasActors.Tests.Support;
 

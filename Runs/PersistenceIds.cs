@@ -1,4 +1,3 @@
-using NasActors.Search;
 
 namespace NasActors.Runs;
 
@@ -7,9 +6,9 @@ namespace NasActors.Runs;
 /// leaderboard). A run folder holds one run, under the plain ids it has always had; a shared
 /// database holds many, each run's ids prefixed with its name.
 /// </summary>
-public sealed record SearchJournal(string CoordinatorId, string EvaluatorId)
+public sealed record PersistenceIds(string CoordinatorId, string EvaluatorId)
 {
-    public static readonly SearchJournal Folder = new("search", "evaluator");
+    public static readonly PersistenceIds Folder = new("search", "evaluator");
 
-    public static SearchJournal Named(string run) => new($"{run}/search", $"{run}/evaluator");
+    public static PersistenceIds Named(string run) => new($"{run}/search", $"{run}/evaluator");
 }

@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using NasActors.Runs;
-using NasActors.Search;
 using NasActors.Search.Events;
 using NasActors.Tests.Support;
 using Xunit.Abstractions;
@@ -13,7 +12,7 @@ using static NasActors.Tests.Support.ClusterProcesses;
 namespace NasActors.Tests.Hosting;
 
 /// <summary>A search whose children are trained by trainer nodes in other processes (real nas processes on one machine).</summary>
-public sealed class TrainerNodeTests(ITestOutputHelper output)
+public sealed class MachineNodeTests(ITestOutputHelper output)
 {
     private const int Budget = 40;
 
@@ -23,8 +22,7 @@ public sealed class TrainerNodeTests(ITestOutputHelper output)
         using var dir = new TempDir();
         var run = Path.Combine(dir.Path, "run");
         var seed = $"127.0.0.1:{FreePort()}";
-        using var search = Start("search", "--run", run, "--roles", "coordinator,evaluator", "--host", "127.0.0.1", "--port", seed.Split(':')[1],
-            "--join", seed, "--children", $"{Budget}", "--top-k", "1", "--strategy", "random", "--seed", "5", "--json");
+        using var search = Start(SeedSearch(seed, "--run", run, "--children", $"{Budget}", "--top-k", "1", "--strategy", "random", "--seed", "5", "--json"));
         var stdout = search.StandardOutput.ReadToEndAsync();
         var stderr = search.StandardError.ReadToEndAsync();
         using var first = Start("node", "--join", seed, "--trainer", "synthetic:400", "--workers-per-device", "2");
@@ -54,10 +52,9 @@ public sealed class TrainerNodeTests(ITestOutputHelper output)
             var status = JsonDocument.Parse(await stdout).RootElement;
             Assert.Equal(Budget, status.GetProperty("completed").GetInt32());
 
-            var events = SqliteRunFiles.ReadStoredEvents(run);
+            var events = new FolderRunStore(run).ReadStoredEvents();
             // No child counted twice: one recorded result per child.
-            Assert.All(events.Select(e => e.Event).OfType<ChildTrained>().GroupBy(t => t.ChildId), g => Assert.Single(g));
-            Assert.Equal(Budget, events.Select(e => e.Event).OfType<ChildTrained>().Count());
+            JournalAssert.EachTrainedOnce(events.Select(e => e.Event), Budget);
             var requeued = events.Where(e => e.At >= killed && e.Event is ChildRequeued).ToList();
             Assert.NotEmpty(requeued);
             var redispatch = events.First(e => e.At >= requeued[0].At && e.Event is ChildAssigned a && a.ChildId == ((ChildRequeued)requeued[0].Event).ChildId);

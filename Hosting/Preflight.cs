@@ -1,0 +1,69 @@
+using NasActors.ChildTrainer;
+using NasActors.ChildTrainer.Data;
+using NasActors.ChildTrainer.Kernels;
+using NasActors.Protocol;
+using NasActors.Protocol.Messages;
+using NasActors.Search;
+
+namespace NasActors.Hosting;
+
+/// <summary>
+/// What would make every child fail, checked before a node starts (nas search and nas node alike):
+/// each device is there, computes right, and the dataset reads where the trainer reads one.
+/// </summary>
+public static class Preflight
+{
+    /// <summary>Every device exists here, whatever the trainer (an exec command is given its device too).</summary>
+    public static void Devices(IReadOnlyList<string> devices)
+    {
+        if (devices.Count == 0) throw new InputException(UserInput.Devices, "give at least one device");
+        foreach (var device in devices)
+        {
+            try
+            {
+                TorchRuntime.ParseDevice(device);
+            }
+            catch (DeviceUnavailableException e)
+            {
+                throw new InputException(UserInput.Devices, e.Message);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Last, once everything else holds (about half a second a device): each device's kernels
+    /// against float64 where networks train; one that computes wrong on every path trains nothing
+    /// here (<see cref="DeviceFaultException"/>).
+    /// </summary>
+    public static void Kernels(TrainerSpec trainer, IReadOnlyList<string> devices)
+    {
+        if (trainer.Kind != TrainerKind.Torch) return;
+        foreach (var device in devices) DeviceKernels.RequireRight(device);
+    }
+
+    /// <summary>The search's and the final training's datasets, where the trainer reads one (torch loads it; exec needs its files).</summary>
+    public static void Datasets(TrainerSpec trainer, SearchSettings settings, bool datasetGiven)
+    {
+        if (trainer.Kind == TrainerKind.Synthetic)
+        {
+            if (datasetGiven) throw new InputException(UserInput.Dataset, "the synthetic trainer reads no dataset; leave the option out");
+            return;
+        }
+        foreach (var spec in new[] { settings.Search.Dataset, settings.Final.Dataset }.Distinct())
+        {
+            try
+            {
+                var parsed = DatasetSpec.Parse(spec);
+                if (trainer.Kind == TrainerKind.Torch) parsed.Load();
+                else parsed.RequireFiles();
+            }
+            catch (Exception e) when (e is ArgumentException or DatasetFormatException)
+            {
+                throw new InputException(UserInput.Dataset, $"{e.Message} (expected {DatasetSpec.Help})");
+            }
+        }
+    }
+
+    public static TrainerSpec Trainer(string text) =>
+        TrainerSpec.TryParse(text, out var error) ?? throw new InputException(UserInput.Trainer, error);
+}
