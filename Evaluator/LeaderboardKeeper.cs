@@ -30,19 +30,17 @@ public sealed class LeaderboardKeeper : ReceivePersistentActor, IWithTimers
     private readonly Guid incarnation = Guid.NewGuid();
 
     private readonly IActorRef coordinator;
-    private readonly PersistenceIds journal;
-    private readonly int capacity;
+    private readonly PersistenceIds ids;
     private readonly ILoggingAdapter log = Context.GetLogger();
     private Leaderboard board;
     private FinalTrainingRequest request = FinalTrainingRequest.None;
     private long offset;
     private long sinceSnapshot;
 
-    public LeaderboardKeeper(IActorRef coordinator, int capacity, PersistenceIds? journal = null)
+    public LeaderboardKeeper(IActorRef coordinator, int capacity, PersistenceIds? ids = null)
     {
         this.coordinator = coordinator;
-        this.journal = journal ?? PersistenceIds.Folder;
-        this.capacity = capacity;
+        this.ids = ids ?? PersistenceIds.Folder;
         board = new Leaderboard(capacity);
         Recover<SnapshotOffer>(o =>
         {
@@ -51,7 +49,13 @@ public sealed class LeaderboardKeeper : ReceivePersistentActor, IWithTimers
             request = s.ToRequest();
             offset = s.Offset;
         });
-        Recover<RecoveryCompleted>(_ => Follow());
+        // A request due when it stopped (the search completed, nothing queued yet) is asked for again:
+        // the stream resumes after the completion it will not see again.
+        Recover<RecoveryCompleted>(_ =>
+        {
+            Follow();
+            AskFinal();
+        });
         Command<StreamEvent>(OnEvent);
         // The stream ended (the database went away): fail, and the supervisor restarts the keeper from its snapshot.
         // Its supervisor starts it again, with backoff, from its snapshot.
@@ -70,17 +74,17 @@ public sealed class LeaderboardKeeper : ReceivePersistentActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public override string PersistenceId => journal.EvaluatorId;
+    public override string PersistenceId => ids.EvaluatorId;
 
-    public static Props Props(IActorRef coordinator, int capacity, PersistenceIds? journal = null) =>
-        Akka.Actor.Props.Create(() => new LeaderboardKeeper(coordinator, capacity, journal));
+    public static Props Props(IActorRef coordinator, int capacity, PersistenceIds? ids = null) =>
+        Akka.Actor.Props.Create(() => new LeaderboardKeeper(coordinator, capacity, ids));
 
     private void Follow()
     {
         var query = PersistenceQuery.Get(Context.System).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
         var self = Self;
         var me = incarnation;
-        query.EventsByPersistenceId(journal.CoordinatorId, offset + 1, long.MaxValue)
+        query.EventsByPersistenceId(ids.CoordinatorId, offset + 1, long.MaxValue)
             .RunForeach(e => self.Tell(new StreamEvent(e.SequenceNr, e.Event)), Context.Materializer())
             .PipeTo(self, failure: e => new StreamFailed(me, e));
     }

@@ -57,7 +57,7 @@ public static class Preflight
                 if (trainer.Kind == TrainerKind.Torch) parsed.Load();
                 else parsed.RequireFiles();
             }
-            catch (Exception e) when (e is ArgumentException or DatasetFormatException)
+            catch (DatasetFormatException e)
             {
                 throw new InputException(UserInput.Dataset, $"{e.Message} (expected {DatasetSpec.Help})");
             }

@@ -15,7 +15,7 @@ namespace NasActors.Hosting;
 /// acquiring again after a lost lease, or finished: a finished run's lease is let go, so that a
 /// later <c>nas search</c> may grow its budget, and taken again when the stored budget grows.
 /// Database calls run off the actor's thread, so forwarding never waits on them. The coordinator
-/// says when the run is finished (<see cref="SearchFinished"/> on the event stream).
+/// tells it when the run is finished (<see cref="SearchFinished"/>).
 /// </summary>
 public sealed class RunWriter : ReceiveActor, IWithTimers
 {
@@ -58,11 +58,7 @@ public sealed class RunWriter : ReceiveActor, IWithTimers
     public static Props Props(IWriterLease lease, Func<IUntypedActorContext, int, IActorRef> startWriters, Func<int?> storedBudget) =>
         Akka.Actor.Props.Create(() => new RunWriter(lease, startWriters, storedBudget));
 
-    protected override void PreStart()
-    {
-        Context.System.EventStream.Subscribe(Self, typeof(SearchFinished));
-        Timers.StartPeriodicTimer("tick", new Tick(), TimeSpan.Zero, Every);
-    }
+    protected override void PreStart() => Timers.StartPeriodicTimer("tick", new Tick(), TimeSpan.Zero, Every);
 
     // Children stop before PostStop runs: the lease goes only once nothing of ours can write.
     protected override void PostStop() => lease.Dispose();
@@ -119,7 +115,7 @@ public sealed class RunWriter : ReceiveActor, IWithTimers
             log.Error("lost the run's writer lease (database connection lost); stopping the coordinator until it is back");
             StopWriters();
         });
-        Receive<SearchFinished>(f => IsOurs(f.Coordinator), f =>
+        Receive<SearchFinished>(f =>
         {
             finished = f.Status;
             StopWriters();
@@ -171,7 +167,8 @@ public sealed class RunWriter : ReceiveActor, IWithTimers
         Receive<StoredBudget>(b =>
         {
             calling = false;
-            if (b.Budget <= finished!.Budget) return;
+            // A run whose settings are gone (null) is not taken up again.
+            if (b.Budget is not { } budget || budget <= finished!.Budget) return;
             finished = null;
             Become(Acquiring);
         });
@@ -209,9 +206,6 @@ public sealed class RunWriter : ReceiveActor, IWithTimers
         log.Warning("run writer: a database call failed, trying again in {0} s: {1}", Every.TotalSeconds, f.Cause.Message);
     }
 
-    /// <summary>A coordinator of this writer's (the event stream carries any coordinator's news).</summary>
-    private bool IsOurs(IActorRef coordinator) =>
-        coordinator.Path.ToStringWithoutAddress().StartsWith(Self.Path.ToStringWithoutAddress() + "/", StringComparison.Ordinal);
 
     /// <summary>Once finished, the last status answers for the coordinator (a search watching for the end sees it).</summary>
     private void AnswerFinishedStatus() => Receive<GetSearchStatus>(_ => finished is not null, _ => Sender.Tell(finished));

@@ -57,6 +57,16 @@ public sealed class SearchLauncher : IDisposable
     /// <summary>The settings the search runs with.</summary>
     public SearchSettings Settings { get; }
 
+    /// <summary>A search runs the coordinator and the evaluator; without the trainer role, it must be a seed that trainer nodes can reach.</summary>
+    public static void RequireRoles(ClusterSpec cluster)
+    {
+        if (!cluster.Has(ClusterSpec.Coordinator) || !cluster.Has(ClusterSpec.Evaluator))
+            throw new InputException(UserInput.Roles, "nas search runs the coordinator and the evaluator (add trainer to train here too; trainer nodes join with nas node)");
+        // Without the trainer role only trainer nodes train, and they can only reach a seed at a known address.
+        if (!cluster.Has(ClusterSpec.Trainer) && cluster.Seeds.Count == 0)
+            throw new InputException(UserInput.Roles, "without trainer, this search trains nothing itself: give it a port and seeds (its own HOST:PORT first) so that nas node can join it");
+    }
+
     /// <param name="configFile">A settings file that replaces the stored settings (keys as in run.json).</param>
     /// <param name="change">The caller's changes over the settings (the options given).</param>
     /// <param name="datasetGiven">Whether the caller named a dataset (the synthetic trainer refuses one).</param>
@@ -67,7 +77,7 @@ public sealed class SearchLauncher : IDisposable
         try
         {
             var existing = store.SettingsBeforeWriting();
-            var settings = configFile is not null ? RunFolder.ReadSettings(configFile) : existing ?? new SearchSettings();
+            var settings = configFile is not null ? SettingsJson.Read(configFile) : existing ?? new SearchSettings();
             // A settings file that is wrong by itself is named, before the changes are layered over it.
             if ((configFile is not null || existing is not null) && settings.Errors(StrategyCatalog.Names) is { Count: > 0 } wrong)
                 throw new InvalidRunException($"{configFile ?? store.SettingsName}: {string.Join("; ", wrong)}");
@@ -97,7 +107,7 @@ public sealed class SearchLauncher : IDisposable
         var (state, snapshot) = store.CheckBeforeResume();
         // The journal, not the stored settings, is the record of how the run was started.
         if (state.Settings is { } stored && (stored with { Budget = state.Budget }).Incompatibility(settings) is { } why)
-            throw new InputException($"cannot resume {store.Name}: its journal disagrees with its stored settings and the options: {why}");
+            throw new InputException($"cannot resume {store.Name}: its journal disagrees with {store.SettingsName} and the options: {why}");
         if (snapshot is null) return;
         try
         {

@@ -66,7 +66,7 @@ public sealed class SearchNode : IAsyncDisposable
     private static Props Writers(RunStore store, SearchSettings settings) =>
         RunWriter.Props(store.Lease(), (context, generation) =>
         {
-            var coordinator = context.ActorOf(Restarted(SearchCoordinator.Props(settings, journal: store.Ids), "search-coordinator"), $"coordinator-{generation}");
+            var coordinator = context.ActorOf(Restarted(SearchCoordinator.Props(settings, ids: store.Ids, host: context.Self), "search-coordinator"), $"coordinator-{generation}");
             context.ActorOf(Restarted(LeaderboardKeeper.Props(coordinator, Math.Max(settings.TopK, 10), store.Ids), "leaderboard"), $"evaluator-{generation}");
             return coordinator;
         }, () => store.ReadSettings()?.Budget);

@@ -35,7 +35,7 @@ public sealed class DatabaseRunStore(PostgresUrl url, string run) : RunStore
 
     public override Config Persistence() => PersistenceConfig.Postgres(url);
 
-    public override SearchSettings? ReadSettings() => tables.Settings() is { } json ? RunFolder.ParseSettings(json, SettingsName) : null;
+    public override SearchSettings? ReadSettings() => tables.Settings() is { } json ? SettingsJson.Parse(json, SettingsName) : null;
 
     public override SearchSettings? SettingsBeforeWriting()
     {

@@ -3,9 +3,6 @@ using NasActors.Protocol;
 
 namespace NasActors.Runs;
 
-/// <summary>Another live process writes this run; the message names the folder and that process.</summary>
-public sealed class RunLockedException(string message) : Exception(message);
-
 /// <summary>
 /// One writer per run folder: an exclusive <c>flock</c> on the folder itself, held for the life of
 /// the process, so a killed process never leaves a stale lock and deleting a file cannot undo it.

@@ -140,5 +140,5 @@ public abstract partial class RunStore
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     private static partial Regex RunName();
 
-    protected static string Serialize(SearchSettings settings) => JsonSerializer.Serialize(settings, RunFolder.Json);
+    protected static string Serialize(SearchSettings settings) => JsonSerializer.Serialize(settings, SettingsJson.Options);
 }

@@ -4,9 +4,6 @@ using NasActors.Search.Events;
 
 namespace NasActors.Runs;
 
-/// <summary>A run's stored journal or snapshots that cannot be used; the message names where and the problem.</summary>
-public sealed class RunStoreException(string message, Exception? inner = null) : Exception(message, inner);
-
 /// <summary>One journal entry of the coordinator: its sequence number, when it was written, and the event.</summary>
 public sealed record StoredEvent(long SequenceNr, DateTimeOffset At, ISearchEvent Event);
 

@@ -39,6 +39,31 @@ public readonly record struct RunningJob(long ChildId, bool Final, string Worker
 public sealed record Assignment(IReadOnlyList<ISearchEvent> Events, long ChildId, bool Final);
 
 /// <summary>
+/// One phase's jobs (the search's, or the final training's) by where they are: waiting for a worker
+/// (never dispatched, or requeued), oldest first; and in training (child id to worker id).
+/// </summary>
+public sealed record PhaseJobs(ImmutableSortedSet<long> Waiting, ImmutableSortedDictionary<long, string> Running)
+{
+    public static readonly PhaseJobs Empty = new([], ImmutableSortedDictionary<long, string>.Empty);
+
+    [JsonIgnore] public bool IsEmpty => Waiting.IsEmpty && Running.IsEmpty;
+
+    /// <summary>The indexes after a job of <paramref name="childId"/> moved to <paramref name="status"/>.</summary>
+    public PhaseJobs With(long childId, JobStatus status, string? runningOn) => new(
+        status == JobStatus.Queued ? Waiting.Add(childId) : Waiting.Remove(childId),
+        status == JobStatus.Running ? Running.SetItem(childId, runningOn!) : Running.Remove(childId));
+
+    /// <summary>The indexes of the jobs given (a stored snapshot holds only the jobs).</summary>
+    public static PhaseJobs Of(IEnumerable<(long ChildId, TrainingJob? Job)> jobs)
+    {
+        var list = jobs.Where(j => j.Job is not null).ToList();
+        return new(
+            list.Where(j => j.Job!.Status == JobStatus.Queued).Select(j => j.ChildId).ToImmutableSortedSet(),
+            list.Where(j => j.Job!.Status == JobStatus.Running).ToImmutableSortedDictionary(j => j.ChildId, j => j.Job!.WorkerId!));
+    }
+}
+
+/// <summary>
 /// The search folded from its events, as an immutable value: <see cref="Evolve"/> gives the state
 /// after an event, the decide methods (<see cref="NextJob"/>, <see cref="Report"/>, ...) give the
 /// events a command causes, and nothing here touches actors or I/O. Being a value, a snapshot of it
@@ -65,28 +90,26 @@ public sealed record SearchState
 
     public ImmutableSortedDictionary<long, ChildRecord> Children { get; init; } = ImmutableSortedDictionary<long, ChildRecord>.Empty;
 
-    /// <summary>Sampled children waiting for a worker (never dispatched, or requeued), oldest first.</summary>
-    public ImmutableSortedSet<long> Queue { get; init; } = [];
+    /// <summary>The search's jobs waiting and in training (derived from the children, kept as events arrive so asking costs nothing).</summary>
+    public PhaseJobs SearchJobs { get; init; } = PhaseJobs.Empty;
 
-    public ImmutableSortedSet<long> FinalQueue { get; init; } = [];
+    /// <summary>The final training's jobs waiting and in training.</summary>
+    public PhaseJobs FinalJobs { get; init; } = PhaseJobs.Empty;
 
-    /// <summary>What is on a worker now (child id to worker id), kept as events arrive so asking costs nothing.</summary>
-    public ImmutableSortedDictionary<long, string> Running { get; init; } = ImmutableSortedDictionary<long, string>.Empty;
-
-    public ImmutableSortedDictionary<long, string> FinalRunning { get; init; } = ImmutableSortedDictionary<long, string>.Empty;
+    public PhaseJobs Jobs(bool final) => final ? FinalJobs : SearchJobs;
 
     /// <summary>Workers whose device computes wrong, with the reason.</summary>
     public ImmutableSortedDictionary<string, string> Unhealthy { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
 
     [JsonIgnore] public int Sampled => Children.Count;
 
-    [JsonIgnore] public int RunningCount => Running.Count + FinalRunning.Count;
+    [JsonIgnore] public int RunningCount => SearchJobs.Running.Count + FinalJobs.Running.Count;
 
     [JsonIgnore] public bool SearchCompleted => CompletedAt is not null;
 
     [JsonIgnore]
     public IEnumerable<RunningJob> RunningJobs =>
-        Running.Select(r => new RunningJob(r.Key, false, r.Value)).Concat(FinalRunning.Select(r => new RunningJob(r.Key, true, r.Value)));
+        SearchJobs.Running.Select(r => new RunningJob(r.Key, false, r.Value)).Concat(FinalJobs.Running.Select(r => new RunningJob(r.Key, true, r.Value)));
 
     [JsonIgnore] public bool NeedsSampling => Settings is not null && Sampled < Budget;
 
@@ -97,7 +120,7 @@ public sealed record SearchState
 
     /// <summary>Search complete and the top K retrained (nothing to retrain when K is 0).</summary>
     [JsonIgnore]
-    public bool Finished => SearchCompleted && (Settings!.TopK == 0 || (FinalQueued && FinalQueue.IsEmpty && FinalRunning.IsEmpty));
+    public bool Finished => SearchCompleted && (Settings!.TopK == 0 || (FinalQueued && FinalJobs.IsEmpty));
 
     /// <summary>Whether a result for this job would count now (it is still queued or running).</summary>
     public bool AwaitsResult(long childId, bool final) =>
@@ -118,7 +141,7 @@ public sealed record SearchState
         ChildSampled e => this with
         {
             Children = Children.SetItem(e.ChildId, new ChildRecord(e.ChildId, e.Decisions, e.LogProbability, e.PolicyVersion, TrainingJob.Queued)),
-            Queue = Queue.Add(e.ChildId),
+            SearchJobs = SearchJobs with { Waiting = SearchJobs.Waiting.Add(e.ChildId) },
             NextChildId = Math.Max(NextChildId, e.ChildId + 1),
         },
         ChildAssigned e => WithJob(e.ChildId, e.Final, new TrainingJob(JobStatus.Running, e.WorkerId, e.Attempt), e.WorkerId),
@@ -150,17 +173,12 @@ public sealed record SearchState
 
     private int Attempts(long childId, bool final) => Children[childId].Job(final)?.Attempts ?? 0;
 
-    /// <summary>The state with one job replaced, and the queue and running indexes following its status.</summary>
+    /// <summary>The state with one job replaced, and its phase's indexes following its status.</summary>
     private SearchState WithJob(long childId, bool final, TrainingJob job, string? runningOn = null)
     {
-        var queue = final ? FinalQueue : Queue;
-        var running = final ? FinalRunning : Running;
-        queue = job.Status == JobStatus.Queued ? queue.Add(childId) : queue.Remove(childId);
-        running = job.Status == JobStatus.Running ? running.SetItem(childId, runningOn!) : running.Remove(childId);
+        var jobs = Jobs(final).With(childId, job.Status, runningOn);
         var children = Children.SetItem(childId, Children[childId].WithJob(final, job));
-        return final
-            ? this with { Children = children, FinalQueue = queue, FinalRunning = running }
-            : this with { Children = children, Queue = queue, Running = running };
+        return final ? this with { Children = children, FinalJobs = jobs } : this with { Children = children, SearchJobs = jobs };
     }
 
     // ---- decide: command -> events ----
@@ -169,15 +187,15 @@ public sealed record SearchState
     public Assignment? NextJob(string workerId, Func<long, ChildSampled> sample)
     {
         if (UnhealthyReason(workerId) is not null) return null;
-        if (!Queue.IsEmpty)
-            return new([new ChildAssigned(Queue.Min, false, workerId, Children[Queue.Min].Search.Attempts + 1)], Queue.Min, false);
+        if (!SearchJobs.Waiting.IsEmpty)
+            return new([new ChildAssigned(SearchJobs.Waiting.Min, false, workerId, Children[SearchJobs.Waiting.Min].Search.Attempts + 1)], SearchJobs.Waiting.Min, false);
         if (NeedsSampling)
         {
             var sampled = sample(NextChildId);
             return new([sampled, new ChildAssigned(sampled.ChildId, false, workerId, 1)], sampled.ChildId, false);
         }
-        if (!FinalQueue.IsEmpty)
-            return new([new ChildAssigned(FinalQueue.Min, true, workerId, Children[FinalQueue.Min].Final!.Attempts + 1)], FinalQueue.Min, true);
+        if (!FinalJobs.Waiting.IsEmpty)
+            return new([new ChildAssigned(FinalJobs.Waiting.Min, true, workerId, Children[FinalJobs.Waiting.Min].Final!.Attempts + 1)], FinalJobs.Waiting.Min, true);
         return null;
     }
 

@@ -50,7 +50,7 @@ public sealed class MasterWeights : IDisposable
 
     public MasterWeights(IEnumerable<Parameter> modelParameters, Precision precision)
     {
-        if (precision == Precision.Fp32) throw new ArgumentException("fp32 training needs no master weights", nameof(precision));
+        if (precision == Precision.Fp32) throw new InvalidOperationException("fp32 training needs no master weights");
         model = modelParameters.ToArray();
         using var noGrad = no_grad();
         Masters = model.Select(p => new Parameter(p.detach().to_type(float32).clone().DetachFromDisposeScope())).ToArray();

@@ -1,3 +1,5 @@
+using NasActors.Protocol;
+
 namespace NasActors.ChildTrainer.Data;
 
 /// <summary>The training set, a validation set held out from it, and the test set.</summary>
@@ -11,9 +13,9 @@ public sealed record DataSplits(ImageDataset Train, ImageDataset Validation, Ima
     {
         var n = data.Train.Count;
         if (validationSize < 1 || validationSize >= n)
-            throw new ArgumentException($"validation size must be between 1 and {n - 1} for {data.Train.Name} ({n} images), got {validationSize}");
+            throw new InputException($"validation size must be between 1 and {n - 1} for {data.Train.Name} ({n} images), got {validationSize}");
         if (trainLimit is < 1)
-            throw new ArgumentException($"train limit must be positive, got {trainLimit}");
+            throw new InputException($"train limit must be positive, got {trainLimit}");
         var order = Enumerable.Range(0, n).ToArray();
         new Random(seed).Shuffle(order);
         var validation = order[..validationSize];

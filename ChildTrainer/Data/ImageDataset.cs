@@ -24,10 +24,10 @@ public sealed class ImageDataset
     {
         var imageSize = channels * height * width;
         if (pixels.Length != labels.Length * imageSize)
-            throw new ArgumentException($"{name}: {pixels.Length} pixel bytes do not hold {labels.Length} images of {channels}x{height}x{width}");
+            throw new DatasetFormatException(name, $"{pixels.Length} pixel bytes do not hold {labels.Length} images of {channels}x{height}x{width}");
         var bad = Array.FindIndex(labels, l => l >= classes);
         if (bad >= 0)
-            throw new ArgumentException($"{name}: label {labels[bad]} of image {bad} is not below {classes} classes");
+            throw new DatasetFormatException(name, $"label {labels[bad]} of image {bad} is not below {classes} classes");
         (Name, Channels, Height, Width, Classes, Pixels, Labels) = (name, channels, height, width, classes, pixels, labels);
         statistics = new(ComputeStatistics);
     }

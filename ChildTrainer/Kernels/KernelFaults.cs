@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using NasActors.Protocol;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -52,17 +53,17 @@ public sealed class KernelFaults
         {
             if (when.StartsWith('/')) whileFile = when;
             else if (double.TryParse(when, System.Globalization.CultureInfo.InvariantCulture, out var s) && s >= 0) after = TimeSpan.FromSeconds(s);
-            else throw new ArgumentException($"{Variable}: \"{when}\" is neither a number of seconds nor an absolute file path");
+            else throw new InputException(Variable, $"\"{when}\" is neither a number of seconds nor an absolute file path");
             rest = head;
         }
         var colon = rest.LastIndexOf(':');
-        if (colon <= 0) throw new ArgumentException($"{Variable}: expected DEVICE:KIND[/PATH][@SECONDS|@/FILE], got \"{spec}\"");
+        if (colon <= 0) throw new InputException(Variable, $"expected DEVICE:KIND[/PATH][@SECONDS|@/FILE], got \"{spec}\"");
         var parts = rest[(colon + 1)..].Split('/');
         if (!Enum.TryParse<ConvKind>(parts[0], true, out var kind))
-            throw new ArgumentException($"{Variable}: unknown kind \"{parts[0]}\" (pointwise, dense or depthwise)");
+            throw new InputException(Variable, $"unknown kind \"{parts[0]}\" (pointwise, dense or depthwise)");
         ConvPath? path = null;
         if (parts.Length > 1)
-            path = Enum.TryParse<ConvPath>(parts[1], true, out var p) ? p : throw new ArgumentException($"{Variable}: unknown path \"{parts[1]}\" (nchw, nhwc or unfold)");
+            path = Enum.TryParse<ConvPath>(parts[1], true, out var p) ? p : throw new InputException(Variable, $"unknown path \"{parts[1]}\" (nchw, nhwc or unfold)");
         return new KernelFaults(rest[..colon], kind, path, after, whileFile);
     }
 }

@@ -1,5 +1,4 @@
 using NasActors.ChildTrainer.Kernels;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace NasActors.ChildTrainer.Networks;

@@ -1,3 +1,4 @@
+using NasActors.Protocol;
 using NasActors.SearchSpace;
 
 namespace NasActors.ChildTrainer.Networks;
@@ -135,16 +136,16 @@ public sealed class NetworkPlan
         var blocks = config.Genotype.Normal.Blocks.Count;
         config.Genotype.Validated(blocks);
         if (config.Genotype.Reduction.Blocks.Count != blocks)
-            throw new ArgumentException($"normal and reduction cells must have the same number of blocks ({blocks} vs {config.Genotype.Reduction.Blocks.Count})");
-        if (config.Cells < 1) throw new ArgumentException($"cells (N) must be at least 1, got {config.Cells}");
-        if (config.Filters < 4) throw new ArgumentException($"filters (F) must be at least 4, got {config.Filters}");
-        if (config.Classes < 2) throw new ArgumentException($"classes must be at least 2, got {config.Classes}");
-        if (config.InputChannels < 1) throw new ArgumentException($"input channels must be at least 1, got {config.InputChannels}");
-        if (config.Dropout is < 0 or >= 1) throw new ArgumentException($"dropout must be in [0, 1), got {config.Dropout}");
-        if (config.DropPathKeep is <= 0 or > 1) throw new ArgumentException($"drop-path keep probability must be in (0, 1], got {config.DropPathKeep}");
+            throw new InputException($"normal and reduction cells must have the same number of blocks ({blocks} vs {config.Genotype.Reduction.Blocks.Count})");
+        if (config.Cells < 1) throw new InputException($"cells (N) must be at least 1, got {config.Cells}");
+        if (config.Filters < 4) throw new InputException($"filters (F) must be at least 4, got {config.Filters}");
+        if (config.Classes < 2) throw new InputException($"classes must be at least 2, got {config.Classes}");
+        if (config.InputChannels < 1) throw new InputException($"input channels must be at least 1, got {config.InputChannels}");
+        if (config.Dropout is < 0 or >= 1) throw new InputException($"dropout must be in [0, 1), got {config.Dropout}");
+        if (config.DropPathKeep is <= 0 or > 1) throw new InputException($"drop-path keep probability must be in (0, 1], got {config.DropPathKeep}");
         var minSize = config.Stem == StemKind.Cifar ? 4 : 32;
         if (config.ImageSize < minSize)
-            throw new ArgumentException($"image size {config.ImageSize} is too small for the {config.Stem} stem and its reductions (at least {minSize})");
+            throw new InputException($"image size {config.ImageSize} is too small for the {config.Stem} stem and its reductions (at least {minSize})");
 
         var input = new FeatureShape(config.InputChannels, config.ImageSize, config.ImageSize);
         var f = config.Filters;
@@ -197,7 +198,7 @@ public sealed class NetworkPlan
             : prev.Channels != f ? OpLayers.ReluConvBn(new ConvLayer(prev.Channels, f, 1, 1)) : [];
         var prevShape = prevAdjust.Output(prev);
         if (prevShape.Height != hi.Height || prevShape.Width != hi.Width)
-            throw new ArgumentException($"{name}: h[i-1] ({prev}) cannot be brought to the size of h[i] ({hi})");
+            throw new InputException($"{name}: h[i-1] ({prev}) cannot be brought to the size of h[i] ({hi})");
 
         var states = new List<FeatureShape> { hiAdjust.Output(hi), prevShape };
         var blocks = new List<BlockPlan>();
@@ -213,7 +214,7 @@ public sealed class NetworkPlan
             var c = Plan(b.OpB, b.InputB);
             var (oa, ob) = (a.Output, c.Output);
             if (oa.Height != ob.Height || oa.Width != ob.Width)
-                throw new ArgumentException($"{name}: block {blocks.Count} combines {oa} with {ob}");
+                throw new InputException($"{name}: block {blocks.Count} combines {oa} with {ob}");
             var output = b.Combine == Combine.Add ? oa : oa with { Channels = oa.Channels + ob.Channels };
             blocks.Add(new BlockPlan(a, c, b.Combine, output));
             states.Add(output);

@@ -71,7 +71,7 @@ public static class BenchCommand
                     WorkersPerDevice = parse.GetValue(workers), TopK = 0, SnapshotEvery = parse.GetValue(snapshotEvery),
                 };
                 var errors = settings.Errors(StrategyCatalog.Names);
-                if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors));
+                if (errors.Count > 0) throw new InputException(string.Join("; ", errors));
                 using var claim = store.ClaimForWriting();
                 Output.Object(await SearchBenchmark.RunAsync(store, settings, cancel), parse.GetValue(json));
             });
@@ -92,7 +92,7 @@ public static class BenchCommand
         var temp = parse.GetValue(run) is null && database is null;
         var name = parse.GetValue(run) ?? (database is null ? Path.Combine(Path.GetTempPath(), $"nas-bench-{Guid.NewGuid():N}") : $"{prefix}-{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss}");
         var store = RunStore.Open(name, database);
-        if (store.SettingsBeforeWriting() is not null) throw new ArgumentException($"{store.Name} already holds a run; the benchmark needs a new one");
+        if (store.SettingsBeforeWriting() is not null) throw new InputException("--run", $"{store.Name} already holds a run; the benchmark needs a new one");
         try
         {
             await benchmark(store);

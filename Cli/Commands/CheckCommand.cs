@@ -3,6 +3,7 @@ using System.Text.Json;
 using NasActors.ChildTrainer;
 using NasActors.ChildTrainer.Kernels;
 using NasActors.Protocol;
+using NasActors.Protocol.Messages;
 using NasActors.Tensors;
 using Spectre.Console;
 
@@ -30,7 +31,8 @@ public static class CheckCommand
             var names = (parse.GetValue(devices) ?? "cpu").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var wanted = (parse.GetValue(precisions) ?? "fp32").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(p => p == "fp16" ? throw new InputException("--precision", "fp16 is checked on CUDA devices by training; check fp32 or bf16")
-                    : Precisions.Parse(p)).Distinct().ToArray();
+                    : TrainingSpec.Precisions.Contains(p) ? Precisions.Parse(p)
+                    : throw new InputException("--precision", $"unknown precision \"{p}\" (expected fp32 or bf16)")).Distinct().ToArray();
             if (names.Length == 0) throw new InputException("--devices", "no device named");
             // Every device is resolved before any check runs: a missing one is one line.
             var resolved = names.Select(n => (Name: n, Device: TorchRuntime.ParseDevice(n))).ToArray();

@@ -82,11 +82,6 @@ public static class CommandErrors
         {
             return ExitCodes.Fail(ExitCodes.Invalid, e.Input is { } input ? $"{OptionOf(input)}: {e.Problem}" : e.Message);
         }
-        catch (ArgumentException e)
-        {
-            // Values checked where they are used (a network's shape, a dataset's name), each message naming the value.
-            return ExitCodes.Fail(ExitCodes.Invalid, e.Message);
-        }
         catch (OperationCanceledException)
         {
             return ExitCodes.Fail(ExitCodes.Interrupted, "interrupted");
@@ -97,6 +92,12 @@ public static class CommandErrors
             var why = (e.InnerException?.Message ?? e.Message).Split('\n')[0].Trim();
             return ExitCodes.Fail(ExitCodes.Unreadable,
                 $"libtorch could not be loaded ({why}); with NAS_TORCH_BACKEND=system, NAS_LIBTORCH_DIR or python3's torch must hold a libtorch that TorchSharp 0.107 can use (PyTorch 2.10 or later)");
+        }
+        catch (Exception e)
+        {
+            // Anything else is nas's own fault, never the user's input: said as a bug, with where it happened.
+            Console.Error.WriteLine(e);
+            return ExitCodes.Fail(ExitCodes.Internal, $"internal error (a bug in nas; the trace above says where): {e.GetType().Name}: {e.Message.Split('\n')[0]}");
         }
     }
 }

@@ -14,6 +14,9 @@ public static class ExitCodes
     /// <summary>Training ran but the child failed (NaN loss, out of memory, bad checkpoint).</summary>
     public const int TrainingFailed = 3;
 
+    /// <summary>A bug in nas (an invariant broke): never the user's input.</summary>
+    public const int Internal = 70;
+
     /// <summary>Stopped by Ctrl-C; whatever was checkpointed is kept.</summary>
     public const int Interrupted = 130;
 

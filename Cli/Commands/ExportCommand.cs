@@ -20,7 +20,7 @@ public static class ExportCommand
             var r = parse.GetValue(rank);
             if (r < 1) throw new InputException("--rank", "must be at least 1");
             var top = SearchViews.Top(run.Open(parse).ReadStarted(), r);
-            if (top.Count < r) throw new ArgumentException($"the run has {top.Count} trained children, no rank {r}");
+            if (top.Count < r) throw new InputException("--rank", $"the run has {top.Count} trained children, no rank {r}");
             var json = GenotypeJson.Write(top[r - 1].Genotype) + "\n";
             if (parse.GetValue(output) is { } file)
             {

@@ -72,7 +72,7 @@ public static class NodeCommand
         if (!coordinates)
         {
             if (run is not null || journal is not null)
-                throw new ArgumentException($"{(run is not null ? "--run" : "--journal")}: a trainer node needs no run (each job carries its settings); give it with --roles coordinator,evaluator for a standby coordinator");
+                throw new InputException(run is not null ? "--run" : "--journal", "a trainer node needs no run (each job carries its settings); give it with --roles coordinator,evaluator for a standby coordinator");
             return null;
         }
         if (!spec.Has(ClusterSpec.Coordinator) || !spec.Has(ClusterSpec.Evaluator))

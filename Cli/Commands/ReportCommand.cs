@@ -1,7 +1,6 @@
 using System.CommandLine;
 using NasActors.Protocol;
 using NasActors.Reports;
-using NasActors.SearchSpace;
 
 namespace NasActors.Cli.Commands;
 

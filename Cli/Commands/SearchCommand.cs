@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using NasActors.ChildTrainer.Data;
-using NasActors.ChildTrainer.Workers;
 using NasActors.Controller.Coordinator;
 using NasActors.Controller.Strategies;
 using NasActors.Hosting;
@@ -58,11 +57,7 @@ public static class SearchCommand
                 throw new InputException("--dashboard-host", "needs --dashboard");
             clusterSpec.RequireFreePort();
             NodeConfig.Validate(clusterSpec);
-            if (!clusterSpec.Has(ClusterSpec.Coordinator) || !clusterSpec.Has(ClusterSpec.Evaluator))
-                throw new InputException("--roles", "nas search runs the coordinator and the evaluator (add trainer to train here too; trainer nodes join with nas node)");
-            // Without the trainer role only trainer nodes train, and they can only reach a seed at a known address.
-            if (!clusterSpec.Has(ClusterSpec.Trainer) && clusterSpec.Seeds.Count == 0)
-                throw new InputException("--roles", "without trainer, this search trains nothing itself: give --port and --join (its own HOST:PORT first) so that nas node can join it");
+            SearchLauncher.RequireRoles(clusterSpec);
             var datasetGiven = parse.GetValue(dataset) is not null;
             using var launch = SearchLauncher.Prepare(store, clusterSpec, parse.GetValue(config), settings =>
             {

@@ -4,6 +4,7 @@ using NasActors.ChildTrainer;
 using NasActors.ChildTrainer.Data;
 using NasActors.ChildTrainer.Networks;
 using NasActors.ChildTrainer.Training;
+using NasActors.Protocol;
 using Spectre.Console;
 
 namespace NasActors.Cli.Commands;
@@ -42,9 +43,9 @@ public static class TrainCommand
         {
             var dir = parse.GetValue(output);
             if (parse.GetValue(resume) && dir is null)
-                throw new ArgumentException("--resume needs --out DIR (the folder holding the checkpoint)");
+                throw new InputException("--resume", "needs --out DIR (the folder holding the checkpoint)");
             if (dir is not null && !parse.GetValue(resume) && File.Exists(Path.Combine(dir, "checkpoint.bin")))
-                throw new ArgumentException($"{dir} already holds a checkpoint: pass --resume to continue it, or choose another --out folder");
+                throw new InputException("--out", $"{dir} already holds a checkpoint: pass --resume to continue it, or choose another folder");
 
             var torchDevice = TorchRuntime.ParseDevice(parse.GetValue(device)!);
             var pair = DatasetSpec.Parse(parse.GetValue(dataset)!).Load();

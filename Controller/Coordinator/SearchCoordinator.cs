@@ -22,7 +22,8 @@ namespace NasActors.Controller.Coordinator;
 public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
 {
     private readonly SearchSettings? requested;
-    private readonly PersistenceIds journal;
+    private readonly PersistenceIds ids;
+    private readonly IActorRef? host;
     private readonly ILoggingAdapter log = Context.GetLogger();
     private readonly Dictionary<string, IActorRef> workers = new();
     private readonly Dictionary<long, (int Epoch, int Epochs)> progress = new();
@@ -51,11 +52,14 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
 
     /// <param name="requested">The settings to start a new search with (null: follow whatever the journal holds).</param>
     /// <param name="createStrategy">Makes the strategy from the settings and its saved bytes (default: <see cref="StrategyCatalog.ForSearch"/>).</param>
-    /// <param name="journal">The run's persistence ids (default: a run folder's).</param>
-    public SearchCoordinator(SearchSettings? requested, Func<SearchSettings, byte[]?, ISearchStrategy>? createStrategy = null, PersistenceIds? journal = null)
+    /// <param name="ids">The run's persistence ids (default: a run folder's).</param>
+    /// <param name="host">Told when the run is finished and stored (<see cref="SearchFinished"/>).</param>
+    public SearchCoordinator(SearchSettings? requested, Func<SearchSettings, byte[]?, ISearchStrategy>? createStrategy = null, PersistenceIds? ids = null,
+        IActorRef? host = null)
     {
         this.requested = requested;
-        this.journal = journal ?? PersistenceIds.Folder;
+        this.ids = ids ?? PersistenceIds.Folder;
+        this.host = host;
         model = new SearchModel(createStrategy ?? StrategyCatalog.ForSearch);
         Recover<SnapshotOffer>(offer => model.Restore((ISearchSnapshot)offer.Snapshot));
         Recover<ISearchEvent>(Replay);
@@ -63,10 +67,11 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
         Waiting();
     }
 
-    public override string PersistenceId => journal.CoordinatorId;
+    public override string PersistenceId => ids.CoordinatorId;
 
-    public static Props Props(SearchSettings? requested, Func<SearchSettings, byte[]?, ISearchStrategy>? createStrategy = null, PersistenceIds? journal = null) =>
-        Akka.Actor.Props.Create(() => new SearchCoordinator(requested, createStrategy, journal));
+    public static Props Props(SearchSettings? requested, Func<SearchSettings, byte[]?, ISearchStrategy>? createStrategy = null, PersistenceIds? ids = null,
+        IActorRef? host = null) =>
+        Akka.Actor.Props.Create(() => new SearchCoordinator(requested, createStrategy, ids, host));
 
     // ---- behaviours ----
 
@@ -329,17 +334,14 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
         });
     }
 
-    /// <summary>Tells the host, once, that the run is finished with everything stored (<see cref="SearchFinished"/>).</summary>
+    /// <summary>Tells the host, once per completion, that the run is finished with everything stored (<see cref="SearchFinished"/>).</summary>
     private void AnnounceWhenFinished()
     {
-        if (!model.State.Finished || !AllStored)
-        {
-            announcedFinished = false;
-            return;
-        }
-        if (announcedFinished) return;
+        // Reopened by a grown budget: its next completion is told again.
+        if (!model.State.Finished) announcedFinished = false;
+        if (announcedFinished || !model.State.Finished || !AllStored) return;
         announcedFinished = true;
-        Context.System.EventStream.Publish(new SearchFinished(Status(), Self));
+        host?.Tell(new SearchFinished(Status()));
     }
 
     private void MaybeSnapshot()

@@ -1,11 +1,10 @@
-using Akka.Actor;
 using NasActors.Protocol.Messages;
 
 namespace NasActors.Controller.Coordinator;
 
 /// <summary>
-/// Published on the actor system's event stream by a coordinator once its run is finished and
-/// everything is stored (the host lets the run's lease go); again only after a grown budget
-/// reopened the search and it finished once more.
+/// What a coordinator tells its host once its run is finished and everything is stored (the host
+/// lets the run's lease go); again only after a grown budget reopened the search and it finished
+/// once more.
 /// </summary>
-public sealed record SearchFinished(SearchStatus Status, IActorRef Coordinator);
+public sealed record SearchFinished(SearchStatus Status);

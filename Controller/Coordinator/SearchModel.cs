@@ -12,7 +12,7 @@ namespace NasActors.Controller.Coordinator;
 /// also recomputes what the strategy did to produce the event (a proposal, a policy update),
 /// which is deterministic, so recovery ends exactly where the search was.
 /// </summary>
-internal sealed class SearchModel(Func<SearchSettings, byte[]?, ISearchStrategy> createStrategy) : IDisposable
+public sealed class SearchModel(Func<SearchSettings, byte[]?, ISearchStrategy> createStrategy) : IDisposable
 {
     public SearchState State { get; private set; } = SearchState.Empty;
 

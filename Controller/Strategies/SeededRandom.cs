@@ -21,7 +21,7 @@ public sealed class SeededRandom : Random
     public ulong[] State
     {
         get => [s0, s1, s2, s3];
-        set => (s0, s1, s2, s3) = value is { Length: 4 } ? (value[0], value[1], value[2], value[3]) : throw new ArgumentException("xoshiro256** state has 4 words");
+        set => (s0, s1, s2, s3) = value is { Length: 4 } ? (value[0], value[1], value[2], value[3]) : throw new InvalidDataException("xoshiro256** state has 4 words");
     }
 
     public ulong NextUInt64()

@@ -1,4 +1,5 @@
 using System.Text;
+using NasActors.Protocol;
 using NasActors.SearchSpace;
 
 namespace NasActors.Controller.Strategies;
@@ -15,7 +16,7 @@ public abstract class StrategyBase : ISearchStrategy
     protected StrategyBase(StrategyConfig config)
     {
         var errors = config.Errors();
-        if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors));
+        if (errors.Count > 0) throw new InputException(string.Join("; ", errors));
         Config = config;
         Space = new DecisionSpace(config.Blocks);
         Rng = new SeededRandom(config.Seed);

@@ -1,3 +1,4 @@
+using NasActors.Protocol;
 using NasActors.Search;
 
 namespace NasActors.Controller.Strategies;
@@ -22,7 +23,7 @@ public static class StrategyCatalog
     /// <summary>A strategy from its configuration, fresh or from saved state bytes; a configuration with errors is refused naming them all.</summary>
     public static ISearchStrategy Create(StrategyConfig config, byte[]? state = null) =>
         config.Errors() is { Count: > 0 } errors || !Entries.TryGetValue(config.Kind, out var create)
-            ? throw new ArgumentException(string.Join("; ", config.Errors()))
+            ? throw new InputException(string.Join("; ", config.Errors()))
             : create(config, state);
 
     /// <summary>

@@ -129,10 +129,8 @@ internal static class SearchIndexes
         var children = s.Children.Values;
         return s with
         {
-            Queue = children.Where(c => c.Search.Status == JobStatus.Queued).Select(c => c.Id).ToImmutableSortedSet(),
-            FinalQueue = children.Where(c => c.Final?.Status == JobStatus.Queued).Select(c => c.Id).ToImmutableSortedSet(),
-            Running = children.Where(c => c.Search.Status == JobStatus.Running).ToImmutableSortedDictionary(c => c.Id, c => c.Search.WorkerId!),
-            FinalRunning = children.Where(c => c.Final?.Status == JobStatus.Running).ToImmutableSortedDictionary(c => c.Id, c => c.Final!.WorkerId!),
+            SearchJobs = PhaseJobs.Of(children.Select(c => (c.Id, (TrainingJob?)c.Search))),
+            FinalJobs = PhaseJobs.Of(children.Select(c => (c.Id, c.Final))),
         };
     }
 }

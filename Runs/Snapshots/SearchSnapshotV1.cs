@@ -26,8 +26,8 @@ public sealed record StoredSearchStateV1(
 {
     public static StoredSearchStateV1 From(SearchState s) => new(
         s.Settings, s.Budget, s.StartedAt, s.CompletedAt, s.NextChildId, s.PolicyVersion, s.IgnoredResults, s.Trained, s.Failed, s.BestAccuracy,
-        s.FinalQueued, s.Children.ToDictionary(c => c.Key, c => StoredChildV1.From(c.Value)), s.Queue.ToList(), s.FinalQueue.ToList(),
-        s.Running, s.FinalRunning, s.Unhealthy.IsEmpty ? null : s.Unhealthy);
+        s.FinalQueued, s.Children.ToDictionary(c => c.Key, c => StoredChildV1.From(c.Value)), s.SearchJobs.Waiting.ToList(), s.FinalJobs.Waiting.ToList(),
+        s.SearchJobs.Running, s.FinalJobs.Running, s.Unhealthy.IsEmpty ? null : s.Unhealthy);
 
     // The stored indexes are what the children's statuses say (an invariant of the state): rebuilt, not trusted.
     public SearchState ToState() => SearchIndexes.Rebuild(new SearchState

@@ -42,7 +42,7 @@ public class ReadCommandTests(FinishedRun run) : IClassFixture<FinishedRun>
     public static TheoryData<string[], int, string> Mistakes => new()
     {
         { ["status", "--run", "/nonexistent/run"], 2, "/nonexistent/run holds no nas run" },
-        { ["top", "--run", "RUN", "-k", "0"], 2, "-k must be at least 1" },
+        { ["top", "--run", "RUN", "-k", "0"], 2, "-k: must be at least 1" },
         { ["top", "--run", "RUN", "-k", "ten"], 2, "-k: 'ten' is not a whole number" },
         { ["export", "--run", "RUN", "--rank", "99"], 2, "the run has 8 trained children, no rank 99" },
         { ["export", "--run", "RUN", "--out", "/nonexistent/dir/best.json"], 1, "/nonexistent/dir/best.json" },

@@ -61,7 +61,7 @@ public class SearchCommandTests
     {
         using var dir = new TempDir();
         var run = Path.Combine(dir.Path, "run");
-        var settings = RunFolder.Json;
+        var settings = SettingsJson.Options;
         var config = dir.File("config.json", JsonSerializer.Serialize(new NasActors.Search.SearchSettings
         {
             Strategy = "random", Budget = 3, TopK = 1, Trainer = trainer,

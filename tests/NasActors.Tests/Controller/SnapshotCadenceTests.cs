@@ -18,7 +18,7 @@ public class SnapshotCadenceTests
         var config = dir.File("config.json", JsonSerializer.Serialize(new SearchSettings
         {
             Strategy = "ppo", Seed = 1, Budget = 30, TopK = 0, Trainer = "synthetic", PpoMinibatch = 1, SnapshotEvery = 5000,
-        }, NasActors.Runs.RunFolder.Json));
+        }, NasActors.Runs.SettingsJson.Options));
         var r = NasProcess.Run("search", "--run", run, "--config", config, "--json");
         Assert.True(r.ExitCode == 0, r.Stderr);
 

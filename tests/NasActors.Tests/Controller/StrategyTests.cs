@@ -1,4 +1,5 @@
 using NasActors.Controller.Strategies;
+using NasActors.Protocol;
 using NasActors.SearchSpace;
 using NasActors.Tests.Support;
 
@@ -196,7 +197,7 @@ public class StrategyTests
         Assert.Contains("random strategy, not ppo", Assert.Throws<InvalidDataException>(() => new PpoStrategy(Config("ppo", 1), state)).Message);
         Assert.Contains("corrupt", Assert.Throws<InvalidDataException>(() => new RandomSearch(Config("random", 1), state[..^3])).Message);
         Assert.Contains("B = 5, not 4", Assert.Throws<InvalidDataException>(() => new RandomSearch(Config("random", 1) with { Blocks = 4 }, state)).Message);
-        var e = Assert.Throws<ArgumentException>(() => StrategyCatalog.Create(new StrategyConfig { Kind = "annealing", Evolution = new() { SampleSize = 500 } }));
+        var e = Assert.Throws<InputException>(() => StrategyCatalog.Create(new StrategyConfig { Kind = "annealing", Evolution = new() { SampleSize = 500 } }));
         Assert.Contains("unknown strategy \"annealing\"", e.Message);
         Assert.Contains("evolution sample size", e.Message);
     }

@@ -210,4 +210,34 @@ public sealed class LeaderboardKeeperTests : IDisposable
         Assert.Equal(expected.Entries.Select(e => e.ChildId), request.ChildIds);
         Assert.Contains(request.ChildIds, id => 3 + 2 * id <= offset); // a child only the stored board knew
     }
+
+    [Fact]
+    public async Task A_request_due_when_the_evaluator_stopped_is_asked_for_again_when_it_starts()
+    {
+        var writer = system.ActorOf(Props.Create(() => new JournalWriter()));
+        var decisions = new DecisionSpace().Encode(NasNetA.Genotype);
+        ISearchEvent[] events =
+        [
+            new SearchStarted(new SearchSettings { TopK = 1, Budget = 2 }, DateTimeOffset.UnixEpoch),
+            new ChildSampled(0, NasNetA.Genotype, decisions, -1, 0), new ChildTrained(0, "w", 0.4, 0.1, 1, 1, 1),
+            new ChildSampled(1, NasNetA.Genotype, decisions, -1, 0), new ChildTrained(1, "w", 0.7, 0.1, 1, 1, 1),
+            new SearchCompleted(2, 0, 0.7, DateTimeOffset.UnixEpoch),
+        ];
+        writer.Tell(events);
+        await writer.Ask<long>("sync", TimeSpan.FromSeconds(10));
+        var first = new System.Collections.Concurrent.BlockingCollection<QueueFinalTraining>();
+        var keeper = system.ActorOf(LeaderboardKeeper.Props(system.ActorOf(Props.Create(() => new Recorder(first))), 3));
+        Assert.True(first.TryTake(out _, TimeSpan.FromSeconds(30)), "no final-training request once the search completed");
+        // Its board is stored at the completion: a new evaluator's stream starts after it.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (EvaluatorOffset() < events.Length && DateTime.UtcNow < deadline) await Task.Delay(100);
+        Assert.Equal(events.Length, EvaluatorOffset());
+        system.Stop(keeper);
+
+        // Nothing queued it (no coordinator here): the evaluator that starts next asks again, from its stored board.
+        var second = new System.Collections.Concurrent.BlockingCollection<QueueFinalTraining>();
+        system.ActorOf(LeaderboardKeeper.Props(system.ActorOf(Props.Create(() => new Recorder(second))), 3));
+        Assert.True(second.TryTake(out var again, TimeSpan.FromSeconds(30)), "the restarted evaluator never asked for the final training");
+        Assert.Equal([1L], again.ChildIds);
+    }
 }

@@ -29,11 +29,11 @@ public sealed class CoordinatorHandOverTests(PostgresServer postgres, ITestOutpu
             // Children long enough that several are in training when the coordinator dies.
             trainers = Start("node", "--join", seed, "--trainer", "synthetic:3000", "--workers-per-device", "3");
             await Announced(trainers);
-            await WaitFor(() => new DatabaseRunStore(url, "exp").Read().State, s => s.Trained >= 3 && s.Running.Count == 3, TimeSpan.FromSeconds(90));
+            await WaitFor(() => new DatabaseRunStore(url, "exp").Read().State, s => s.Trained >= 3 && s.SearchJobs.Running.Count == 3, TimeSpan.FromSeconds(90));
 
             search.Kill();
             var killed = DateTimeOffset.UtcNow;
-            var training = new DatabaseRunStore(url, "exp").Read().State.Running.Keys.ToList();
+            var training = new DatabaseRunStore(url, "exp").Read().State.SearchJobs.Running.Keys.ToList();
 
             await WaitFor(() => new DatabaseRunStore(url, "exp").Read().State, s => s.Finished, TimeSpan.FromMinutes(2));
             var stored = new DatabaseRunStore(url, "exp").ReadStoredEvents();

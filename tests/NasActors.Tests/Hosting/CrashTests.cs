@@ -24,7 +24,7 @@ public class CrashTests
     private static string Config(TempDir dir) => dir.File("config.json", JsonSerializer.Serialize(new SearchSettings
     {
         Strategy = "ppo", Seed = 5, Budget = Budget, TopK = TopK, Trainer = "synthetic:150", WorkersPerDevice = 3, SnapshotEvery = 40,
-    }, NasActors.Runs.RunFolder.Json));
+    }, NasActors.Runs.SettingsJson.Options));
 
     private static int Outcomes(IReadOnlyList<ISearchEvent> events) =>
         events.Count(e => e is ChildTrained or ChildFailed or FinalTrainingCompleted or FinalTrainingFailed);

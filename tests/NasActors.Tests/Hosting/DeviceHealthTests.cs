@@ -32,7 +32,7 @@ public sealed class DeviceHealthTests(ITestOutputHelper output)
         {
             Strategy = "random", Seed = 3, Budget = Budget, TopK = 0,
             Search = new SearchSettings().Search with { Epochs = 1, TrainLimit = 256, ValidationSize = 128 },
-        }, NasActors.Runs.RunFolder.Json));
+        }, NasActors.Runs.SettingsJson.Options));
         var checks = dir.File("checks.hocon", "nas.trainer.device-check-every = 2s\nnas.trainer.unhealthy-check-every = 1s\n");
         var port = FreePort();
         var seed = $"127.0.0.1:{port}";

@@ -37,13 +37,13 @@ public sealed class MachineNodeTests(ITestOutputHelper output)
             await Announced(second);
             var joined = DateTimeOffset.UtcNow;
             var secondWorker = $":{second.Id}/";
-            await WaitFor(run, s => s.Running.Values.Any(w => w.Contains(secondWorker)) || s.Children.Values.Any(c => c.Search.WorkerId?.Contains(secondWorker) == true),
+            await WaitFor(run, s => s.SearchJobs.Running.Values.Any(w => w.Contains(secondWorker)) || s.Children.Values.Any(c => c.Search.WorkerId?.Contains(secondWorker) == true),
                 TimeSpan.FromSeconds(30));
             output.WriteLine($"a node joining mid-search got its first child {(DateTimeOffset.UtcNow - joined).TotalSeconds:F1} s after it was up");
 
             // The first machine dies: the cluster downs it and its children go back to the queue.
             var firstWorker = $":{first.Id}/";
-            await WaitFor(run, s => s.Running.Values.Any(w => w.Contains(firstWorker)), TimeSpan.FromSeconds(30));
+            await WaitFor(run, s => s.SearchJobs.Running.Values.Any(w => w.Contains(firstWorker)), TimeSpan.FromSeconds(30));
             first.Kill();
             var killed = DateTimeOffset.UtcNow;
 
@@ -128,7 +128,7 @@ public sealed class MachineNodeTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData("coordinator,evaluator", "give --port and --join")] // trains nothing itself, and no node could join it
+    [InlineData("coordinator,evaluator", "give it a port and seeds")] // trains nothing itself, and no node could join it
     [InlineData("trainer", "--roles: nas search runs the coordinator and the evaluator")]
     public void A_search_with_roles_it_cannot_serve_is_refused_before_anything_is_stored(string roles, string message)
     {

@@ -4,7 +4,6 @@ using NasActors.Controller.Coordinator;
 using NasActors.Hosting;
 using NasActors.Protocol.Messages;
 using NasActors.Runs;
-using NasActors.Tests.Support;
 
 namespace NasActors.Tests.Hosting;
 
@@ -64,7 +63,7 @@ public sealed class RunWriterTests() : Akka.TestKit.Xunit2.TestKit(Configuration
         protected override void PreStart()
         {
             if (name.StartsWith("coordinator", StringComparison.Ordinal) && finished())
-                Context.System.EventStream.Publish(new SearchFinished(new SearchStatus(5, 5, 5, 0, 0, 0.5, 0, true, 0, 0, true, [], "exp/search"), Self));
+                Context.Parent.Tell(new SearchFinished(new SearchStatus(5, 5, 5, 0, 0, 0.5, 0, true, 0, 0, true, [], "exp/search")));
         }
 
         protected override void PostStop() => probe.Tell((name, (object)(lease.Held ? "stopped holding the lease" : "stopped without the lease")));
@@ -104,10 +103,11 @@ public sealed class RunWriterTests() : Akka.TestKit.Xunit2.TestKit(Configuration
     {
         var lease = new FakeLease();
         var budget = 5;
-        var writer = Start(lease, () => true, () => budget);
-        AwaitCondition(() => lease.Held, TimeSpan.FromSeconds(5));
+        // Finished at the first budget; a grown budget reopens the run.
+        var writer = Start(lease, () => budget == 5, () => budget);
+        AwaitCondition(() => lease.Taken == 1, TimeSpan.FromSeconds(5));
 
-        // The coordinator says the run is finished: both writers stop while the lease is still held, then it goes.
+        // The coordinator says the run is finished as it starts: both writers stop while the lease is still held, then it goes.
         var stopped = new[] { ExpectMsg<(string, object)>(TimeSpan.FromSeconds(10)), ExpectMsg<(string, object)>(TimeSpan.FromSeconds(5)) };
         Assert.All(stopped, s => Assert.Equal("stopped holding the lease", s.Item2));
         AwaitCondition(() => !lease.Held, TimeSpan.FromSeconds(3));

@@ -156,7 +156,7 @@ public class RunFolderSafetyTests
         var config = dir.File("config.json", JsonSerializer.Serialize(new SearchSettings
         {
             Strategy = "random", Budget = 12, TopK = 1, Trainer = "synthetic", SnapshotEvery = 5,
-        }, NasActors.Runs.RunFolder.Json));
+        }, NasActors.Runs.SettingsJson.Options));
         Assert.Equal(0, NasProcess.Run("search", "--run", run, "--config", config, "--json").ExitCode);
         Assert.NotNull(new FolderRunStore(run).LatestSnapshotSequenceNr());
         using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(run, "snapshots.db")};Pooling=False"))
@@ -239,7 +239,7 @@ public class RunFolderSafetyTests
         Assert.Contains("exec:", edited);
         var r = NasProcess.Run(["search", "--run", run, "--children", "20", "--json"]);
         Assert.Equal(2, r.ExitCode);
-        Assert.Contains("its journal disagrees with run.json", OneLine(r));
+        Assert.Contains("its journal disagrees with " + Path.Combine(run, "run.json"), OneLine(r));
         Assert.Contains("Trainer", r.Stderr);
         Assert.Equal(edited, File.ReadAllText(file));
     }
@@ -409,7 +409,7 @@ public class RunFolderSafetyTests
         var config = dir.File("config.json", JsonSerializer.Serialize(new SearchSettings
         {
             Strategy = "random", Budget = 4, TopK = 1, Trainer = "exec:exit 1", SnapshotEvery = 1,
-        }, NasActors.Runs.RunFolder.Json));
+        }, NasActors.Runs.SettingsJson.Options));
         var first = NasProcess.Run("search", "--run", run, "--config", config, "--json");
         Assert.True(first.ExitCode == 0, first.Stderr);
         var again = NasProcess.Run(TimeSpan.FromSeconds(60), "search", "--run", run, "--config", config, "--json");

@@ -31,7 +31,7 @@ public class SearchStateTests
     {
         var s = Fold(History());
         Assert.Equal((3, 1, 0, 1), (s.Sampled, s.Trained, s.Failed, s.IgnoredResults));
-        Assert.Equal([1L], s.Queue);
+        Assert.Equal([1L], s.SearchJobs.Waiting);
         Assert.Equal([new RunningJob(2, false, "a")], s.RunningJobs);
         Assert.Equal([new RunningJob(2, false, "a")], s.RunningOn("a"));
         Assert.Empty(s.RunningOn("b"));
@@ -62,7 +62,7 @@ public class SearchStateTests
         var restored = ((ISearchSnapshot)WireFormat.Default.FromBinary(WireFormat.Default.ToBinary(SearchSnapshot.Of(s, [1, 2, 3])), "snapshot.search-state.v2")).ToState();
         Assert.Equal((s.Sampled, s.Trained, s.Failed, s.IgnoredResults, s.NextChildId, s.Budget),
             (restored.Sampled, restored.Trained, restored.Failed, restored.IgnoredResults, restored.NextChildId, restored.Budget));
-        Assert.Equal(s.Queue, restored.Queue);
+        Assert.Equal(s.SearchJobs.Waiting, restored.SearchJobs.Waiting);
         Assert.Equal(s.RunningJobs, restored.RunningJobs);
         // Events after the snapshot go on from there.
         restored = restored.Evolve(new ChildTrained(2, "a", 0.9, 0.1, 1, 1, 1));
@@ -203,10 +203,10 @@ public class SearchStatePropertyTests
         // The indexes agree with the children's jobs.
         foreach (var c in s.Children.Values)
         {
-            Assert.Equal(c.Search.Status == JobStatus.Queued, s.Queue.Contains(c.Id));
-            Assert.Equal(c.Search.Status == JobStatus.Running, s.Running.ContainsKey(c.Id));
-            Assert.Equal(c.Final?.Status == JobStatus.Queued, s.FinalQueue.Contains(c.Id));
-            Assert.Equal(c.Final?.Status == JobStatus.Running, s.FinalRunning.ContainsKey(c.Id));
+            Assert.Equal(c.Search.Status == JobStatus.Queued, s.SearchJobs.Waiting.Contains(c.Id));
+            Assert.Equal(c.Search.Status == JobStatus.Running, s.SearchJobs.Running.ContainsKey(c.Id));
+            Assert.Equal(c.Final?.Status == JobStatus.Queued, s.FinalJobs.Waiting.Contains(c.Id));
+            Assert.Equal(c.Final?.Status == JobStatus.Running, s.FinalJobs.Running.ContainsKey(c.Id));
         }
     }
 

@@ -1,0 +1,80 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using NasActors.Protocol;
+using NasActors.Search;
+
+namespace NasActors.Runs;
+
+/// <summary>
+/// A run's settings as JSON, wherever they are kept (run.json in a folder, nas_run in a database,
+/// a <c>--config</c> file): snake_case keys, read strictly: an unknown key or a wrong type is an
+/// error naming it.
+/// </summary>
+public static partial class SettingsJson
+{
+    public static readonly JsonSerializerOptions Options = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        RespectNullableAnnotations = true,
+        RespectRequiredConstructorParameters = true,
+        WriteIndented = true,
+    };
+
+    /// <summary>A settings file (<c>--config</c>); a problem names the file and the key.</summary>
+    public static SearchSettings Read(string file)
+    {
+        if (string.IsNullOrWhiteSpace(file)) throw new InputException(UserInput.Config, "give a settings file");
+        if (Directory.Exists(file)) throw new IOException($"cannot read {file}: it is a folder, not a settings file");
+        string text;
+        try
+        {
+            text = File.ReadAllText(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"cannot read {file}: {e.Message}", e);
+        }
+        return Parse(text, file);
+    }
+
+    /// <summary>Settings from their JSON text; a problem names <paramref name="where"/> they come from.</summary>
+    public static SearchSettings Parse(string text, string where)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<SearchSettings>(text, Options) ?? throw new InvalidRunException($"{where}: empty settings");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidRunException($"{where}: {Problem(e)} (line {e.LineNumber + 1})");
+        }
+    }
+
+    /// <summary>System.Text.Json's complaint in the settings file's own words: the key, and what it takes; no .NET type names.</summary>
+    private static string Problem(JsonException e)
+    {
+        var path = e.Path ?? "$";
+        var message = e.Message.Split(" Path:")[0].Split(" LineNumber")[0].TrimEnd('.', ' ');
+        if (message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal))
+            return $"unknown key {path}";
+        if (TypeName().Match(message) is { Success: true } converted && message.Contains("could not be converted", StringComparison.Ordinal))
+            return $"{path}: expected {Kind(converted.Value)}";
+        if (message.Contains("missing required properties", StringComparison.Ordinal))
+            return $"{path}: missing keys {message[(message.IndexOf("including:", StringComparison.Ordinal) + 10)..].Trim()}";
+        return $"{path}: {TypeName().Replace(message, "a value")}";
+    }
+
+    private static string Kind(string type) => type switch
+    {
+        _ when type.Contains("Int32", StringComparison.Ordinal) || type.Contains("Int64", StringComparison.Ordinal) => "a whole number",
+        _ when type.Contains("Double", StringComparison.Ordinal) => "a number",
+        _ when type.Contains("Boolean", StringComparison.Ordinal) => "true or false",
+        _ when type.Contains("String", StringComparison.Ordinal) && !type.Contains("List", StringComparison.Ordinal) => "a string",
+        _ when type.Contains("List", StringComparison.Ordinal) || type.EndsWith("[]", StringComparison.Ordinal) => "a list",
+        _ => "an object",
+    };
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"(System|NasActors)\.[\w.`\[\], ]+")]
+    private static partial System.Text.RegularExpressions.Regex TypeName();
+}
