@@ -76,7 +76,7 @@ public static class DeviceKernels
                     null or "" or "auto" => KernelMode.Auto,
                     "onednn" => KernelMode.OneDnn,
                     "native" => KernelMode.Native,
-                    _ => throw new InputException(ModeVariable, $"must be auto, onednn or native, not \"{value}\""),
+                    _ => throw new InputException($"{ModeVariable} must be auto, onednn or native, not \"{value}\""),
                 };
                 if (mode == KernelMode.Native) OneDnnSettings.Enabled = false;
                 // The float64 references (and native mode) would otherwise log NNPACK's failure to start, once per convolution.

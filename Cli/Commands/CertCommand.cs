@@ -21,7 +21,7 @@ public static class CertCommand
             if (parse.GetValue(days) is < 1 or > 36500) throw new InputException("--days", $"expected 1 to 36500, got {parse.GetValue(days)}");
             var password = Environment.GetEnvironmentVariable(ClusterCertificate.PasswordVariable);
             if (string.IsNullOrEmpty(password))
-                throw new InputException(ClusterCertificate.PasswordVariable, "is not set: the certificate's private key is written under that password");
+                throw new InputException($"{ClusterCertificate.PasswordVariable} is not set: the certificate's private key is written under that password");
             var names = parse.GetValue(hosts)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 ?? [Environment.MachineName, "localhost", "127.0.0.1"];
             if (names.Length == 0) throw new InputException("--hosts", "give at least one host name or address");

@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using NasActors.ChildTrainer.Data;
+using NasActors.Protocol;
 using NasActors.Tests.Support;
 using static TorchSharp.torch;
 
@@ -140,7 +141,7 @@ public class DataTests
     [InlineData("mnist", "give its folder")]
     [InlineData("cifar10:", "empty directory")]
     public void Bad_dataset_specs_are_refused(string spec, string problem) =>
-        Assert.Contains(problem, Assert.Throws<ArgumentException>(() => DatasetSpec.Parse(spec)).Message);
+        Assert.Contains(problem, Assert.Throws<InputException>(() => DatasetSpec.Parse(spec)).Message);
 
     [Fact]
     public void A_missing_dataset_folder_is_named()
@@ -164,7 +165,7 @@ public class DataTests
         // No image is both trained on and validated on (compare whole images).
         var validation = Enumerable.Range(0, 500).Select(i => Convert.ToBase64String(full.Validation.Pixels, i * 784, 784)).ToHashSet();
         Assert.DoesNotContain(Enumerable.Range(0, 2500).Select(i => Convert.ToBase64String(full.Train.Pixels, i * 784, 784)), validation.Contains);
-        Assert.Throws<ArgumentException>(() => DataSplits.Create(pair, 3000, null, 0));
+        Assert.Throws<InputException>(() => DataSplits.Create(pair, 3000, null, 0));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using NasActors.ChildTrainer.Kernels;
 using NasActors.ChildTrainer.Networks;
+using NasActors.Protocol;
 using NasActors.SearchSpace;
 using NasActors.Tensors;
 using NasActors.Tests.Support;
@@ -142,7 +143,7 @@ public class KernelTests
     [InlineData("cpu:dense@soon", "\"soon\" is neither a number of seconds nor an absolute file path")]
     public void Bad_fault_specs_name_the_problem(string spec, string message)
     {
-        var e = Assert.Throws<ArgumentException>(() => KernelFaults.Parse(spec));
+        var e = Assert.Throws<InputException>(() => KernelFaults.Parse(spec));
         Assert.Contains(message, e.Message);
     }
 

@@ -1,5 +1,6 @@
 using NasActors.ChildTrainer.Kernels;
 using NasActors.ChildTrainer.Networks;
+using NasActors.Protocol;
 using NasActors.SearchSpace;
 using NasActors.Tests.Support;
 using TorchSharp;
@@ -140,8 +141,8 @@ public class NetworkTests
     [Fact]
     public void Impossible_networks_are_refused_with_the_reason()
     {
-        Assert.Contains("too small", Assert.Throws<ArgumentException>(() => NetworkPlan.Create(Config(NasNetA.Genotype, size: 2))).Message);
-        Assert.Contains("filters (F)", Assert.Throws<ArgumentException>(() => NetworkPlan.Create(Config(NasNetA.Genotype, size: 8) with { Filters = 2 })).Message);
+        Assert.Contains("too small", Assert.Throws<InputException>(() => NetworkPlan.Create(Config(NasNetA.Genotype, size: 2))).Message);
+        Assert.Contains("filters (F)", Assert.Throws<InputException>(() => NetworkPlan.Create(Config(NasNetA.Genotype, size: 8) with { Filters = 2 })).Message);
         var bad = NasNetA.Genotype with { Normal = NasNetA.Normal.WithOutput([9]) };
         Assert.Throws<InvalidGenotypeException>(() => NetworkPlan.Create(Config(bad, size: 8)));
     }
