@@ -225,11 +225,14 @@ public sealed record SearchState
     /// A worker's report: the outcome to record, or <see cref="ResultIgnored"/> for a repeated, late
     /// or unknown one (recorded, never counted twice).
     /// </summary>
+    /// <summary>Why a result that arrives again is ignored (its first arrival is stored).</summary>
+    public const string AlreadyRecorded = "result already recorded";
+
     public ISearchEvent Report(WorkerReport report)
     {
         if (!AwaitsResult(report.ChildId, report.Final))
             return new ResultIgnored(report.ChildId, report.Final, report.WorkerId,
-                Children.ContainsKey(report.ChildId) ? "result already recorded" : "unknown child");
+                Children.ContainsKey(report.ChildId) ? AlreadyRecorded : "unknown child");
         // A device found computing wrong gives no reward until it passes its check again.
         if (UnhealthyReason(report.WorkerId) is { } unhealthy)
             return new ResultIgnored(report.ChildId, report.Final, report.WorkerId, $"the worker's device is unhealthy: {unhealthy}");

@@ -85,7 +85,7 @@ public static class CheckCommand
                 table.AddRow(Markup.Escape(r.Family), r.Path ?? "", $"{r.Cases}", CaseResult.Describe(r.LargestError),
                     r.Right ? (r.InUse ? "[green]right, in use[/]" : "right") : r.InUse ? "[red]WRONG, in use[/]" : "[yellow]wrong, not used[/]",
                     Markup.Escape(r.Worst));
-            AnsiConsole.Write(table);
+            Output.Stdout.Write(table);
             Console.Out.WriteLine(c.Healthy ? $"{c.Device} {c.Precision.Name()}: every kernel in use is right ({c.Plan})" : $"{c.Device} {c.Precision.Name()}: {c.Problem}");
         }
     }

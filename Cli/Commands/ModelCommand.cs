@@ -88,7 +88,7 @@ public static class ModelCommand
             table.AddRow("parameters", $"{plan.Parameters:N0} ({plan.Parameters / 1e6:F2}M)");
             table.AddRow("mult-adds", $"{plan.MultAdds:N0} ({plan.MultAdds / 1e6:F1}M)");
             table.AddRow("cells", string.Join(" ", plan.Cells.Select(cell => $"{(cell.Reduction ? "R" : "N")}:{cell.Output}")));
-            AnsiConsole.Write(table);
+            Output.Stdout.Write(table);
             return ExitCodes.Ok;
         }));
         return command;

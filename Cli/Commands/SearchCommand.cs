@@ -110,7 +110,7 @@ public static class SearchCommand
             }
             else
             {
-                TopCommand.Render(state, Math.Max(settings.TopK, 5), json: false);
+                TopCommand.Render(store, state, Math.Max(settings.TopK, 5), json: false);
                 Console.Error.WriteLine($"search complete: {status?.Completed} trained, {status?.Failed} failed; see ./nas top {RunOption.Options(store)}");
             }
             return ExitCodes.Ok;

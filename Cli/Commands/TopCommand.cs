@@ -1,5 +1,6 @@
 using System.CommandLine;
 using NasActors.Protocol;
+using NasActors.Runs;
 using NasActors.Search;
 using NasActors.SearchSpace;
 using Spectre.Console;
@@ -19,14 +20,15 @@ public static class TopCommand
         command.SetAction(parse => CommandErrors.Guard(() =>
         {
             if (parse.GetValue(k) < 1) throw new InputException("-k", "must be at least 1");
-            var state = run.Open(parse).ReadStarted();
-            Render(state, parse.GetValue(k), parse.GetValue(json));
+            var store = run.Open(parse);
+            Render(store, store.ReadStarted(), parse.GetValue(k), parse.GetValue(json));
             return ExitCodes.Ok;
         }));
         return command;
     }
 
-    public static void Render(SearchState state, int k, bool json)
+    /// <summary>The best <paramref name="k"/> children; the hints name the run as the user named it.</summary>
+    public static void Render(RunStore store, SearchState state, int k, bool json)
     {
         var top = SearchViews.Top(state, k);
         if (json)
@@ -41,8 +43,8 @@ public static class TopCommand
             ("rank", e => $"{e.Rank}"), ("child", e => $"{e.ChildId}"), ("val accuracy", e => $"{e.Accuracy:P2}"), ("params", e => $"{e.Params:N0}"),
             ("final val / test", e => e.FinalAccuracy is { } f ? $"{f:P2} / {e.FinalTestAccuracy:P2}" : "-"));
         if (top.Count > 0)
-            AnsiConsole.WriteLine($"best cell (./nas export --run DIR --rank 1 for its JSON):\n{GenotypeText.Format(top[0].Genotype)}");
+            Output.Stdout.WriteLine($"best cell (./nas export {RunOption.Options(store)} --rank 1 for its JSON):\n{GenotypeText.Format(top[0].Genotype)}");
         else if (state.Failed > 0)
-            AnsiConsole.WriteLine($"no child trained: {state.Failed} failed; ./nas failures --run DIR says why");
+            Output.Stdout.WriteLine($"no child trained: {state.Failed} failed; ./nas failures {RunOption.Options(store)} says why");
     }
 }

@@ -100,7 +100,7 @@ public static class TrainCommand
                 table.AddRow("validation accuracy", $"{result.ValidationAccuracy:P2} ({splits.Validation.Count:N0} images)");
                 table.AddRow("network", $"{plan.Config.Cells}@{plan.PenultimateFilters}, {result.Parameters:N0} parameters, {result.MultAdds / 1e6:F1}M mult-adds");
                 table.AddRow("training", $"{config.Epochs} epochs on {train.Count:N0} images, {result.Seconds:F1} s on {torchDevice}");
-                AnsiConsole.Write(table);
+                Output.Stdout.Write(table);
             }
             return ExitCodes.Ok;
         })));

@@ -45,6 +45,12 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
     /// <summary>The end of the grace period after recovery in which workers claim what they still train.</summary>
     private sealed record ClaimsClosed;
 
+    /// <summary>The end of the grace period after recovery in which workers repeat reports whose acknowledgement the restart lost.</summary>
+    private sealed record RepeatsOver;
+
+    // Results reported again in that period that were already stored: said once, not once each.
+    private int repeatedAfterStart;
+
     public ITimerScheduler Timers { get; set; } = null!;
 
     // A restart keeps Self: an update still computing from before it must not be installed after it.
@@ -117,6 +123,12 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
         // A live worker still training its child: known (and watched) from now on, its child stays with it.
         Command<StillTraining>(c => Register(c.WorkerId, Sender));
         Command<ClaimsClosed>(_ => PersistMany(model.State.RequeueUnclaimed(workers.Keys.ToHashSet(), "not claimed by a live worker after the coordinator restarted")));
+        Command<RepeatsOver>(_ =>
+        {
+            if (repeatedAfterStart > 0)
+                log.Info($"{repeatedAfterStart} result(s) reported again after the coordinator started had been stored before it (their acknowledgements were lost in the restart or hand-over): " +
+                         "recorded as result-ignored, none counted twice; nothing to do");
+        });
         Command<GetSearchStatus>(_ => Sender.Tell(Status()));
         Command<UpdateComputed>(u => u.Incarnation == incarnation && u.FromVersion == model.Strategy?.PolicyVersion, OnUpdateComputed);
         Command<UpdateComputed>(_ => { });
@@ -175,6 +187,7 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
         else if (model.State.Settings is not null)
         {
             var grace = Context.System.Settings.Config.GetTimeSpan("nas.coordinator.claim-grace", TimeSpan.FromSeconds(5));
+            Timers.StartSingleTimer("repeats", new RepeatsOver(), grace);
             if (model.State.RunningCount > 0)
             {
                 log.Warning($"search resumed at event {LastSequenceNr}: {model.State.Trained} trained, {model.State.Failed} failed of {model.State.Budget}; " +
@@ -273,8 +286,9 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
     {
         var sender = Sender;
         var outcome = model.State.Report(report);
-        if (outcome is ResultIgnored)
+        if (outcome is ResultIgnored ignored)
         {
+            if (ignored.Reason == SearchState.AlreadyRecorded && Timers.IsTimerActive("repeats")) repeatedAfterStart++;
             PersistMany([outcome], () => sender.Tell(new ResultRecorded(report.ChildId, report.Final)));
             return;
         }
@@ -359,6 +373,19 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
 
     // Finished only once its last events are stored: the caller may stop the node at once.
     private SearchStatus Status() => SearchViews.Status(model.State, AllStored, progress, PersistenceId);
+
+    /// <summary>
+    /// Akka's own line ("Last known sequence number [0]") reads as if the run were empty while
+    /// the journal could not be read at all (a database outage): say what happened and what follows.
+    /// </summary>
+    protected override void OnRecoveryFailure(Exception reason, object? message = null)
+    {
+        var why = reason.GetBaseException().Message.Split('\n')[0];
+        if (message is null)
+            log.Error("the coordinator could not read the run's journal to recover ({0}); it tries again with backoff, and nothing stored is lost", why);
+        else
+            log.Error(reason, "the coordinator could not replay {0} after event {1} ({2}); it tries again with backoff", message.GetType().Name, LastSequenceNr, why);
+    }
 
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
     {

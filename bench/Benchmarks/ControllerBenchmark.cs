@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using NasActors.SearchSpace;
-
 using NasActors.Controller.Strategies;
+using NasActors.SearchSpace;
 
 namespace NasActors.Bench;
 

@@ -23,6 +23,22 @@ public sealed class FinishedRun : IDisposable
 public class ReadCommandTests(FinishedRun run) : IClassFixture<FinishedRun>
 {
     [Fact]
+    public void Piped_tables_keep_one_record_per_line_and_hints_name_the_run_as_it_was_given()
+    {
+        // Piped (as here), a table has no terminal width to wrap at: each worker's row is one line.
+        var ids = JsonDocument.Parse(NasProcess.Run("workers", "--run", run.Path, "--json").Stdout).RootElement
+            .EnumerateArray().Select(w => w.GetProperty("worker").GetString()!).ToList();
+        Assert.NotEmpty(ids);
+        var table = NasProcess.Run("workers", "--run", run.Path);
+        Assert.Equal(0, table.ExitCode);
+        var lines = table.Stdout.Split('\n');
+        Assert.All(ids, id => Assert.Single(lines, l => l.Contains(id, StringComparison.Ordinal) && l.Contains("healthy", StringComparison.Ordinal)));
+
+        var top = NasProcess.Run("top", "--run", run.Path);
+        Assert.Contains($"./nas export --run {run.Path} --rank 1", top.Stdout);
+    }
+
+    [Fact]
     public void Status_top_failures_and_export_agree_on_the_run()
     {
         var status = JsonDocument.Parse(NasProcess.Run("status", "--run", run.Path, "--json").Stdout).RootElement;

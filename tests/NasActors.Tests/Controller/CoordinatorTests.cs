@@ -21,6 +21,7 @@ namespace NasActors.Tests.Controller;
 public sealed class CoordinatorTests() : Akka.TestKit.Xunit2.TestKit(ConfigurationFactory.ParseString("""
     akka.actor.provider = local
     akka.loggers = ["Akka.Event.DefaultLogger"]
+    akka.loglevel = INFO
     akka.persistence.journal.plugin = "akka.persistence.journal.test"
     akka.persistence.journal.test {
       class = "Akka.Persistence.TestKit.TestJournal, Akka.Persistence.TestKit"
@@ -179,6 +180,58 @@ public sealed class CoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Configurati
         Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(4), $"requeued after {clock.Elapsed.TotalSeconds:F1} s, before the grace period");
         Assert.Equal(2, again!.Attempt);
         Assert.Contains(Journal().OfType<ChildRequeued>(), r => r.ChildId == job.ChildId && r.Reason.Contains("not claimed"));
+    }
+
+    [Fact]
+    public async Task Results_reported_again_after_a_restart_are_recorded_and_said_once_in_the_log()
+    {
+        var info = CreateTestProbe();
+        Sys.EventStream.Subscribe(info.Ref, typeof(Akka.Event.Info));
+        var coordinator = StartCoordinator();
+        var worker = CreateTestProbe();
+        coordinator.Tell(new RequestWork("w1"), worker);
+        var job = worker.ExpectMsg<TrainChild>();
+        coordinator.Tell(Result(job, "w1"), worker);
+        worker.FishForMessage(m => m is ResultRecorded r && r.ChildId == job.ChildId);
+
+        // The coordinator restarts (a write fails), as after a crash or a hand-over.
+        var journal = TestJournal.FromRef(Akka.Persistence.Persistence.Instance.Apply(Sys).JournalFor(null));
+        await journal.OnWrite.Fail();
+        coordinator.Tell(new RequestWork("w2"), CreateTestProbe());
+        await Task.Delay(300);
+        await journal.OnWrite.Pass();
+        AwaitAssert(() => Assert.Equal(1, Status(coordinator).Completed), TimeSpan.FromSeconds(10));
+
+        // Two reports whose acknowledgements the restart lost arrive again: each stored as such, one line said.
+        for (var i = 0; i < 2; i++)
+        {
+            coordinator.Tell(Result(job, "w1"), worker);
+            worker.FishForMessage(m => m is ResultRecorded r && r.ChildId == job.ChildId && !r.JobFollows);
+        }
+        var said = info.FishForMessage<Akka.Event.Info>(e => $"{e.Message}".Contains("reported again"), TimeSpan.FromSeconds(15));
+        Assert.StartsWith("2 result(s) reported again after the coordinator started had been stored before it", $"{said.Message}");
+        Assert.EndsWith("none counted twice; nothing to do", $"{said.Message}");
+        Assert.Equal(2, Journal().OfType<ResultIgnored>().Count(r => r.ChildId == job.ChildId && r.Reason == SearchState.AlreadyRecorded));
+    }
+
+    [Fact]
+    public async Task A_journal_that_cannot_be_read_is_said_as_such_and_recovery_is_tried_again()
+    {
+        var errors = CreateTestProbe();
+        Sys.EventStream.Subscribe(errors.Ref, typeof(Akka.Event.Error));
+        // A run with events, whose next coordinator finds the journal unreadable (as in a database outage).
+        var first = StartCoordinator();
+        AwaitAssert(() => Assert.Equal(Settings.Budget, Status(first).Budget), TimeSpan.FromSeconds(10));
+        Watch(first);
+        Sys.Stop(first);
+        ExpectTerminated(first);
+        var journal = TestJournal.FromRef(Akka.Persistence.Persistence.Instance.Apply(Sys).JournalFor(null));
+        await journal.OnRecovery.Fail();
+        var coordinator = StartCoordinator();
+        var said = errors.FishForMessage<Akka.Event.Error>(e => $"{e.Message}".Contains("could not read the run's journal"), TimeSpan.FromSeconds(10));
+        Assert.EndsWith("it tries again with backoff, and nothing stored is lost", $"{said.Message}");
+        await journal.OnRecovery.Pass();
+        AwaitAssert(() => Assert.Equal(Settings.Budget, Status(coordinator).Budget), TimeSpan.FromSeconds(10));
     }
 
     [Fact]
