@@ -398,7 +398,7 @@ public class RunFolderSafetyTests
         var status = JsonDocument.Parse(NasProcess.Run("status", "--run", run, "--json").Stdout).RootElement;
         Assert.Equal("exited with code 3 (3x)", status.GetProperty("commonest_failure").GetString());
         var top = NasProcess.Run("top", "--run", run);
-        Assert.Contains("no child trained: 3 failed; ./nas failures --run DIR says why", top.Stdout);
+        Assert.Contains($"no child trained: 3 failed; ./nas failures --run {run} says why", top.Stdout);
     }
 
     [Fact]
