@@ -37,6 +37,10 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
     private bool updating;
     private bool announcedFinished;
 
+    // Snapshot saves and deletions under way: a finished run is stopped only once they are done,
+    // so that it leaves one snapshot, not the latest beside the one it replaced.
+    private int snapshotWork;
+
     /// <summary>A computed policy update, for the incarnation and policy version it was prepared from.</summary>
     private sealed record UpdateComputed(Guid Incarnation, int FromVersion, byte[] Weights);
 
@@ -151,10 +155,23 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
             if (events.Count > 0) log.Warning("{0}: device passed its check again and takes work", h.WorkerId);
             RecordHealth(h.WorkerId, healthy: true, events);
         });
-        Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
-        Command<SaveSnapshotFailure>(f => log.Warning("snapshot failed (events are safe, recovery will replay more): {0}", f.Cause.Message));
-        Command<DeleteSnapshotsSuccess>(_ => { });
-        Command<DeleteSnapshotsFailure>(f => log.Warning("old snapshots not deleted: {0}", f.Cause.Message));
+        Command<SaveSnapshotSuccess>(s =>
+        {
+            snapshotWork++;
+            DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1));
+            SnapshotWorkDone();
+        });
+        Command<SaveSnapshotFailure>(f =>
+        {
+            log.Warning("snapshot failed (events are safe, recovery will replay more): {0}", f.Cause.Message);
+            SnapshotWorkDone();
+        });
+        Command<DeleteSnapshotsSuccess>(_ => SnapshotWorkDone());
+        Command<DeleteSnapshotsFailure>(f =>
+        {
+            log.Warning("old snapshots not deleted: {0}", f.Cause.Message);
+            SnapshotWorkDone();
+        });
     }
 
     private enum Phase { Waiting, Active, Completed }
@@ -365,11 +382,19 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
         if (eventsSinceSnapshot < model.State.Settings!.SnapshotEvery && updatesSinceSnapshot < snapshotAfterUpdates) return;
         eventsSinceSnapshot = 0;
         updatesSinceSnapshot = 0;
+        snapshotWork++;
         SaveSnapshot(model.Snapshot());
     }
 
-    /// <summary>Nothing left to write: no write in flight, no policy update computing or pending.</summary>
-    private bool AllStored => inFlight == 0 && !updating && model.Strategy is not { HasPendingUpdate: true };
+    /// <summary>Nothing left to write: no write or snapshot work in flight, no policy update computing or pending.</summary>
+    private bool AllStored => inFlight == 0 && snapshotWork == 0 && !updating && model.Strategy is not { HasPendingUpdate: true };
+
+    /// <summary>A snapshot saved (or not) or old ones deleted: the last of that work may be what a finished run waited for.</summary>
+    private void SnapshotWorkDone()
+    {
+        snapshotWork--;
+        AnnounceWhenFinished();
+    }
 
     // Finished only once its last events are stored: the caller may stop the node at once.
     private SearchStatus Status() => SearchViews.Status(model.State, AllStored, progress, PersistenceId);
