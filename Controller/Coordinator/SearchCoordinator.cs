@@ -39,7 +39,7 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
 
     // Snapshot saves and deletions under way: a finished run is stopped only once they are done,
     // so that it leaves one snapshot, not the latest beside the one it replaced.
-    private int snapshotWork;
+    private readonly HashSet<(string Kind, long SequenceNr)> snapshotWork = [];
 
     /// <summary>A computed policy update, for the incarnation and policy version it was prepared from.</summary>
     private sealed record UpdateComputed(Guid Incarnation, int FromVersion, byte[] Weights);
@@ -157,20 +157,21 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
         });
         Command<SaveSnapshotSuccess>(s =>
         {
-            snapshotWork++;
-            DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1));
-            SnapshotWorkDone();
+            var older = new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1);
+            snapshotWork.Add(("delete", older.MaxSequenceNr));
+            DeleteSnapshots(older);
+            SnapshotWorkDone(("save", s.Metadata.SequenceNr));
         });
         Command<SaveSnapshotFailure>(f =>
         {
             log.Warning("snapshot failed (events are safe, recovery will replay more): {0}", f.Cause.Message);
-            SnapshotWorkDone();
+            SnapshotWorkDone(("save", f.Metadata.SequenceNr));
         });
-        Command<DeleteSnapshotsSuccess>(_ => SnapshotWorkDone());
+        Command<DeleteSnapshotsSuccess>(d => SnapshotWorkDone(("delete", d.Criteria.MaxSequenceNr)));
         Command<DeleteSnapshotsFailure>(f =>
         {
             log.Warning("old snapshots not deleted: {0}", f.Cause.Message);
-            SnapshotWorkDone();
+            SnapshotWorkDone(("delete", f.Criteria.MaxSequenceNr));
         });
     }
 
@@ -382,18 +383,20 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
         if (eventsSinceSnapshot < model.State.Settings!.SnapshotEvery && updatesSinceSnapshot < snapshotAfterUpdates) return;
         eventsSinceSnapshot = 0;
         updatesSinceSnapshot = 0;
-        snapshotWork++;
+        snapshotWork.Add(("save", LastSequenceNr));
         SaveSnapshot(model.Snapshot());
     }
 
     /// <summary>Nothing left to write: no write or snapshot work in flight, no policy update computing or pending.</summary>
-    private bool AllStored => inFlight == 0 && snapshotWork == 0 && !updating && model.Strategy is not { HasPendingUpdate: true };
+    private bool AllStored => inFlight == 0 && snapshotWork.Count == 0 && !updating && model.Strategy is not { HasPendingUpdate: true };
 
-    /// <summary>A snapshot saved (or not) or old ones deleted: the last of that work may be what a finished run waited for.</summary>
-    private void SnapshotWorkDone()
+    /// <summary>
+    /// A snapshot saved (or not) or old ones deleted: the last of that work may be what a finished
+    /// run waited for. An answer to an earlier incarnation's work (it restarted meanwhile) is not ours.
+    /// </summary>
+    private void SnapshotWorkDone((string Kind, long SequenceNr) work)
     {
-        snapshotWork--;
-        AnnounceWhenFinished();
+        if (snapshotWork.Remove(work)) AnnounceWhenFinished();
     }
 
     // Finished only once its last events are stored: the caller may stop the node at once.
