@@ -1,4 +1,6 @@
+using System.Text.Json.Serialization;
 using NasActors.Protocol.Messages;
+using NasActors.SearchSpace;
 
 namespace NasActors.Search;
 
@@ -11,7 +13,18 @@ public sealed record SearchSettings
     public string Strategy { get; init; } = "ppo";
     public long Seed { get; init; }
     public int Budget { get; init; } = 10;
-    public int Blocks { get; init; } = SearchSpace.GenotypeValidator.DefaultBlocks;
+    private readonly int? blocks;
+
+    /// <summary>The search space by name (<see cref="SearchSpaces"/>); runs from before spaces had one are NASNet's.</summary>
+    public string Space { get; init; } = SearchSpaces.DefaultName;
+
+    /// <summary>B, blocks per cell: the space's own unless given (the stored form always says it).</summary>
+    public int Blocks
+    {
+        get => blocks ?? SearchSpaces.Find(Space)?.DefaultBlocks ?? GenotypeValidator.DefaultBlocks;
+        init => blocks = value;
+    }
+
     public string Trainer { get; init; } = "torch";
     public IReadOnlyList<string> Devices { get; init; } = ["cpu"];
     public int WorkersPerDevice { get; init; } = 1;
@@ -32,6 +45,7 @@ public sealed record SearchSettings
         if (!strategies.Contains(Strategy))
             errors.Add($"unknown strategy \"{Strategy}\" (expected {string.Join(", ", strategies)})");
         if (Budget < 1) errors.Add($"budget must be at least 1 child, got {Budget}");
+        if (SearchSpaces.Find(Space) is null) errors.Add($"unknown search space \"{Space}\" (expected {string.Join(", ", SearchSpaces.Names)})");
         if (Blocks < 1) errors.Add($"blocks must be at least 1, got {Blocks}");
         if (Devices.Count == 0) errors.Add("at least one device is needed");
         if (WorkersPerDevice < 1) errors.Add($"workers per device must be at least 1, got {WorkersPerDevice}");
@@ -43,7 +57,7 @@ public sealed record SearchSettings
         foreach (var (spec, name) in new[] { (Search, "search"), (Final, "final") })
         {
             if (spec.Epochs < 1) errors.Add($"{name} epochs must be at least 1, got {spec.Epochs}");
-            if (spec.Cells < 1 || spec.Filters < 4) errors.Add($"{name} network needs cells >= 1 and filters >= 4, got {spec.Cells} and {spec.Filters}");
+            if (spec.Filters < 4) errors.Add($"{name} network needs filters >= 4, got {spec.Filters}");
             if (spec.TimeoutSeconds < 1) errors.Add($"{name} timeout must be at least 1 second, got {spec.TimeoutSeconds}");
             if (spec.Precision is { } p && !TrainingSpec.Precisions.Contains(p))
                 errors.Add($"{name} precision \"{p}\" is unknown (expected {string.Join(", ", TrainingSpec.Precisions)})");
@@ -52,6 +66,10 @@ public sealed record SearchSettings
         }
         return errors;
     }
+
+    /// <summary>How the run's strategy decides: its space with its B.</summary>
+    [JsonIgnore]
+    public DecisionSpace Decisions => new(SearchSpaces.Get(Space), Blocks);
 
     /// <summary>The seed a child's training gets: fixed by the run's seed and the child, whichever worker trains it.</summary>
     public int ChildSeed(long childId) => (int)((Seed * 1_000_003 + childId) & 0x7fffffff);

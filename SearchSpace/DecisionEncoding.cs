@@ -13,20 +13,31 @@ public enum DecisionKind
 }
 
 /// <summary>
-/// The controller's view of the search space: a genotype is a sequence of 2 x 5B integers
+/// The controller's view of a search space: a genotype is a sequence of 2 x 5B integers
 /// (normal cell's blocks, then the reduction cell's; per block input A, input B, op A, op B,
-/// combine). Output sets are not decisions: a decoded genotype uses the paper's rule.
+/// combine). An op or combine decision is an index into the space's own list; where the space
+/// takes two different inputs, input B counts the states other than input A. Output sets are
+/// not decisions: a decoded genotype gets the space's output rule.
 /// </summary>
 public sealed class DecisionSpace
 {
     public const int DecisionsPerBlock = 5;
 
+    /// <summary>The NASNet space with B blocks (its op index is the op's value).</summary>
     public DecisionSpace(int blocks = GenotypeValidator.DefaultBlocks)
+        : this(SearchSpaces.NasNet, blocks)
+    {
+    }
+
+    public DecisionSpace(SpaceDefinition definition, int blocks)
     {
         if (blocks < 1)
             throw new ArgumentOutOfRangeException(nameof(blocks), blocks, "a cell needs at least one block");
+        Definition = definition;
         Blocks = blocks;
     }
+
+    public SpaceDefinition Definition { get; }
 
     public int Blocks { get; }
 
@@ -38,20 +49,28 @@ public sealed class DecisionSpace
     /// <summary>The block (within its cell) that a step belongs to.</summary>
     public int BlockOf(int step) => CheckStep(step) / DecisionsPerBlock % Blocks;
 
-    /// <summary>Number of valid choices at a step: 2 + k inputs for block k, 13 ops, 2 combines.</summary>
+    /// <summary>Number of valid choices at a step: 2 + k inputs for block k (one fewer for a distinct input B), the space's ops and combines.</summary>
     public int ChoiceCount(int step) => Kind(step) switch
     {
-        DecisionKind.InputA or DecisionKind.InputB => 2 + BlockOf(step),
-        DecisionKind.OpA or DecisionKind.OpB => OpNames.All.Count,
-        _ => 2,
+        DecisionKind.InputA => 2 + BlockOf(step),
+        DecisionKind.InputB => 2 + BlockOf(step) - (Definition.DistinctInputs ? 1 : 0),
+        DecisionKind.OpA or DecisionKind.OpB => Definition.Ops.Count,
+        _ => Definition.Combines.Count,
     };
 
     /// <summary>The largest <see cref="ChoiceCount"/> of any input step (for masking a shared classifier).</summary>
     public int MaxInputChoices => 1 + Blocks;
 
+    /// <summary>Choices of every op step, and of every combine step.</summary>
+    public int OpChoices => Definition.Ops.Count;
+
+    public int CombineChoices => Definition.Combines.Count;
+
     public int[] Encode(Genotype genotype)
     {
         genotype.Validated(Blocks);
+        if (Definition.Errors(genotype) is { Count: > 0 } outside)
+            throw new InvalidGenotypeException(outside);
         var decisions = new int[Length];
         var i = 0;
         foreach (var cell in new[] { genotype.Normal, genotype.Reduction })
@@ -59,10 +78,10 @@ public sealed class DecisionSpace
             foreach (var b in cell.Blocks)
             {
                 decisions[i++] = b.InputA;
-                decisions[i++] = b.InputB;
-                decisions[i++] = (int)b.OpA;
-                decisions[i++] = (int)b.OpB;
-                decisions[i++] = (int)b.Combine;
+                decisions[i++] = Definition.DistinctInputs && b.InputB > b.InputA ? b.InputB - 1 : b.InputB;
+                decisions[i++] = IndexOf(Definition.Ops, b.OpA);
+                decisions[i++] = IndexOf(Definition.Ops, b.OpB);
+                decisions[i++] = IndexOf(Definition.Combines, b.Combine);
             }
         }
         return decisions;
@@ -86,20 +105,32 @@ public sealed class DecisionSpace
         new(Enumerable.Range(0, Blocks).Select(k =>
         {
             var s = offset + k * DecisionsPerBlock;
-            return new Block(d[s], d[s + 1], (Op)d[s + 2], (Op)d[s + 3], (Combine)d[s + 4]);
-        }));
+            var inputB = Definition.DistinctInputs && d[s + 1] >= d[s] ? d[s + 1] + 1 : d[s + 1];
+            return new Block(d[s], inputB, Definition.Ops[d[s + 2]], Definition.Ops[d[s + 3]], Definition.Combines[d[s + 4]]);
+        }),
+        Definition.OutputFor(Blocks));
 
     /// <summary>
     /// Distinct cells for B blocks, counted as the controller counts them (distinct decision
-    /// sequences): the product over blocks k of (2 + k)^2 x 13^2 x 2.
+    /// sequences): for NASNet the product over blocks k of (2 + k)^2 x 13^2 x 2.
     /// </summary>
-    public static BigInteger CellCount(int blocks)
+    public static BigInteger CellCount(int blocks) => new DecisionSpace(blocks).CellCount();
+
+    public BigInteger CellCount()
     {
-        var space = new DecisionSpace(blocks);
         BigInteger count = 1;
-        for (var step = 0; step < DecisionsPerBlock * blocks; step++)
-            count *= space.ChoiceCount(step);
+        for (var step = 0; step < DecisionsPerBlock * Blocks; step++)
+            count *= ChoiceCount(step);
         return count;
+    }
+
+    private static int IndexOf<T>(IReadOnlyList<T> list, T item)
+    {
+        for (var i = 0; i < list.Count; i++)
+        {
+            if (EqualityComparer<T>.Default.Equals(list[i], item)) return i;
+        }
+        throw new ArgumentException($"{item} is not in the space");
     }
 
     private int CheckStep(int step) =>

@@ -78,8 +78,7 @@ public static class GenotypeJson
     }
 
     /// <summary>Reads and validates: the form a user-supplied genotype goes through.</summary>
-    public static Genotype ReadValid(string json, int blocks = GenotypeValidator.DefaultBlocks) =>
-        Read(json).Validated(blocks);
+    public static Genotype ReadValid(string json) => Read(json).Validated();
 
     private static Cell ReadCell(JsonElement e, string path)
     {

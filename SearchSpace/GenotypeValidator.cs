@@ -12,28 +12,38 @@ public static class GenotypeValidator
     /// <summary>The default number of blocks per cell (the paper's B = 5).</summary>
     public const int DefaultBlocks = 5;
 
-    /// <summary>Every rule the genotype breaks, each naming where; empty when valid.</summary>
-    public static IReadOnlyList<string> Errors(Genotype genotype, int blocks = DefaultBlocks)
+    /// <summary>
+    /// Every rule the genotype breaks, each naming its JSON path; empty when valid. A genotype's B
+    /// is its own (both cells the same); <paramref name="blocks"/> requires a given B as well.
+    /// </summary>
+    public static IReadOnlyList<string> Errors(Genotype genotype, int? blocks = null)
     {
+        if (blocks < 1)
+            throw new ArgumentOutOfRangeException(nameof(blocks), "a cell needs at least one block");
         var errors = new List<string>();
-        Check(genotype.Normal, "normal", blocks, errors);
-        Check(genotype.Reduction, "reduction", blocks, errors);
+        var own = genotype.Normal.Blocks.Count;
+        if (own == 0)
+            errors.Add("$.normal.blocks: a cell needs at least one block");
+        else if (blocks is { } b && own != b)
+            errors.Add($"$.normal.blocks: has {own} blocks, expected {b}");
+        if (genotype.Reduction.Blocks.Count != (blocks ?? own))
+            errors.Add($"$.reduction.blocks: has {genotype.Reduction.Blocks.Count} blocks, " +
+                (blocks is null ? $"the normal cell has {own} (both cells have the same number)" : $"expected {blocks}"));
+        Check(genotype.Normal, "normal", errors);
+        Check(genotype.Reduction, "reduction", errors);
         return errors;
     }
 
     /// <summary>Throws <see cref="InvalidGenotypeException"/> when the genotype is not valid.</summary>
-    public static Genotype Validated(this Genotype genotype, int blocks = DefaultBlocks)
+    public static Genotype Validated(this Genotype genotype, int? blocks = null)
     {
         var errors = Errors(genotype, blocks);
         return errors.Count == 0 ? genotype : throw new InvalidGenotypeException(errors);
     }
 
-    private static void Check(Cell cell, string name, int blocks, List<string> errors)
+    private static void Check(Cell cell, string cellName, List<string> errors)
     {
-        if (blocks < 1)
-            throw new ArgumentOutOfRangeException(nameof(blocks), "a cell needs at least one block");
-        if (cell.Blocks.Count != blocks)
-            errors.Add($"{name}: has {cell.Blocks.Count} blocks, expected {blocks}");
+        var name = $"$.{cellName}";
 
         for (var k = 0; k < cell.Blocks.Count; k++)
         {

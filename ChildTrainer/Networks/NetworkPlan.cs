@@ -13,13 +13,14 @@ public enum StemKind
 }
 
 /// <summary>
-/// What to build: a genotype stacked as N normal cells then a reduction cell, three times
-/// (filters doubling at each reduction). <see cref="Filters"/> is F, the filter count of the
-/// first stage's blocks. <see cref="StemFilters"/> defaults to 3F (CIFAR) or 32 (ImageNet).
+/// What to build: a genotype stacked as three stages of normal cells with a reduction cell
+/// between stages (filters doubling at each reduction): N-R-N-R-N, or per-stage counts such as
+/// 4-R-3-R-3. <see cref="Filters"/> is F, the filter count of the first stage's blocks.
+/// <see cref="StemFilters"/> defaults to 3F (CIFAR) or 32 (ImageNet).
 /// </summary>
 public sealed record NetworkConfig(
     Genotype Genotype,
-    int Cells,
+    CellCounts Cells,
     int Filters,
     int Classes,
     int InputChannels,
@@ -97,6 +98,12 @@ public sealed class NetworkPlan
     /// <summary>P in the "N@P" name: channels of the last cell's output.</summary>
     public int PenultimateFilters => Cells[^1].Output.Channels;
 
+    /// <summary>"N@P" as the papers name networks ("4,3,3@4320" for per-stage counts).</summary>
+    public string Name => $"{Config.Cells}@{PenultimateFilters}";
+
+    /// <summary>The normal and reduction cells in order (4-R-3-R-3), and the stem's reduction cells where there are.</summary>
+    public string Layout => Config.Cells.Layout + (Config.Stem == StemKind.ImageNet ? " after 2 stem reduction cells" : "");
+
     public long Parameters =>
         Stem.Parameters() + Cells.Sum(CellParameters) + (Aux?.Layers.Parameters() ?? 0) + Head.Parameters();
 
@@ -133,11 +140,7 @@ public sealed class NetworkPlan
     /// <summary>Plans the network; throws <see cref="ArgumentException"/> naming what cannot be built.</summary>
     public static NetworkPlan Create(NetworkConfig config)
     {
-        var blocks = config.Genotype.Normal.Blocks.Count;
-        config.Genotype.Validated(blocks);
-        if (config.Genotype.Reduction.Blocks.Count != blocks)
-            throw new InputException($"normal and reduction cells must have the same number of blocks ({blocks} vs {config.Genotype.Reduction.Blocks.Count})");
-        if (config.Cells < 1) throw new InputException($"cells (N) must be at least 1, got {config.Cells}");
+        config.Genotype.Validated();
         if (config.Filters < 4) throw new InputException($"filters (F) must be at least 4, got {config.Filters}");
         if (config.Classes < 2) throw new InputException($"classes must be at least 2, got {config.Classes}");
         if (config.InputChannels < 1) throw new InputException($"input channels must be at least 1, got {config.InputChannels}");
@@ -181,7 +184,7 @@ public sealed class NetworkPlan
                     aux = PlanAux(cells.Count - 1, outputs[^1], config.Classes);
                 Add($"reduction_{stage - 1}", config.Genotype.Reduction, true, filters, position++);
             }
-            for (var n = 0; n < config.Cells; n++)
+            for (var n = 0; n < config.Cells[stage]; n++)
                 Add($"stage{stage}_normal_{n}", config.Genotype.Normal, false, filters, position++);
         }
 

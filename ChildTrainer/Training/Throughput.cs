@@ -11,7 +11,7 @@ namespace NasActors.ChildTrainer.Training;
 /// <summary>Training speed of a network: images per second over timed SGD steps after warm-up.</summary>
 public static class Throughput
 {
-    public sealed record Measurement(int Cells, int Filters, int PenultimateFilters, long Parameters, long MultAdds, int Batch, int Steps, double Seconds,
+    public sealed record Measurement(SearchSpace.CellCounts Cells, int Filters, int PenultimateFilters, long Parameters, long MultAdds, int Batch, int Steps, double Seconds,
         string Precision, bool ChannelsLast)
     {
         public double ImagesPerSecond => Batch * Steps / Seconds;

@@ -38,7 +38,8 @@ public static class ModelCommand
             {
                 Console.Out.WriteLine(JsonSerializer.Serialize(new
                 {
-                    name = $"{c.Cells}@{plan.PenultimateFilters}",
+                    name = plan.Name,
+                    layout = plan.Layout,
                     @params = plan.Parameters,
                     mult_adds = plan.MultAdds,
                     input = plan.Input,
@@ -72,7 +73,8 @@ public static class ModelCommand
                     @params = plan.Parameters,
                     mult_adds = plan.MultAdds,
                     penultimate_filters = plan.PenultimateFilters,
-                    name = $"{c.Cells}@{plan.PenultimateFilters}",
+                    name = plan.Name,
+                    layout = plan.Layout,
                     cells = c.Cells,
                     filters = c.Filters,
                     image = size,
@@ -83,7 +85,8 @@ public static class ModelCommand
                 return ExitCodes.Ok;
             }
             var table = new Table().HideHeaders().AddColumns("", "");
-            table.AddRow("network", $"{c.Cells}@{plan.PenultimateFilters} (N = {c.Cells}, F = {c.Filters}, P = {plan.PenultimateFilters})");
+            table.AddRow("network", $"{plan.Name} (N = {c.Cells}, F = {c.Filters}, P = {plan.PenultimateFilters})");
+            table.AddRow("layout", plan.Layout);
             table.AddRow("input", $"{c.InputChannels}x{size}x{size}, {c.Classes} classes, {c.Stem} stem{(c.AuxHead ? ", auxiliary head" : "")}");
             table.AddRow("parameters", $"{plan.Parameters:N0} ({plan.Parameters / 1e6:F2}M)");
             table.AddRow("mult-adds", $"{plan.MultAdds:N0} ({plan.MultAdds / 1e6:F1}M)");

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using NasActors.ChildTrainer.Networks;
+using NasActors.SearchSpace;
 
 namespace NasActors.Cli.Commands;
 
@@ -7,7 +8,7 @@ namespace NasActors.Cli.Commands;
 public sealed class NetworkOptions
 {
     public Option<string> Genotype { get; } = new("--genotype", "-g") { Description = GenotypeSource.Help, DefaultValueFactory = _ => "nasnet-a" };
-    public Option<int> Cells { get; }
+    public Option<CellCounts> Cells { get; }
     public Option<int> Filters { get; }
     public Option<bool> Aux { get; } = new("--aux") { Description = "add the auxiliary classifier head (trained with weight 0.4)" };
     public Option<int?> StemFilters { get; } = new("--stem-filters") { Description = "stem conv filters (default 3F for small images, 32 for ImageNet-sized)" };
@@ -15,7 +16,23 @@ public sealed class NetworkOptions
 
     public NetworkOptions(int defaultCells, int defaultFilters)
     {
-        Cells = new Option<int>("--cells", "-N") { Description = "normal cells per stage (N)", DefaultValueFactory = _ => defaultCells };
+        Cells = new Option<CellCounts>("--cells", "-N")
+        {
+            Description = "normal cells per stage: N builds N-R-N-R-N; one count per stage, such as 4,3,3, builds 4-R-3-R-3",
+            DefaultValueFactory = _ => defaultCells,
+            CustomParser = result =>
+            {
+                try
+                {
+                    return CellCounts.Parse(string.Join(",", result.Tokens.Select(t => t.Value)));
+                }
+                catch (ArgumentException e)
+                {
+                    result.AddError($"--cells: {e.Message}");
+                    return null;
+                }
+            },
+        };
         Filters = new Option<int>("--filters", "-F") { Description = "filters of the first stage's blocks (F); P = 24F for NASNet-A", DefaultValueFactory = _ => defaultFilters };
     }
 
@@ -26,7 +43,7 @@ public sealed class NetworkOptions
     }
 
     public NetworkConfig Config(ParseResult parse, int channels, int imageSize, int classes, StemKind stem) =>
-        new(GenotypeSource.Load(parse.GetValue(Genotype)!), parse.GetValue(Cells), parse.GetValue(Filters), classes, channels, imageSize, stem,
+        new(GenotypeSource.Load(parse.GetValue(Genotype)!), parse.GetValue(Cells)!, parse.GetValue(Filters), classes, channels, imageSize, stem,
             parse.GetValue(StemFilters), parse.GetValue(Aux), DropPathKeep: parse.GetValue(DropPathKeep));
 
     /// <summary>ImageNet-style stems (stride-2 conv, two reduction cells) for images of 64 pixels and more.</summary>

@@ -83,7 +83,7 @@ public static class TrainCommand
                 test_images = splits.Test.Count,
                 dataset = parse.GetValue(dataset),
                 device = torchDevice.ToString(),
-                network = $"{plan.Config.Cells}@{plan.PenultimateFilters}",
+                network = plan.Name,
                 history = result.History,
             };
             var text = JsonSerializer.Serialize(summary, Json.Options);
@@ -98,7 +98,7 @@ public static class TrainCommand
                 var table = new Table().HideHeaders().AddColumns("", "");
                 table.AddRow("test accuracy", $"{result.TestAccuracy:P2} ({splits.Test.Count:N0} images)");
                 table.AddRow("validation accuracy", $"{result.ValidationAccuracy:P2} ({splits.Validation.Count:N0} images)");
-                table.AddRow("network", $"{plan.Config.Cells}@{plan.PenultimateFilters}, {result.Parameters:N0} parameters, {result.MultAdds / 1e6:F1}M mult-adds");
+                table.AddRow("network", $"{plan.Name}, {result.Parameters:N0} parameters, {result.MultAdds / 1e6:F1}M mult-adds");
                 table.AddRow("training", $"{config.Epochs} epochs on {train.Count:N0} images, {result.Seconds:F1} s on {torchDevice}");
                 Output.Stdout.Write(table);
             }

@@ -330,7 +330,7 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
     {
         var child = model.State.Children[id];
         var s = model.State.Settings!;
-        worker.Tell(new TrainChild(id, new DecisionSpace(s.Blocks).Decode(child.Decisions), final, s.ChildSeed(id), child.Job(final)!.Attempts, final ? s.Final : s.Search));
+        worker.Tell(new TrainChild(id, s.Decisions.Decode(child.Decisions), final, s.ChildSeed(id), child.Job(final)!.Attempts, final ? s.Final : s.Search));
     }
 
     // ---- persistence ----

@@ -35,7 +35,7 @@ public sealed class LstmPolicy : nn.Module
         this.hidden = hidden;
         lstm = nn.LSTM(hidden, hidden);
         start = new Parameter(zeros(1, 1, hidden));
-        var choices = new[] { space.MaxInputChoices, OpNames.All.Count, 2 };
+        var choices = new[] { space.MaxInputChoices, space.OpChoices, space.CombineChoices };
         embeddings = nn.ModuleList(choices.Select(c => nn.Embedding(c, hidden)).ToArray());
         heads = nn.ModuleList(choices.Select(c => nn.Linear(hidden, c)).ToArray());
         RegisterComponents();

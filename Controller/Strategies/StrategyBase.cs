@@ -18,7 +18,7 @@ public abstract class StrategyBase : ISearchStrategy
         var errors = config.Errors();
         if (errors.Count > 0) throw new InputException(string.Join("; ", errors));
         Config = config;
-        Space = new DecisionSpace(config.Blocks);
+        Space = new DecisionSpace(SearchSpaces.Get(config.Space), config.Blocks);
         Rng = new SeededRandom(config.Seed);
     }
 

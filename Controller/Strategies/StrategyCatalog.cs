@@ -44,6 +44,7 @@ public static class StrategyCatalog
     {
         Kind = s.Strategy,
         Seed = s.Seed,
+        Space = s.Space,
         Blocks = s.Blocks,
         FailureReward = s.FailureReward,
         Ppo = new PpoSettings { LearningRate = s.PpoLearningRate, Minibatch = s.PpoMinibatch },

@@ -30,7 +30,8 @@ public sealed record StrategyConfig
 {
     public string Kind { get; init; } = "ppo";
     public long Seed { get; init; }
-    public int Blocks { get; init; } = SearchSpace.GenotypeValidator.DefaultBlocks;
+    public string Space { get; init; } = SearchSpaces.DefaultName;
+    public int Blocks { get; init; } = GenotypeValidator.DefaultBlocks;
     public double FailureReward { get; init; }
     public PpoSettings Ppo { get; init; } = new();
     public EvolutionSettings Evolution { get; init; } = new();
@@ -39,6 +40,7 @@ public sealed record StrategyConfig
     {
         var errors = new List<string>();
         if (!StrategyCatalog.Names.Contains(Kind)) errors.Add($"unknown strategy \"{Kind}\" (expected {string.Join(", ", StrategyCatalog.Names)})");
+        if (SearchSpaces.Find(Space) is null) errors.Add($"unknown search space \"{Space}\" (expected {string.Join(", ", SearchSpaces.Names)})");
         if (Blocks < 1) errors.Add($"blocks must be at least 1, got {Blocks}");
         if (!double.IsFinite(FailureReward)) errors.Add("failure reward must be a finite number");
         if (Ppo.HiddenSize < 1) errors.Add($"ppo hidden size must be at least 1, got {Ppo.HiddenSize}");

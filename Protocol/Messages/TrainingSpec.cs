@@ -9,7 +9,7 @@ namespace NasActors.Protocol.Messages;
 /// journals written before them read, and write, byte for byte as they did.
 /// </summary>
 public sealed record TrainingSpec(
-    int Cells,
+    SearchSpace.CellCounts Cells,
     int Filters,
     int Epochs,
     int BatchSize,

@@ -32,15 +32,40 @@ public class GenotypeCommandTests
     {
         using var dir = new TempDir();
         var r = NasProcess.Run("validate", dir.File("g.json", GenotypeJson.Write(NasNetA.Genotype)));
-        Assert.Equal((0, "valid\n"), (r.ExitCode, r.Stdout));
+        Assert.Equal((0, "valid: B = 5, in the nasnet space\n"), (r.ExitCode, r.Stdout));
+    }
+
+    [Fact]
+    public void Published_cells_of_any_block_count_read_back_in_every_command_and_validate_names_their_space()
+    {
+        using var dir = new TempDir();
+        foreach (var (name, expected) in new[]
+        {
+            ("darts-v2", "valid: B = 4, in the darts space"),
+            ("amoebanet-a", "valid: B = 5, in no search space"),
+            ("pnasnet-5", "valid: B = 5, in the nasnet space"),
+        })
+        {
+            var json = NasProcess.Run("show", "--genotype", name, "--format", "json");
+            Assert.Equal(0, json.ExitCode);
+            var file = dir.File($"{name}.json", json.Stdout);
+            var valid = NasProcess.Run("validate", file);
+            Assert.Equal((0, expected + "\n"), (valid.ExitCode, valid.Stdout));
+            Assert.Equal(0, NasProcess.Run("show", "--genotype", file).ExitCode);
+            var model = NasProcess.Run("model", "--genotype", file, "--cells", "1", "--filters", "8", "--json");
+            Assert.Equal(0, model.ExitCode);
+        }
+        var outside = NasProcess.Run("validate", System.IO.Path.Combine(dir.Path, "amoebanet-a.json"), "--space", "nasnet");
+        Assert.Equal(2, outside.ExitCode);
+        Assert.Contains("$.reduction.blocks[3].ops[1]: conv_1x7_7x1_bottleneck is not an op of the nasnet space", outside.Stderr);
     }
 
     public static TheoryData<string, string> Invalid => new()
     {
         { "{\"normal\": [", "not valid JSON" },
         { GenotypeJson.Write(NasNetA.Genotype).Replace("\"sep_conv_7x7\"", "\"sep_conv_11x11\""), "$.reduction.blocks[0].ops[1]: unknown op \"sep_conv_11x11\"" },
-        { GenotypeJson.Write(NasNetA.Genotype).Replace("\"inputs\": [2, 3]", "\"inputs\": [2, 5]"), "reduction.blocks[3].inputs[1]: input index 5 is out of reach for block 3" },
-        { GenotypeJson.Write(new Genotype(new Cell(NasNetA.Normal.Blocks.Take(4)), NasNetA.Reduction)), "normal: has 4 blocks, expected 5" },
+        { GenotypeJson.Write(NasNetA.Genotype).Replace("\"inputs\": [2, 3]", "\"inputs\": [2, 5]"), "$.reduction.blocks[3].inputs[1]: input index 5 is out of reach for block 3" },
+        { GenotypeJson.Write(new Genotype(new Cell(NasNetA.Normal.Blocks.Take(4)), NasNetA.Reduction)), "$.reduction.blocks: has 5 blocks, the normal cell has 4" },
     };
 
     [Theory]

@@ -81,6 +81,42 @@ public class EncodingTests
         Assert.Throws<ArgumentOutOfRangeException>(() => DecisionSpace.CellCount(0));
     }
 
+    [Theory]
+    [MemberData(nameof(BlockCounts))]
+    public void The_darts_space_decodes_only_its_own_cells_and_encodes_them_back(int blocks)
+    {
+        var space = new DecisionSpace(SearchSpaces.Darts, blocks);
+        var rng = new Random(3000 + blocks);
+        for (var i = 0; i < 2000; i++)
+        {
+            var decisions = space.Sample(rng);
+            var genotype = space.Decode(decisions);
+            Assert.Empty(GenotypeValidator.Errors(genotype, blocks));
+            Assert.Empty(SearchSpaces.Darts.Errors(genotype));
+            foreach (var cell in new[] { genotype.Normal, genotype.Reduction })
+            {
+                Assert.All(cell.Blocks, b => Assert.NotEqual(b.InputA, b.InputB));
+                Assert.Equal(Enumerable.Range(2, blocks), cell.Output);
+            }
+            Assert.Equal(decisions, space.Encode(genotype));
+        }
+    }
+
+    [Fact]
+    public void The_darts_space_has_its_choice_counts_and_size_and_holds_the_published_darts_cells()
+    {
+        var space = new DecisionSpace(SearchSpaces.Darts, 4);
+        Assert.Equal([2, 1, 7, 7, 1], Enumerable.Range(0, 5).Select(space.ChoiceCount));
+        Assert.Equal([5, 4, 7, 7, 1], Enumerable.Range(15, 5).Select(space.ChoiceCount));
+        // Per cell: each block picks two of its 2 + k predecessors in order, and two of 7 ops.
+        Assert.Equal(new BigInteger(2 * 1 * 3 * 2 * 4 * 3 * 5 * 4) * BigInteger.Pow(49, 4), space.CellCount());
+        foreach (var darts in new[] { PublishedCells.DartsV1, PublishedCells.DartsV2 })
+            Assert.Equal(darts, space.Decode(space.Encode(darts)));
+        var e = Assert.Throws<InvalidGenotypeException>(() => new DecisionSpace(SearchSpaces.Darts, 5).Encode(NasNetA.Genotype));
+        Assert.Contains("$.normal.blocks[2].ops[1]: identity is not an op of the darts space", e.Errors);
+        Assert.Contains("$.normal.blocks[1].inputs: the darts space takes two different states, not h[i-1] twice", e.Errors);
+    }
+
     internal static Cell RandomCell(Random rng, int blocks) =>
         new(Enumerable.Range(0, blocks).Select(k => new Block(
             rng.Next(2 + k), rng.Next(2 + k),

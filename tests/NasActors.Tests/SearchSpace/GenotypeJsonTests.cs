@@ -91,10 +91,12 @@ public class GenotypeJsonTests
     }
 
     [Fact]
-    public void ReadValid_applies_the_search_space_rules()
+    public void ReadValid_applies_the_genotype_rules_and_reads_any_block_count()
     {
-        var four = Doc(normal: Cell(string.Join(", ", Enumerable.Repeat(Block, 4))));
-        var e = Assert.Throws<InvalidGenotypeException>(() => GenotypeJson.ReadValid(four));
-        Assert.Contains("normal: has 4 blocks, expected 5", e.Message);
+        var fourBlocks = Cell(string.Join(", ", Enumerable.Repeat(Block, 4)));
+        var e = Assert.Throws<InvalidGenotypeException>(() => GenotypeJson.ReadValid(Doc(normal: fourBlocks)));
+        Assert.Equal("$.reduction.blocks: has 5 blocks, the normal cell has 4 (both cells have the same number)", e.Message);
+        Assert.Equal(4, GenotypeJson.ReadValid(Doc(fourBlocks, fourBlocks)).Normal.Blocks.Count);
+        Assert.Single(GenotypeJson.ReadValid(Doc(Cell(Block), Cell(Block))).Reduction.Blocks);
     }
 }

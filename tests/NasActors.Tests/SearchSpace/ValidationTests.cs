@@ -16,12 +16,18 @@ public class ValidationTests
     }
 
     [Fact]
-    public void Wrong_block_count_is_named()
+    public void A_genotypes_block_count_is_its_own_and_both_cells_share_it()
     {
         var four = new Cell(NasNetA.Normal.Blocks.Take(4));
-        var errors = GenotypeValidator.Errors(new Genotype(four, NasNetA.Reduction));
-        Assert.Equal(["normal: has 4 blocks, expected 5"], errors);
-        Assert.Empty(GenotypeValidator.Errors(new Genotype(four, new Cell(NasNetA.Reduction.Blocks.Take(4))), blocks: 4));
+        var fourReduction = new Cell(NasNetA.Reduction.Blocks.Take(4));
+        Assert.Equal(["$.reduction.blocks: has 5 blocks, the normal cell has 4 (both cells have the same number)"],
+            GenotypeValidator.Errors(new Genotype(four, NasNetA.Reduction)));
+        Assert.Empty(GenotypeValidator.Errors(new Genotype(four, fourReduction)));
+        Assert.Empty(GenotypeValidator.Errors(new Genotype(new Cell(NasNetA.Normal.Blocks.Take(1)), new Cell(NasNetA.Reduction.Blocks.Take(1)))));
+        // Where a B is required (a run's settings), a genotype of another B is named as such.
+        Assert.Equal(["$.normal.blocks: has 4 blocks, expected 5", "$.reduction.blocks: has 4 blocks, expected 5"],
+            GenotypeValidator.Errors(new Genotype(four, fourReduction), blocks: 5));
+        Assert.Equal(["$.normal.blocks: a cell needs at least one block"], GenotypeValidator.Errors(new Genotype(new Cell([]), new Cell([]))));
     }
 
     [Fact]
@@ -29,7 +35,7 @@ public class ValidationTests
     {
         var cell = WithBlock(NasNetA.Normal, 1, NasNetA.Normal.Blocks[1] with { OpB = (Op)99 });
         var error = Assert.Single(GenotypeValidator.Errors(new Genotype(cell, NasNetA.Reduction)));
-        Assert.Equal("normal.blocks[1].ops[1]: unknown op value 99", error);
+        Assert.Equal("$.normal.blocks[1].ops[1]: unknown op value 99", error);
     }
 
     [Theory]
@@ -41,7 +47,7 @@ public class ValidationTests
     {
         var cell = WithBlock(NasNetA.Reduction, block, NasNetA.Reduction.Blocks[block] with { InputA = input });
         var error = Assert.Single(GenotypeValidator.Errors(new Genotype(NasNetA.Normal, cell)));
-        Assert.Equal($"reduction.blocks[{block}].inputs[0]: input index {input} is out of reach for block {block} (must be 0..{1 + block})", error);
+        Assert.Equal($"$.reduction.blocks[{block}].inputs[0]: input index {input} is out of reach for block {block} (must be 0..{1 + block})", error);
     }
 
     [Fact]
@@ -56,15 +62,15 @@ public class ValidationTests
     {
         var cell = NasNetA.Normal.WithOutput([1, 7]);
         var error = Assert.Single(GenotypeValidator.Errors(new Genotype(cell, NasNetA.Reduction)));
-        Assert.Equal("normal.output[1]: hidden state 7 is out of range (0..6)", error);
+        Assert.Equal("$.normal.output[1]: hidden state 7 is out of range (0..6)", error);
     }
 
     [Fact]
     public void Empty_and_duplicated_output_sets_are_named()
     {
-        Assert.Equal(["reduction.output: empty output set"],
+        Assert.Equal(["$.reduction.output: empty output set"],
             GenotypeValidator.Errors(new Genotype(NasNetA.Normal, NasNetA.Reduction.WithOutput([]))));
-        Assert.Equal(["reduction.output[1]: hidden state 3 is listed twice"],
+        Assert.Equal(["$.reduction.output[1]: hidden state 3 is listed twice"],
             GenotypeValidator.Errors(new Genotype(NasNetA.Normal, NasNetA.Reduction.WithOutput([3, 3]))));
     }
 
@@ -74,8 +80,8 @@ public class ValidationTests
         var bad = new Genotype(new Cell(NasNetA.Normal.Blocks.Take(4), [9]), NasNetA.Reduction);
         var e = Assert.Throws<InvalidGenotypeException>(() => bad.Validated());
         Assert.Equal(2, e.Errors.Count);
-        Assert.Contains("has 4 blocks", e.Message);
-        Assert.Contains("hidden state 9", e.Message);
+        Assert.Contains("$.reduction.blocks: has 5 blocks", e.Message);
+        Assert.Contains("$.normal.output[0]: hidden state 9", e.Message);
     }
 
     [Fact]
