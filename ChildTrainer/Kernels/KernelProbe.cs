@@ -31,7 +31,10 @@ public static class KernelProbe
                 new KernelCase(new ValidConvLayer(20, 24, 2, 1), new(20, 2, 2), Batch),
             ]),
         ConvKind.Depthwise => Channels.SelectMany(c => new[] { 3, 5, 7 }.SelectMany(k => new[] { 1, 2 }
-            .Select(s => At(new ConvLayer(c, c, k, k, s, s, Groups: c), c)))),
+                .Select(s => At(new ConvLayer(c, c, k, k, s, s, Groups: c), c)))
+            // DARTS' dilated separable convolutions.
+            .Concat(new[] { 3, 5 }.SelectMany(k => new[] { 1, 2 }
+                .Select(s => At(new ConvLayer(c, c, k, k, s, s, Dilation: 2, Groups: c), c))))),
         _ => Channels.SelectMany(c => new[]
         {
             At(new ConvLayer(c, 2 * c, 1, 1), c), At(new ConvLayer(c, c, 1, 1, 2, 2), c),

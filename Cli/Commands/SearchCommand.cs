@@ -9,6 +9,7 @@ using NasActors.Protocol.Messages;
 using NasActors.Reports.Dashboard;
 using NasActors.Runs;
 using NasActors.Search;
+using NasActors.SearchSpace;
 using Spectre.Console;
 
 namespace NasActors.Cli.Commands;
@@ -26,6 +27,9 @@ public static class SearchCommand
         var config = new Option<string?>("--config") { Description = "search settings JSON file (keys as in run.json; unknown keys are errors)" };
         var strategy = new Option<string?>("--strategy") { Description = "ppo, random or evolution (default ppo)" };
         strategy.AcceptOnlyFromAmong([.. StrategyCatalog.Names]);
+        var space = new Option<string?>("--space") { Description = $"search space: {string.Join(", ", SearchSpaces.Names)} (default {SearchSpaces.DefaultName})" };
+        space.AcceptOnlyFromAmong([.. SearchSpaces.Names]);
+        var blocks = new Option<int?>("--blocks") { Description = "blocks per cell, B (default the space's: 5 for nasnet, 4 for darts)" };
         var children = new Option<int?>("--children") { Description = "child budget (may grow on resume)" };
         var trainer = new Option<string?>("--trainer") { Description = "torch, synthetic[:MS] or exec:COMMAND (default torch)" };
         var devices = new Option<string?>("--devices") { Description = "comma-separated devices: cpu, cuda:0, ... (default cpu)" };
@@ -43,7 +47,7 @@ public static class SearchCommand
         var dashboardHost = new Option<string>("--dashboard-host") { Description = "address the dashboard listens on (default 127.0.0.1: this machine only)", DefaultValueFactory = _ => "127.0.0.1" };
         var command = new Command("search", "Run (or resume) a search with every role in this process")
         {
-            run, journal, config, strategy, children, trainer, devices, perDevice, dataset, seed, topK, childTimeout, json, dashboard, dashboardHost,
+            run, journal, config, strategy, space, blocks, children, trainer, devices, perDevice, dataset, seed, topK, childTimeout, json, dashboard, dashboardHost,
         };
         var speed = new SpeedOptions();
         speed.AddTo(command);
@@ -62,6 +66,8 @@ public static class SearchCommand
             using var launch = SearchLauncher.Prepare(store, clusterSpec, parse.GetValue(config), settings =>
             {
                 if (parse.GetValue(strategy) is { } s) settings = settings with { Strategy = s };
+                if (parse.GetValue(space) is { } sp) settings = settings with { Space = sp };
+                if (parse.GetValue(blocks) is { } b) settings = settings with { Blocks = b };
                 if (parse.GetValue(children) is { } c) settings = settings with { Budget = c };
                 if (parse.GetValue(trainer) is { } t) settings = settings with { Trainer = t };
                 if (parse.GetValue(devices) is { } d) settings = settings with { Devices = d.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) };

@@ -37,8 +37,30 @@ public class KernelTests
                     from inC in new[] { c, 2 * c }
                     from stride in new[] { 1, 2 }
                     from k in Walk(OpLayers.For(op, inC, c, stride), new FeatureShape(inC, 9, 9), batch: 6)
+                    // One-channel convolutions (AmoebaNet's bottleneck below F = 8) are not in the device's
+                    // probe: a network that has them proves them at its own shapes (the test below).
+                    where k.Layer is not ConvLayer { In: 1 } and not ConvLayer { Out: 1 }
                     select k;
         AssertRight(cases.Distinct(), check.Plan!, precision);
+    }
+
+    [Fact]
+    public void A_network_with_one_channel_bottleneck_convolutions_is_built_on_paths_that_compute_them_right()
+    {
+        // AmoebaNet-A at F = 4: its stem cells' 1x7 then 7x1 bottleneck narrows to one channel.
+        var plan = Plan(PublishedCells.AmoebaNetA, StemKind.ImageNet, 3, 64, aux: false);
+        var cases = KernelProbe.Of(plan, batch: 2).ToList();
+        Assert.Contains(cases, c => c.Layer is ConvLayer { In: 1, Out: 1, KernelH: 1, KernelW: 7 });
+        try
+        {
+            var kernels = DeviceKernels.Prepare(plan, 2, CPU);
+            AssertRight(cases, kernels, Precision.Fp32);
+        }
+        finally
+        {
+            // Whatever this network taught the process about its paths, the next tests start from a fresh check.
+            DeviceKernels.Check(CPU, again: true);
+        }
     }
 
     [Theory]

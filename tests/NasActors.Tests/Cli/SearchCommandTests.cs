@@ -44,6 +44,57 @@ public class SearchCommandTests
         Assert.Equal(0, NasProcess.Run("validate", dir.File("best.json", export.Stdout)).ExitCode);
     }
 
+    [Theory]
+    [InlineData("ppo")]
+    [InlineData("evolution")]
+    public async Task A_search_of_the_darts_space_samples_only_darts_cells_and_keeps_its_space_on_resume(string strategy)
+    {
+        using var dir = new TempDir();
+        var run = Path.Combine(dir.Path, "run");
+        var r = NasProcess.Run("search", "--run", run, "--space", "darts", "--strategy", strategy, "--children", "24", "--top-k", "1",
+            "--trainer", "synthetic", "--workers-per-device", "2", "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var sampled = (await Events(run)).OfType<ChildSampled>().ToList();
+        Assert.Equal(24, sampled.Count);
+        Assert.All(sampled, s =>
+        {
+            Assert.Equal(4, s.Genotype.Normal.Blocks.Count);
+            Assert.Empty(NasActors.SearchSpace.SearchSpaces.Darts.Errors(s.Genotype));
+            Assert.Equal([2, 3, 4, 5], s.Genotype.Reduction.Output);
+        });
+        using (var stored = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "run.json"))))
+            Assert.Equal(("darts", 4), (stored.RootElement.GetProperty("space").GetString(), stored.RootElement.GetProperty("blocks").GetInt32()));
+        var best = dir.File("best.json", NasProcess.Run("export", "--run", run, "--rank", "1").Stdout);
+        var valid = NasProcess.Run("validate", best, "--space", "darts");
+        Assert.True(valid.ExitCode == 0, valid.Stderr);
+        Assert.Contains("in the darts space", valid.Stdout);
+
+        var other = NasProcess.Run("search", "--run", run, "--space", "nasnet", "--children", "30");
+        Assert.Equal(2, other.ExitCode);
+        Assert.Contains("Space", other.Stderr);
+        Assert.Equal(24, (await Events(run)).OfType<ChildSampled>().Count());
+    }
+
+    [Fact]
+    public async Task Per_stage_cell_counts_in_a_settings_file_reach_the_trainer_and_stay_in_the_stored_settings()
+    {
+        using var dir = new TempDir();
+        var run = Path.Combine(dir.Path, "run");
+        var defaults = new NasActors.Search.SearchSettings();
+        var config = dir.File("config.json", JsonSerializer.Serialize(defaults with
+        {
+            Strategy = "random", Budget = 2, TopK = 0, Trainer = "exec:sh -c 'echo \"{\\\"accuracy\\\": 0.5, \\\"params\\\": $(echo $NAS_CELLS | tr -d ,)}\"'",
+            Search = defaults.Search with { Cells = new NasActors.SearchSpace.CellCounts(3, 2, 1) },
+        }, SettingsJson.Options));
+        var r = NasProcess.Run("search", "--run", run, "--config", config, "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        // The trainer saw NAS_CELLS=3,2,1 (its params echo 321).
+        Assert.All((await Events(run)).OfType<ChildTrained>(), t => Assert.Equal(321, t.Parameters));
+        using var stored = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "run.json")));
+        Assert.Equal([3, 2, 1], stored.RootElement.GetProperty("search").GetProperty("cells").EnumerateArray().Select(c => c.GetInt32()));
+        Assert.Equal(JsonValueKind.Number, stored.RootElement.GetProperty("final").GetProperty("cells").ValueKind);
+    }
+
     public static TheoryData<string, string> FailingTrainers => new()
     {
         { "exec:echo 'loss went to the moon' >&2; exit 3", "exited with code 3; standard error ends with:\nloss went to the moon" },
