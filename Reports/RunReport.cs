@@ -52,7 +52,8 @@ public sealed record ChildTable(
 public sealed record PolicyPoint(int Version, int Children, int Trained, double? MeanReward, double EntropyEstimate);
 
 /// <summary>How often each op and each input state is chosen, over all trained children and over the best 10%.</summary>
-public sealed record CellUsage(IReadOnlyList<double> OpAll, IReadOnlyList<double> OpTop, IReadOnlyList<string> Inputs, IReadOnlyList<double> InputAll, IReadOnlyList<double> InputTop, int TopCount);
+/// <summary>How often each op of the run's space (<see cref="Ops"/>) and each input state was chosen, by all children and by the best.</summary>
+public sealed record CellUsage(IReadOnlyList<string> Ops, IReadOnlyList<double> OpAll, IReadOnlyList<double> OpTop, IReadOnlyList<string> Inputs, IReadOnlyList<double> InputAll, IReadOnlyList<double> InputTop, int TopCount);
 
 public sealed record TopChild(int Rank, long ChildId, double Accuracy, double? FinalAccuracy, double? FinalTestAccuracy, long Params, long MultAdds, string Normal, string Reduction, string Text);
 

@@ -117,8 +117,8 @@ public static class RunReportBuilder
             name, SearchViews.Summary(state, now), settings, start, events.Count == 0 ? 0 : events[^1].SequenceNr, table, window,
             Policy(children),
             ParetoFront(trained.Select(c => (c.Id, c.Search.Outcome!.Parameters, c.Search.Outcome.Accuracy))),
-            Usage(trained.Select(c => genotypes[c.Id].Normal).ToList(), best.Select(c => genotypes[c.Id].Normal).ToList(), settings.Blocks),
-            Usage(trained.Select(c => genotypes[c.Id].Reduction).ToList(), best.Select(c => genotypes[c.Id].Reduction).ToList(), settings.Blocks),
+            Usage(trained.Select(c => genotypes[c.Id].Normal).ToList(), best.Select(c => genotypes[c.Id].Normal).ToList(), settings.Decisions),
+            Usage(trained.Select(c => genotypes[c.Id].Reduction).ToList(), best.Select(c => genotypes[c.Id].Reduction).ToList(), settings.Decisions),
             trained.Take(top).Select((c, i) => new TopChild(i + 1, c.Id, c.Search.Outcome!.Accuracy, c.Final?.Outcome?.Accuracy, c.Final?.Outcome?.TestAccuracy,
                 c.Search.Outcome.Parameters, c.Search.Outcome.MultAdds, CellCode.Encode(genotypes[c.Id].Normal), CellCode.Encode(genotypes[c.Id].Reduction),
                 GenotypeText.Format(genotypes[c.Id]))).ToList(),
@@ -201,16 +201,23 @@ public static class RunReportBuilder
         return front;
     }
 
-    public static CellUsage Usage(IReadOnlyList<Cell> all, IReadOnlyList<Cell> best, int blocks)
+    /// <summary>Op and input shares over the run's own space: its ops, and the states its B blocks can take.</summary>
+    public static CellUsage Usage(IReadOnlyList<Cell> all, IReadOnlyList<Cell> best, DecisionSpace space)
     {
-        var inputs = Enumerable.Range(0, 2 + blocks - 1).Select(GenotypeText.StateName).ToList();
-        return new CellUsage(OpShare(all), OpShare(best), inputs, InputShare(all, inputs.Count), InputShare(best, inputs.Count), best.Count);
+        var inputs = Enumerable.Range(0, 2 + space.Blocks - 1).Select(GenotypeText.StateName).ToList();
+        var ops = space.Definition.Ops;
+        // Ops outside the space (none a strategy samples) have no bar.
+        return new CellUsage([.. ops.Select(o => o.Name())], OpShare(all, space.Definition), OpShare(best, space.Definition), inputs,
+            InputShare(all, inputs.Count), InputShare(best, inputs.Count), best.Count);
     }
 
-    private static IReadOnlyList<double> OpShare(IReadOnlyList<Cell> cells)
+    private static IReadOnlyList<double> OpShare(IReadOnlyList<Cell> cells, SpaceDefinition space)
     {
-        var counts = new double[OpNames.All.Count];
-        foreach (var b in cells.SelectMany(c => c.Blocks)) { counts[(int)b.OpA]++; counts[(int)b.OpB]++; }
+        var counts = new double[space.Ops.Count];
+        foreach (var op in cells.SelectMany(c => c.Blocks).SelectMany(b => new[] { b.OpA, b.OpB }))
+        {
+            if (space.OpIndex(op) is var i and >= 0) counts[i]++;
+        }
         return Normalize(counts);
     }
 

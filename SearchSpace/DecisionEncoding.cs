@@ -79,9 +79,9 @@ public sealed class DecisionSpace
             {
                 decisions[i++] = b.InputA;
                 decisions[i++] = Definition.DistinctInputs && b.InputB > b.InputA ? b.InputB - 1 : b.InputB;
-                decisions[i++] = IndexOf(Definition.Ops, b.OpA);
-                decisions[i++] = IndexOf(Definition.Ops, b.OpB);
-                decisions[i++] = IndexOf(Definition.Combines, b.Combine);
+                decisions[i++] = Definition.OpIndex(b.OpA);
+                decisions[i++] = Definition.OpIndex(b.OpB);
+                decisions[i++] = Definition.CombineIndex(b.Combine);
             }
         }
         return decisions;
@@ -122,15 +122,6 @@ public sealed class DecisionSpace
         for (var step = 0; step < DecisionsPerBlock * Blocks; step++)
             count *= ChoiceCount(step);
         return count;
-    }
-
-    private static int IndexOf<T>(IReadOnlyList<T> list, T item)
-    {
-        for (var i = 0; i < list.Count; i++)
-        {
-            if (EqualityComparer<T>.Default.Equals(list[i], item)) return i;
-        }
-        throw new ArgumentException($"{item} is not in the space");
     }
 
     private int CheckStep(int step) =>

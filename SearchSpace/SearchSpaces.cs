@@ -25,6 +25,11 @@ public sealed record SpaceDefinition(
     bool DistinctInputs,
     string Description)
 {
+    /// <summary>The op's decision value in this space, or -1 where the space has no such op.</summary>
+    public int OpIndex(Op op) => Ops.ToList().IndexOf(op);
+
+    public int CombineIndex(Combine combine) => Combines.ToList().IndexOf(combine);
+
     /// <summary>The output set a decoded cell gets: null where the paper's unused-states rule applies.</summary>
     public IReadOnlyList<int>? OutputFor(int blocks) =>
         Output == OutputRule.AllBlocks ? Enumerable.Range(2, blocks).ToArray() : null;

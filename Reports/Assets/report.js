@@ -359,8 +359,8 @@
 
     const usage = body(sectionFor(root, 'usage', 'What the search learned: ops and inputs in the best 10% against all'));
     usage.classList.add('grid2');
-    chart(usage, `ops-normal:${id}`, 'small', usageOption(ops, run.normalUsage.opAll, run.normalUsage.opTop, run.normalUsage.topCount, 'normal cell: ops'));
-    chart(usage, `ops-reduction:${id}`, 'small', usageOption(ops, run.reductionUsage.opAll, run.reductionUsage.opTop, run.reductionUsage.topCount, 'reduction cell: ops'));
+    chart(usage, `ops-normal:${id}`, 'small', usageOption(run.normalUsage.ops, run.normalUsage.opAll, run.normalUsage.opTop, run.normalUsage.topCount, 'normal cell: ops'));
+    chart(usage, `ops-reduction:${id}`, 'small', usageOption(run.reductionUsage.ops, run.reductionUsage.opAll, run.reductionUsage.opTop, run.reductionUsage.topCount, 'reduction cell: ops'));
     chart(usage, `inputs-normal:${id}`, 'small', usageOption(run.normalUsage.inputs, run.normalUsage.inputAll, run.normalUsage.inputTop, run.normalUsage.topCount, 'normal cell: inputs'));
     chart(usage, `inputs-reduction:${id}`, 'small', usageOption(run.reductionUsage.inputs, run.reductionUsage.inputAll, run.reductionUsage.inputTop, run.reductionUsage.topCount, 'reduction cell: inputs'));
 

@@ -36,6 +36,24 @@ public class StrategyTests
 
     public static TheoryData<string> Kinds => new() { "ppo", "random", "evolution" };
 
+    [Fact]
+    public void Every_strategy_searches_the_darts_space_and_PPO_and_evolution_learn_there()
+    {
+        double Score(string kind) => new long[] { 1, 2 }.Average(seed =>
+        {
+            using var s = StrategyCatalog.Create(Config(kind, seed) with { Space = "darts", Blocks = 4 });
+            return SyntheticObjectives.TopMean(SyntheticObjectives.Run(s, 400, objective: g =>
+            {
+                Assert.Empty(SearchSpaces.Darts.Errors(g));
+                Assert.Equal(4, g.Reduction.Blocks.Count);
+                return SyntheticObjectives.PreferredOps(g);
+            }));
+        });
+        var random = Score("random");
+        Assert.True(Score("ppo") > random + 0.1, $"ppo vs random {random:F3}");
+        Assert.True(Score("evolution") > random + 0.1, $"evolution vs random {random:F3}");
+    }
+
     [Theory]
     [MemberData(nameof(Kinds))]
     public void A_restored_strategy_continues_exactly_as_the_original(string kind)

@@ -95,16 +95,32 @@ public sealed class RunReportBuilderTests
         Assert.Equal([1L], failure.ChildIds);
 
         // Usage: NASNet-A's normal cell has 10 op slots: sep_conv_5x5 twice, sep_conv_3x3 three times, avg_pool_3x3 three times, identity twice.
-        Assert.Equal(0.2, r.NormalUsage.OpAll[(int)Op.SepConv5x5], 10);
-        Assert.Equal(0.3, r.NormalUsage.OpAll[(int)Op.SepConv3x3], 10);
-        Assert.Equal(0.3, r.NormalUsage.OpAll[(int)Op.AvgPool3x3], 10);
-        Assert.Equal(0.2, r.NormalUsage.OpAll[(int)Op.Identity], 10);
+        Assert.Equal(0.2, r.NormalUsage.OpAll[SearchSpaces.NasNet.OpIndex(Op.SepConv5x5)], 10);
+        Assert.Equal(0.3, r.NormalUsage.OpAll[SearchSpaces.NasNet.OpIndex(Op.SepConv3x3)], 10);
+        Assert.Equal(0.3, r.NormalUsage.OpAll[SearchSpaces.NasNet.OpIndex(Op.AvgPool3x3)], 10);
+        Assert.Equal(0.2, r.NormalUsage.OpAll[SearchSpaces.NasNet.OpIndex(Op.Identity)], 10);
         Assert.Equal(r.NormalUsage.OpAll, r.NormalUsage.OpTop);
         Assert.Equal(["h[i]", "h[i-1]", "b0", "b1", "b2", "b3"], r.NormalUsage.Inputs);
         Assert.Equal(0.4, r.ReductionUsage.InputAll[0], 10); // h[i] feeds 4 of the reduction cell's 10 inputs
         Assert.Equal(1, r.NormalUsage.TopCount);
         Assert.Equal(new Distribution(1, 0.9, 0.9, 0.9, 0.9, 0.9), r.TopAccuracies);
         Assert.Equal(2, r.Summary.Completed);
+    }
+
+    [Fact]
+    public void A_darts_run_reports_the_usage_of_its_own_ops_and_four_blocks()
+    {
+        var space = new DecisionSpace(SearchSpaces.Darts, 4);
+        var events = Journal(
+            (0, new SearchStarted(new SearchSettings { Budget = 1, Space = "darts", TopK = 0 }, T0)),
+            (0, new ChildSampled(0, PublishedCells.DartsV2, space.Encode(PublishedCells.DartsV2), -2.0, 0)),
+            (1, new ChildAssigned(0, false, "w1", 1)),
+            (5, new ChildTrained(0, "w1", 0.8, 0.3, 1000, 5000, 4)));
+        var r = RunReportBuilder.Build("darts", events, T0.AddSeconds(20), top: 5);
+        Assert.Equal(["sep_conv_3x3", "sep_conv_5x5", "dil_sep_conv_3x3", "dil_sep_conv_5x5", "max_pool_3x3", "avg_pool_3x3", "skip_connect"], r.NormalUsage.Ops);
+        // DARTS V2's normal cell: five sep_conv_3x3, two skip_connect, one dil_conv_3x3 in 8 slots.
+        Assert.Equal([5 / 8.0, 0, 1 / 8.0, 0, 0, 0, 2 / 8.0], r.NormalUsage.OpAll);
+        Assert.Equal(["h[i]", "h[i-1]", "b0", "b1", "b2"], r.NormalUsage.Inputs);
     }
 
     [Fact]
