@@ -18,9 +18,9 @@ public sealed class CellCounts : IEquatable<CellCounts>
     public CellCounts(params int[] counts)
     {
         if (counts.Length is not (1 or Stages))
-            throw new ArgumentException($"give one number N or {Stages} numbers (one per stage), got {counts.Length}", nameof(counts));
+            throw new ArgumentException($"give one number N or {Stages} numbers (one per stage), got {counts.Length}");
         if (counts.Any(c => c < 1))
-            throw new ArgumentException($"every count must be at least 1, got {string.Join(",", counts)}", nameof(counts));
+            throw new ArgumentException($"every count must be at least 1, got {string.Join(",", counts)}");
         perStage = counts.Length == 1 ? [counts[0], counts[0], counts[0]] : [.. counts];
     }
 
