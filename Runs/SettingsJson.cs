@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using NasActors.Protocol;
 using NasActors.Search;
@@ -8,7 +9,9 @@ namespace NasActors.Runs;
 /// <summary>
 /// A run's settings as JSON, wherever they are kept (run.json in a folder, nas_run in a database,
 /// a <c>--config</c> file): snake_case keys, read strictly: an unknown key or a wrong type is an
-/// error naming it.
+/// error naming it. A key left out takes the embedded default, inside <c>search</c> and
+/// <c>final</c> too (<c>{"search": {"epochs": 27}}</c> changes one number); what is stored is
+/// always complete.
 /// </summary>
 public static partial class SettingsJson
 {
@@ -41,13 +44,39 @@ public static partial class SettingsJson
     /// <summary>Settings from their JSON text; a problem names <paramref name="where"/> they come from.</summary>
     public static SearchSettings Parse(string text, string where)
     {
+        JsonNode? given;
         try
         {
-            return JsonSerializer.Deserialize<SearchSettings>(text, Options) ?? throw new InvalidRunException($"{where}: empty settings");
+            given = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow });
         }
         catch (JsonException e)
         {
             throw new InvalidRunException($"{where}: {Problem(e)} (line {e.LineNumber + 1})");
+        }
+        if (given is null) throw new InvalidRunException($"{where}: empty settings");
+        if (given is not JsonObject)
+            throw new InvalidRunException($"{where}: $: expected an object");
+        try
+        {
+            var merged = JsonSerializer.SerializeToNode(new SearchSettings(), Options)!.AsObject();
+            Merge(merged, given.AsObject());
+            return merged.Deserialize<SearchSettings>(Options) ?? throw new InvalidRunException($"{where}: empty settings");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidRunException($"{where}: {Problem(e)}");
+        }
+    }
+
+    /// <summary>The given keys over the defaults: objects key by key, anything else replaced whole.</summary>
+    private static void Merge(JsonObject defaults, JsonObject given)
+    {
+        foreach (var (key, value) in given.ToList())
+        {
+            if (value is JsonObject inner && defaults[key] is JsonObject innerDefaults)
+                Merge(innerDefaults, inner);
+            else
+                defaults[key] = value?.DeepClone();
         }
     }
 

@@ -14,14 +14,26 @@ public sealed record SearchSettings
     public long Seed { get; init; }
     public int Budget { get; init; } = 10;
     private readonly int? blocks;
+    private readonly string? space;
 
-    /// <summary>The search space by name (<see cref="SearchSpaces"/>); runs from before spaces had one are NASNet's.</summary>
-    public string Space { get; init; } = SearchSpaces.DefaultName;
+    /// <summary>
+    /// The search space by name (<see cref="SearchSpaces"/>), stored only when it is not NASNet's:
+    /// runs from before spaces, and every NASNet run, keep their stored bytes. Read <see cref="SpaceName"/>.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Space
+    {
+        get => space;
+        init => space = value == SearchSpaces.DefaultName ? null : value;
+    }
+
+    [JsonIgnore]
+    public string SpaceName => space ?? SearchSpaces.DefaultName;
 
     /// <summary>B, blocks per cell: the space's own unless given (the stored form always says it).</summary>
     public int Blocks
     {
-        get => blocks ?? SearchSpaces.Find(Space)?.DefaultBlocks ?? GenotypeValidator.DefaultBlocks;
+        get => blocks ?? SearchSpaces.Find(SpaceName)?.DefaultBlocks ?? GenotypeValidator.DefaultBlocks;
         init => blocks = value;
     }
 
@@ -45,7 +57,7 @@ public sealed record SearchSettings
         if (!strategies.Contains(Strategy))
             errors.Add($"unknown strategy \"{Strategy}\" (expected {string.Join(", ", strategies)})");
         if (Budget < 1) errors.Add($"budget must be at least 1 child, got {Budget}");
-        if (SearchSpaces.Find(Space) is null) errors.Add($"unknown search space \"{Space}\" (expected {string.Join(", ", SearchSpaces.Names)})");
+        if (SearchSpaces.Find(SpaceName) is null) errors.Add($"unknown search space \"{SpaceName}\" (expected {string.Join(", ", SearchSpaces.Names)})");
         if (Blocks < 1) errors.Add($"blocks must be at least 1, got {Blocks}");
         if (Devices.Count == 0) errors.Add("at least one device is needed");
         if (WorkersPerDevice < 1) errors.Add($"workers per device must be at least 1, got {WorkersPerDevice}");
@@ -69,7 +81,7 @@ public sealed record SearchSettings
 
     /// <summary>How the run's strategy decides: its space with its B.</summary>
     [JsonIgnore]
-    public DecisionSpace Decisions => new(SearchSpaces.Get(Space), Blocks);
+    public DecisionSpace Decisions => new(SearchSpaces.Get(SpaceName), Blocks);
 
     /// <summary>The seed a child's training gets: fixed by the run's seed and the child, whichever worker trains it.</summary>
     public int ChildSeed(long childId) => (int)((Seed * 1_000_003 + childId) & 0x7fffffff);

@@ -7,7 +7,7 @@
 #   devices      a missing device is refused in one line (train, search)
 #   step         images/s of one training step, ours and PyTorch's, same GPU, same run:
 #                NASNet-A 6@768 CIFAR (32 px, batch 128) and 6@4032 (331 px, stem 96, batch 32;
-#                PyTorch: the same layers from `nas model --plan`, and timm's nasnetalarge where
+#                PyTorch: the same layers from `nas model --pytorch`, and timm's nasnetalarge where
 #                timm is installed), fp32 and bf16, and fp32 channels-last
 #   child        one epoch of a child at the search size (N=2, F=32) on CIFAR-format data, with
 #                the GPU utilisation nvidia-smi saw meanwhile
@@ -102,18 +102,18 @@ for side, v in (("ours", o), ("pytorch", theirs)):
 print(json.dumps(rec))' "$label" "$o" "$p")"
 }
 
-nas model --cells 6 --filters 32 --dataset cifar10 --plan > "$work/cifar.plan.json"
-nas model --cells 6 --filters 168 --dataset imagenet --image 331 --stem-filters 96 --classes 1000 --plan > "$work/large.plan.json"
+nas model --cells 6 --filters 32 --dataset cifar10 --pytorch "$work/cifar.py" > /dev/null
+nas model --cells 6 --filters 168 --dataset imagenet --image 331 --stem-filters 96 --classes 1000 --pytorch "$work/large.py" > /dev/null
 for precision in fp32 bf16; do
   step "6@768 cifar b$batch $precision" --configs 6x32 --dataset "cifar10:$data" --batch "$batch" --steps "$steps" --precision "$precision" \
-    -- --plan "$work/cifar.plan.json" --batch "$batch" --steps "$steps" --precision "$precision"
+    -- --model "$work/cifar.py" --batch "$batch" --steps "$steps" --precision "$precision"
 done
 step "6@768 cifar b$batch fp32 channels-last" --configs 6x32 --dataset "cifar10:$data" --batch "$batch" --steps "$steps" --channels-last \
-  -- --plan "$work/cifar.plan.json" --batch "$batch" --steps "$steps" --channels-last
+  -- --model "$work/cifar.py" --batch "$batch" --steps "$steps" --channels-last
 for precision in fp32 bf16; do
   [[ "$dry" == 1 ]] && break
   step "6@4032 331px b32 $precision (PyTorch: same layers)" --configs 6x168 --image 331 --stem-filters 96 --batch 32 --steps "$big_steps" --precision "$precision" \
-    -- --plan "$work/large.plan.json" --batch 32 --steps "$big_steps" --precision "$precision"
+    -- --model "$work/large.py" --batch 32 --steps "$big_steps" --precision "$precision"
   if python3 -c 'import timm' 2>/dev/null; then
     step "6@4032 331px b32 $precision (PyTorch: timm nasnetalarge)" --configs 6x168 --image 331 --stem-filters 96 --batch 32 --steps "$big_steps" --precision "$precision" \
       -- --timm nasnetalarge --image 331 --batch 32 --steps "$big_steps" --precision "$precision"

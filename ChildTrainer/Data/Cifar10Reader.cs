@@ -7,6 +7,9 @@ public static class Cifar10Reader
     public static readonly string[] TrainFiles = ["data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin"];
     public const string TestFile = "test_batch.bin";
 
+    /// <summary>The classes in label order (batches.meta.txt).</summary>
+    public static readonly string[] ClassNames = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"];
+
     public static ImageDataset Read(IEnumerable<string> files, string name)
     {
         var pixels = new MemoryStream();
@@ -33,6 +36,6 @@ public static class Cifar10Reader
                 pixels.Write(data, offset + 1, RecordBytes - 1);
             }
         }
-        return new ImageDataset(name, 3, 32, 32, 10, pixels.ToArray(), labels.ToArray());
+        return new ImageDataset(name, 3, 32, 32, 10, pixels.ToArray(), labels.ToArray(), ClassNames);
     }
 }

@@ -50,12 +50,14 @@ public sealed record DatasetSpec(string Kind, string Directory)
                 Cifar10Reader.Read([Find(Cifar10Reader.TestFile)], "cifar10/test"),
                 HorizontalFlip: true),
             _ => new DatasetPair(
-                IdxReader.Read(Find("train-images-idx3-ubyte"), Find("train-labels-idx1-ubyte"), $"{Kind}/train"),
-                IdxReader.Read(Find("t10k-images-idx3-ubyte"), Find("t10k-labels-idx1-ubyte"), $"{Kind}/test"),
+                IdxReader.Read(Find("train-images-idx3-ubyte"), Find("train-labels-idx1-ubyte"), $"{Kind}/train", classNames: ClassNames),
+                IdxReader.Read(Find("t10k-images-idx3-ubyte"), Find("t10k-labels-idx1-ubyte"), $"{Kind}/test", classNames: ClassNames),
                 // Digits change meaning when mirrored; clothes do not.
                 HorizontalFlip: Kind != "mnist"),
         };
     }
+
+    private IReadOnlyList<string>? ClassNames => Kind == "mnist" ? null : IdxReader.FashionClassNames;
 
     /// <summary>Checks that the dataset's folder and files are there, without reading them.</summary>
     public void RequireFiles()

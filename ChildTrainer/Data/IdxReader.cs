@@ -9,7 +9,11 @@ public static class IdxReader
     private const int ImagesMagic = 0x00000803;
     private const int LabelsMagic = 0x00000801;
 
-    public static ImageDataset Read(string imagesFile, string labelsFile, string name, int classes = 10)
+    /// <summary>Fashion-MNIST's classes in label order (its README).</summary>
+    public static readonly string[] FashionClassNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+
+    /// <param name="classNames">the classes' names in label order (default: the digits)</param>
+    public static ImageDataset Read(string imagesFile, string labelsFile, string name, int classes = 10, IReadOnlyList<string>? classNames = null)
     {
         var images = Load(imagesFile);
         var labels = Load(labelsFile);
@@ -32,7 +36,7 @@ public static class IdxReader
         var bad = Array.FindIndex(labelBytes, l => l >= classes);
         if (bad >= 0)
             throw new DatasetFormatException(labelsFile, $"label {labelBytes[bad]} at item {bad} is not one of {classes} classes");
-        return new ImageDataset(name, 1, rows, cols, classes, images[16..], labelBytes);
+        return new ImageDataset(name, 1, rows, cols, classes, images[16..], labelBytes, classNames);
     }
 
     private static string Size(long actual, long expected, string what) =>

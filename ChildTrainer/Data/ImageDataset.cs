@@ -20,8 +20,11 @@ public sealed class ImageDataset
     private readonly ConcurrentDictionary<string, Lazy<DeviceImages>> copies = new();
     private readonly Lazy<(float[], float[])> statistics;
 
-    public ImageDataset(string name, int channels, int height, int width, int classes, byte[] pixels, byte[] labels)
+    /// <param name="classNames">the classes' names in label order (default: the labels themselves)</param>
+    public ImageDataset(string name, int channels, int height, int width, int classes, byte[] pixels, byte[] labels, IReadOnlyList<string>? classNames = null)
     {
+        if (classNames is not null && classNames.Count != classes)
+            throw new DatasetFormatException(name, $"{classNames.Count} class names for {classes} classes");
         var imageSize = channels * height * width;
         if (pixels.Length != labels.Length * imageSize)
             throw new DatasetFormatException(name, $"{pixels.Length} pixel bytes do not hold {labels.Length} images of {channels}x{height}x{width}");
@@ -29,6 +32,7 @@ public sealed class ImageDataset
         if (bad >= 0)
             throw new DatasetFormatException(name, $"label {labels[bad]} of image {bad} is not below {classes} classes");
         (Name, Channels, Height, Width, Classes, Pixels, Labels) = (name, channels, height, width, classes, pixels, labels);
+        ClassNames = classNames ?? [.. Enumerable.Range(0, classes).Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture))];
         statistics = new(ComputeStatistics);
     }
 
@@ -37,6 +41,7 @@ public sealed class ImageDataset
     public int Height { get; }
     public int Width { get; }
     public int Classes { get; }
+    public IReadOnlyList<string> ClassNames { get; }
     public byte[] Pixels { get; }
     public byte[] Labels { get; }
     public int Count => Labels.Length;
@@ -51,7 +56,7 @@ public sealed class ImageDataset
             Array.Copy(Pixels, (long)indices[i] * ImageBytes, pixels, (long)i * ImageBytes, ImageBytes);
             labels[i] = Labels[indices[i]];
         }
-        return new ImageDataset(name, Channels, Height, Width, Classes, pixels, labels);
+        return new ImageDataset(name, Channels, Height, Width, Classes, pixels, labels, ClassNames);
     }
 
     /// <summary>The dataset's bytes on <paramref name="device"/>, copied there once.</summary>

@@ -27,7 +27,8 @@ public static class ChildTraining
         string? checkpointDir = null,
         bool evaluateTest = false,
         CancellationToken cancel = default,
-        Action<int, int>? stepProgress = null)
+        Action<int, int>? stepProgress = null,
+        Action<NasNetwork, Preprocessing>? trained = null)
     {
         var errors = config.Errors();
         if (errors.Count > 0)
@@ -35,7 +36,7 @@ public static class ChildTraining
         CheckData(plan, data);
         try
         {
-            return Run(plan, data, config, device, progress, checkpointDir, evaluateTest, cancel, stepProgress);
+            return Run(plan, data, config, device, progress, checkpointDir, evaluateTest, cancel, stepProgress, trained);
         }
         catch (Exception e) when (IsOutOfMemory(e))
         {
@@ -55,7 +56,8 @@ public static class ChildTraining
                                       || e.Message.Contains("not enough memory", StringComparison.OrdinalIgnoreCase)));
 
     private static TrainingResult Run(NetworkPlan plan, DataSplits data, TrainingConfig config, Device device,
-        Action<EpochReport>? progress, string? checkpointDir, bool evaluateTest, CancellationToken cancel, Action<int, int>? stepProgress)
+        Action<EpochReport>? progress, string? checkpointDir, bool evaluateTest, CancellationToken cancel, Action<int, int>? stepProgress,
+        Action<NasNetwork, Preprocessing>? trained)
     {
         var (mean, std) = data.Train.ChannelStatistics();
         var train = new Batches(data.Train, mean, std);
@@ -124,6 +126,7 @@ public static class ChildTraining
         }
 
         double? test = evaluateTest ? Evaluate(model, new Batches(data.Test, mean, std), device, config) : null;
+        trained?.Invoke(model, new Preprocessing(data.Train.Height, data.Train.Channels, mean, std, data.Train.ClassNames));
         return new TrainingResult(history[^1].ValidationAccuracy, test, history[^1].TrainLoss,
             plan.Parameters, plan.MultAdds, secondsBefore + clock.Elapsed.TotalSeconds, history);
     }

@@ -36,15 +36,37 @@ public sealed class NetworkOptions
         Filters = new Option<int>("--filters", "-F") { Description = "filters of the first stage's blocks (F); P = 24F for NASNet-A", DefaultValueFactory = _ => defaultFilters };
     }
 
-    public void AddTo(Command command)
+    /// <param name="genotype">false where the genotype comes from elsewhere (a run's child)</param>
+    public void AddTo(Command command, bool genotype = true)
     {
-        foreach (var o in new Option[] { Genotype, Cells, Filters, Aux, StemFilters, DropPathKeep })
+        foreach (var o in new Option[] { Genotype, Cells, Filters, Aux, StemFilters, DropPathKeep }.Where(o => genotype || o != Genotype))
             command.Options.Add(o);
     }
 
     public NetworkConfig Config(ParseResult parse, int channels, int imageSize, int classes, StemKind stem) =>
-        new(GenotypeSource.Load(parse.GetValue(Genotype)!), parse.GetValue(Cells)!, parse.GetValue(Filters), classes, channels, imageSize, stem,
+        Config(parse, GenotypeSource.Load(parse.GetValue(Genotype)!), channels, imageSize, classes, stem);
+
+    public NetworkConfig Config(ParseResult parse, Genotype genotype, int channels, int imageSize, int classes, StemKind stem) =>
+        new(genotype, parse.GetValue(Cells)!, parse.GetValue(Filters), classes, channels, imageSize, stem,
             parse.GetValue(StemFilters), parse.GetValue(Aux), DropPathKeep: parse.GetValue(DropPathKeep));
+
+    /// <summary>The input options of a network counted or exported without data: a preset shape, and overrides.</summary>
+    public static (Option<string> Dataset, Option<int?> Image, Option<int?> Classes) InputOptions()
+    {
+        var dataset = new Option<string>("--dataset", "-d") { Description = InputPresets.Help, DefaultValueFactory = _ => "cifar10" };
+        dataset.AcceptOnlyFromAmong([.. InputPresets.ByName.Keys]);
+        var image = new Option<int?>("--image") { Description = "image size in pixels (overrides the preset)" };
+        var classes = new Option<int?>("--classes") { Description = "number of classes (overrides the preset)" };
+        return (dataset, image, classes);
+    }
+
+    /// <summary>The network of <paramref name="genotype"/> for the input those options name.</summary>
+    public NetworkPlan Plan(ParseResult parse, Genotype genotype, Option<string> dataset, Option<int?> image, Option<int?> classes)
+    {
+        var preset = InputPresets.ByName[parse.GetValue(dataset)!];
+        var size = parse.GetValue(image) ?? preset.Size;
+        return NetworkPlan.Create(Config(parse, genotype, preset.Channels, size, parse.GetValue(classes) ?? preset.Classes, StemFor(size)));
+    }
 
     /// <summary>ImageNet-style stems (stride-2 conv, two reduction cells) for images of 64 pixels and more.</summary>
     public static StemKind StemFor(int imageSize) => imageSize >= 64 ? StemKind.ImageNet : StemKind.Cifar;

@@ -28,7 +28,7 @@ public static class TrainCommand
         var noAugment = new Option<bool>("--no-augment") { Description = "no random crops or flips" };
         var seed = new Option<int>("--seed") { Description = "seed for initialisation, split, order and augmentation", DefaultValueFactory = _ => 0 };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
-        var output = new Option<string?>("--out", "-o") { Description = "folder for the per-epoch checkpoint and result.json" };
+        var output = new Option<string?>("--out", "-o") { Description = "folder for the per-epoch checkpoint, result.json, and the trained network for PyTorch (model.py, model.pt)" };
         var resume = new Option<bool>("--resume") { Description = "continue from the checkpoint in --out" };
         var json = new Option<bool>("--json") { Description = "print one JSON object (no progress display)" };
 
@@ -66,9 +66,13 @@ public static class TrainCommand
                 Seed = parse.GetValue(seed),
             });
 
+            // The trained network for PyTorch users, beside the checkpoint.
+            Action<NasNetwork, Preprocessing>? export = dir is null
+                ? null
+                : (model, pre) => PyTorchExport.Write(dir, model, pre, $"{parse.GetValue(network.Genotype)} trained by nas train on {parse.GetValue(dataset)}");
             var result = parse.GetValue(json)
-                ? ChildTraining.Train(plan, splits, config, torchDevice, checkpointDir: dir, evaluateTest: true, cancel: cancel)
-                : TrainWithProgress(plan, splits, config, torchDevice, dir, cancel);
+                ? ChildTraining.Train(plan, splits, config, torchDevice, checkpointDir: dir, evaluateTest: true, cancel: cancel, trained: export)
+                : TrainWithProgress(plan, splits, config, torchDevice, dir, cancel, export);
             var summary = new
             {
                 accuracy = result.TestAccuracy,
@@ -107,7 +111,8 @@ public static class TrainCommand
         return command;
     }
 
-    private static TrainingResult TrainWithProgress(NetworkPlan plan, DataSplits splits, TrainingConfig config, TorchSharp.torch.Device device, string? dir, CancellationToken cancel)
+    private static TrainingResult TrainWithProgress(NetworkPlan plan, DataSplits splits, TrainingConfig config, TorchSharp.torch.Device device, string? dir, CancellationToken cancel,
+        Action<NasNetwork, Preprocessing>? export)
     {
         var steps = ChildTraining.StepsPerEpoch(splits, config);
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
@@ -127,7 +132,7 @@ public static class TrainCommand
                         t.Description = $"epoch {r.Epoch}/{r.Epochs} loss {r.TrainLoss:F3} train {r.TrainAccuracy:P1} val {r.ValidationAccuracy:P1}";
                         t.StopTask();
                     },
-                    checkpointDir: dir, evaluateTest: true, cancel: cancel,
+                    checkpointDir: dir, evaluateTest: true, cancel: cancel, trained: export,
                     stepProgress: (epoch, step) =>
                     {
                         if (!tasks[epoch].IsStarted) tasks[epoch].StartTask();

@@ -44,7 +44,7 @@ public static class StrategyCatalog
     {
         Kind = s.Strategy,
         Seed = s.Seed,
-        Space = s.Space,
+        Space = s.SpaceName,
         Blocks = s.Blocks,
         FailureReward = s.FailureReward,
         Ppo = new PpoSettings { LearningRate = s.PpoLearningRate, Minibatch = s.PpoMinibatch },

@@ -92,9 +92,10 @@ public class TrainingTests
         GC.WaitForPendingFinalizers();
         var live = new List<long>();
         ChildTraining.Train(TinyPlan(0.8), Splits.Value, Config with { Epochs = 4 }, CPU, _ => live.Add(Tensor.TotalCount));
-        // After the first epoch (optimizer state created) the count of live tensors is flat.
-        Assert.Equal(live[1], live[3]);
-        Assert.Equal(live[1], live[2]);
+        // After the first epoch (optimizer state created) the count of live tensors does not grow. It
+        // may fall: the count is the process's, and tests of other classes run meanwhile (1892 then
+        // 1887 seen), so only growth is a leak.
+        Assert.True(live[2] <= live[1] && live[3] <= live[1], $"live tensors after epochs 2-4: {string.Join(", ", live.Skip(1))}");
     }
 
     [Fact]

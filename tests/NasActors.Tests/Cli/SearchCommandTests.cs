@@ -95,6 +95,23 @@ public class SearchCommandTests
         Assert.Equal(JsonValueKind.Number, stored.RootElement.GetProperty("final").GetProperty("cells").ValueKind);
     }
 
+    [Fact]
+    public void A_partial_settings_file_changes_only_its_keys_and_the_stored_settings_are_complete()
+    {
+        using var dir = new TempDir();
+        var run = Path.Combine(dir.Path, "run");
+        var config = dir.File("config.json", """{"strategy": "random", "budget": 2, "top_k": 0, "trainer": "synthetic", "search": {"epochs": 27}}""");
+        var r = NasProcess.Run("search", "--run", run, "--config", config, "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var stored = SettingsJson.Parse(File.ReadAllText(Path.Combine(run, "run.json")), "run.json");
+        var defaults = new NasActors.Search.SearchSettings();
+        Assert.Equal(defaults.Search with { Epochs = 27 }, stored.Search);
+        Assert.Equal(defaults.Final, stored.Final);
+        Assert.Equal(("random", 2, 0), (stored.Strategy, stored.Budget, stored.TopK));
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "run.json")));
+        Assert.True(doc.RootElement.GetProperty("search").TryGetProperty("validation_size", out _));
+    }
+
     public static TheoryData<string, string> FailingTrainers => new()
     {
         { "exec:echo 'loss went to the moon' >&2; exit 3", "exited with code 3; standard error ends with:\nloss went to the moon" },

@@ -249,7 +249,9 @@ public class RunFolderSafetyTests
         { "{\"budget\": \"x\"}", "$.budget: expected a whole number" },
         { "{\"foo\": 1}", "unknown key $.foo" },
         { "[]", "$: expected an object" },
-        { "{\"search\": {\"epochs\": -1}}", "$.search: missing keys 'cells'" },
+        { "{\"search\": {\"epochs\": -1}}", "search epochs must be at least 1, got -1" },
+        { "{\"search\": {\"epoch\": 3}}", "unknown key $.search.epoch" },
+        { "{\"search\": {\"cells\": [1, 2]}}", "$.search.cells: give one number N or 3 numbers (one per stage), got 2" },
         { "garbage", "$: 'g' is an invalid start of a value" },
         { "{\"workers_per_device\": -2}", "workers per device must be at least 1, got -2" },
     };
