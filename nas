@@ -2,11 +2,13 @@
 # Builds the nas CLI (Release) when its sources changed since the last build, then runs it.
 # NAS_TORCH_BACKEND=system builds against the managed TorchSharp only and loads libtorch (with
 # CUDA) from an installed PyTorch: NAS_LIBTORCH_DIR, or the lib folder of python3's torch.
+# NAS_TORCH_BACKEND=cuda builds with NuGet's TorchSharp-cuda-linux, where the package feed has it.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 backend="${NAS_TORCH_BACKEND:-cpu}"
 case "$backend" in
   cpu) out="$root/.build/nas" ;;
+  cuda) out="$root/.build/nas-cuda" ;;
   system)
     out="$root/.build/nas-system"
     libtorch="${NAS_LIBTORCH_DIR:-$(python3 -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))' 2>/dev/null || true)}"
@@ -15,7 +17,7 @@ case "$backend" in
       exit 1
     fi
     export LD_LIBRARY_PATH="$libtorch${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" ;;
-  *) echo "nas: NAS_TORCH_BACKEND must be cpu or system, not '$backend'" >&2; exit 1 ;;
+  *) echo "nas: NAS_TORCH_BACKEND must be cpu, cuda or system, not '$backend'" >&2; exit 1 ;;
 esac
 stamp="$out/.stamp"
 if [[ ! -f "$stamp" ]] || [[ -n "$(find "$root" -path "$root/.build" -prune -o -path '*/bin' -prune -o -path '*/obj' -prune -o \
@@ -23,6 +25,13 @@ if [[ ! -f "$stamp" ]] || [[ -n "$(find "$root" -path "$root/.build" -prune -o -
       \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.targets' -o -name '*.hocon' -o -path '*/Report/Assets/*' \) -newer "$stamp" -print -quit)" ]]; then
   log="$(mktemp)"
   if ! dotnet build "$root/Cli/Cli.csproj" -c Release -o "$out" -nologo -v quiet -p:TorchBackend="$backend" >"$log" 2>&1; then
+    # A feed without the CUDA package: one line that says so, not a page of restore errors.
+    if missing="$(grep -o "Unable to find package [A-Za-z0-9._-]*" "$log" | sort -u | head -1)" && [[ -n "$missing" ]]; then
+      missing="${missing#Unable to find package }"
+      echo "nas: the package feed has no ${missing%.} (NAS_TORCH_BACKEND=$backend); use NAS_TORCH_BACKEND=system with an installed PyTorch, or add a NuGet feed that serves it" >&2
+      rm -f "$log"
+      exit 1
+    fi
     cat "$log" >&2
     rm -f "$log"
     echo "nas: build failed" >&2

@@ -41,7 +41,11 @@ public static class Preflight
         foreach (var device in devices) DeviceKernels.RequireRight(device);
     }
 
-    /// <summary>The search's and the final training's datasets, where the trainer reads one (torch loads it; exec needs its files).</summary>
+    /// <summary>
+    /// The search's and the final training's datasets, where nas reads them (the torch trainer
+    /// loads them now). An exec command's dataset is its own business: it gets the text as
+    /// NAS_DATASET, whatever it names (a folder of its own, a URL, "none").
+    /// </summary>
     public static void Datasets(TrainerSpec trainer, SearchSettings settings, bool datasetGiven)
     {
         if (trainer.Kind == TrainerKind.Synthetic)
@@ -49,17 +53,16 @@ public static class Preflight
             if (datasetGiven) throw new InputException(UserInput.Dataset, "the synthetic trainer reads no dataset; leave the option out");
             return;
         }
+        if (trainer.Kind != TrainerKind.Torch) return;
         foreach (var spec in new[] { settings.Search.Dataset, settings.Final.Dataset }.Distinct())
         {
             try
             {
-                var parsed = DatasetSpec.Parse(spec);
-                if (trainer.Kind == TrainerKind.Torch) parsed.Load();
-                else parsed.RequireFiles();
+                DatasetSpec.Parse(spec).Load();
             }
             catch (DatasetFormatException e)
             {
-                throw new InputException(UserInput.Dataset, $"{e.Message} (expected {DatasetSpec.Help})");
+                throw new InputException(UserInput.Dataset, e.Message);
             }
         }
     }

@@ -59,16 +59,6 @@ public sealed record DatasetSpec(string Kind, string Directory)
 
     private IReadOnlyList<string>? ClassNames => Kind == "mnist" ? null : IdxReader.FashionClassNames;
 
-    /// <summary>Checks that the dataset's folder and files are there, without reading them.</summary>
-    public void RequireFiles()
-    {
-        RequireFolder();
-        foreach (var name in Kind == "cifar10"
-                     ? [.. Cifar10Reader.TrainFiles, Cifar10Reader.TestFile]
-                     : new[] { "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte" })
-            Find(name);
-    }
-
     private void RequireFolder()
     {
         if (System.IO.Directory.Exists(Directory)) return;

@@ -25,10 +25,12 @@ public class SearchCommandTests
             [ "$stdin" = "$(cat "$NAS_GENOTYPE_FILE")" ] || { echo "stdin and file differ" >&2; exit 9; }
             echo "$stdin" | grep -q '"normal"'
             [ "$NAS_DEVICE" = "cpu" ] && [ -n "$NAS_SEED" ]
+            # The dataset is the command's own business: nas passes it as given.
+            [ "$NAS_DATASET" = "none" ] || { echo "NAS_DATASET is $NAS_DATASET" >&2; exit 8; }
             echo '{"epoch": 1, "epochs": 1, "val_accuracy": 0.1}'
             echo "{\"accuracy\": 0.$((10 + NAS_CHILD_ID)), \"loss\": 1.5, \"params\": 1234}"
             """);
-        var r = NasProcess.Run(Search(run, "--trainer", $"exec:sh {script}"));
+        var r = NasProcess.Run(Search(run, "--trainer", $"exec:sh {script}", "--dataset", "none"));
         Assert.True(r.ExitCode == 0, r.Stderr);
         var trained = (await Events(run)).OfType<ChildTrained>().ToList();
         Assert.Equal(6, trained.Count);

@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using System.Text.Json;
+using NasActors.Tests.Support;
+
+namespace NasActors.Tests.Cli;
+
+/// <summary>
+/// The libtorch a build carries (TorchBackend / NAS_TORCH_BACKEND). The CUDA package cannot be
+/// restored here (our feed lacks it): what can be tested is the choice of package and the one
+/// line a feed without it gives.
+/// </summary>
+public class TorchBackendTests
+{
+    private static (int ExitCode, string Stdout, string Stderr) Run(string file, IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = NasProcess.RepositoryRoot };
+        foreach (var a in args) start.ArgumentList.Add(a);
+        foreach (var (name, value) in environment) start.Environment[name] = value;
+        using var p = Process.Start(start)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(4)))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{file} {string.Join(' ', args)} ran over 4 minutes");
+        }
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    [Theory]
+    [InlineData("cpu", "TorchSharp-cpu")]
+    [InlineData("cuda", "TorchSharp-cuda-linux")]
+    [InlineData("system", "TorchSharp")]
+    public void Each_backend_references_its_own_libtorch_package(string backend, string package)
+    {
+        var r = Run("dotnet", new Dictionary<string, string>(), "msbuild", "ChildTrainer/ChildTrainer.csproj", "-getItem:PackageReference", $"-p:TorchBackend={backend}", "-nologo");
+        Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
+        using var doc = JsonDocument.Parse(r.Stdout);
+        var torch = doc.RootElement.GetProperty("Items").GetProperty("PackageReference").EnumerateArray()
+            .Select(i => i.GetProperty("Identity").GetString()!).Where(id => id.StartsWith("TorchSharp", StringComparison.Ordinal) && id != "TorchSharp.PyBridge");
+        Assert.Equal([package], torch);
+    }
+
+    [Fact]
+    public void A_feed_without_the_CUDA_package_is_said_in_one_line()
+    {
+        var r = Run("bash", new Dictionary<string, string> { ["NAS_TORCH_BACKEND"] = "cuda" }, "./nas", "--help");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal("nas: the package feed has no TorchSharp-cuda-linux (NAS_TORCH_BACKEND=cuda); use NAS_TORCH_BACKEND=system with an installed PyTorch, or add a NuGet feed that serves it",
+            r.Stderr.Trim());
+        var unknown = Run("bash", new Dictionary<string, string> { ["NAS_TORCH_BACKEND"] = "gpu" }, "./nas", "--help");
+        Assert.Equal((1, "nas: NAS_TORCH_BACKEND must be cpu, cuda or system, not 'gpu'"), (unknown.ExitCode, unknown.Stderr.Trim()));
+    }
+}
