@@ -54,11 +54,11 @@ public static class Preflight
             return;
         }
         if (trainer.Kind != TrainerKind.Torch) return;
-        foreach (var spec in new[] { settings.Search.Dataset, settings.Final.Dataset }.Distinct())
+        foreach (var (spec, image) in new[] { (settings.Search.Dataset, settings.Search.Image), (settings.Final.Dataset, settings.Final.Image) }.Distinct())
         {
             try
             {
-                DatasetSpec.Parse(spec).Load();
+                DatasetSpec.Parse(spec).Load(image);
             }
             catch (DatasetFormatException e)
             {

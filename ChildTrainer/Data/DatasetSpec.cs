@@ -11,12 +11,13 @@ public sealed record DatasetPair(ImageDataset Train, ImageDataset Test, bool Hor
 
 /// <summary>
 /// A dataset named on the command line: <c>fashion-mnist[:DIR]</c>, <c>mnist:DIR</c>,
-/// <c>cifar10:DIR</c>, or <c>fashion-mnist-mini</c> (the real subset bundled with nas).
+/// <c>cifar10:DIR</c>, <c>folder:DIR</c> (image folders, <see cref="ImageFolderReader"/>), or
+/// <c>fashion-mnist-mini</c> (the real subset bundled with nas).
 /// </summary>
 public sealed record DatasetSpec(string Kind, string Directory)
 {
     public const string Default = "fashion-mnist-mini";
-    public const string Help = "fashion-mnist[:DIR], mnist:DIR, cifar10:DIR or fashion-mnist-mini (bundled subset)";
+    public const string Help = "fashion-mnist[:DIR], mnist:DIR, cifar10:DIR, folder:DIR (DIR/train/CLASS/*, DIR/test/CLASS/*) or fashion-mnist-mini (bundled subset)";
     public const string DebianFashionMnist = "/usr/share/datasets/fashion-mnist";
 
     public static string BundledDirectory => Path.Combine(AppContext.BaseDirectory, "data", "fashion-mnist-mini");
@@ -34,17 +35,21 @@ public sealed record DatasetSpec(string Kind, string Directory)
         {
             "fashion-mnist-mini" when dir is null => new(kind, BundledDirectory),
             "fashion-mnist" => new(kind, dir ?? DebianFashionMnist),
-            "mnist" or "cifar10" when dir is not null => new(kind, dir),
-            "mnist" or "cifar10" => throw new InputException(UserInput.Dataset, $"\"{spec}\": give its folder, as {kind}:DIR"),
+            "mnist" or "cifar10" or "folder" when dir is not null => new(kind, dir),
+            "mnist" or "cifar10" or "folder" => throw new InputException(UserInput.Dataset, $"\"{spec}\": give its folder, as {kind}:DIR"),
             _ => throw new InputException(UserInput.Dataset, $"unknown dataset \"{spec}\" (expected {Help})"),
         };
     }
 
-    public DatasetPair Load()
+    /// <param name="imageSize">the network's input size: image folders are resized to it (default 32); other datasets have their own</param>
+    public DatasetPair Load(int? imageSize = null)
     {
         RequireFolder();
+        if (imageSize is not null && Kind != "folder")
+            throw new InputException("--image", $"resizes folder: datasets only; {this} has images of its own size");
         return Kind switch
         {
+            "folder" => ImageFolderReader.Read(Directory, imageSize ?? ImageFolderReader.DefaultImageSize),
             "cifar10" => new DatasetPair(
                 Cifar10Reader.Read(Cifar10Reader.TrainFiles.Select(Find), "cifar10/train"),
                 Cifar10Reader.Read([Find(Cifar10Reader.TestFile)], "cifar10/test"),

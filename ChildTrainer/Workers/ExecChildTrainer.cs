@@ -62,6 +62,7 @@ public sealed class ExecChildTrainer : IChildTrainer
             env["NAS_CELLS"] = job.Spec.Cells.ToString();
             env["NAS_FILTERS"] = job.Spec.Filters.ToString();
             env["NAS_DATASET"] = job.Spec.Dataset;
+            if (job.Spec.Image is { } image) env["NAS_IMAGE"] = image.ToString(System.Globalization.CultureInfo.InvariantCulture);
             env["NAS_PRECISION"] = job.Spec.Precision ?? "fp32";
             env["NAS_CHANNELS_LAST"] = job.Spec.ChannelsLast ? "1" : "0";
             env[OrphanReaper.Variable] = OrphanReaper.Owner;

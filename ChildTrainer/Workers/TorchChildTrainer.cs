@@ -10,7 +10,7 @@ namespace NasActors.ChildTrainer.Workers;
 public sealed class TorchChildTrainer : IChildTrainer
 {
     // Datasets load once per process, whichever worker asks first.
-    private static readonly ConcurrentDictionary<(string, int, int?), Lazy<DataSplits>> Data = new();
+    private static readonly ConcurrentDictionary<(string, int, int?, int?), Lazy<DataSplits>> Data = new();
 
     // The precisions and memory orders this worker has trained in, with the paths its last check chose: what a check proves again.
     private readonly ConcurrentDictionary<(Tensors.Precision, bool ChannelsLast), Kernels.KernelPlan?> used = new([new((Tensors.Precision.Fp32, false), null)]);
@@ -35,8 +35,19 @@ public sealed class TorchChildTrainer : IChildTrainer
     {
         using var native = NativeWork.Enter();
         var spec = job.Spec;
-        var splits = Data.GetOrAdd((spec.Dataset, spec.ValidationSize, spec.TrainLimit), key => new Lazy<DataSplits>(() =>
-            DataSplits.Create(DatasetSpec.Parse(key.Item1).Load(), key.Item2, key.Item3, seed: 0))).Value;
+        var dataKey = (spec.Dataset, spec.ValidationSize, spec.TrainLimit, spec.Image);
+        DataSplits splits;
+        try
+        {
+            splits = Data.GetOrAdd(dataKey, key => new Lazy<DataSplits>(() =>
+                DataSplits.Create(DatasetSpec.Parse(key.Item1).Load(key.Item4), key.Item2, key.Item3, seed: 0))).Value;
+        }
+        catch (DatasetFormatException e)
+        {
+            // The child fails with the reason; a folder put right is read again by the next child.
+            Data.TryRemove(dataKey, out _);
+            return TrainOutcome.Failure($"dataset: {e.Message}");
+        }
         var train = splits.Train;
         var plan = NetworkPlan.Create(new NetworkConfig(job.Genotype, spec.Cells, spec.Filters, train.Classes, train.Channels, train.Height,
             train.Height >= 64 ? StemKind.ImageNet : StemKind.Cifar, DropPathKeep: spec.DropPathKeep));

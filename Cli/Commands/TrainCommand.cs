@@ -17,6 +17,7 @@ public static class TrainCommand
         var network = new NetworkOptions(defaultCells: 1, defaultFilters: 8);
         var epochs = new Option<int>("--epochs", "-e") { Description = "training epochs", DefaultValueFactory = _ => 1 };
         var dataset = new Option<string>("--dataset", "-d") { Description = DatasetSpec.Help, DefaultValueFactory = _ => DatasetSpec.Default };
+        var image = new Option<int?>("--image") { Description = $"image size the network takes, for folder: datasets (resized, then centre-cropped; default {ImageFolderReader.DefaultImageSize})" };
         var trainLimit = new Option<int?>("--train-limit") { Description = "train on at most this many images (after holding out validation)" };
         var validation = new Option<int?>("--validation") { Description = "training images held out for validation (default: 10%, at most 5,000)" };
         var batch = new Option<int>("--batch", "-b") { Description = "batch size", DefaultValueFactory = _ => 64 };
@@ -34,7 +35,7 @@ public static class TrainCommand
 
         var command = new Command("train", "Train a network built from a genotype and report validation and test accuracy")
         {
-            epochs, dataset, trainLimit, validation, batch, lr, weightDecay, labelSmoothing, clip, cutout, noAugment, seed, device, output, resume, json,
+            epochs, dataset, image, trainLimit, validation, batch, lr, weightDecay, labelSmoothing, clip, cutout, noAugment, seed, device, output, resume, json,
         };
         network.AddTo(command);
         var speed = new SpeedOptions();
@@ -48,7 +49,7 @@ public static class TrainCommand
                 throw new InputException("--out", $"{dir} already holds a checkpoint: pass --resume to continue it, or choose another folder");
 
             var torchDevice = TorchRuntime.ParseDevice(parse.GetValue(device)!);
-            var pair = DatasetSpec.Parse(parse.GetValue(dataset)!).Load();
+            var pair = DatasetSpec.Parse(parse.GetValue(dataset)!).Load(parse.GetValue(image));
             var validationSize = parse.GetValue(validation) ?? Math.Min(5000, pair.Train.Count / 10);
             var splits = DataSplits.Create(pair, validationSize, parse.GetValue(trainLimit), parse.GetValue(seed));
             var train = splits.Train;

@@ -21,7 +21,9 @@ public sealed record TrainingSpec(
     int TimeoutSeconds,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Precision = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool ChannelsLast = false,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool CudnnBenchmark = false)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool CudnnBenchmark = false,
+    // The network's input size for image-folder datasets (they are resized to it); null: the dataset's own (32 for folders).
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Image = null)
 {
     public static readonly IReadOnlyList<string> Precisions = ["fp32", "bf16", "fp16"];
 }
