@@ -23,6 +23,7 @@ public static class BenchCommand
         command.Subcommands.Add(ControllerBench());
         command.Subcommands.Add(SearchBench());
         command.Subcommands.Add(ClusterBench());
+        command.Subcommands.Add(DatasetBench());
         return command;
     }
 
@@ -176,6 +177,44 @@ public static class BenchCommand
             Output.Rows(results, parse.GetValue(json),
                 ("network", m => $"{m.Cells}@{m.PenultimateFilters}"), ("N", m => $"{m.Cells}"), ("F", m => $"{m.Filters}"), ("parameters", m => $"{m.Parameters:N0}"),
                 ("mult-adds", m => $"{m.MultAdds / 1e6:F1}M"), ("batch", m => $"{m.Batch}"), ("precision", m => m.Precision), ("images/s", m => $"{m.ImagesPerSecond:F1}"));
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private sealed record DatasetLoad(string Dataset, int Images, int Image, double ColdSeconds, double ColdImagesPerSecond, double CachedSeconds, long CacheBytes);
+
+    /// <summary>Loading an image-folder dataset: decoding every image (no cache), then from the cache it wrote.</summary>
+    private static Command DatasetBench()
+    {
+        var dataset = new Option<string>("--dataset", "-d") { Description = "folder:DIR", Required = true };
+        var image = new Option<int>("--image") { Description = "image size decoded to", DefaultValueFactory = _ => ImageFolderReader.DefaultImageSize };
+        var json = new Option<bool>("--json") { Description = "print one JSON object" };
+        var command = new Command("dataset", "Images/s of decoding an image folder, and of reading it back from the cache") { dataset, image, json };
+        command.SetAction(parse => CommandErrors.Guard(() =>
+        {
+            var spec = DatasetSpec.Parse(parse.GetValue(dataset)!);
+            if (spec.Kind != "folder") throw new InputException("--dataset", "give folder:DIR (other datasets are read, not decoded)");
+            var cache = Path.Combine(Path.GetTempPath(), $"nas-bench-cache-{Environment.ProcessId}");
+            var before = Environment.GetEnvironmentVariable(ImageFolderReader.CacheVariable);
+            Environment.SetEnvironmentVariable(ImageFolderReader.CacheVariable, cache);
+            try
+            {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                var cold = spec.Load(parse.GetValue(image));
+                var coldSeconds = clock.Elapsed.TotalSeconds;
+                clock.Restart();
+                spec.Load(parse.GetValue(image));
+                var images = cold.Train.Count + cold.Test.Count;
+                var bytes = Directory.GetFiles(cache).Sum(f => new FileInfo(f).Length);
+                Output.Object(new DatasetLoad(spec.ToString(), images, parse.GetValue(image), Math.Round(coldSeconds, 2), Math.Round(images / coldSeconds),
+                    Math.Round(clock.Elapsed.TotalSeconds, 2), bytes), parse.GetValue(json));
+            }
+            finally
+            {
+                Environment.SetEnvironmentVariable(ImageFolderReader.CacheVariable, before);
+                if (Directory.Exists(cache)) Directory.Delete(cache, recursive: true);
+            }
             return ExitCodes.Ok;
         }));
         return command;
