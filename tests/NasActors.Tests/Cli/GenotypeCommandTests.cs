@@ -90,7 +90,7 @@ public class GenotypeCommandTests
     [Fact]
     public void Every_command_has_help_and_an_unknown_one_exits_2_in_one_line()
     {
-        foreach (var command in new[] { "show", "validate", "model", "train", "search", "status", "top", "failures", "export", "bench", "bench train", "bench controller", "bench search" })
+        foreach (var command in new[] { "show", "validate", "model", "train", "search", "status", "top", "failures", "export", "bench", "bench train", "bench controller", "bench search", "bench dataset" })
         {
             var r = NasProcess.Run([.. command.Split(' '), "--help"]);
             Assert.True(r.ExitCode == 0, $"nas {command} --help: exit {r.ExitCode}");
