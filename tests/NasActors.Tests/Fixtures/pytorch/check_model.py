@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """What the exported PyTorch module does in PyTorch itself, for the tests (Debian's python3-torch).
 
-  check_model.py params MODEL.py                     -> {"params": N, "declared": PARAMETERS}
+  check_model.py params MODEL.py [MODEL.py ...]      -> {"params": [N, ...], "declared": [PARAMETERS, ...]}
   check_model.py logits MODEL_DIR BATCH.f32 N        -> {"logits": [[...], ...]} (eval mode, strict load)
   check_model.py accuracy MODEL_DIR IMAGES.gz LABELS.gz -> {"accuracy": a} (IDX files, MEAN/STD of the module)
 """
@@ -45,9 +45,9 @@ def main():
     mode = sys.argv[1]
     torch.manual_seed(0)
     if mode == "params":
-        module = load_module(sys.argv[2])
-        model = module.build_model()
-        print(json.dumps({"params": sum(p.numel() for p in model.parameters()), "declared": module.PARAMETERS}))
+        modules = [load_module(path) for path in sys.argv[2:]]
+        print(json.dumps({"params": [sum(p.numel() for p in m.build_model().parameters()) for m in modules],
+                          "declared": [m.PARAMETERS for m in modules]}))
     elif mode == "logits":
         module, model = trained(sys.argv[2])
         n = int(sys.argv[4])
