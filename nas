@@ -22,13 +22,12 @@ esac
 stamp="$out/.stamp"
 if [[ ! -f "$stamp" ]] || [[ -n "$(find "$root" -path "$root/.build" -prune -o -path '*/bin' -prune -o -path '*/obj' -prune -o \
       -path "$root/tests" -prune -o -path "$root/runs" -prune -o \
-      \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.targets' -o -name '*.hocon' -o -path '*/Report/Assets/*' \) -newer "$stamp" -print -quit)" ]]; then
+      \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.targets' -o -name '*.hocon' -o -path '*/Reports/Assets/*' \) -newer "$stamp" -print -quit)" ]]; then
   log="$(mktemp)"
   if ! dotnet build "$root/Cli/Cli.csproj" -c Release -o "$out" -nologo -v quiet -p:TorchBackend="$backend" >"$log" 2>&1; then
     # A feed without the CUDA package: one line that says so, not a page of restore errors.
-    if missing="$(grep -o "Unable to find package [A-Za-z0-9._-]*" "$log" | sort -u | head -1)" && [[ -n "$missing" ]]; then
-      missing="${missing#Unable to find package }"
-      echo "nas: the package feed has no ${missing%.} (NAS_TORCH_BACKEND=$backend); use NAS_TORCH_BACKEND=system with an installed PyTorch, or add a NuGet feed that serves it" >&2
+    if [[ "$backend" == cuda ]] && grep -q "Unable to find package TorchSharp-cuda-linux" "$log"; then
+      echo "nas: the package feed has no TorchSharp-cuda-linux (NAS_TORCH_BACKEND=cuda); use NAS_TORCH_BACKEND=system with an installed PyTorch, or add a NuGet feed that serves it" >&2
       rm -f "$log"
       exit 1
     fi

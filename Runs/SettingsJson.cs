@@ -59,6 +59,8 @@ public static partial class SettingsJson
         try
         {
             var merged = JsonSerializer.SerializeToNode(new SearchSettings(), Options)!.AsObject();
+            // B left out is the space's own, not the default space's.
+            if (!given.AsObject().ContainsKey("blocks")) merged.Remove("blocks");
             Merge(merged, given.AsObject());
             return merged.Deserialize<SearchSettings>(Options) ?? throw new InvalidRunException($"{where}: empty settings");
         }

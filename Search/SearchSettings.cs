@@ -94,7 +94,9 @@ public sealed record SearchSettings
         // The devices are the resuming machine's own (a run may move to other hardware); they do not change the search.
         var same = requested with { Budget = Budget, Devices = Devices, WorkersPerDevice = WorkersPerDevice };
         if (JsonEq(same, this)) return null;
+        // The stored properties (not the views of them, such as SpaceName).
         var differing = typeof(SearchSettings).GetProperties()
+            .Where(p => p.GetCustomAttributes(typeof(JsonIgnoreAttribute), false).OfType<JsonIgnoreAttribute>().All(a => a.Condition != JsonIgnoreCondition.Always))
             .Where(p => !JsonEq(p.GetValue(same), p.GetValue(this)))
             .Select(p => p.Name);
         return $"the run was started with other settings ({string.Join(", ", differing)}); only the budget and the devices may change on resume";

@@ -31,6 +31,19 @@ public static class ImageFolderReader
     /// <summary>The dataset in <paramref name="root"/> at <paramref name="size"/> pixels; a problem names the file or folder.</summary>
     public static DatasetPair Read(string root, int size)
     {
+        try
+        {
+            return ReadFolders(root, size);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A folder that cannot be listed, a file gone while it was read.
+            throw new DatasetFormatException(root, $"cannot be read: {e.Message}");
+        }
+    }
+
+    private static DatasetPair ReadFolders(string root, int size)
+    {
         if (size is < 8 or > 1024) throw new DatasetFormatException(root, $"image size {size} is outside 8..1024 pixels");
         var trainDir = Path.Combine(root, "train");
         if (!Directory.Exists(trainDir)) throw new DatasetFormatException(trainDir, "no train/ folder (expected DIR/train/CLASS/* and DIR/test/CLASS/*)");
@@ -105,8 +118,23 @@ public static class ImageFolderReader
         return new ImageDataset(name, 3, size, size, classes.Length, pixels, [.. files.Select(f => f.Label)], [.. classes.Select(c => c!)]);
     }
 
+    /// <summary>The largest image decoded (a header claiming more is refused before its pixels are allocated).</summary>
+    public const long MaxPixels = 100_000_000;
+
     /// <summary>One image as planar RGB bytes (C x H x W): shorter side to <paramref name="size"/>, centre crop.</summary>
     public static void DecodeInto(string path, int size, Span<byte> target)
+    {
+        try
+        {
+            Decode(path, size, target);
+        }
+        catch (Exception e) when (e is not DatasetFormatException)
+        {
+            throw new DatasetFormatException(path, $"cannot be decoded: {e.Message}");
+        }
+    }
+
+    private static void Decode(string path, int size, Span<byte> target)
     {
         using var stream = OpenRead(path);
         using var codec = SKCodec.Create(stream, out var opened)
@@ -115,6 +143,7 @@ public static class ImageFolderReader
                 : $"not a readable image ({opened}: not JPEG, PNG, BMP, WebP or GIF, or damaged)");
         var (w, h) = (codec.Info.Width, codec.Info.Height);
         if (w < 1 || h < 1) throw new DatasetFormatException(path, $"image of {w}x{h} pixels");
+        if ((long)w * h > MaxPixels) throw new DatasetFormatException(path, $"image of {w}x{h} pixels is larger than nas decodes ({MaxPixels / 1_000_000} megapixels)");
         var info = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         using var full = new SKBitmap(info);
         var result = codec.GetPixels(info, full.GetPixels());
@@ -159,52 +188,87 @@ public static class ImageFolderReader
         if (!File.Exists(file)) return null;
         try
         {
-            var data = File.ReadAllBytes(file);
-            if (data.Length < Magic.Length + 32 || !data.AsSpan(0, Magic.Length).SequenceEqual(Magic)
-                || !SHA256.HashData(data.AsSpan(0, data.Length - 32)).AsSpan().SequenceEqual(data.AsSpan(data.Length - 32)))
-                return null;
-            using var r = new BinaryReader(new MemoryStream(data, Magic.Length, data.Length - Magic.Length - 32), Encoding.UTF8);
-            if (r.ReadString() != key || r.ReadInt32() != size || r.ReadInt32() != classes.Length) return null;
-            foreach (var c in classes)
-                if (r.ReadString() != c) return null;
-            ImageDataset Part(string name) =>
-                r.ReadInt32() is var n and >= 0
-                    ? new ImageDataset(r.ReadString(), 3, size, size, classes.Length, r.ReadBytes(n * 3 * size * size), r.ReadBytes(n), [.. classes.Select(c => c!)])
-                    : throw new InvalidDataException(name);
-            return new DatasetPair(Part("train"), Part("test"), HorizontalFlip: true);
+            using var stream = File.OpenRead(file);
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            byte[] Take(long count)
+            {
+                if (count is < 0 or > int.MaxValue || stream.Position + count > stream.Length) throw new InvalidDataException("cut short");
+                var bytes = new byte[count];
+                stream.ReadExactly(bytes);
+                hash.AppendData(bytes);
+                return bytes;
+            }
+            BinaryReader Section() => new(new MemoryStream(Take(BitConverter.ToInt32(Take(4)))), Encoding.UTF8);
+
+            if (!Take(Magic.Length).AsSpan().SequenceEqual(Magic)) return null;
+            using (var header = Section())
+            {
+                if (header.ReadString() != key || header.ReadInt32() != size || header.ReadInt32() != classes.Length) return null;
+                foreach (var c in classes)
+                    if (header.ReadString() != c) return null;
+            }
+            var parts = new ImageDataset[2];
+            for (var i = 0; i < parts.Length; i++)
+            {
+                using var part = Section();
+                var (count, name) = (part.ReadInt32(), part.ReadString());
+                parts[i] = new ImageDataset(name, 3, size, size, classes.Length, Take((long)count * 3 * size * size), Take(count), [.. classes.Select(c => c!)]);
+            }
+            var stored = new byte[32];
+            stream.ReadExactly(stored);
+            return stream.Position == stream.Length && stored.AsSpan().SequenceEqual(hash.GetHashAndReset()) ? new DatasetPair(parts[0], parts[1], HorizontalFlip: true) : null;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or EndOfStreamException or InvalidDataException or DatasetFormatException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or EndOfStreamException or InvalidDataException or DatasetFormatException or ArgumentException)
         {
             return null;
         }
     }
 
-    /// <summary>Writes the cache whole or not at all (a temporary file renamed); a cache that cannot be written is only said.</summary>
+    /// <summary>
+    /// Writes the cache whole or not at all (a temporary file of its own, renamed): sections of a
+    /// header and the pixels, then a SHA-256 of all of it. A cache that cannot be written is only said.
+    /// </summary>
     private static void WriteCache(string file, string key, int size, string?[] classes, DatasetPair pair)
     {
-        var temp = $"{file}.{Environment.ProcessId}.tmp";
+        var temp = $"{file}.{Guid.NewGuid():N}.tmp";
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-            using (var stream = new MemoryStream())
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
             {
-                stream.Write(Magic);
-                using (var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
+                void Put(byte[] bytes)
+                {
+                    stream.Write(bytes);
+                    hash.AppendData(bytes);
+                }
+                void Section(Action<BinaryWriter> write)
+                {
+                    using var buffer = new MemoryStream();
+                    using (var w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true)) write(w);
+                    Put(BitConverter.GetBytes((int)buffer.Length));
+                    Put(buffer.ToArray());
+                }
+
+                Put(Magic);
+                Section(w =>
                 {
                     w.Write(key);
                     w.Write(size);
                     w.Write(classes.Length);
                     foreach (var c in classes) w.Write(c!);
-                    foreach (var part in new[] { pair.Train, pair.Test })
+                });
+                foreach (var part in new[] { pair.Train, pair.Test })
+                {
+                    Section(w =>
                     {
                         w.Write(part.Count);
                         w.Write(part.Name);
-                        w.Write(part.Pixels);
-                        w.Write(part.Labels);
-                    }
+                    });
+                    Put(part.Pixels);
+                    Put(part.Labels);
                 }
-                stream.Write(SHA256.HashData(stream.GetBuffer().AsSpan(0, (int)stream.Length)));
-                File.WriteAllBytes(temp, stream.ToArray());
+                stream.Write(hash.GetHashAndReset());
             }
             File.Move(temp, file, overwrite: true);
         }

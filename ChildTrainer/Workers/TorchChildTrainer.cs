@@ -42,11 +42,12 @@ public sealed class TorchChildTrainer : IChildTrainer
             splits = Data.GetOrAdd(dataKey, key => new Lazy<DataSplits>(() =>
                 DataSplits.Create(DatasetSpec.Parse(key.Item1).Load(key.Item4), key.Item2, key.Item3, seed: 0))).Value;
         }
-        catch (DatasetFormatException e)
+        catch (Exception e)
         {
-            // The child fails with the reason; a folder put right is read again by the next child.
+            // A failed load is not remembered: a folder put right is read again by the next child.
             Data.TryRemove(dataKey, out _);
-            return TrainOutcome.Failure($"dataset: {e.Message}");
+            if (e is DatasetFormatException) return TrainOutcome.Failure($"dataset: {e.Message}");
+            throw;
         }
         var train = splits.Train;
         var plan = NetworkPlan.Create(new NetworkConfig(job.Genotype, spec.Cells, spec.Filters, train.Classes, train.Channels, train.Height,

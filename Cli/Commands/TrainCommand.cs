@@ -67,10 +67,22 @@ public static class TrainCommand
                 Seed = parse.GetValue(seed),
             });
 
-            // The trained network for PyTorch users, beside the checkpoint.
+            // The trained network for PyTorch users, beside the checkpoint. Its failure is said after
+            // result.json is written: the training is not lost with it.
+            Exception? exportFailure = null;
             Action<NasNetwork, Preprocessing>? export = dir is null
                 ? null
-                : (model, pre) => PyTorchExport.Write(dir, model, pre, $"{parse.GetValue(network.Genotype)} trained by nas train on {parse.GetValue(dataset)}");
+                : (model, pre) =>
+                {
+                    try
+                    {
+                        PyTorchExport.Write(dir, model, pre, $"{parse.GetValue(network.Genotype)} trained by nas train on {parse.GetValue(dataset)}");
+                    }
+                    catch (Exception e)
+                    {
+                        exportFailure = e;
+                    }
+                };
             var result = parse.GetValue(json)
                 ? ChildTraining.Train(plan, splits, config, torchDevice, checkpointDir: dir, evaluateTest: true, cancel: cancel, trained: export)
                 : TrainWithProgress(plan, splits, config, torchDevice, dir, cancel, export);
@@ -94,6 +106,8 @@ public static class TrainCommand
             var text = JsonSerializer.Serialize(summary, Json.Options);
             if (dir is not null)
                 File.WriteAllText(Path.Combine(dir, "result.json"), text + "\n");
+            if (exportFailure is not null)
+                throw new IOException($"trained (result.json and the checkpoint are in {dir}), but model.py and model.pt were not written: {exportFailure.Message}", exportFailure);
             if (parse.GetValue(json))
             {
                 Console.Out.WriteLine(text);
