@@ -131,7 +131,9 @@ public sealed class ExecChildTrainer : IChildTrainer
     {
         kill(-process.Id, SigKill);
         // A process that escaped the group may keep the pipes open: the output read so far is enough.
-        Task.Run(process.WaitForExit).Wait(TimeSpan.FromSeconds(5));
+        // The bound is generous: on a loaded machine the output's reader may lag the exit by seconds
+        // (5 s lost a command's result line under a test that collects garbage without pause).
+        Task.Run(process.WaitForExit).Wait(TimeSpan.FromSeconds(30));
     }
 
     private static TrainOutcome? Parse(string? line, double seconds)
