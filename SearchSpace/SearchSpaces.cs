@@ -26,9 +26,17 @@ public sealed record SpaceDefinition(
     string Description)
 {
     /// <summary>The op's decision value in this space, or -1 where the space has no such op.</summary>
-    public int OpIndex(Op op) => Ops.ToList().IndexOf(op);
+    public int OpIndex(Op op) => IndexOf(Ops, op);
 
-    public int CombineIndex(Combine combine) => Combines.ToList().IndexOf(combine);
+    public int CombineIndex(Combine combine) => IndexOf(Combines, combine);
+
+    // No copy per call: the report looks up every op of every child.
+    private static int IndexOf<T>(IReadOnlyList<T> list, T item) where T : struct, Enum
+    {
+        for (var i = 0; i < list.Count; i++)
+            if (EqualityComparer<T>.Default.Equals(list[i], item)) return i;
+        return -1;
+    }
 
     /// <summary>The output set a decoded cell gets: null where the paper's unused-states rule applies.</summary>
     public IReadOnlyList<int>? OutputFor(int blocks) =>

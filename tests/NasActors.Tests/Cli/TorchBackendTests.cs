@@ -11,20 +11,12 @@ namespace NasActors.Tests.Cli;
 /// </summary>
 public class TorchBackendTests
 {
-    private static (int ExitCode, string Stdout, string Stderr) Run(string file, IReadOnlyDictionary<string, string> environment, params string[] args)
+    private static NasProcess.Result Run(string file, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = NasProcess.RepositoryRoot };
+        var start = new ProcessStartInfo(file) { WorkingDirectory = NasProcess.RepositoryRoot };
         foreach (var a in args) start.ArgumentList.Add(a);
         foreach (var (name, value) in environment) start.Environment[name] = value;
-        using var p = Process.Start(start)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(4)))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', args)} ran over 4 minutes");
-        }
-        return (p.ExitCode, stdout.Result, stderr.Result);
+        return NasProcess.RunToEnd(start, TimeSpan.FromMinutes(4));
     }
 
     [Theory]

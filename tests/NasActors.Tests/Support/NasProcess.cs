@@ -49,13 +49,21 @@ public static class NasProcess
     {
         var start = StartInfo(args);
         foreach (var (name, value) in environment) start.Environment[name] = value;
-        using var p = Process.Start(start)!;
+        return RunToEnd(start, timeout);
+    }
+
+    /// <summary>Runs any program (output redirected) to its end; past <paramref name="timeout"/> it is killed and that is an error.</summary>
+    public static Result RunToEnd(ProcessStartInfo start, TimeSpan timeout)
+    {
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        using var p = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {start.FileName}");
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         if (!p.WaitForExit(timeout))
         {
             p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"nas {string.Join(' ', args)} did not finish in {timeout}");
+            throw new TimeoutException($"{start.FileName} {string.Join(' ', start.ArgumentList)} did not finish in {timeout}");
         }
         return new Result(p.ExitCode, stdout.Result, stderr.Result);
     }

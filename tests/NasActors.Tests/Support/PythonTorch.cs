@@ -16,26 +16,18 @@ public static class PythonTorch
     /// <summary>The script's JSON answer; a failure says what PyTorch said.</summary>
     public static JsonElement Run(params string[] args)
     {
-        var info = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var info = new ProcessStartInfo(Python);
         info.ArgumentList.Add(Script);
         foreach (var a in args) info.ArgumentList.Add(a);
         // One thread each: the tests share two cores with other tests.
         info.Environment["OMP_NUM_THREADS"] = "1";
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"cannot start {Python}");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
+        var r = NasProcess.RunToEnd(info, TimeSpan.FromMinutes(3));
+        if (r.ExitCode != 0)
         {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"check_model.py {string.Join(' ', args)} ran over 3 minutes");
+            var hint = r.Stderr.Contains("No module named 'torch'", StringComparison.Ordinal) ? " (install Debian's python3-torch, as .ci/run does)" : "";
+            throw new InvalidOperationException($"check_model.py {string.Join(' ', args)} exited {r.ExitCode}{hint}:\n{r.Stderr}");
         }
-        if (process.ExitCode != 0)
-        {
-            var error = stderr.Result;
-            var hint = error.Contains("No module named 'torch'", StringComparison.Ordinal) ? " (install Debian's python3-torch, as .ci/run does)" : "";
-            throw new InvalidOperationException($"check_model.py {string.Join(' ', args)} exited {process.ExitCode}{hint}:\n{error}");
-        }
-        using var doc = JsonDocument.Parse(stdout.Result);
+        using var doc = JsonDocument.Parse(r.Stdout);
         return doc.RootElement.Clone();
     }
 }
