@@ -46,6 +46,11 @@ public sealed record SearchSettings
     public int PpoMinibatch { get; init; } = SearchSpace.PaperSettings.PpoMinibatch;
     // Snapshots cost O(children) each; recovery replays at most this many events after the last one.
     public int SnapshotEvery { get; init; } = 5000;
+
+    /// <summary>Early stopping of search children (null: every child trains its full budget, as runs before it did).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public EarlyStopSettings? EarlyStop { get; init; }
+
     // The embedded default is a small real search that ends in minutes on 2 CPU cores.
     public TrainingSpec Search { get; init; } = new(1, 4, 2, 32, 0.1, "fashion-mnist-mini", 500, 1000, 1.0, 3600);
     public TrainingSpec Final { get; init; } = new(1, 8, 2, 64, 0.05, "fashion-mnist-mini", 500, null, 0.8, 7200);
@@ -66,6 +71,7 @@ public sealed record SearchSettings
         if (PpoMinibatch < 1) errors.Add($"PPO minibatch must be at least 1, got {PpoMinibatch}");
         if (!(PpoLearningRate > 0)) errors.Add($"PPO learning rate must be positive, got {PpoLearningRate}");
         if (TrainerSpec.TryParse(Trainer, out var trainerError) is null) errors.Add(trainerError);
+        if (EarlyStop is not null) errors.AddRange(EarlyStop.Errors(Search.Epochs));
         foreach (var (spec, name) in new[] { (Search, "search"), (Final, "final") })
         {
             if (spec.Epochs < 1) errors.Add($"{name} epochs must be at least 1, got {spec.Epochs}");

@@ -11,6 +11,9 @@ public enum JobStatus
     Running,
     Trained,
     Failed,
+
+    /// <summary>Stopped early at a rung (see <see cref="EarlyStopSettings"/>): an outcome, not a failure.</summary>
+    Stopped,
 }
 
 /// <summary>What a training reported: validation accuracy (the reward), test accuracy for final trainings, and sizes.</summary>
@@ -21,12 +24,22 @@ public sealed record TrainingJob(JobStatus Status, string? WorkerId = null, int 
 {
     public static readonly TrainingJob Queued = new(JobStatus.Queued);
 
-    [JsonIgnore] public bool Done => Status is JobStatus.Trained or JobStatus.Failed;
+    [JsonIgnore] public bool Done => Status is JobStatus.Trained or JobStatus.Failed or JobStatus.Stopped;
 }
 
-/// <summary>A child as the events left it: the controller's decisions and its two possible trainings.</summary>
-public sealed record ChildRecord(long Id, [property: JsonConverter(typeof(DecisionsJsonConverter))] int[] Decisions, double LogProbability, int PolicyVersion, TrainingJob Search, TrainingJob? Final = null)
+/// <summary>
+/// A child as the events left it: the controller's decisions, its two possible trainings, and
+/// what its search training reported at the rungs it reached (null: none, or no early stopping).
+/// </summary>
+public sealed record ChildRecord(long Id, [property: JsonConverter(typeof(DecisionsJsonConverter))] int[] Decisions, double LogProbability, int PolicyVersion, TrainingJob Search, TrainingJob? Final = null,
+    ImmutableList<RungResult>? Rungs = null)
 {
+    /// <summary>What the child reported at the rung of <paramref name="epoch"/>, if it did.</summary>
+    public RungResult? RungAt(int epoch) => Rungs?.FirstOrDefault(r => r.Epoch == epoch);
+
+    /// <summary>The rung it was stopped at (null: not stopped).</summary>
+    [JsonIgnore] public RungResult? StoppedAt => Search.Status == JobStatus.Stopped ? Rungs?.LastOrDefault(r => r.Stopped) : null;
+
     public TrainingJob? Job(bool final) => final ? Final : Search;
 
     public ChildRecord WithJob(bool final, TrainingJob job) => final ? this with { Final = job } : this with { Search = job };
@@ -83,7 +96,14 @@ public sealed record SearchState
     public int IgnoredResults { get; init; }
     public int Trained { get; init; }
     public int Failed { get; init; }
+
+    /// <summary>Children stopped early at a rung.</summary>
+    public int Stopped { get; init; }
+
     public double? BestAccuracy { get; init; }
+
+    /// <summary>Every value recorded per rung (empty without early stopping).</summary>
+    public RungTables Rungs { get; init; } = RungTables.Empty;
 
     /// <summary>The evaluator's final-training request for the current budget is in (cleared when the budget grows).</summary>
     public bool FinalQueued { get; init; }
@@ -113,8 +133,8 @@ public sealed record SearchState
 
     [JsonIgnore] public bool NeedsSampling => Settings is not null && Sampled < Budget;
 
-    /// <summary>Every budgeted child has a result (trained or failed).</summary>
-    [JsonIgnore] public bool AllResultsIn => Settings is not null && Trained + Failed >= Budget;
+    /// <summary>Every budgeted child has an outcome (trained, failed or stopped).</summary>
+    [JsonIgnore] public bool AllResultsIn => Settings is not null && Trained + Failed + Stopped >= Budget;
 
     [JsonIgnore] public IEnumerable<ChildRecord> FinalChildren => Children.Values.Where(c => c.Final is not null);
 
@@ -155,6 +175,7 @@ public sealed record SearchState
         {
             Failed = Failed + 1,
         },
+        ChildReachedRung e => ReachedRung(e),
         ChildRequeued e => WithJob(e.ChildId, e.Final, Children[e.ChildId].Job(e.Final)! with { Status = JobStatus.Queued }),
         ResultIgnored => this with { IgnoredResults = IgnoredResults + 1 },
         PolicyUpdated e => this with { PolicyVersion = e.Version },
@@ -170,6 +191,20 @@ public sealed record SearchState
 
     public static SearchState Fold(IEnumerable<object> events, SearchState? from = null) =>
         events.Aggregate(from ?? Empty, (s, e) => s.Evolve(e as ISearchEvent ?? throw new InvalidOperationException($"not a search event: {e.GetType().Name}")));
+
+    private SearchState ReachedRung(ChildReachedRung e)
+    {
+        var child = Children[e.ChildId];
+        var key = RungOf(e.ChildId, e.Epoch);
+        var state = this with
+        {
+            Children = Children.SetItem(e.ChildId, child with { Rungs = (child.Rungs ?? []).Add(new RungResult(e.Epoch, e.Accuracy, e.Stopped)) }),
+            Rungs = Rungs.With(key, e.Accuracy),
+        };
+        return e.Stopped ? state.WithJob(e.ChildId, false, child.Search with { Status = JobStatus.Stopped }) with { Stopped = Stopped + 1 } : state;
+    }
+
+    private RungKey RungOf(long childId, int epoch) => new(Settings!.EarlyStop!.Bracket(Settings.Seed, childId), epoch);
 
     private int Attempts(long childId, bool final) => Children[childId].Job(final)?.Attempts ?? 0;
 
@@ -250,6 +285,26 @@ public sealed record SearchState
     /// The evaluator's request to retrain the top K: recorded once per budget, even empty (nothing
     /// trained means nothing to retrain); children already retrained are not retrained again.
     /// </summary>
+    /// <summary>The rung epochs of a child's search training (null without early stopping).</summary>
+    public IReadOnlyList<int>? RungEpochs(long childId) =>
+        Settings?.EarlyStop is { } stop ? stop.Rungs(stop.Bracket(Settings.Seed, childId), Settings.Search.Epochs) : null;
+
+    /// <summary>
+    /// A worker's child reached <paramref name="epoch"/> with <paramref name="accuracy"/>: the
+    /// rung decision to journal (null when there is nothing new to record), and whether the child
+    /// must stop. A rung already decided answers as it was decided; a child no longer running on
+    /// this worker stops (its outcome would not count); an epoch that is no rung goes on.
+    /// </summary>
+    public (ChildReachedRung? Decision, bool Stop) ReachRung(string workerId, long childId, int epoch, double accuracy)
+    {
+        if (Settings?.EarlyStop is not { } stop || !Children.TryGetValue(childId, out var child)) return (null, false);
+        if (child.RungAt(epoch) is { } decided) return (null, decided.Stopped);
+        if (child.Search.Status != JobStatus.Running || child.Search.WorkerId != workerId) return (null, true);
+        if (!RungEpochs(childId)!.Contains(epoch) || !double.IsFinite(accuracy) || UnhealthyReason(workerId) is not null) return (null, false);
+        var goesOn = stop.Continues(Rungs.At(RungOf(childId, epoch)), accuracy);
+        return (new ChildReachedRung(childId, workerId, epoch, accuracy, Stopped: !goesOn), !goesOn);
+    }
+
     public IReadOnlyList<ISearchEvent> QueueFinal(IEnumerable<long> childIds) =>
         !SearchCompleted || FinalQueued
             ? []

@@ -6,7 +6,11 @@ namespace NasActors.Search;
 /// <summary>A run at a glance (nas status).</summary>
 public sealed record RunSummary(
     string Strategy, int Budget, int Sampled, int Completed, int Running, int Failed, string? CommonestFailure, int IgnoredResults,
-    double? BestAccuracy, int PolicyVersion, bool SearchCompleted, int FinalQueued, int FinalCompleted, bool Finished, double ElapsedS);
+    double? BestAccuracy, int PolicyVersion, bool SearchCompleted, int FinalQueued, int FinalCompleted, bool Finished, double ElapsedS,
+    int Stopped, long EpochsTrained);
+
+/// <summary>A child stopped early (nas top --all): the rung it reached and its value there.</summary>
+public sealed record StoppedChild(long ChildId, int Epoch, double Accuracy);
 
 /// <summary>A trained child in rank order (nas top, export).</summary>
 public sealed record RankedChild(int Rank, long ChildId, double Accuracy, long Params, long MultAdds, double? FinalAccuracy, double? FinalTestAccuracy, Genotype Genotype);
@@ -24,8 +28,28 @@ public static class SearchViews
         return new RunSummary(settings.Strategy, s.Budget, s.Sampled, s.Trained, s.RunningCount, s.Failed,
             FailureGroups(s).Select(g => $"{g.Key} ({g.Count()}x)").FirstOrDefault(),
             s.IgnoredResults, s.BestAccuracy, s.PolicyVersion, s.SearchCompleted,
-            s.FinalChildren.Count(), s.FinalChildren.Count(x => x.Final!.Done), s.Finished, (end - s.StartedAt!.Value).TotalSeconds);
+            s.FinalChildren.Count(), s.FinalChildren.Count(x => x.Final!.Done), s.Finished, (end - s.StartedAt!.Value).TotalSeconds,
+            s.Stopped, EpochsTrained(s));
     }
+
+    /// <summary>
+    /// The search's compute in child-epochs: a trained child's full budget, a stopped one's rung
+    /// (what the recorded outcomes cost; retried and final trainings are not counted).
+    /// </summary>
+    public static long EpochsTrained(SearchState s) =>
+        s.Children.Values.Sum(c => c.Search.Status switch
+        {
+            JobStatus.Trained => (long)s.Settings!.Search.Epochs,
+            JobStatus.Stopped => c.StoppedAt?.Epoch ?? 0,
+            _ => 0,
+        });
+
+    /// <summary>Children stopped early, best rung value first within the highest rung.</summary>
+    public static IReadOnlyList<StoppedChild> Stopped(SearchState s) =>
+        s.Children.Values.Where(c => c.StoppedAt is not null)
+            .Select(c => new StoppedChild(c.Id, c.StoppedAt!.Epoch, c.StoppedAt.Accuracy))
+            .OrderByDescending(c => c.Epoch).ThenByDescending(c => c.Accuracy).ThenBy(c => c.ChildId)
+            .ToList();
 
     /// <summary>The best <paramref name="k"/> trained children, in <see cref="Ranking"/>'s order.</summary>
     public static IReadOnlyList<RankedChild> Top(SearchState s, int k)
@@ -49,7 +73,8 @@ public static class SearchViews
         s.RunningJobs
             .Select(j => new RunningChild(j.ChildId, j.Final, j.WorkerId, progress.GetValueOrDefault(j.ChildId).Epoch, progress.GetValueOrDefault(j.ChildId).Epochs))
             .ToList(),
-        run);
+        run,
+        s.Stopped);
 
     public static IReadOnlyList<FailedChild> Failures(SearchState s) =>
         s.Children.Values

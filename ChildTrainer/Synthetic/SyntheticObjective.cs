@@ -28,7 +28,7 @@ public static class SyntheticObjective
     }
 
     /// <summary>FNV-1a: unlike string.GetHashCode, the same in every process.</summary>
-    private static ulong StableHash(string text, long seed)
+    internal static ulong StableHash(string text, long seed)
     {
         var hash = 14695981039346656037UL ^ (ulong)seed;
         foreach (var ch in text)

@@ -117,7 +117,9 @@ public static class ChildTraining
 
             var trainLoss = lossSum.item<float>() / seen;
             var trainAccuracy = (double)correct.item<long>() / seen;
-            var validation = Evaluate(model, new Batches(data.Validation, mean, std), device, config);
+            var validation = config.ValidateAt is { } at && !at.Contains(epoch + 1) && epoch + 1 < config.Epochs
+                ? double.NaN
+                : Evaluate(model, new Batches(data.Validation, mean, std), device, config);
             var report = new EpochReport(epoch + 1, config.Epochs, trainLoss, trainAccuracy, validation, lr, epochClock.Elapsed.TotalSeconds);
             history.Add(report);
             if (checkpointDir is not null)

@@ -28,6 +28,12 @@ public sealed record TrainingConfig
     /// <summary>cuDNN autotuning (process-wide; only CUDA devices use it).</summary>
     public bool CudnnBenchmark { get; init; }
 
+    /// <summary>
+    /// The epochs (1-based) whose validation accuracy is measured, besides the last (null: every
+    /// epoch). An early-stopped search needs it only at its rungs; the others report NaN.
+    /// </summary>
+    public IReadOnlySet<int>? ValidateAt { get; init; }
+
     /// <summary>Training steps between checks of the loss for NaN/inf (each check waits for the device).</summary>
     public int FiniteCheckEvery { get; init; } = 20;
 

@@ -25,6 +25,7 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
     private sealed record Claim;
     private sealed record CheckDevice;
     private sealed record DeviceChecked(string? Problem, int Episode);
+    private sealed record AtRung(TrainChild Job, RungReached Report);
 
     private readonly string workerId;
     private readonly string device;
@@ -38,6 +39,9 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
     private bool checking;
     // Counts unhealthy episodes: a check started before the device was found wrong says nothing about it since.
     private int episode;
+    // Rung reports not yet decided (their resend timers), and whether the coordinator stopped the child in training.
+    private readonly HashSet<string> rungTimers = [];
+    private bool stopped;
 
     public DeviceWorker(string workerId, string device, IChildTrainer trainer, IActorRef coordinator, WorkerMetrics? metrics = null,
         DeviceCheckCadence? cadence = null)
@@ -129,6 +133,7 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
     {
         episode++;
         foreach (var timer in new[] { "work", "claim", "report" }) Timers.Cancel(timer);
+        CancelRungTimers();
         training?.Cancel();
         training = null;
         log.Error("{0}: device unhealthy, it takes no work until it passes its check again: {1}", workerId, problem);
@@ -192,6 +197,7 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
         Receive<TrainChild>(Start);
         Receive<WorkerRegistered>(_ => { });
         Receive<ResultRecorded>(_ => { });
+        Receive<RungDecided>(_ => { });
     }
 
     private void Start(TrainChild job)
@@ -199,6 +205,7 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
         metrics?.JobArrived(reportedAt);
         Timers.Cancel("work");
         training = new CancellationTokenSource();
+        stopped = false;
         // Claims the child for as long as it trains, so that a restarted coordinator leaves it here.
         Timers.StartPeriodicTimer("claim", new Claim(), Retry);
         var cancel = training.Token;
@@ -206,7 +213,12 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
         var target = coordinator;
         Task.Factory.StartNew(
                 () => trainer.Train(job, device,
-                    (epoch, epochs, accuracy) => target.Tell(new ChildProgress(job.ChildId, job.Final, workerId, epoch, epochs, accuracy)), cancel),
+                    (epoch, epochs, accuracy) =>
+                    {
+                        target.Tell(new ChildProgress(job.ChildId, job.Final, workerId, epoch, epochs, accuracy));
+                        // At a rung the coordinator decides whether the child goes on; it trains on meanwhile.
+                        if (accuracy is { } a && job.Rungs?.Contains(epoch) == true) self.Tell(new AtRung(job, new RungReached(workerId, job.ChildId, epoch, a)));
+                    }, cancel),
                 cancel, TaskCreationOptions.LongRunning, TaskScheduler.Default)
             .PipeTo(self,
                 success: outcome => new Trained(job, outcome),
@@ -218,12 +230,37 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
     {
         Checked();
         Receive<Claim>(_ => coordinator.Tell(new StillTraining(workerId, job.ChildId, job.Final)));
+        Receive<AtRung>(r => ReferenceEquals(r.Job, job) && !stopped, r =>
+        {
+            coordinator.Tell(r.Report);
+            var timer = $"rung:{r.Report.Epoch}";
+            rungTimers.Add(timer);
+            Timers.StartPeriodicTimer(timer, new Resend(r.Report), Retry);
+        });
+        Receive<Resend>(r => r.Message is RungReached, r => coordinator.Tell(r.Message));
+        Receive<RungDecided>(d => d.ChildId == job.ChildId && !job.Final, d =>
+        {
+            Timers.Cancel($"rung:{d.Epoch}");
+            rungTimers.Remove($"rung:{d.Epoch}");
+            if (!d.Stop || stopped) return;
+            // Stopped early: its outcome is stored (the rung's value); the worker frees its device and takes the next job.
+            stopped = true;
+            CancelRungTimers();
+            training?.Cancel();
+        });
         // This very job: a dropped attempt at the same child may still end later.
         Receive<Trained>(t => ReferenceEquals(t.Job, job), t =>
         {
             Timers.Cancel("claim");
+            CancelRungTimers();
             training?.Dispose();
             training = null;
+            if (stopped)
+            {
+                reportedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+                BecomeIdle();
+                return;
+            }
             var o = t.Outcome;
             if (o.DeviceFault is { } fault)
             {
@@ -260,6 +297,12 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
             Timers.StartSingleTimer("work", new AskForWork(), Retry);
         });
         ReceiveAny(_ => { });
+    }
+
+    private void CancelRungTimers()
+    {
+        foreach (var timer in rungTimers) Timers.Cancel(timer);
+        rungTimers.Clear();
     }
 
     private static string Describe(Exception e)

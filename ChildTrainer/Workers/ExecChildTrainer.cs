@@ -12,7 +12,9 @@ namespace NasActors.ChildTrainer.Workers;
 /// (<c>NAS_EPOCHS</c>, <c>NAS_CELLS</c>, <c>NAS_FILTERS</c>, <c>NAS_DATASET</c>) are in its environment.
 /// The last line of its standard output must be a JSON object with <c>accuracy</c> in [0, 1]
 /// (optional: <c>test_accuracy</c>, <c>loss</c>, <c>params</c>, <c>mult_adds</c>, <c>seconds</c>);
-/// earlier lines like <c>{"epoch": 1, "epochs": 3, "val_accuracy": 0.6}</c> report progress.
+/// earlier lines like <c>{"epoch": 1, "epochs": 3, "val_accuracy": 0.6}</c> report progress. With
+/// early stopping, <c>NAS_RUNGS</c> lists the epochs (comma-separated) whose progress line must
+/// carry <c>val_accuracy</c>: the child is judged there, and stopping it kills its process group.
 /// A non-zero exit, a missing or invalid result line or a timeout fails the child with the reason
 /// and the tail of its standard error. The command runs in a session (and process group) of its
 /// own: its result counts when the command exits, and whatever it left running is killed then,
@@ -33,7 +35,7 @@ public sealed class ExecChildTrainer : IChildTrainer
         _ = Reaped.Value;
     }
 
-    public TrainOutcome Train(TrainChild job, string device, Action<int, int, double> progress, CancellationToken cancel)
+    public TrainOutcome Train(TrainChild job, string device, Action<int, int, double?> progress, CancellationToken cancel)
     {
         var genotypeFile = Path.Combine(Path.GetTempPath(), $"nas-child-{job.ChildId}-{Guid.NewGuid():N}.json");
         var json = GenotypeJson.Write(job.Genotype);
@@ -65,6 +67,7 @@ public sealed class ExecChildTrainer : IChildTrainer
             if (job.Spec.Image is { } image) env["NAS_IMAGE"] = image.ToString(System.Globalization.CultureInfo.InvariantCulture);
             env["NAS_PRECISION"] = job.Spec.Precision ?? "fp32";
             env["NAS_CHANNELS_LAST"] = job.Spec.ChannelsLast ? "1" : "0";
+            env["NAS_RUNGS"] = string.Join(",", job.Rungs ?? []);
             env[OrphanReaper.Variable] = OrphanReaper.Owner;
 
             using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start /bin/sh -c {command}");
@@ -164,7 +167,7 @@ public sealed class ExecChildTrainer : IChildTrainer
         }
     }
 
-    private static (int Epoch, int Epochs, double Accuracy)? Progress(string line)
+    private static (int Epoch, int Epochs, double? Accuracy)? Progress(string line)
     {
         if (!line.StartsWith('{') || !line.Contains("\"epoch\"", StringComparison.Ordinal)) return null;
         try
@@ -173,7 +176,7 @@ public sealed class ExecChildTrainer : IChildTrainer
             var r = doc.RootElement;
             return r.TryGetProperty("epoch", out var e) && e.TryGetInt32(out var epoch)
                 ? (epoch, r.TryGetProperty("epochs", out var n) && n.TryGetInt32(out var epochs) ? epochs : 0,
-                   r.TryGetProperty("val_accuracy", out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : 0)
+                   r.TryGetProperty("val_accuracy", out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null)
                 : null;
         }
         catch (JsonException)

@@ -1,3 +1,4 @@
+using NasActors.ChildTrainer.Synthetic;
 using NasActors.Protocol.Messages;
 
 namespace NasActors.ChildTrainer.Workers;
@@ -18,7 +19,9 @@ public sealed record TrainOutcome(double Accuracy, double? TestAccuracy, double 
 /// </summary>
 public interface IChildTrainer
 {
-    TrainOutcome Train(TrainChild job, string device, Action<int, int, double> progress, CancellationToken cancel);
+    /// <param name="progress">After each epoch: the epoch, the epochs, and the validation accuracy where it was measured
+    /// (every epoch in <see cref="TrainChild.Rungs"/> and the last; other epochs may go unmeasured).</param>
+    TrainOutcome Train(TrainChild job, string device, Action<int, int, double?> progress, CancellationToken cancel);
 
     /// <summary>
     /// Proves the device's kernels right, as this trainer uses them: null when they are, else what
@@ -48,11 +51,12 @@ public sealed record DeviceCheckCadence(TimeSpan? Every, TimeSpan WhileUnhealthy
 
 public static class ChildTrainers
 {
-    /// <summary><c>torch</c>, <c>synthetic</c>, <c>synthetic:MS</c> (with a delay per child) or <c>exec:COMMAND</c>.</summary>
+    /// <summary>A trainer from its text form (<see cref="TrainerSpec"/>).</summary>
     public static IChildTrainer Create(string spec) => TrainerSpec.Parse(spec) switch
     {
         { Kind: TrainerKind.Torch } => new TorchChildTrainer(),
         { Kind: TrainerKind.Synthetic } s => new SyntheticChildTrainer(TimeSpan.FromMilliseconds(s.DelayMs)),
+        { Kind: TrainerKind.SyntheticCurves } s => new SyntheticCurvesTrainer(TimeSpan.FromMilliseconds(s.DelayMs), new SyntheticCurves(s.Correlation)),
         var s => new ExecChildTrainer(s.Command),
     };
 }

@@ -6,7 +6,7 @@ namespace NasActors.ChildTrainer.Workers;
 /// <summary>The built-in instant objective (<see cref="SyntheticObjective"/>), optionally taking <c>delay</c> per child.</summary>
 public sealed class SyntheticChildTrainer(TimeSpan delay) : IChildTrainer
 {
-    public TrainOutcome Train(TrainChild job, string device, Action<int, int, double> progress, CancellationToken cancel)
+    public TrainOutcome Train(TrainChild job, string device, Action<int, int, double?> progress, CancellationToken cancel)
     {
         if (delay > TimeSpan.Zero) cancel.WaitHandle.WaitOne(delay);
         cancel.ThrowIfCancellationRequested();

@@ -31,7 +31,7 @@ public sealed class TorchChildTrainer : IChildTrainer
         return null;
     }
 
-    public TrainOutcome Train(TrainChild job, string device, Action<int, int, double> progress, CancellationToken cancel)
+    public TrainOutcome Train(TrainChild job, string device, Action<int, int, double?> progress, CancellationToken cancel)
     {
         using var native = NativeWork.Enter();
         var spec = job.Spec;
@@ -56,6 +56,8 @@ public sealed class TorchChildTrainer : IChildTrainer
         {
             Epochs = spec.Epochs, BatchSize = spec.BatchSize, LearningRate = spec.LearningRate, Seed = job.Seed,
             Precision = Tensors.Precisions.Parse(spec.Precision), ChannelsLast = spec.ChannelsLast, CudnnBenchmark = spec.CudnnBenchmark,
+            // Early stopping judges a child at its rungs only: the epochs between need no validation pass.
+            ValidateAt = job.Rungs?.ToHashSet(),
         };
         used.TryAdd((config.Precision, config.ChannelsLast), null);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
@@ -63,7 +65,7 @@ public sealed class TorchChildTrainer : IChildTrainer
         try
         {
             var r = ChildTraining.Train(plan, splits, config, TorchRuntime.ParseDevice(device),
-                e => progress(e.Epoch, e.Epochs, e.ValidationAccuracy), evaluateTest: job.Final, cancel: timeout.Token);
+                e => progress(e.Epoch, e.Epochs, double.IsNaN(e.ValidationAccuracy) ? null : e.ValidationAccuracy), evaluateTest: job.Final, cancel: timeout.Token);
             return new TrainOutcome(r.ValidationAccuracy, r.TestAccuracy, r.FinalTrainLoss, r.Parameters, r.MultAdds, r.Seconds);
         }
         catch (OperationCanceledException) when (!cancel.IsCancellationRequested)

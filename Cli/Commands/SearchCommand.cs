@@ -40,6 +40,10 @@ public static class SearchCommand
         var topK = new Option<int?>("--top-k") { Description = "children retrained with the final budget after the search (default 2)" };
         var childTimeout = new Option<int?>("--child-timeout") { Description = "seconds a child (search or final training) may take before it fails" };
         var json = new Option<bool>("--json") { Description = "print the final status as one JSON object" };
+        var earlyStop = new Option<string?>("--early-stop") { Description = "stop poor children early: asha (asynchronous successive halving; default: every child trains its budget)" };
+        var grace = new Option<int?>("--grace-epochs") { Description = "with --early-stop: epochs before the first rung (default 1)" };
+        var reduction = new Option<int?>("--reduction-factor") { Description = "with --early-stop: eta; a rung keeps its top 1/eta, and rungs lie at grace·eta^k epochs (default 3)" };
+        var brackets = new Option<int?>("--brackets") { Description = "with --early-stop: Hyperband-style brackets, bracket s starting at grace·eta^s epochs (default 1)" };
         var dashboard = new Option<int?>("--dashboard")
         {
             Description = $"serve the live dashboard beside the search on this port (default {DashboardCommand.DefaultPort})",
@@ -49,6 +53,7 @@ public static class SearchCommand
         var command = new Command("search", "Run (or resume) a search with every role in this process")
         {
             run, journal, config, strategy, space, blocks, children, trainer, devices, perDevice, dataset, image, seed, topK, childTimeout, json, dashboard, dashboardHost,
+            earlyStop, grace, reduction, brackets,
         };
         var speed = new SpeedOptions();
         speed.AddTo(command);
@@ -83,6 +88,7 @@ public static class SearchCommand
                 if (parse.GetValue(speed.Precision) is { } precision) settings = Both(t => t with { Precision = precision });
                 if (parse.GetValue(speed.ChannelsLast)) settings = Both(t => t with { ChannelsLast = true });
                 if (parse.GetValue(speed.CudnnBenchmark)) settings = Both(t => t with { CudnnBenchmark = true });
+                settings = EarlyStopOptions(parse, settings, earlyStop, grace, reduction, brackets);
                 if (parse.GetValue(childTimeout) is { } ct)
                 {
                     if (ct < 1) throw new InputException("--child-timeout", $"must be at least 1 second, got {ct}");
@@ -124,6 +130,29 @@ public static class SearchCommand
             return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    /// <summary>--early-stop and the options that tune it (over what a settings file said); the values are checked with the settings.</summary>
+    private static SearchSettings EarlyStopOptions(ParseResult parse, SearchSettings settings, Option<string?> kind, Option<int?> grace, Option<int?> reduction, Option<int?> brackets)
+    {
+        if (parse.GetValue(kind) is { } k)
+        {
+            if (k != EarlyStopSettings.AshaKind) throw new InputException("--early-stop", $"must be {EarlyStopSettings.AshaKind}, got \"{k}\"");
+            settings = settings with { EarlyStop = settings.EarlyStop ?? new EarlyStopSettings() };
+        }
+        foreach (var option in new[] { grace, reduction, brackets })
+            if (parse.GetResult(option) is not null && settings.EarlyStop is null)
+                throw new InputException(option.Name, "needs --early-stop asha (or early_stop in the settings file)");
+        if (settings.EarlyStop is not { } stop) return settings;
+        return settings with
+        {
+            EarlyStop = stop with
+            {
+                GraceEpochs = parse.GetValue(grace) ?? stop.GraceEpochs,
+                ReductionFactor = parse.GetValue(reduction) ?? stop.ReductionFactor,
+                Brackets = parse.GetValue(brackets) ?? stop.Brackets,
+            },
+        };
     }
 
     /// <summary>Runs the search, showing its progress live on a terminal (one line of news otherwise).</summary>

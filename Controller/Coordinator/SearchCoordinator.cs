@@ -99,6 +99,7 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
         Common();
         Command<RequestWork>(r => Dispatch(r.WorkerId, Sender));
         Command<WorkerReport>(OnReport);
+        Command<RungReached>(OnRungReached);
         Command<QueueFinalTraining>(q => PersistMany(model.State.QueueFinal(q.ChildIds)));
     }
 
@@ -112,6 +113,7 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
             Sender.Tell(new NoWork(true));
         });
         Command<WorkerReport>(OnReport);
+        Command<RungReached>(OnRungReached);
         Command<QueueFinalTraining>(_ => { });
     }
 
@@ -326,11 +328,37 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
         StartUpdate();
     }
 
+    /// <summary>
+    /// A child at a rung: the decision is journaled with its value before the worker hears it, so a
+    /// resumed or handed-over coordinator answers the same; a rung already decided is answered as it
+    /// was, once what is in flight is stored. A stopped child is an outcome: the strategy learns from
+    /// it (as its kind chooses) and the search may complete with it.
+    /// </summary>
+    private void OnRungReached(RungReached r)
+    {
+        var sender = Sender;
+        var (decision, stop) = model.State.ReachRung(r.WorkerId, r.ChildId, r.Epoch, r.Accuracy);
+        var answer = new RungDecided(r.ChildId, r.Epoch, stop);
+        if (decision is null)
+        {
+            DeferAsync(answer, a => sender.Tell(a));
+            return;
+        }
+        if (stop) progress.Remove(r.ChildId);
+        PersistMany([decision], () =>
+        {
+            sender.Tell(answer);
+            PersistMany(model.State.Completion(DateTimeOffset.UtcNow));
+        });
+        StartUpdate();
+    }
+
     private void Send(IActorRef worker, long id, bool final)
     {
         var child = model.State.Children[id];
         var s = model.State.Settings!;
-        worker.Tell(new TrainChild(id, s.Decisions.Decode(child.Decisions), final, s.ChildSeed(id), child.Job(final)!.Attempts, final ? s.Final : s.Search));
+        worker.Tell(new TrainChild(id, s.Decisions.Decode(child.Decisions), final, s.ChildSeed(id), child.Job(final)!.Attempts, final ? s.Final : s.Search,
+            final ? null : model.State.RungEpochs(id)));
     }
 
     // ---- persistence ----

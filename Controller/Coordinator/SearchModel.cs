@@ -50,6 +50,9 @@ public sealed class SearchModel(Func<SearchSettings, byte[]?, ISearchStrategy> c
             case ChildFailed failed:
                 Strategy!.Observe(failed.ChildId, null);
                 break;
+            case ChildReachedRung { Stopped: true } stopped:
+                Strategy!.ObserveStopped(stopped.ChildId, stopped.Accuracy);
+                break;
         }
     }
 

@@ -33,6 +33,13 @@ public interface ISearchStrategy : IDisposable
     /// </summary>
     bool Observe(long childId, double? reward);
 
+    /// <summary>
+    /// The child was stopped early at a rung with <paramref name="rungAccuracy"/>: it is no longer
+    /// pending, and what the strategy learns from it is its <see cref="StoppedChildren"/> choice.
+    /// Returns false, changing nothing, for a child that is not pending.
+    /// </summary>
+    bool ObserveStopped(long childId, double rungAccuracy);
+
     byte[] SaveState();
 
     /// <summary>A policy update waits to be computed (strategies whose updates are deferred).</summary>

@@ -46,6 +46,16 @@ public abstract class StrategyBase : ISearchStrategy
         return true;
     }
 
+    public bool ObserveStopped(long childId, double rungAccuracy)
+    {
+        if (!pending.Remove(childId, out var proposal)) return false;
+        if ((Config.Stopped ?? DefaultStopped) == StoppedChildren.RungAccuracy && double.IsFinite(rungAccuracy)) Learn(proposal, rungAccuracy);
+        return true;
+    }
+
+    /// <summary>What this kind of strategy learns from a stopped child unless configured otherwise (chosen by measurement: docs/decisions.md).</summary>
+    protected virtual StoppedChildren DefaultStopped => StoppedChildren.Ignore;
+
     public virtual bool HasPendingUpdate => false;
 
     public virtual Func<byte[]> PrepareUpdate() => throw new InvalidOperationException($"{Kind} has no policy updates");

@@ -25,6 +25,16 @@ public sealed record EvolutionSettings
     public int SampleSize { get; init; } = 25;
 }
 
+/// <summary>What a strategy learns from a child stopped early at a rung.</summary>
+public enum StoppedChildren
+{
+    /// <summary>Nothing: the child only leaves the pending proposals.</summary>
+    Ignore,
+
+    /// <summary>The child counts as trained, with its accuracy at the rung as the reward.</summary>
+    RungAccuracy,
+}
+
 /// <summary>Which strategy, its seed and settings. <see cref="FailureReward"/> is what a failed child counts as.</summary>
 public sealed record StrategyConfig
 {
@@ -35,6 +45,9 @@ public sealed record StrategyConfig
     public double FailureReward { get; init; }
     public PpoSettings Ppo { get; init; } = new();
     public EvolutionSettings Evolution { get; init; } = new();
+
+    /// <summary>What stopped children teach (null: the strategy's own choice).</summary>
+    public StoppedChildren? Stopped { get; init; }
 
     public IReadOnlyList<string> Errors()
     {

@@ -18,7 +18,8 @@ public sealed record SearchStatus(
     int FinalCompleted,
     bool Finished,
     IReadOnlyList<RunningChild> RunningChildren,
-    string Run) : IWireMessage;
+    string Run,
+    int Stopped = 0) : IWireMessage;
 
 public sealed record RunningChild(long ChildId, bool Final, string WorkerId, int Epoch, int Epochs);
 

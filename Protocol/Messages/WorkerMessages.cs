@@ -19,10 +19,23 @@ public sealed record NoWork(bool Finished) : IWireMessage;
 
 /// <summary>
 /// A job: train child <see cref="ChildId"/> (or, when <see cref="Final"/>, retrain it with the
-/// final budget). <see cref="Attempt"/> counts dispatches of the same child.
+/// final budget). <see cref="Attempt"/> counts dispatches of the same child. <see cref="Rungs"/>:
+/// the epochs at which early stopping judges it (validation is measured there and reported as
+/// <see cref="RungReached"/>); null: it trains its full budget.
 /// </summary>
 [WireName("worker.train-child")]
-public sealed record TrainChild(long ChildId, Genotype Genotype, bool Final, int Seed, int Attempt, TrainingSpec Spec) : IWireMessage;
+public sealed record TrainChild(long ChildId, Genotype Genotype, bool Final, int Seed, int Attempt, TrainingSpec Spec, IReadOnlyList<int>? Rungs = null) : IWireMessage;
+
+/// <summary>
+/// A child reached a rung epoch with this validation accuracy. The worker trains on meanwhile and
+/// repeats it until <see cref="RungDecided"/> arrives, so a coordinator that moved still decides.
+/// </summary>
+[WireName("worker.rung-reached")]
+public sealed record RungReached(string WorkerId, long ChildId, int Epoch, double Accuracy) : IWireMessage;
+
+/// <summary>The coordinator's stored decision at a rung: <see cref="Stop"/>, the worker drops the child and asks for work.</summary>
+[WireName("worker.rung-decided")]
+public sealed record RungDecided(long ChildId, int Epoch, bool Stop) : IWireMessage;
 
 /// <summary>
 /// Sent every few seconds while a worker trains: how a coordinator that has just (re)started, or
@@ -32,7 +45,7 @@ public sealed record TrainChild(long ChildId, Genotype Genotype, bool Final, int
 public sealed record StillTraining(string WorkerId, long ChildId, bool Final) : IWireMessage;
 
 [WireName("worker.child-progress")]
-public sealed record ChildProgress(long ChildId, bool Final, string WorkerId, int Epoch, int Epochs, double ValidationAccuracy) : IWireMessage;
+public sealed record ChildProgress(long ChildId, bool Final, string WorkerId, int Epoch, int Epochs, double? ValidationAccuracy) : IWireMessage;
 
 /// <summary>
 /// A trained child; <see cref="Accuracy"/> is its validation accuracy (the reward), and final

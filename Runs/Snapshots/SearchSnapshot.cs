@@ -34,11 +34,13 @@ public sealed record SearchSnapshot(StoredSearchState State, byte[] StrategyStat
 public sealed record StoredSearchState(
     SearchSettings? Settings, int Budget, DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt, long NextChildId, int PolicyVersion,
     int IgnoredResults, int Trained, int Failed, double? BestAccuracy, bool FinalQueued, IReadOnlyList<StoredChild> Children,
-    IReadOnlyDictionary<string, string> Unhealthy)
+    IReadOnlyDictionary<string, string> Unhealthy,
+    // Early stopping's count; left out at 0, so snapshots of runs without it keep their bytes.
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int Stopped = 0)
 {
     public static StoredSearchState From(SearchState s) => new(
         s.Settings, s.Budget, s.StartedAt, s.CompletedAt, s.NextChildId, s.PolicyVersion, s.IgnoredResults, s.Trained, s.Failed, s.BestAccuracy,
-        s.FinalQueued, s.Children.Values.Select(StoredChild.From).ToList(), s.Unhealthy);
+        s.FinalQueued, s.Children.Values.Select(StoredChild.From).ToList(), s.Unhealthy, s.Stopped);
 
     public SearchState ToState()
     {
@@ -46,7 +48,7 @@ public sealed record StoredSearchState(
         return SearchIndexes.Rebuild(new SearchState
         {
             Settings = Settings, Budget = Budget, StartedAt = StartedAt, CompletedAt = CompletedAt, NextChildId = NextChildId,
-            PolicyVersion = PolicyVersion, IgnoredResults = IgnoredResults, Trained = Trained, Failed = Failed, BestAccuracy = BestAccuracy,
+            PolicyVersion = PolicyVersion, IgnoredResults = IgnoredResults, Trained = Trained, Failed = Failed, Stopped = Stopped, BestAccuracy = BestAccuracy,
             FinalQueued = FinalQueued, Children = children.ToImmutableSortedDictionary(c => c.Id, c => c),
             Unhealthy = Unhealthy.ToImmutableSortedDictionary(),
         });
@@ -55,12 +57,18 @@ public sealed record StoredSearchState(
 
 public sealed record StoredChild(
     long Id, [property: JsonConverter(typeof(DecisionsJsonConverter))] int[] Decisions, double LogProbability, int PolicyVersion,
-    StoredJob Search, StoredJob? Final)
+    StoredJob Search, StoredJob? Final,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<StoredRung>? Rungs = null)
 {
-    public static StoredChild From(ChildRecord c) => new(c.Id, c.Decisions, c.LogProbability, c.PolicyVersion, StoredJob.From(c.Search), c.Final is { } f ? StoredJob.From(f) : null);
+    public static StoredChild From(ChildRecord c) => new(c.Id, c.Decisions, c.LogProbability, c.PolicyVersion, StoredJob.From(c.Search), c.Final is { } f ? StoredJob.From(f) : null,
+        c.Rungs?.Select(r => new StoredRung(r.Epoch, r.Accuracy, r.Stopped)).ToList());
 
-    public ChildRecord ToRecord() => new(Id, Decisions, LogProbability, PolicyVersion, Search.ToJob(), Final?.ToJob());
+    public ChildRecord ToRecord() => new(Id, Decisions, LogProbability, PolicyVersion, Search.ToJob(), Final?.ToJob(),
+        Rungs?.Select(r => new RungResult(r.Epoch, r.Accuracy, r.Stopped)).ToImmutableList());
 }
+
+/// <summary>A child's value at a rung, and whether it was stopped there.</summary>
+public sealed record StoredRung(int Epoch, double Accuracy, bool Stopped);
 
 /// <summary>A training as stored: its status by name (<c>queued</c>, <c>running</c>, <c>trained</c>, <c>failed</c>).</summary>
 public sealed record StoredJob(string Status, string? WorkerId, int Attempts, StoredOutcome? Outcome, string? FailReason)
@@ -89,6 +97,7 @@ internal static class StatusNames
         JobStatus.Running => "running",
         JobStatus.Trained => "trained",
         JobStatus.Failed => "failed",
+        JobStatus.Stopped => "stopped",
         _ => throw new InvalidOperationException($"job status {status} has no stored name"),
     };
 
@@ -98,6 +107,7 @@ internal static class StatusNames
         "running" => JobStatus.Running,
         "trained" => JobStatus.Trained,
         "failed" => JobStatus.Failed,
+        "stopped" => JobStatus.Stopped,
         _ => throw new JsonException($"unknown job status \"{name}\""),
     };
 
@@ -131,6 +141,7 @@ internal static class SearchIndexes
         {
             SearchJobs = PhaseJobs.Of(children.Select(c => (c.Id, (TrainingJob?)c.Search))),
             FinalJobs = PhaseJobs.Of(children.Select(c => (c.Id, c.Final))),
+            Rungs = s.Settings?.EarlyStop is null ? RungTables.Empty : RungTables.Of(children, s.Settings),
         };
     }
 }

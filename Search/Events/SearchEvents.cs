@@ -23,6 +23,13 @@ public sealed record ChildAssigned(long ChildId, bool Final, string WorkerId, in
 [WireName("event.child-trained")]
 public sealed record ChildTrained(long ChildId, string WorkerId, double Accuracy, double Loss, long Parameters, long MultAdds, double Seconds) : ISearchEvent;
 
+/// <summary>
+/// A child's search training reached a rung with this validation accuracy; the early-stopping
+/// decision is stored with it (<see cref="Stopped"/>: it trains no further, an outcome of its own).
+/// </summary>
+[WireName("event.child-reached-rung")]
+public sealed record ChildReachedRung(long ChildId, string WorkerId, int Epoch, double Accuracy, bool Stopped) : ISearchEvent;
+
 [WireName("event.child-failed")]
 public sealed record ChildFailed(long ChildId, string WorkerId, string Reason) : ISearchEvent;
 

@@ -10,9 +10,9 @@ namespace NasActors.Tests.ChildTrainer;
 public class ExecChildTrainerTests
 {
     private static TrainChild Job(int timeoutSeconds = 60) =>
-        new(3, NasNetA.Genotype, false, 17, 1, new NasActors.Search.SearchSettings().Search with { TimeoutSeconds = timeoutSeconds });
+        new(3, NasNetA.Genotype, false, 17, 1, new NasActors.Search.SearchSettings().Search with { TimeoutSeconds = timeoutSeconds }, Rungs: [1, 3]);
 
-    private static TrainOutcome Train(string command, int timeoutSeconds = 60, ConcurrentQueue<(int, int, double)>? progress = null, CancellationToken cancel = default) =>
+    private static TrainOutcome Train(string command, int timeoutSeconds = 60, ConcurrentQueue<(int, int, double?)>? progress = null, CancellationToken cancel = default) =>
         new ExecChildTrainer(command).Train(Job(timeoutSeconds), "cpu", (e, n, a) => progress?.Enqueue((e, n, a)), cancel);
 
     /// <summary>Gone, or a zombie that only waits to be reaped, within a few seconds.</summary>
@@ -33,17 +33,18 @@ public class ExecChildTrainerTests
     {
         using var dir = new TempDir();
         var seen = Path.Combine(dir.Path, "seen");
-        var progress = new ConcurrentQueue<(int, int, double)>();
-        var o = Train($"cat > {seen}.stdin; cp \"$NAS_GENOTYPE_FILE\" {seen}.file; echo \"$NAS_CHILD_ID $NAS_SEED $NAS_DEVICE $NAS_FINAL $NAS_EPOCHS\" > {seen}.env; echo \"$NAS_GENOTYPE_FILE\" > {seen}.path; " +
-                      "echo '{\"epoch\": 1, \"epochs\": 2, \"val_accuracy\": 0.4}'; echo 'some log line'; " +
+        var progress = new ConcurrentQueue<(int, int, double?)>();
+        var o = Train($"cat > {seen}.stdin; cp \"$NAS_GENOTYPE_FILE\" {seen}.file; echo \"$NAS_CHILD_ID $NAS_SEED $NAS_DEVICE $NAS_FINAL $NAS_EPOCHS $NAS_RUNGS\" > {seen}.env; echo \"$NAS_GENOTYPE_FILE\" > {seen}.path; " +
+                      "echo '{\"epoch\": 1, \"epochs\": 2, \"val_accuracy\": 0.4}'; echo 'some log line'; echo '{\"epoch\": 2, \"epochs\": 2}'; " +
                       "echo '{\"accuracy\": 0.75, \"test_accuracy\": 0.7, \"loss\": 0.5, \"params\": 1234, \"mult_adds\": 5678, \"seconds\": 2.5}'", progress: progress);
         Assert.Null(o.FailureReason);
         Assert.Equal((0.75, 0.7, 0.5, 1234L, 5678L, 2.5), (o.Accuracy, o.TestAccuracy, o.Loss, o.Parameters, o.MultAdds, o.Seconds));
-        Assert.Equal([(1, 2, 0.4)], progress);
+        // An epoch without val_accuracy is progress with nothing measured (never a 0 that early stopping would judge).
+        Assert.Equal([(1, 2, 0.4), (2, 2, null)], progress);
         var genotype = GenotypeJson.Write(NasNetA.Genotype);
         Assert.Equal(genotype, File.ReadAllText(seen + ".stdin"));
         Assert.Equal(genotype, File.ReadAllText(seen + ".file"));
-        Assert.Equal($"3 17 cpu 0 {Job().Spec.Epochs}", File.ReadAllText(seen + ".env").Trim());
+        Assert.Equal($"3 17 cpu 0 {Job().Spec.Epochs} 1,3", File.ReadAllText(seen + ".env").Trim());
         Assert.False(File.Exists(File.ReadAllText(seen + ".path").Trim()), "the genotype file outlived the child");
     }
 

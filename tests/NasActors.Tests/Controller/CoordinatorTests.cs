@@ -72,6 +72,7 @@ public sealed class CoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Configurati
         public bool HasPendingUpdate => inner.HasPendingUpdate;
         public Proposal Propose(long childId) => inner.Propose(childId);
         public bool Observe(long childId, double? reward) => inner.Observe(childId, reward);
+        public bool ObserveStopped(long childId, double rungAccuracy) => inner.ObserveStopped(childId, rungAccuracy);
         public byte[] SaveState() => inner.SaveState();
         public void ApplyUpdate(byte[] updated) => inner.ApplyUpdate(updated);
         public void Dispose() => inner.Dispose();
@@ -86,7 +87,7 @@ public sealed class CoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Configurati
     /// <summary>A trainer that throws, as a broken trainer would.</summary>
     private sealed class ThrowingTrainer : IChildTrainer
     {
-        public TrainOutcome Train(TrainChild job, string device, Action<int, int, double> progress, CancellationToken cancel) =>
+        public TrainOutcome Train(TrainChild job, string device, Action<int, int, double?> progress, CancellationToken cancel) =>
             throw new InvalidOperationException("the GPU driver fell over");
     }
 
