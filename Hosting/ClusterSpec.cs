@@ -19,6 +19,9 @@ public sealed record ClusterSpec(string Host, int Port, IReadOnlyList<string> Se
 
     public bool Has(string role) => Roles.Contains(role);
 
+    /// <summary>No seeds and no port to be reached at: no other node can ever be in its cluster.</summary>
+    public bool Lone => Seeds.Count == 0 && Port == 0;
+
     /// <summary>Seeds as Akka addresses (TLS has a protocol of its own).</summary>
     public IEnumerable<string> SeedAddresses => Seeds.Select(s => $"{(Certificate is null ? "akka.tcp" : "akka.ssl.tcp")}://{SystemName}@{s}");
 

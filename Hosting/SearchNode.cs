@@ -44,7 +44,7 @@ public sealed class SearchNode : IAsyncDisposable
             StartWriters(system, store, settings);
             var proxy = CoordinatorProxy(system);
             if (cluster.Has(ClusterSpec.Trainer))
-                StartWorkers(system, proxy, settings.Devices, settings.WorkersPerDevice, settings.Trainer, metrics);
+                StartWorkers(system, proxy, settings.Devices, settings.WorkersPerDevice, settings.Trainer, metrics, lone: cluster.Lone);
             return new SearchNode(system, proxy);
         }
         catch
@@ -95,12 +95,17 @@ public sealed class SearchNode : IAsyncDisposable
 
     /// <summary>
     /// One worker per device slot. A worker id names its machine and process
-    /// (<c>HOST:PID/DEVICE#K</c>), so results and failures say where they came from.
+    /// (<c>HOST:PID/DEVICE#K</c>), so results and failures say where they came from. A
+    /// <paramref name="lone"/> node's slots are its machine's alone (<c>HOST/DEVICE#K</c>): after a
+    /// crash, the restarted process is the same worker, which takes back at once what it was
+    /// training (no claim period to wait out while other children overtake it, so a resumed
+    /// search meets its children's rungs in the order the uninterrupted one would).
     /// </summary>
-    public static void StartWorkers(ActorSystem system, IActorRef proxy, IReadOnlyList<string> devices, int perDevice, string trainer, WorkerMetrics? metrics = null)
+    public static void StartWorkers(ActorSystem system, IActorRef proxy, IReadOnlyList<string> devices, int perDevice, string trainer, WorkerMetrics? metrics = null,
+        bool lone = false)
     {
         var slot = 0;
-        var node = $"{Environment.MachineName}:{Environment.ProcessId}";
+        var node = lone ? Environment.MachineName : $"{Environment.MachineName}:{Environment.ProcessId}";
         var cadence = DeviceCheckCadence.From(system.Settings.Config);
         foreach (var device in devices)
             for (var k = 0; k < perDevice; k++)

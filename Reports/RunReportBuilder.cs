@@ -139,11 +139,11 @@ public static class RunReportBuilder
         {
             var g = spans[w];
             var id = report.Workers[w];
-            var m = System.Text.RegularExpressions.Regex.Match(id, @"^(?<machine>.+):(?<pid>\d+)/(?<device>.+)$");
+            var m = System.Text.RegularExpressions.Regex.Match(id, @"^(?<machine>[^/]+?)(:(?<pid>\d+))?/(?<device>.+)$");
             var ended = g.Where(s => s.EndS is not null && s.Outcome is "trained" or "failed").Select(s => s.EndS!.Value).ToList();
             return new WorkerSummary(id,
                 m.Success ? m.Groups["machine"].Value : null,
-                m.Success ? int.Parse(m.Groups["pid"].Value) : null,
+                m.Groups["pid"].Success ? int.Parse(m.Groups["pid"].Value) : null,
                 m.Success ? m.Groups["device"].Value : null,
                 g.Count(s => s.Outcome == "trained"), g.Count(s => s.Outcome == "failed"), g.Count(s => s.Outcome == "requeued"),
                 g.FirstOrDefault(s => s.EndS is null)?.ChildId,

@@ -67,10 +67,31 @@ public sealed record EarlyStopSettings
     }
 }
 
-/// <summary>A rung by its bracket and epoch.</summary>
+/// <summary>A rung by its bracket and epoch; as text (a JSON key) <c>BRACKET/EPOCH</c>.</summary>
+[JsonConverter(typeof(RungKeyJsonConverter))]
 public readonly record struct RungKey(int Bracket, int Epoch) : IComparable<RungKey>
 {
     public int CompareTo(RungKey other) => Bracket != other.Bracket ? Bracket.CompareTo(other.Bracket) : Epoch.CompareTo(other.Epoch);
+
+    public override string ToString() => $"{Bracket}/{Epoch}";
+
+    public static RungKey Parse(string text) =>
+        text.Split('/') is [var b, var e] && int.TryParse(b, out var bracket) && int.TryParse(e, out var epoch)
+            ? new(bracket, epoch)
+            : throw new System.Text.Json.JsonException($"not a rung (BRACKET/EPOCH): \"{text}\"");
+}
+
+internal sealed class RungKeyJsonConverter : JsonConverter<RungKey>
+{
+    public override RungKey Read(ref System.Text.Json.Utf8JsonReader reader, Type typeToConvert, System.Text.Json.JsonSerializerOptions options) => RungKey.Parse(reader.GetString()!);
+
+    public override void Write(System.Text.Json.Utf8JsonWriter writer, RungKey value, System.Text.Json.JsonSerializerOptions options) => writer.WriteStringValue(value.ToString());
+
+    public override RungKey ReadAsPropertyName(ref System.Text.Json.Utf8JsonReader reader, Type typeToConvert, System.Text.Json.JsonSerializerOptions options) =>
+        RungKey.Parse(reader.GetString()!);
+
+    public override void WriteAsPropertyName(System.Text.Json.Utf8JsonWriter writer, RungKey value, System.Text.Json.JsonSerializerOptions options) =>
+        writer.WritePropertyName(value.ToString());
 }
 
 /// <summary>What a child reported at a rung, and whether it was stopped there.</summary>
@@ -78,8 +99,8 @@ public sealed record RungResult(int Epoch, double Accuracy, bool Stopped);
 
 /// <summary>
 /// Every value recorded per rung (derived from the children's <see cref="RungResult"/>s, kept as
-/// events arrive so that a decision costs one pass over its rung). Values are a multiset: the
-/// order they arrived in never changes a decision.
+/// events arrive so that a decision costs one pass over its rung). Values are a multiset, kept in
+/// ascending order: the order they arrived in never changes a decision, nor the tables.
 /// </summary>
 public sealed record RungTables(ImmutableSortedDictionary<RungKey, ImmutableList<double>> Values)
 {
@@ -87,7 +108,12 @@ public sealed record RungTables(ImmutableSortedDictionary<RungKey, ImmutableList
 
     public IReadOnlyCollection<double> At(RungKey rung) => Values.TryGetValue(rung, out var v) ? v : [];
 
-    public RungTables With(RungKey rung, double value) => new(Values.SetItem(rung, (Values.TryGetValue(rung, out var v) ? v : []).Add(value)));
+    public RungTables With(RungKey rung, double value)
+    {
+        var values = Values.TryGetValue(rung, out var v) ? v : [];
+        var at = values.BinarySearch(value);
+        return new(Values.SetItem(rung, values.Insert(at < 0 ? ~at : at, value)));
+    }
 
     /// <summary>The tables of the children's results (a stored snapshot holds only those).</summary>
     public static RungTables Of(IEnumerable<ChildRecord> children, SearchSettings settings) =>

@@ -98,7 +98,10 @@ public class SearchStatePropertyTests
                 state = state.Evolve(e);
             }
         }
-        Add([new SearchStarted(new SearchSettings { Budget = rng.Next(1, 12), TopK = rng.Next(0, 4) }, DateTimeOffset.UnixEpoch)]);
+        // Even seeds stop children early (rungs at epochs 1 and 3 of 9).
+        var earlyStop = seed % 2 == 0 ? new EarlyStopSettings() : null;
+        Add([new SearchStarted(new SearchSettings { Budget = rng.Next(1, 12), TopK = rng.Next(0, 4), EarlyStop = earlyStop, Search = new SearchSettings().Search with { Epochs = 9 } },
+            DateTimeOffset.UnixEpoch)]);
         for (var step = 0; step < 160; step++)
         {
             var worker = Workers[rng.Next(Workers.Length)];
@@ -116,6 +119,13 @@ public class SearchStatePropertyTests
                     var (id, final, by) = running.Count > 0 && rng.Next(4) > 0 && running[rng.Next(running.Count)] is var j
                         ? (j.ChildId, j.Final, rng.Next(5) == 0 ? worker : j.WorkerId)
                         : (rng.Next(-1, state.Sampled + 2), rng.Next(2) == 0, worker);
+                    if (earlyStop is not null && rng.Next(3) == 0)
+                    {
+                        // A rung (or another epoch) reached, by its worker or one that lost the child.
+                        if (state.ReachRung(by, id, rng.Next(1, 5), rng.NextDouble()).Decision is { } decision) Add([decision]);
+                        Add(state.Completion(DateTimeOffset.UnixEpoch.AddSeconds(step)));
+                        break;
+                    }
                     WorkerReport report = rng.Next(3) == 0
                         ? new ChildFailure(id, final, by, "exited with code 1")
                         : new ChildResult(id, final, by, rng.NextDouble(), final ? rng.NextDouble() : null, 1, 10, 20, 1);
@@ -149,7 +159,7 @@ public class SearchStatePropertyTests
         ((ISearchSnapshot)WireFormat.Default.FromBinary(WireFormat.Default.ToBinary(SearchSnapshot.Of(s, [7])), "snapshot.search-state.v2")).ToState();
 
     // The first stored shape, as old runs hold it, reads into the same state.
-    private static SearchState ThroughFirstShape(SearchState s) =>
+    private static SearchState ThroughFirstShape(SearchState s) => s.Settings?.EarlyStop is not null ? s : // (no old run stopped children early)
         ((ISearchSnapshot)WireFormat.Default.FromBinary(WireFormat.Default.ToBinary(SearchSnapshotV1.Of(s, [7])), "snapshot.search-state")).ToState();
 
     public static TheoryData<int> Seeds => new() { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
@@ -174,12 +184,15 @@ public class SearchStatePropertyTests
     {
         var events = History(seed);
         var s = SearchState.Fold(events);
-        var outcomes = events.OfType<ChildTrained>().Select(e => e.ChildId).Concat(events.OfType<ChildFailed>().Select(e => e.ChildId)).ToList();
+        var stops = events.OfType<ChildReachedRung>().Where(e => e.Stopped).Select(e => e.ChildId).ToList();
+        var outcomes = events.OfType<ChildTrained>().Select(e => e.ChildId).Concat(events.OfType<ChildFailed>().Select(e => e.ChildId)).Concat(stops).ToList();
         Assert.Equal(outcomes.Distinct().Count(), outcomes.Count);
         var finals = events.OfType<FinalTrainingCompleted>().Select(e => e.ChildId).Concat(events.OfType<FinalTrainingFailed>().Select(e => e.ChildId)).ToList();
         Assert.Equal(finals.Distinct().Count(), finals.Count);
         Assert.Equal(events.OfType<ChildTrained>().Count(), s.Trained);
         Assert.Equal(events.OfType<ChildFailed>().Count(), s.Failed);
+        Assert.Equal(stops.Count, s.Stopped);
+        Assert.Equal(events.OfType<ChildReachedRung>().Count(), s.Rungs.Count);
         Assert.Equal(events.OfType<ResultIgnored>().Count(), s.IgnoredResults);
         Assert.Equal(events.OfType<ChildSampled>().Count(), s.Sampled);
         Assert.True(s.Sampled <= s.Budget);

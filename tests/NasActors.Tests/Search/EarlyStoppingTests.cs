@@ -1,0 +1,149 @@
+using NasActors.Protocol;
+using NasActors.Runs.Snapshots;
+using NasActors.Search;
+using NasActors.Search.Events;
+using NasActors.SearchSpace;
+
+namespace NasActors.Tests.Search;
+
+public class EarlyStoppingTests
+{
+    private static readonly int[] Decisions = new DecisionSpace().Encode(NasNetA.Genotype);
+    private static readonly EarlyStopSettings Asha = new() { GraceEpochs = 1, ReductionFactor = 3 };
+
+    private static SearchSettings Settings(EarlyStopSettings? stop = null, int epochs = 9, int budget = 20) =>
+        new() { Budget = budget, Seed = 5, EarlyStop = stop ?? Asha, Search = new SearchSettings().Search with { Epochs = epochs } };
+
+    /// <summary>A started search with <paramref name="n"/> children, each running on its own worker ("w0", "w1", ...).</summary>
+    private static SearchState Running(int n, SearchSettings? settings = null)
+    {
+        var s = SearchState.Empty.Evolve(new SearchStarted(settings ?? Settings(), DateTimeOffset.UnixEpoch));
+        for (var i = 0; i < n; i++)
+            s = s.Evolve(new ChildSampled(i, NasNetA.Genotype, Decisions, -1, 0)).Evolve(new ChildAssigned(i, false, $"w{i}", 1));
+        return s;
+    }
+
+    /// <summary>Reports a rung, folds its decision; returns whether the child was stopped.</summary>
+    private static bool Reach(ref SearchState s, long child, int epoch, double accuracy)
+    {
+        var (decision, stop) = s.ReachRung($"w{child}", child, epoch, accuracy);
+        if (decision is not null) s = s.Evolve(decision);
+        return stop;
+    }
+
+    [Theory]
+    [InlineData(1, 3, 1, 27, new[] { 1, 3, 9 })]
+    [InlineData(1, 3, 1, 28, new[] { 1, 3, 9, 27 })]
+    [InlineData(2, 4, 1, 40, new[] { 2, 8, 32 })]
+    [InlineData(1, 3, 3, 27, new[] { 1, 3, 9 })]
+    public void Rungs_lie_at_grace_times_eta_to_the_k_below_the_budget(int grace, int eta, int brackets, int epochs, int[] rungs)
+    {
+        var stop = new EarlyStopSettings { GraceEpochs = grace, ReductionFactor = eta, Brackets = brackets };
+        Assert.Equal(rungs, stop.Rungs(0, epochs));
+        Assert.Empty(stop.Errors(epochs));
+        // Bracket s starts at grace·eta^s.
+        Assert.Equal(rungs.Skip(1), stop.Rungs(1, epochs));
+    }
+
+    [Fact]
+    public void Brackets_follow_from_the_seed_and_the_child_and_spread_evenly()
+    {
+        var stop = Asha with { Brackets = 3 };
+        var counts = Enumerable.Range(0, 3000).GroupBy(id => stop.Bracket(7, id)).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal([0, 1, 2], counts.Keys.Order());
+        Assert.All(counts.Values, c => Assert.InRange(c, 900, 1100));
+        Assert.Equal(Enumerable.Range(0, 50).Select(id => stop.Bracket(7, id)), Enumerable.Range(0, 50).Select(id => stop.Bracket(7, id)));
+        Assert.NotEqual(Enumerable.Range(0, 50).Select(id => stop.Bracket(7, id)), Enumerable.Range(0, 50).Select(id => stop.Bracket(8, id)));
+    }
+
+    [Theory]
+    [InlineData(0, 3, 1, 9, "grace epochs must be at least 1, got 0")]
+    [InlineData(1, 1, 1, 9, "reduction factor must be at least 2, got 1")]
+    [InlineData(1, 3, 0, 9, "brackets must be at least 1, got 0")]
+    [InlineData(9, 3, 1, 9, "grace epochs (9) must be below the children's epochs (9)")]
+    [InlineData(1, 3, 4, 9, "bracket 3 has no rung below 9 epochs")]
+    public void Bad_settings_are_named(int grace, int eta, int brackets, int epochs, string error)
+    {
+        var stop = new EarlyStopSettings { GraceEpochs = grace, ReductionFactor = eta, Brackets = brackets };
+        Assert.Contains(stop.Errors(epochs), e => e.Contains(error));
+        Assert.Contains(Settings(stop, epochs).Errors(["random"]), e => e.Contains(error));
+    }
+
+    [Fact]
+    public void A_rung_keeps_its_top_third_once_it_holds_eta_values_and_ties_go_on()
+    {
+        // Fewer than eta values: everyone goes on.
+        Assert.True(Asha.Continues([], 0.1));
+        Assert.True(Asha.Continues([0.9], 0.1));
+        // Three values: only the best goes on.
+        Assert.False(Asha.Continues([0.9, 0.5], 0.6));
+        Assert.True(Asha.Continues([0.5, 0.6], 0.9));
+        Assert.True(Asha.Continues([0.5, 0.9], 0.9));
+        // Six values: the best two.
+        Assert.True(Asha.Continues([0.1, 0.2, 0.3, 0.4, 0.9], 0.5));
+        Assert.False(Asha.Continues([0.1, 0.2, 0.3, 0.6, 0.9], 0.5));
+    }
+
+    [Fact]
+    public void Decisions_are_journaled_with_their_value_and_a_stopped_child_is_an_outcome()
+    {
+        var s = Running(4, Settings(budget: 4));
+        Assert.False(Reach(ref s, 0, 1, 0.50));
+        Assert.False(Reach(ref s, 1, 1, 0.60));
+        Assert.True(Reach(ref s, 2, 1, 0.40));
+        Assert.Equal(JobStatus.Stopped, s.Children[2].Search.Status);
+        Assert.Equal(new RungResult(1, 0.40, true), s.Children[2].StoppedAt);
+        Assert.Equal(1, s.Stopped);
+        Assert.Equal([0.40, 0.50, 0.60], s.Rungs.At(new RungKey(0, 1)));
+        Assert.DoesNotContain(2L, s.SearchJobs.Running.Keys);
+        // The same report again (a resend, a restarted coordinator) is answered as decided, and nothing new is journaled.
+        Assert.Equal((null, true), s.ReachRung("w2", 2, 1, 0.40));
+        Assert.Equal((null, false), s.ReachRung("w0", 0, 1, 0.50));
+        // An epoch that is no rung, or a worker that no longer has the child.
+        Assert.Equal((null, false), s.ReachRung("w0", 0, 2, 0.1));
+        Assert.Equal((null, true), s.ReachRung("w9", 3, 1, 0.9));
+        // A stopped child's result is not counted; the search completes when the others are in.
+        Assert.IsType<ResultIgnored>(s.Report(new NasActors.Protocol.Messages.ChildResult(2, false, "w2", 0.9, null, 0, 0, 0, 1)));
+        s = s.Evolve(new ChildTrained(0, "w0", 0.7, 0, 0, 0, 1)).Evolve(new ChildTrained(1, "w1", 0.8, 0, 0, 0, 1));
+        Assert.Empty(s.Completion(DateTimeOffset.UnixEpoch));
+        Assert.True(Reach(ref s, 3, 1, 0.1));
+        Assert.Single(s.Completion(DateTimeOffset.UnixEpoch));
+        Assert.Equal([1L, 0L], Ranking.Trained(s).Select(c => c.Id));
+        Assert.Equal(9 + 9 + 1 + 1, SearchViews.EpochsTrained(s));
+        Assert.Equal([2L, 3L], SearchViews.Stopped(s).Select(c => c.ChildId));
+    }
+
+    [Fact]
+    public void Without_early_stopping_nothing_is_judged()
+    {
+        var s = Running(3, new SearchSettings { Budget = 3 });
+        Assert.Null(s.RungEpochs(0));
+        Assert.Equal((null, false), s.ReachRung("w0", 0, 1, 0.1));
+    }
+
+    [Fact]
+    public void A_snapshot_keeps_the_rung_tables_and_the_stopped_children()
+    {
+        var s = Running(6, Settings(Asha with { Brackets = 2 }));
+        var rng = new Random(3);
+        for (var i = 0; i < 6; i++)
+        {
+            if (Reach(ref s, i, 1, rng.NextDouble())) continue;
+            Reach(ref s, i, 3, rng.NextDouble());
+        }
+        var restored = ((ISearchSnapshot)WireFormat.Default.FromBinary(WireFormat.Default.ToBinary(SearchSnapshot.Of(s, [1])), "snapshot.search-state.v2")).ToState();
+        Assert.Equal(s.Stopped, restored.Stopped);
+        Assert.Equal(s.Rungs.Values.Keys, restored.Rungs.Values.Keys);
+        foreach (var key in s.Rungs.Values.Keys) Assert.Equal(s.Rungs.At(key), restored.Rungs.At(key));
+        Assert.Equal(s.Children.Values.Select(c => c.Search.Status), restored.Children.Values.Select(c => c.Search.Status));
+        Assert.Equal(s.Children.Values.Select(c => c.Rungs), restored.Children.Values.Select(c => c.Rungs), new RungsEquality());
+    }
+
+    private sealed class RungsEquality : IEqualityComparer<System.Collections.Immutable.ImmutableList<RungResult>?>
+    {
+        public bool Equals(System.Collections.Immutable.ImmutableList<RungResult>? a, System.Collections.Immutable.ImmutableList<RungResult>? b) =>
+            a is null ? b is null : b is not null && a.SequenceEqual(b);
+
+        public int GetHashCode(System.Collections.Immutable.ImmutableList<RungResult>? obj) => obj?.Count ?? -1;
+    }
+}
