@@ -26,7 +26,14 @@ public sealed record RunReport(
     IReadOnlyList<FailureGroup> Failures,
     IReadOnlyList<RunningNow> Running,
     Distribution? TopAccuracies,
-    bool? Writing);
+    bool? Writing,
+    IReadOnlyList<RungView> Rungs);
+
+/// <summary>
+/// One rung of early stopping: the values recorded there, the cut the next child must reach to go
+/// on (null: every child goes on still), and the children stopped there (the first 50 by id).
+/// </summary>
+public sealed record RungView(int Bracket, int Epoch, Distribution Values, double? Cut, int Stopped, IReadOnlyList<long> StoppedChildren);
 
 /// <summary>
 /// Every sampled child, one column per field, in child-id order (columns keep 20,000 children
@@ -46,7 +53,9 @@ public sealed record ChildTable(
     IReadOnlyList<double?> FinalAccuracy,
     IReadOnlyList<double?> FinalTestAccuracy,
     IReadOnlyList<string> Normal,
-    IReadOnlyList<string> Reduction);
+    IReadOnlyList<string> Reduction,
+    IReadOnlyList<int?> StoppedAt,
+    IReadOnlyList<double?> RungAccuracy);
 
 /// <summary>The children a policy version sampled: their mean reward and the policy's entropy, estimated as their mean -log p.</summary>
 public sealed record PolicyPoint(int Version, int Children, int Trained, double? MeanReward, double EntropyEstimate);

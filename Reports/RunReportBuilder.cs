@@ -72,6 +72,10 @@ public static class RunReportBuilder
                 case ChildRequeued e:
                     Close(e.ChildId, e.Final, at, "requeued");
                     break;
+                case ChildReachedRung { Stopped: true } e:
+                    finished[e.ChildId] = at;
+                    Close(e.ChildId, false, at, "stopped");
+                    break;
                 case FinalTrainingCompleted e:
                     Close(e.ChildId, true, at, "trained");
                     break;
@@ -104,7 +108,9 @@ public static class RunReportBuilder
             children.Select(c => c.Final?.Outcome?.Accuracy).ToList(),
             children.Select(c => c.Final?.Outcome?.TestAccuracy).ToList(),
             children.Select(c => CellCode.Encode(genotypes[c.Id].Normal)).ToList(),
-            children.Select(c => CellCode.Encode(genotypes[c.Id].Reduction)).ToList());
+            children.Select(c => CellCode.Encode(genotypes[c.Id].Reduction)).ToList(),
+            children.Select(c => c.StoppedAt?.Epoch).ToList(),
+            children.Select(c => c.StoppedAt?.Accuracy).ToList());
 
         var running = state.RunningJobs.Select(j =>
         {
@@ -127,7 +133,18 @@ public static class RunReportBuilder
                 .Select(g => new FailureGroup(g.Key, g.Count(), g.Select(f => f.ChildId).Take(20).ToList(), Truncate(g.First().Reason, 2000))).ToList(),
             running,
             trained.Count == 0 ? null : Summarize(best.Select(c => c.Search.Outcome!.Accuracy)),
-            writing);
+            writing,
+            Rungs(state));
+    }
+
+    /// <summary>Each rung's values, its cut now and the children stopped there.</summary>
+    private static IReadOnlyList<RungView> Rungs(SearchState state)
+    {
+        if (state.Settings?.EarlyStop is not { } stop) return [];
+        var stoppedAt = state.Children.Values.Where(c => c.StoppedAt is not null)
+            .ToLookup(c => new RungKey(stop.Bracket(state.Settings.Seed, c.Id), c.StoppedAt!.Epoch), c => c.Id);
+        return state.Rungs.Values.Select(r => new RungView(r.Key.Bracket, r.Key.Epoch, Summarize(r.Value), stop.Cut(r.Value),
+            stoppedAt[r.Key].Count(), stoppedAt[r.Key].Order().Take(50).ToList())).ToList();
     }
 
     /// <summary>Each worker's share of the run and its health now, from the report's worker and health spans (one fold for both).</summary>

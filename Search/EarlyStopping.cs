@@ -65,6 +65,13 @@ public sealed record EarlyStopSettings
         if (n < ReductionFactor) return true;
         return recorded.Count(v => v > value) < n / ReductionFactor;
     }
+
+    /// <summary>The value the next child at a rung must reach to go on (the ⌊(n+1)/η⌋-th best recorded), or null while every child goes on.</summary>
+    public double? Cut(IReadOnlyCollection<double> recorded)
+    {
+        var k = (recorded.Count + 1) / ReductionFactor;
+        return k == 0 ? null : recorded.OrderDescending().ElementAt(k - 1);
+    }
 }
 
 /// <summary>A rung by its bracket and epoch; as text (a JSON key) <c>BRACKET/EPOCH</c>.</summary>

@@ -24,6 +24,57 @@ public static class BenchCommand
         command.Subcommands.Add(SearchBench());
         command.Subcommands.Add(ClusterBench());
         command.Subcommands.Add(DatasetBench());
+        command.Subcommands.Add(EarlyStoppingBench());
+        return command;
+    }
+
+    private static Command EarlyStoppingBench()
+    {
+        var children = new Option<int>("--children") { Description = "children per search trained in full", DefaultValueFactory = _ => 1000 };
+        var workers = new Option<int>("--workers") { Description = "simulated workers", DefaultValueFactory = _ => 16 };
+        var epochs = new Option<int>("--epochs") { Description = "a child's full budget in epochs", DefaultValueFactory = _ => 20 };
+        var seeds = new Option<int>("--seeds") { Description = "seeds per strategy and correlation", DefaultValueFactory = _ => 5 };
+        var correlations = new Option<string>("--correlations") { Description = "rank correlations between first-epoch and final accuracy", DefaultValueFactory = _ => "0.5,0.7,0.9" };
+        var strategies = new Option<string>("--strategies") { Description = "strategies to compare", DefaultValueFactory = _ => string.Join(",", StrategyCatalog.Names) };
+        var stopped = new Option<string>("--stopped")
+        {
+            Description = "what strategies learn from stopped children, each measured: default, ignore, rung-accuracy",
+            DefaultValueFactory = _ => "default",
+        };
+        var grace = new Option<int>("--grace-epochs") { DefaultValueFactory = _ => 1, Description = "ASHA's grace epochs" };
+        var eta = new Option<int>("--reduction-factor") { DefaultValueFactory = _ => 3, Description = "ASHA's eta" };
+        var json = new Option<bool>("--json") { Description = "print every search and the summary as one JSON object" };
+        var command = new Command("early-stopping", "ASHA against full training on synthetic learning curves: best final accuracy against child-epochs, per strategy")
+        {
+            children, workers, epochs, seeds, correlations, strategies, stopped, grace, eta, json,
+        };
+        command.SetAction(parse => CommandErrors.Guard(() =>
+        {
+            var asha = new EarlyStopSettings { GraceEpochs = parse.GetValue(grace), ReductionFactor = parse.GetValue(eta) };
+            if (asha.Errors(parse.GetValue(epochs)) is { Count: > 0 } errors) throw new InputException(string.Join("; ", errors));
+            if (parse.GetValue(children) < 1 || parse.GetValue(workers) < 1 || parse.GetValue(seeds) < 1)
+                throw new InputException("--children, --workers and --seeds must be at least 1");
+            var rhos = parse.GetValue(correlations)!.Split(',').Select(c =>
+                double.TryParse(c, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var r) && r is >= 0 and <= 1
+                    ? r : throw new InputException("--correlations", $"\"{c}\" is not a correlation in [0, 1]")).ToList();
+            var kinds = parse.GetValue(strategies)!.Split(',').Select(k => StrategyCatalog.Names.Contains(k) ? k
+                : throw new InputException("--strategies", $"unknown strategy \"{k}\" (expected {string.Join(", ", StrategyCatalog.Names)})")).ToList();
+            var choices = parse.GetValue(stopped)!.Split(',').Select(c => c switch
+            {
+                "default" => (StoppedChildren?)null,
+                "ignore" => StoppedChildren.Ignore,
+                "rung-accuracy" => StoppedChildren.RungAccuracy,
+                _ => throw new InputException("--stopped", $"\"{c}\" is not default, ignore or rung-accuracy"),
+            }).ToList();
+            var setup = new EarlyStoppingBenchmark.Setup(parse.GetValue(children), parse.GetValue(workers), parse.GetValue(epochs), asha);
+            var quiet = parse.GetValue(json);
+            var runs = EarlyStoppingBenchmark.Run(setup, kinds, rhos, parse.GetValue(seeds), choices,
+                o => { if (!quiet) Console.Error.WriteLine($"{o.Strategy} {o.Stopped} rho {o.Correlation} seed {o.Seed} {o.Mode}: {o.Children} children, {o.Epochs} epochs, best {o.BestFinal:F4}"); });
+            var summary = EarlyStoppingBenchmark.Summarize(runs);
+            if (quiet) Output.Object(new { Setup = setup, Summary = summary, Runs = runs }, json: true);
+            else Output.Rows(summary, json: false);
+            return ExitCodes.Ok;
+        }));
         return command;
     }
 
@@ -112,13 +163,35 @@ public static class BenchCommand
         var inFlight = new Option<int>("--in-flight") { Description = "children outstanding at a time (workers)", DefaultValueFactory = _ => 20 };
         var seed = new Option<long>("--seed") { Description = "strategy seed", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
-        var command = new Command("controller", "The controller's cost per child with the paper's settings (synthetic rewards)") { children, strategy, inFlight, seed, json };
+        var objective = new Option<string>("--objective")
+        {
+            Description = $"rewards: synthetic (the synthetic trainer's), or to measure learning {string.Join(", ", Objectives.ByName.Keys)} (best 1)",
+            DefaultValueFactory = _ => "synthetic",
+        };
+        objective.AcceptOnlyFromAmong(["synthetic", .. Objectives.ByName.Keys]);
+        var ppoEpochs = new Option<int?>("--ppo-epochs") { Description = "PPO optimisation passes per minibatch (default: the search's)" };
+        var ppoNormalize = new Option<bool?>("--ppo-normalize") { Description = "PPO advantages normalised per minibatch (default: the search's)" };
+        var ppoLr = new Option<double?>("--ppo-lr") { Description = "PPO learning rate (default: the search's)" };
+        var command = new Command("controller", "The controller's cost per child and how fast it learns (rewards from the genotype alone)")
+        {
+            children, strategy, inFlight, seed, objective, ppoEpochs, ppoNormalize, ppoLr, json,
+        };
         command.SetAction(parse => CommandErrors.Guard(() =>
         {
             if (parse.GetValue(children) < 1) throw new InputException("--children", "must be at least 1");
             if (parse.GetValue(inFlight) < 1) throw new InputException("--in-flight", "must be at least 1");
-            var config = new StrategyConfig { Kind = parse.GetValue(strategy)!, Seed = parse.GetValue(seed) };
-            var r = ControllerBenchmark.Run(config, parse.GetValue(children), parse.GetValue(inFlight), g => SyntheticObjective.Accuracy(g));
+            var config = StrategyCatalog.ConfigFor(new SearchSettings { Strategy = parse.GetValue(strategy)!, Seed = parse.GetValue(seed) });
+            config = config with
+            {
+                Ppo = config.Ppo with
+                {
+                    Epochs = parse.GetValue(ppoEpochs) ?? config.Ppo.Epochs,
+                    NormalizeAdvantages = parse.GetValue(ppoNormalize) ?? config.Ppo.NormalizeAdvantages,
+                    LearningRate = parse.GetValue(ppoLr) ?? config.Ppo.LearningRate,
+                },
+            };
+            var rewards = parse.GetValue(objective) is { } o && Objectives.ByName.TryGetValue(o, out var f) ? f : g => SyntheticObjective.Accuracy(g);
+            var r = ControllerBenchmark.Run(config, parse.GetValue(children), parse.GetValue(inFlight), rewards);
             Output.Object(r, parse.GetValue(json));
             return ExitCodes.Ok;
         }));

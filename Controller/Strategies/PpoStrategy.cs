@@ -125,7 +125,7 @@ public sealed class PpoStrategy : StrategyBase
             using var scope = NewDisposeScope();
             var (logp, entropy) = model.Evaluate(decisions);
             var old = tensor(minibatch.Select(b => (float)b.LogProbability).ToArray());
-            var advantage = tensor(minibatch.Select(b => (float)b.Advantage).ToArray());
+            var advantage = tensor(Advantages(minibatch, ppo));
             using var low = (1 - ppo.ClipRatio).ToScalar();
             using var high = (1 + ppo.ClipRatio).ToScalar();
             using var entropyWeight = ppo.EntropyWeight.ToScalar();
@@ -137,6 +137,16 @@ public sealed class PpoStrategy : StrategyBase
             loss.backward();
             adam.Step();
         }
+    }
+
+    /// <summary>The minibatch's advantages, normalised when the settings say so (a minibatch of equal advantages teaches nothing either way).</summary>
+    private static float[] Advantages(List<(int[] Decisions, double LogProbability, double Advantage)> minibatch, PpoSettings ppo)
+    {
+        var a = minibatch.Select(b => b.Advantage).ToArray();
+        if (!ppo.NormalizeAdvantages) return a.Select(v => (float)v).ToArray();
+        var mean = a.Average();
+        var spread = Math.Sqrt(a.Sum(v => (v - mean) * (v - mean)) / a.Length);
+        return a.Select(v => (float)(spread > 1e-12 ? (v - mean) / spread : 0)).ToArray();
     }
 
     protected override void WriteState(BinaryWriter writer)

@@ -12,7 +12,12 @@ public sealed record PpoSettings
     public double BaselineDecay { get; init; } = PaperSettings.BaselineDecay;
     public int Minibatch { get; init; } = PaperSettings.PpoMinibatch;
     public double ClipRatio { get; init; } = 0.2;
+
+    /// <summary>Optimisation passes over each minibatch of observations (the paper's: one).</summary>
     public int Epochs { get; init; } = 1;
+
+    /// <summary>Advantages scaled to zero mean and unit spread within each minibatch (the paper's: no).</summary>
+    public bool NormalizeAdvantages { get; init; }
 
     /// <summary>Architectures sampled per pass of the LSTM (the batch dimension amortises its cost).</summary>
     public int SampleBatch { get; init; } = 20;

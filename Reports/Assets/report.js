@@ -7,7 +7,7 @@
   window.nasReport = state;
 
   const COLORS = ['#2f6fde', '#e8590c', '#12b76a', '#9e77ed', '#d92d20', '#0e9384', '#c11574', '#667085'];
-  const OUTCOME_COLORS = { trained: '#2f6fde', failed: '#d92d20', requeued: '#f79009', running: '#12b76a', unhealthy: '#7a271a' };
+  const OUTCOME_COLORS = { trained: '#2f6fde', failed: '#d92d20', requeued: '#f79009', running: '#12b76a', unhealthy: '#7a271a', stopped: '#98a2b3' };
   const pct = v => v == null ? '–' : (100 * v).toFixed(2) + '%';
   const num = v => v == null ? '–' : Number(v).toLocaleString('en-US');
   const secs = v => v == null ? '–' : v < 10 ? v.toFixed(2) + ' s' : v < 120 ? v.toFixed(1) + ' s' : v < 7200 ? (v / 60).toFixed(1) + ' min' : (v / 3600).toFixed(2) + ' h';
@@ -132,6 +132,7 @@
       ['strategy', s.strategy], ['budget', num(s.budget)], ['completed', num(s.completed)], ['failed', num(s.failed)],
       ['running', num(s.running)], ['best accuracy', pct(s.bestAccuracy)], ['elapsed', secs(s.elapsedS)],
       ['policy version', s.policyVersion], ['final retrained', `${s.finalCompleted} / ${s.finalQueued}`],
+      ...(c.earlyStop ? [['stopped early', num(s.stopped)], ['child-epochs', num(s.epochsTrained)]] : []),
       ['state', s.finished ? 'finished' : run.writing === false ? 'stopped (no search writes it)' : s.searchCompleted ? 'final training' : 'searching'],
     ];
     return `<div class="summary">${items.map(([k, v]) => `<div><span>${k}</span><b>${esc(v)}</b></div>`).join('')}</div>`
@@ -139,14 +140,15 @@
   }
 
   function childPoints(run, x) {
-    const t = run.children, trained = [], failed = [];
+    const t = run.children, trained = [], failed = [], stopped = [];
     for (let i = 0; i < t.id.length; i++) {
       const xv = x(t, i);
       if (xv == null) continue;
       if (t.status[i] === 'trained') trained.push([xv, t.accuracy[i], t.id[i], t.params[i]]);
       else if (t.status[i] === 'failed') failed.push([xv, 0, t.id[i], null]);
+      else if (t.status[i] === 'stopped') stopped.push([xv, t.rungAccuracy[i], t.id[i], t.stoppedAt[i]]);
     }
-    return { trained, failed };
+    return { trained, failed, stopped };
   }
 
   const pointTip = p => {
@@ -157,7 +159,7 @@
   function accuracyOption(run, byTime) {
     const t = run.children;
     const x = byTime ? (tb, i) => tb.finishedS[i] : (tb, i) => tb.id[i];
-    const { trained, failed } = childPoints(run, x);
+    const { trained, failed, stopped } = childPoints(run, x);
     // Large points for a few children, small ones for thousands.
     const size = trained.length < 300 ? 7 : trained.length < 3000 ? 5 : 3;
     const lines = [];
@@ -178,6 +180,8 @@
       dataZoom: [{ type: 'inside' }],
       series: [
         { name: 'trained child', type: 'scatter', symbolSize: size, large: trained.length > 4000, data: trained, tooltip: { formatter: pointTip }, itemStyle: { color: COLORS[0], opacity: 0.6 } },
+        stopped.length ? { name: 'stopped early (value at its rung)', type: 'scatter', symbol: 'diamond', symbolSize: size, large: stopped.length > 4000, data: stopped,
+          tooltip: { formatter: p => `child ${p.data[2]} stopped at epoch ${p.data[3]}<br>accuracy there ${pct(p.data[1])}` }, itemStyle: { color: OUTCOME_COLORS.stopped, opacity: 0.5 } } : null,
         { name: 'failed child', type: 'scatter', symbol: 'triangle', symbolSize: size + 2, data: failed, tooltip: { formatter: p => `child ${p.data[2]} failed` }, itemStyle: { color: '#d92d20' } },
         byTime
           ? { name: 'running best', type: 'line', step: 'end', showSymbol: false, silent: true, data: lines, lineStyle: { color: COLORS[1] }, tooltip: { show: false } }
@@ -321,6 +325,30 @@
       + '</tbody></table>';
   }
 
+  // Per rung: the values recorded (box: quartiles, whiskers: min and max) and the cut a child must reach there now.
+  function rungOption(run) {
+    const r = run.rungs, names = r.map(v => `${run.settings.earlyStop.brackets > 1 ? 'b' + v.bracket + ' ' : ''}epoch ${v.epoch}`);
+    return {
+      animation: false, legend: { top: 0 }, tooltip: { trigger: 'item' },
+      grid: { left: 56, right: 20, top: 34, bottom: 44 },
+      xAxis: { type: 'category', data: names, name: 'rung', nameLocation: 'middle', nameGap: 26 },
+      yAxis: { type: 'value', name: 'validation accuracy', scale: true },
+      series: [
+        { name: 'values recorded', type: 'boxplot', data: r.map(v => [v.values.min, v.values.q1, v.values.median, v.values.q3, v.values.max]),
+          tooltip: { formatter: p => `${names[p.dataIndex]}: ${r[p.dataIndex].values.count} values, ${r[p.dataIndex].stopped} stopped<br>median ${pct(r[p.dataIndex].values.median)}` } },
+        { name: 'cut now', type: 'scatter', symbol: 'rect', symbolSize: [26, 3], data: r.map((v, i) => v.cut == null ? null : [i, v.cut]).filter(Boolean),
+          tooltip: { formatter: p => `go on from ${pct(p.data[1])}` }, itemStyle: { color: COLORS[4] } },
+      ],
+    };
+  }
+
+  function rungTable(run) {
+    return '<table data-table="rungs"><thead><tr><th>bracket</th><th>epoch</th><th>values</th><th>median</th><th>cut now</th><th>stopped there</th></tr></thead><tbody>'
+      + run.rungs.map(v => `<tr><td class="num">${v.bracket}</td><td class="num">${v.epoch}</td><td class="num">${num(v.values.count)}</td><td class="num">${pct(v.values.median)}</td>`
+        + `<td class="num">${v.cut == null ? 'none yet' : pct(v.cut)}</td><td>${v.stopped}${v.stopped ? ': ' + v.stoppedChildren.join(', ') + (v.stopped > v.stoppedChildren.length ? ', …' : '') : ''}</td></tr>`).join('')
+      + '</tbody></table>';
+  }
+
   function runningTable(run) {
     if (!run.running.length) return '<p class="empty">Nothing is training now.</p>';
     return '<table data-table="running"><thead><tr><th>worker</th><th>child</th><th>training for</th><th>epoch</th></tr></thead><tbody>'
@@ -364,6 +392,15 @@
     chart(usage, `inputs-normal:${id}`, 'small', usageOption(run.normalUsage.inputs, run.normalUsage.inputAll, run.normalUsage.inputTop, run.normalUsage.topCount, 'normal cell: inputs'));
     chart(usage, `inputs-reduction:${id}`, 'small', usageOption(run.reductionUsage.inputs, run.reductionUsage.inputAll, run.reductionUsage.inputTop, run.reductionUsage.topCount, 'reduction cell: inputs'));
 
+    if (run.settings.earlyStop) {
+      const rungs = body(sectionFor(root, 'rungs', `Early stopping: ${run.summary.stopped} stopped, ${num(run.summary.epochsTrained)} child-epochs trained`));
+      if (run.rungs.length) {
+        chart(rungs, `rungs:${id}`, '', rungOption(run));
+        let t = rungs.querySelector('[data-rung-table]');
+        if (!t) { t = el('div', { 'data-rung-table': '' }); rungs.appendChild(t); }
+        t.innerHTML = rungTable(run);
+      } else rungs.innerHTML = '<p class="empty">No child has reached a rung yet.</p>';
+    }
     topTable(run, ops, body(sectionFor(root, 'top', run.top.length ? `Top ${run.top.length} children` : 'Top children')));
     chart(body(sectionFor(root, 'timeline', 'Workers: who trained which child when (gaps are idle time)')), `timeline:${id}`, 'timeline', timelineOption(run));
     if (run.unhealthy.length) {

@@ -10,7 +10,8 @@ namespace NasActors.Bench;
 /// </summary>
 public static class ControllerBenchmark
 {
-    public sealed record Result(string Strategy, int Children, double ProposeSeconds, double ObserveSeconds, int Updates, double UpdateSeconds, double BestReward)
+    public sealed record Result(string Strategy, int Children, double ProposeSeconds, double ObserveSeconds, int Updates, double UpdateSeconds, double BestReward,
+        double Top10Mean)
     {
         public double ProposalsPerSecond => Children / ProposeSeconds;
         public double ObservationsPerSecond => Children / ObserveSeconds;
@@ -26,7 +27,7 @@ public static class ControllerBenchmark
         var observe = new Stopwatch();
         var updates = 0;
         var updateSeconds = 0.0;
-        var best = double.NegativeInfinity;
+        var rewards = new List<double>(children);
         long next = 0, done = 0;
         while (done < children)
         {
@@ -38,7 +39,7 @@ public static class ControllerBenchmark
             }
             var p = queue.Dequeue();
             var reward = objective(p.Genotype);
-            best = Math.Max(best, reward);
+            rewards.Add(reward);
             var version = strategy.PolicyVersion;
             var started = observe.Elapsed;
             observe.Start();
@@ -52,6 +53,7 @@ public static class ControllerBenchmark
             }
             done++;
         }
-        return new Result(config.Kind, children, propose.Elapsed.TotalSeconds, observe.Elapsed.TotalSeconds, updates, updateSeconds, best);
+        return new Result(config.Kind, children, propose.Elapsed.TotalSeconds, observe.Elapsed.TotalSeconds, updates, updateSeconds, rewards.Max(),
+            Objectives.TopMean(rewards));
     }
 }

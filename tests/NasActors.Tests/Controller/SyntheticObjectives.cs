@@ -1,3 +1,4 @@
+using NasActors.Bench;
 using NasActors.Controller.Strategies;
 using NasActors.SearchSpace;
 
@@ -6,14 +7,8 @@ namespace NasActors.Tests.Controller;
 /// <summary>Rewards computed from the genotype alone, to show that the strategies learn.</summary>
 public static class SyntheticObjectives
 {
-    private static readonly HashSet<Op> Preferred = [Op.SepConv3x3, Op.MaxPool3x3, Op.DilConv3x3];
-
-    /// <summary>Fraction of the 4B ops that belong to a hidden preferred set (3 of 13 ops).</summary>
-    public static double PreferredOps(Genotype g)
-    {
-        var ops = g.Normal.Blocks.Concat(g.Reduction.Blocks).SelectMany(b => new[] { b.OpA, b.OpB }).ToList();
-        return ops.Count(Preferred.Contains) / (double)ops.Count;
-    }
+    /// <summary>The additive objective of the benchmarks (<see cref="Objectives.PreferredOps"/>).</summary>
+    public static double PreferredOps(Genotype g) => Objectives.PreferredOps(g);
 
     /// <summary>
     /// Runs a strategy for <paramref name="budget"/> children with <paramref name="inFlight"/>
@@ -38,5 +33,5 @@ public static class SyntheticObjectives
         return rewards;
     }
 
-    public static double TopMean(IEnumerable<double> rewards, int k = 10) => rewards.OrderDescending().Take(k).Average();
+    public static double TopMean(IEnumerable<double> rewards, int k = 10) => Objectives.TopMean(rewards, k);
 }

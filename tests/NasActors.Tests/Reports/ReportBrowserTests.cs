@@ -104,6 +104,37 @@ public sealed class ReportBrowserTests
     }
 
     [Fact]
+    public async Task The_report_of_an_early_stopped_run_shows_its_rungs_and_marks_stopped_children_and_their_stops()
+    {
+        using var dir = new TempDir();
+        var config = dir.File("asha.json", """
+            {"strategy": "random", "budget": 30, "seed": 3, "top_k": 0, "trainer": "synthetic-curves", "workers_per_device": 2,
+             "search": {"epochs": 9}, "early_stop": {"kind": "asha", "grace_epochs": 1, "reduction_factor": 3, "brackets": 1}}
+            """);
+        var run = Path.Combine(dir.Path, "asha");
+        var search = NasProcess.Run("search", "--run", run, "--config", config, "--json");
+        Assert.True(search.ExitCode == 0, search.Stderr);
+        var state = new NasActors.Runs.FolderRunStore(run).ReadState();
+        Assert.True(state.Stopped > 0 && state.Trained > 0, $"{state.Stopped} stopped, {state.Trained} trained");
+        var html = Path.Combine(dir.Path, "report.html");
+        var r = NasProcess.Run("report", "--run", run, "--out", html);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+
+        await using var chromium = await Chromium.StartAsync();
+        var page = await chromium.OpenAsync(new Uri(html).AbsoluteUri);
+        // Rungs at epochs 1 and 3 of 9: one box each, holding every value the journal recorded there.
+        Assert.Equal(["epoch 1", "epoch 3"], await page.EvaluateAsync<string[]>("() => window.nasReport.charts['rungs:0'].getOption().xAxis[0].data"));
+        Assert.Equal(state.Rungs.Values.Values.Select(v => v.Count), await page.EvaluateAsync<int[]>(
+            "() => [...document.querySelectorAll('[data-table=rungs] tbody tr')].map(r => +r.cells[2].textContent)"));
+        // Stopped children are points of their own (at their rung's value), and stops on the workers' timeline.
+        Assert.Equal("stopped early (value at its rung)", await page.EvaluateAsync<string>("() => window.nasReport.charts['accuracy-index:0'].getOption().series[1].name"));
+        Assert.Equal(state.Stopped, await SeriesLength(page, "accuracy-index:0", 1));
+        Assert.Equal(state.Stopped, await page.EvaluateAsync<int>(
+            "() => window.nasReport.model.runs[0].timeline.outcome.filter(o => o === 'stopped').length"));
+        Assert.Empty(chromium.Errors);
+    }
+
+    [Fact]
     public async Task A_report_of_several_runs_overlays_their_curves()
     {
         using var dir = new TempDir();

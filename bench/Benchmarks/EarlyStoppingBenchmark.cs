@@ -1,0 +1,123 @@
+using NasActors.ChildTrainer.Synthetic;
+using NasActors.Controller.Coordinator;
+using NasActors.Controller.Strategies;
+using NasActors.Protocol.Messages;
+using NasActors.Search;
+using NasActors.Search.Events;
+
+namespace NasActors.Bench;
+
+/// <summary>
+/// Early stopping measured on the synthetic learning curves (<see cref="SyntheticCurves"/>): a
+/// search of W workers simulated epoch by epoch (each epoch one unit of time), run by the
+/// coordinator's own model (<see cref="SearchModel"/>: the state's rung decisions and the strategy
+/// they teach), so the figures are those of the product's logic, without the actors and the journal.
+/// </summary>
+public static class EarlyStoppingBenchmark
+{
+    /// <param name="Mode">full (every child its budget), asha (the same number of children), asha-equal (as many epochs as full).</param>
+    /// <param name="Stopped">What the strategy learned from stopped children.</param>
+    /// <param name="BestFinal">The best final accuracy among children that trained their full budget (what the search reports).</param>
+    /// <param name="BestSampled">The best final accuracy among every child sampled (what full training of the same children would report).</param>
+    public sealed record Outcome(string Strategy, string Stopped, double Correlation, long Seed, string Mode, int Children, long Epochs, int Trained,
+        int StoppedChildren, double BestFinal, double BestSampled);
+
+    public sealed record Setup(int Children, int Workers, int Epochs, EarlyStopSettings Asha);
+
+    /// <summary>One search: <paramref name="children"/> children, early stopped by <paramref name="stop"/> (null: none).</summary>
+    public static Outcome Simulate(Setup setup, string strategy, StoppedChildren? stopped, double rho, long seed, int children, EarlyStopSettings? stop, string mode)
+    {
+        var settings = new SearchSettings
+        {
+            Strategy = strategy, Seed = seed, Budget = children, TopK = 0, Trainer = "synthetic-curves",
+            Search = new SearchSettings().Search with { Epochs = setup.Epochs }, EarlyStop = stop,
+        };
+        using var model = new SearchModel((s, state) => StrategyCatalog.Create(StrategyCatalog.ConfigFor(s) with { Stopped = stopped }, state));
+        model.Evolve(new SearchStarted(settings, DateTimeOffset.UnixEpoch));
+        var curves = new SyntheticCurves(rho);
+        var genotypes = new Dictionary<long, SearchSpace.Genotype>();
+        // Epoch ends by time, ties in the order they were scheduled: the simulation is deterministic.
+        var queue = new PriorityQueue<(string Worker, long Child, int Epoch), (long Time, long Order)>();
+        long order = 0, epochsSpent = 0;
+
+        void Assign(string worker, long time)
+        {
+            if (model.State.NextJob(worker, model.Sample) is not { } job) return;
+            foreach (var e in job.Events)
+            {
+                if (e is ChildSampled sampled) genotypes[sampled.ChildId] = sampled.Genotype;
+                model.Evolve(e);
+            }
+            queue.Enqueue((worker, job.ChildId, 1), (time + 1, order++));
+        }
+
+        for (var w = 0; w < setup.Workers; w++) Assign($"w{w}", 0);
+        while (queue.TryDequeue(out var at, out var when))
+        {
+            epochsSpent++;
+            var accuracy = curves.Accuracy(genotypes[at.Child], at.Epoch, setup.Epochs);
+            if (at.Epoch == setup.Epochs)
+            {
+                model.Evolve(model.State.Report(new ChildResult(at.Child, false, at.Worker, accuracy, null, 1 - accuracy, 0, 0, at.Epoch)));
+                Assign(at.Worker, when.Time);
+                continue;
+            }
+            var (decision, stopNow) = model.State.ReachRung(at.Worker, at.Child, at.Epoch, accuracy);
+            if (decision is not null) model.Evolve(decision);
+            if (stopNow) Assign(at.Worker, when.Time);
+            else queue.Enqueue(at with { Epoch = at.Epoch + 1 }, (when.Time + 1, order++));
+        }
+
+        var state = model.State;
+        var bestFinal = Ranking.Trained(state).Select(c => c.Search.Outcome!.Accuracy).DefaultIfEmpty(double.NaN).First();
+        var bestSampled = genotypes.Values.Max(g => SyntheticObjective.Accuracy(g));
+        return new Outcome(strategy, stopped?.ToString() ?? "default", rho, seed, mode, children, epochsSpent, state.Trained, state.Stopped, bestFinal, bestSampled);
+    }
+
+    /// <summary>
+    /// For each strategy, correlation and seed: full training, ASHA on as many children, and ASHA on
+    /// as many epochs as full training spent; each ASHA search once per way of learning from stopped children.
+    /// </summary>
+    public static IReadOnlyList<Outcome> Run(Setup setup, IReadOnlyList<string> strategies, IReadOnlyList<double> correlations, int seeds,
+        IReadOnlyList<StoppedChildren?> stoppedChoices, Action<Outcome>? each = null)
+    {
+        var outcomes = new List<Outcome>();
+        void Add(Outcome o)
+        {
+            outcomes.Add(o);
+            each?.Invoke(o);
+        }
+
+        foreach (var strategy in strategies)
+        foreach (var rho in correlations)
+        for (var seed = 0L; seed < seeds; seed++)
+        {
+            var full = Simulate(setup, strategy, null, rho, seed, setup.Children, null, "full");
+            Add(full);
+            // Random search learns nothing from anything: one way is enough.
+            foreach (var stopped in strategy == "random" ? [null] : stoppedChoices)
+            {
+                var asha = Simulate(setup, strategy, stopped, rho, seed, setup.Children, setup.Asha, "asha");
+                Add(asha);
+                var equal = (int)Math.Round(setup.Children * (double)full.Epochs / asha.Epochs);
+                Add(Simulate(setup, strategy, stopped, rho, seed, equal, setup.Asha, "asha-equal"));
+            }
+        }
+        return outcomes;
+    }
+
+    /// <summary>Seeds averaged: per strategy, way of learning, correlation and mode, the mean epochs and best accuracies with their spread.</summary>
+    public sealed record Summary(string Strategy, string Stopped, double Correlation, string Mode, double Children, double Epochs, double BestFinal, double BestFinalSd,
+        double BestSampled, int Seeds);
+
+    public static IReadOnlyList<Summary> Summarize(IEnumerable<Outcome> outcomes) =>
+        outcomes.GroupBy(o => (o.Strategy, o.Stopped, o.Correlation, o.Mode))
+            .Select(g =>
+            {
+                var best = g.Select(o => o.BestFinal).ToList();
+                var mean = best.Average();
+                return new Summary(g.Key.Strategy, g.Key.Stopped, g.Key.Correlation, g.Key.Mode, g.Average(o => o.Children), g.Average(o => o.Epochs), Math.Round(mean, 4),
+                    Math.Round(Math.Sqrt(best.Sum(b => (b - mean) * (b - mean)) / Math.Max(1, best.Count - 1)), 4), Math.Round(g.Average(o => o.BestSampled), 4), g.Count());
+            })
+            .ToList();
+}
