@@ -77,7 +77,8 @@ public sealed class SearchLauncher : IDisposable
         try
         {
             var existing = store.SettingsBeforeWriting();
-            var settings = configFile is not null ? SettingsJson.Read(configFile) : existing ?? new SearchSettings();
+            // Keys a settings file leaves out keep the run's own values on resume, a new search's defaults otherwise.
+            var settings = configFile is not null ? SettingsJson.Read(configFile, existing) : existing ?? SearchSettings.NewSearch;
             // A settings file that is wrong by itself is named, before the changes are layered over it.
             if ((configFile is not null || existing is not null) && settings.Errors(StrategyCatalog.Names) is { Count: > 0 } wrong)
                 throw new InvalidRunException($"{configFile ?? store.SettingsName}: {string.Join("; ", wrong)}");

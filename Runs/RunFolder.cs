@@ -19,7 +19,7 @@ public static class RunFolder
         var file = Path.Combine(dir, SettingsFile);
         if (!File.Exists(file))
             throw new InvalidRunException($"{dir} is not a nas run folder (no {SettingsFile}){(forWriting ? "; choose an empty or new folder" : "")}");
-        return SettingsJson.Read(file);
+        return SettingsJson.ReadStored(file);
     }
 
     public static SearchSettings Require(string dir) =>

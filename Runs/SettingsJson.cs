@@ -24,25 +24,36 @@ public static partial class SettingsJson
         WriteIndented = true,
     };
 
-    /// <summary>A settings file (<c>--config</c>); a problem names the file and the key.</summary>
-    public static SearchSettings Read(string file)
+    /// <summary>
+    /// A settings file (<c>--config</c>); a problem names the file and the key. Keys it leaves out
+    /// take <paramref name="over"/>'s values (null: a new search's, <see cref="SearchSettings.NewSearch"/>).
+    /// </summary>
+    public static SearchSettings Read(string file, SearchSettings? over) =>
+        Parse(ReadText(file), file, over ?? SearchSettings.NewSearch, blocksFromSpace: over is null);
+
+    private static string ReadText(string file)
     {
         if (string.IsNullOrWhiteSpace(file)) throw new InputException(UserInput.Config, "give a settings file");
         if (Directory.Exists(file)) throw new IOException($"cannot read {file}: it is a folder, not a settings file");
-        string text;
         try
         {
-            text = File.ReadAllText(file);
+            return File.ReadAllText(file);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new IOException($"cannot read {file}: {e.Message}", e);
         }
-        return Parse(text, file);
     }
 
-    /// <summary>Settings from their JSON text; a problem names <paramref name="where"/> they come from.</summary>
-    public static SearchSettings Parse(string text, string where)
+    /// <summary>A stored run's settings (run.json, nas_run): keys written before they existed take the values that meant what the run did.</summary>
+    public static SearchSettings ReadStored(string file) => Parse(ReadText(file), file);
+
+    /// <summary>
+    /// Settings from their JSON text, the keys given over <paramref name="over"/> (null: the
+    /// record's own defaults, what a stored key left out means); a problem names <paramref name="where"/>
+    /// they come from. <paramref name="blocksFromSpace"/>: B left out is the space's own.
+    /// </summary>
+    public static SearchSettings Parse(string text, string where, SearchSettings? over = null, bool blocksFromSpace = true)
     {
         JsonNode? given;
         try
@@ -58,9 +69,9 @@ public static partial class SettingsJson
             throw new InvalidRunException($"{where}: $: expected an object");
         try
         {
-            var merged = JsonSerializer.SerializeToNode(new SearchSettings(), Options)!.AsObject();
+            var merged = JsonSerializer.SerializeToNode(over ?? new SearchSettings(), Options)!.AsObject();
             // B left out is the space's own, not the default space's.
-            if (!given.AsObject().ContainsKey("blocks")) merged.Remove("blocks");
+            if (blocksFromSpace && !given.AsObject().ContainsKey("blocks")) merged.Remove("blocks");
             Merge(merged, given.AsObject());
             return merged.Deserialize<SearchSettings>(Options) ?? throw new InvalidRunException($"{where}: empty settings");
         }

@@ -44,6 +44,23 @@ public sealed record SearchSettings
     public double FailureReward { get; init; }
     public double PpoLearningRate { get; init; } = SearchSpace.PaperSettings.PpoLearningRate;
     public int PpoMinibatch { get; init; } = SearchSpace.PaperSettings.PpoMinibatch;
+
+    /// <summary>PPO optimisation passes over each minibatch; null: the paper's one (so runs from before this setting replay as they ran).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? PpoEpochs { get; init; }
+
+    /// <summary>PPO advantages normalised within each minibatch; null: not, as in the paper (and runs from before this setting).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? PpoNormalizeAdvantages { get; init; }
+
+    /// <summary>
+    /// What a new search starts from: the defaults, with a PPO that learns as fast as the strategies
+    /// it competes with (4 passes per minibatch, normalised advantages, learning rate 0.001;
+    /// measured in docs/decisions.md). Stored settings without the first two keys are the paper's
+    /// PPO, as they ran; <c>"ppo_epochs": 1, "ppo_normalize_advantages": false,
+    /// "ppo_learning_rate": 0.00035</c> asks for it in a new search.
+    /// </summary>
+    public static SearchSettings NewSearch => new() { PpoEpochs = 4, PpoNormalizeAdvantages = true, PpoLearningRate = 0.001 };
     // Snapshots cost O(children) each; recovery replays at most this many events after the last one.
     public int SnapshotEvery { get; init; } = 5000;
 
@@ -70,6 +87,7 @@ public sealed record SearchSettings
         if (SnapshotEvery < 1) errors.Add($"snapshot interval must be at least 1 event, got {SnapshotEvery}");
         if (PpoMinibatch < 1) errors.Add($"PPO minibatch must be at least 1, got {PpoMinibatch}");
         if (!(PpoLearningRate > 0)) errors.Add($"PPO learning rate must be positive, got {PpoLearningRate}");
+        if (PpoEpochs is < 1) errors.Add($"PPO epochs must be at least 1, got {PpoEpochs}");
         if (TrainerSpec.TryParse(Trainer, out var trainerError) is null) errors.Add(trainerError);
         if (EarlyStop is not null) errors.AddRange(EarlyStop.Errors(Search.Epochs));
         foreach (var (spec, name) in new[] { (Search, "search"), (Final, "final") })

@@ -12,4 +12,7 @@ public static class PaperSettings
     public const double PpoEntropyWeight = 0.00001;
     public const double BaselineDecay = 0.95;
     public const int PpoMinibatch = 20;
+
+    /// <summary>One optimisation pass per minibatch (the paper gives no other).</summary>
+    public const int PpoEpochs = 1;
 }

@@ -72,7 +72,11 @@ public static class BenchCommand
                 o => { if (!quiet) Console.Error.WriteLine($"{o.Strategy} {o.Stopped} rho {o.Correlation} seed {o.Seed} {o.Mode}: {o.Children} children, {o.Epochs} epochs, best {o.BestFinal:F4}"); });
             var summary = EarlyStoppingBenchmark.Summarize(runs);
             if (quiet) Output.Object(new { Setup = setup, Summary = summary, Runs = runs }, json: true);
-            else Output.Rows(summary, json: false);
+            else
+                Output.Rows(summary, json: false,
+                    ("strategy", r => r.Strategy), ("stopped teach", r => r.Stopped), ("rho", r => $"{r.Correlation}"), ("mode", r => r.Mode),
+                    ("children", r => $"{r.Children:F0}"), ("child-epochs", r => $"{r.Epochs:F0}"), ("best final", r => $"{r.BestFinal:F4} ± {r.BestFinalSd:F4}"),
+                    ("best sampled", r => $"{r.BestSampled:F4}"), ("seeds", r => $"{r.Seeds}"));
             return ExitCodes.Ok;
         }));
         return command;
@@ -116,7 +120,7 @@ public static class BenchCommand
         {
             await OnNewRun(parse, run, journal, "bench", async store =>
             {
-                var settings = new SearchSettings
+                var settings = SearchSettings.NewSearch with
                 {
                     Strategy = parse.GetValue(strategy)!, Budget = parse.GetValue(children),
                     Trainer = parse.GetValue(delay) > 0 ? $"synthetic:{parse.GetValue(delay)}" : "synthetic",
@@ -169,9 +173,9 @@ public static class BenchCommand
             DefaultValueFactory = _ => "synthetic",
         };
         objective.AcceptOnlyFromAmong(["synthetic", .. Objectives.ByName.Keys]);
-        var ppoEpochs = new Option<int?>("--ppo-epochs") { Description = "PPO optimisation passes per minibatch (default: the search's)" };
-        var ppoNormalize = new Option<bool?>("--ppo-normalize") { Description = "PPO advantages normalised per minibatch (default: the search's)" };
-        var ppoLr = new Option<double?>("--ppo-lr") { Description = "PPO learning rate (default: the search's)" };
+        var ppoEpochs = new Option<int?>("--ppo-epochs") { Description = "PPO optimisation passes per minibatch (default: a new search's; the paper's: 1)" };
+        var ppoNormalize = new Option<bool?>("--ppo-normalize") { Description = "PPO advantages normalised per minibatch (default: a new search's; the paper's: false)" };
+        var ppoLr = new Option<double?>("--ppo-lr") { Description = "PPO learning rate (default: the paper's, 0.00035)" };
         var command = new Command("controller", "The controller's cost per child and how fast it learns (rewards from the genotype alone)")
         {
             children, strategy, inFlight, seed, objective, ppoEpochs, ppoNormalize, ppoLr, json,
@@ -180,7 +184,7 @@ public static class BenchCommand
         {
             if (parse.GetValue(children) < 1) throw new InputException("--children", "must be at least 1");
             if (parse.GetValue(inFlight) < 1) throw new InputException("--in-flight", "must be at least 1");
-            var config = StrategyCatalog.ConfigFor(new SearchSettings { Strategy = parse.GetValue(strategy)!, Seed = parse.GetValue(seed) });
+            var config = StrategyCatalog.ConfigFor(SearchSettings.NewSearch with { Strategy = parse.GetValue(strategy)!, Seed = parse.GetValue(seed) });
             config = config with
             {
                 Ppo = config.Ppo with

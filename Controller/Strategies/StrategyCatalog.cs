@@ -1,5 +1,6 @@
 using NasActors.Protocol;
 using NasActors.Search;
+using NasActors.SearchSpace;
 
 namespace NasActors.Controller.Strategies;
 
@@ -47,6 +48,10 @@ public static class StrategyCatalog
         Space = s.SpaceName,
         Blocks = s.Blocks,
         FailureReward = s.FailureReward,
-        Ppo = new PpoSettings { LearningRate = s.PpoLearningRate, Minibatch = s.PpoMinibatch },
+        Ppo = new PpoSettings
+        {
+            LearningRate = s.PpoLearningRate, Minibatch = s.PpoMinibatch,
+            Epochs = s.PpoEpochs ?? PaperSettings.PpoEpochs, NormalizeAdvantages = s.PpoNormalizeAdvantages ?? false,
+        },
     };
 }

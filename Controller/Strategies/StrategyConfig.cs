@@ -14,7 +14,7 @@ public sealed record PpoSettings
     public double ClipRatio { get; init; } = 0.2;
 
     /// <summary>Optimisation passes over each minibatch of observations (the paper's: one).</summary>
-    public int Epochs { get; init; } = 1;
+    public int Epochs { get; init; } = PaperSettings.PpoEpochs;
 
     /// <summary>Advantages scaled to zero mean and unit spread within each minibatch (the paper's: no).</summary>
     public bool NormalizeAdvantages { get; init; }

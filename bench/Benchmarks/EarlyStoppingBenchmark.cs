@@ -27,7 +27,7 @@ public static class EarlyStoppingBenchmark
     /// <summary>One search: <paramref name="children"/> children, early stopped by <paramref name="stop"/> (null: none).</summary>
     public static Outcome Simulate(Setup setup, string strategy, StoppedChildren? stopped, double rho, long seed, int children, EarlyStopSettings? stop, string mode)
     {
-        var settings = new SearchSettings
+        var settings = SearchSettings.NewSearch with
         {
             Strategy = strategy, Seed = seed, Budget = children, TopK = 0, Trainer = "synthetic-curves",
             Search = new SearchSettings().Search with { Epochs = setup.Epochs }, EarlyStop = stop,

@@ -219,6 +219,42 @@ public class StrategyTests
         Assert.Contains("unknown strategy \"annealing\"", e.Message);
         Assert.Contains("evolution sample size", e.Message);
     }
+
+    [Fact]
+    public void A_new_searchs_PPO_learns_blocks_that_interact_faster_than_the_papers()
+    {
+        double Score(NasActors.Search.SearchSettings settings) => new long[] { 1, 2 }.Average(seed =>
+        {
+            using var s = StrategyCatalog.Create(StrategyCatalog.ConfigFor(settings with { Strategy = "ppo", Seed = seed }));
+            return SyntheticObjectives.TopMean(SyntheticObjectives.Run(s, 600, objective: NasActors.Bench.Objectives.ChainedBlocks));
+        });
+        var paper = Score(new NasActors.Search.SearchSettings());
+        var tuned = Score(NasActors.Search.SearchSettings.NewSearch);
+        Assert.True(tuned > paper + 0.1, $"new search's PPO {tuned:F3}, the paper's {paper:F3}");
+    }
+
+    [Theory]
+    [InlineData("evolution", StoppedChildren.Ignore, 0)]
+    [InlineData("evolution", StoppedChildren.RungAccuracy, 1)]
+    [InlineData("ppo", StoppedChildren.Ignore, 0)]
+    [InlineData("ppo", StoppedChildren.RungAccuracy, 1)]
+    public void A_stopped_child_leaves_the_pending_proposals_and_teaches_what_its_setting_says(string kind, StoppedChildren stopped, int learned)
+    {
+        using var s = StrategyCatalog.Create(Config(kind, 3) with { Stopped = stopped });
+        var p = s.Propose(0);
+        s.Propose(1);
+        Assert.True(s.ObserveStopped(p.ChildId, 0.42));
+        Assert.False(s.ObserveStopped(p.ChildId, 0.42));
+        Assert.False(s.Observe(p.ChildId, 0.9));
+        Assert.Equal(1, s.PendingCount);
+        var observed = s switch
+        {
+            RegularizedEvolution e => e.Population.Count(m => m.Reward == 0.42),
+            PpoStrategy ppo => ppo.BufferedObservations,
+            _ => throw new InvalidOperationException(kind),
+        };
+        Assert.Equal(learned, observed);
+    }
 }
 
 [Collection(TorchCollection.Name)]
@@ -239,4 +275,5 @@ public class LstmPolicyTests
             Assert.InRange(values[i] - logp[i], -2e-3, 2e-3);
         Assert.All(entropy.data<float>().ToArray(), e => Assert.True(e > 0));
     }
+
 }

@@ -34,4 +34,25 @@ public class SettingsJsonTests
         var problem = new SearchSettings().Incompatibility(new SearchSettings { Space = "darts" });
         Assert.Equal("the run was started with other settings (Space, Blocks); only the budget and the devices may change on resume", problem);
     }
+
+    [Fact]
+    public void A_new_search_stores_its_PPO_and_a_run_stored_before_those_keys_reads_as_the_papers()
+    {
+        using var dir = new NasActors.Tests.Support.TempDir();
+        var config = dir.File("config.json", """{"budget": 7}""");
+        var fresh = SettingsJson.Read(config, over: null);
+        Assert.Equal((4, true, 0.001), (fresh.PpoEpochs, fresh.PpoNormalizeAdvantages, fresh.PpoLearningRate));
+        var stored = System.Text.Json.JsonSerializer.Serialize(fresh, SettingsJson.Options);
+        Assert.Contains("\"ppo_epochs\": 4", stored);
+        Assert.Contains("\"ppo_normalize_advantages\": true", stored);
+
+        // Written before the keys existed: the paper's PPO, as the run ran (and replays).
+        var old = SettingsJson.Parse(stored.Replace("\"ppo_epochs\": 4,", "").Replace("\"ppo_normalize_advantages\": true,", ""), "run.json");
+        Assert.Equal((null, null), (old.PpoEpochs, old.PpoNormalizeAdvantages));
+        var ppo = NasActors.Controller.Strategies.StrategyCatalog.ConfigFor(old).Ppo;
+        Assert.Equal((1, false), (ppo.Epochs, ppo.NormalizeAdvantages));
+
+        // On resume, a settings file's missing keys are the run's own: an old run stays the paper's.
+        Assert.Null(old.Incompatibility(SettingsJson.Read(dir.File("resume.json", """{"budget": 9}"""), over: old)));
+    }
 }
