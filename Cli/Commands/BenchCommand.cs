@@ -89,17 +89,23 @@ public static class BenchCommand
         var delay = new Option<int>("--child-ms") { Description = "milliseconds each child takes", DefaultValueFactory = _ => 10000 };
         var (run, journal) = BenchRunOptions("bench-cluster");
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
+        var earlyStop = new Option<int?>("--early-stop-epochs")
+        {
+            Description = "children as learning curves of this many epochs (--child-ms in all), judged by ASHA (grace 1, eta 3)",
+        };
         var command = new Command("cluster", "A seed and two trainer nodes as processes on this machine: idle share, overhead per child, journal bytes")
         {
-            children, workers, delay, run, journal, json,
+            children, workers, delay, run, journal, earlyStop, json,
         };
         command.SetAction((parse, cancel) => CommandErrors.GuardAsync(async () =>
         {
             if (parse.GetValue(children) < 1) throw new InputException("--children", "must be at least 1");
             if (parse.GetValue(workers) < 2) throw new InputException("--workers", "must be at least 2 (one per trainer node)");
             if (parse.GetValue(delay) < 0) throw new InputException("--child-ms", "must be at least 0");
+            if (parse.GetValue(earlyStop) is < 2) throw new InputException("--early-stop-epochs", "must be at least 2 (a rung below the last epoch)");
             await OnNewRun(parse, run, journal, "bench-cluster", async store =>
-                Output.Object(await ClusterBenchmark.RunAsync(store, RunOption.Arguments(store), parse.GetValue(children), parse.GetValue(workers), parse.GetValue(delay), cancel), parse.GetValue(json)));
+                Output.Object(await ClusterBenchmark.RunAsync(store, RunOption.Arguments(store), parse.GetValue(children), parse.GetValue(workers), parse.GetValue(delay), cancel,
+                    parse.GetValue(earlyStop)), parse.GetValue(json)));
             return ExitCodes.Ok;
         }));
         return command;

@@ -125,7 +125,7 @@ public static class SearchCommand
             else
             {
                 TopCommand.Render(store, state, Math.Max(settings.TopK, 5), json: false);
-                Console.Error.WriteLine($"search complete: {status?.Completed} trained, {status?.Failed} failed; see ./nas top {RunOption.Options(store)}");
+                Console.Error.WriteLine($"search complete: {status?.Completed} trained, {status?.Failed} failed{(status?.Stopped > 0 ? $", {status.Stopped} stopped early" : "")}; see ./nas top {RunOption.Options(store)}");
             }
             return ExitCodes.Ok;
         }));
@@ -175,12 +175,12 @@ public static class SearchCommand
             {
                 if (status is { } s)
                 {
-                    firstDone ??= s.Completed + s.Failed;
-                    var done = s.Completed + s.Failed;
+                    firstDone ??= s.Completed + s.Failed + s.Stopped;
+                    var done = s.Completed + s.Failed + s.Stopped;
                     var rate = (done - firstDone.Value) / Math.Max(clock.Elapsed.TotalMinutes, 1e-9);
                     var eta = rate > 0 ? TimeSpan.FromMinutes((s.Budget - done) / rate).ToString(@"hh\:mm\:ss") : "-";
                     table.Rows.Clear();
-                    table.AddRow("children", $"{done}/{s.Budget} ({s.Completed} trained, {s.Failed} failed), {s.Sampled} sampled");
+                    table.AddRow("children", $"{done}/{s.Budget} ({s.Completed} trained, {s.Failed} failed{(s.Stopped > 0 ? $", {s.Stopped} stopped early" : "")}), {s.Sampled} sampled");
                     table.AddRow("best accuracy", s.BestAccuracy is { } b ? $"{b:P2}" : "-");
                     table.AddRow("policy", $"{settings.Strategy}, version {s.PolicyVersion}");
                     table.AddRow("rate", $"{rate:F1} children/min, ETA {eta}");

@@ -10,7 +10,7 @@ namespace NasActors.Bench;
 /// <summary>The cluster's figures: throughput, the workers' idle share and the overhead per child, journal bytes per child.</summary>
 public sealed record ClusterBenchmarkResult(
     string Journal, int Children, int Workers, int ChildMs, int Completed, double SearchS, double ChildrenPerS, int WorkersSeen,
-    double? IdleShare, double? OverheadP50Ms, double? OverheadP99Ms, double JournalBytesPerChild);
+    double? IdleShare, double? OverheadP50Ms, double? OverheadP99Ms, double JournalBytesPerChild, int Stopped = 0);
 
 /// <summary>
 /// A cluster on this machine, as real processes: <c>nas search</c> as the seed (coordinator and
@@ -18,17 +18,27 @@ public sealed record ClusterBenchmarkResult(
 /// a fixed time each. From the journal's write times: a child's span runs from its assignment
 /// being stored to its result being stored (the next assignment is stored with the result), so
 /// everything in a span beyond the child's own time, and any gap between spans, is time the
-/// worker was not training.
+/// worker was not training. With early stopping (<c>epochs</c>), children are learning curves of
+/// that many epochs (<c>childMs</c> in all) judged by ASHA, and a stopped child's own time is its
+/// epochs up to the rung it was stopped at.
 /// </summary>
 public static class ClusterBenchmark
 {
-    public static async Task<ClusterBenchmarkResult> RunAsync(RunStore store, IReadOnlyList<string> runArguments, int children, int workers, int childMs, CancellationToken cancel)
+    public static async Task<ClusterBenchmarkResult> RunAsync(RunStore store, IReadOnlyList<string> runArguments, int children, int workers, int childMs, CancellationToken cancel,
+        int? epochs = null)
     {
         var port = ClusterSpec.FreePort();
         var seed = $"127.0.0.1:{port}";
-        var trainer = $"synthetic:{childMs}";
+        var trainer = epochs is { } e ? $"synthetic-curves:{childMs / e}" : $"synthetic:{childMs}";
+        string[] earlyStop = [];
+        var config = Path.Combine(Path.GetTempPath(), $"nas-bench-asha-{Guid.NewGuid():N}.json");
+        if (epochs is not null)
+        {
+            File.WriteAllText(config, $"{{\"search\": {{\"epochs\": {epochs}}}}}");
+            earlyStop = ["--config", config, "--early-stop", "asha"];
+        }
         using var search = Start(["search", .. runArguments, "--roles", "coordinator,evaluator", "--host", "127.0.0.1", "--port", $"{port}", "--join", seed,
-            "--children", $"{children}", "--trainer", trainer, "--strategy", "random", "--top-k", "0", "--json"]);
+            "--children", $"{children}", "--trainer", trainer, "--strategy", "random", "--top-k", "0", .. earlyStop, "--json"]);
         var stdout = search.StandardOutput.ReadToEndAsync(cancel);
         var stderr = search.StandardError.ReadToEndAsync(cancel);
         var nodes = new List<Process>();
@@ -50,25 +60,33 @@ public static class ClusterBenchmark
         {
             foreach (var p in nodes.Append(search).Where(p => !p.HasExited)) p.Kill();
             foreach (var p in nodes) p.Dispose();
+            File.Delete(config);
         }
         var status = JsonDocument.Parse(await stdout).RootElement;
         var seconds = status.GetProperty("elapsed_s").GetDouble();
         var report = RunReportBuilder.Build(store.Title, store.ReadStoredEvents(), DateTimeOffset.UtcNow, top: 1);
         var spans = new List<double>();
         var gaps = new List<double>();
-        foreach (var worker in report.Timeline.Rows.Where(s => s.Outcome == "trained" && s.EndS is not null).GroupBy(s => s.Worker))
+        var stoppedAt = new Dictionary<long, int>();
+        for (var i = 0; i < report.Children.Id.Count; i++)
+            if (report.Children.StoppedAt[i] is { } epoch) stoppedAt[report.Children.Id[i]] = epoch;
+        // A child's own time: all its epochs, or those up to the rung it was stopped at.
+        double Own(WorkerSpan s) => (stoppedAt.TryGetValue(s.ChildId, out var at) ? (double)childMs / epochs!.Value * at : childMs) / 1000.0;
+        var overheads = new List<double>();
+        foreach (var worker in report.Timeline.Rows.Where(s => s.Outcome is "trained" or "stopped" && s.EndS is not null).GroupBy(s => s.Worker))
         {
             var mine = worker.OrderBy(s => s.StartS).ToList();
             spans.AddRange(mine.Select(s => s.EndS!.Value - s.StartS));
+            overheads.AddRange(mine.Select(s => Math.Max(0, s.EndS!.Value - s.StartS - Own(s))));
             gaps.AddRange(mine.Zip(mine.Skip(1), (a, b) => Math.Max(0, b.StartS - a.EndS!.Value)));
         }
-        var overhead = spans.Select(x => Math.Max(0, x - childMs / 1000.0)).Order().ToArray();
+        var overhead = overheads.Order().ToArray();
         double? At(double p) => overhead.Length == 0 ? null : Math.Round(overhead[Math.Min(overhead.Length - 1, (int)(p * overhead.Length))] * 1000, 1);
         var busy = spans.Sum() + gaps.Sum();
         return new ClusterBenchmarkResult(store.Kind, children, workers, childMs,
             status.GetProperty("completed").GetInt32(), Math.Round(seconds, 1), Math.Round(children / seconds, 1),
             report.Timeline.Worker.Distinct().Count(), busy > 0 ? Math.Round((overhead.Sum() + gaps.Sum()) / busy, 4) : null,
-            At(0.5), At(0.99), Math.Round((double)store.StoredBytes().Journal / children));
+            At(0.5), At(0.99), Math.Round((double)store.StoredBytes().Journal / children), stoppedAt.Count);
     }
 
     /// <summary>This nas, again, as a child process (run as <c>dotnet nas.dll</c> or as its own executable).</summary>

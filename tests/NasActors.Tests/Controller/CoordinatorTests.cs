@@ -451,4 +451,43 @@ public sealed class CoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Configurati
         Assert.Equal(45, perChild.Count);
         Assert.All(perChild, g => Assert.Single(g));
     }
+
+    [Fact]
+    public void A_worker_repeats_its_rung_report_until_decided_trains_on_meanwhile_and_stops_at_once_when_told()
+    {
+        var coordinator = CreateTestProbe();
+        // 300 ms an epoch, 20 epochs: a child that would train 6 s unless stopped.
+        var trainer = new SyntheticCurvesTrainer(TimeSpan.FromMilliseconds(300), new NasActors.ChildTrainer.Synthetic.SyntheticCurves(0.7));
+        var worker = Sys.ActorOf(DeviceWorker.Props("w-rung", "cpu", trainer, coordinator.Ref));
+        coordinator.ExpectMsg<RegisterWorker>();
+        worker.Tell(new WorkerRegistered("w-rung"), coordinator.Ref);
+        coordinator.FishForMessage(m => m is DeviceHealthy);
+        worker.Tell(new DeviceHealthRecorded("w-rung", true), coordinator.Ref);
+        coordinator.FishForMessage(m => m is RequestWork);
+        var spec = new SearchSettings().Search with { Epochs = 20 };
+        worker.Tell(new TrainChild(7, NasActors.SearchSpace.NasNetA.Genotype, false, 1, 1, spec, [1, 3]), coordinator.Ref);
+
+        var first = (RungReached)coordinator.FishForMessage(m => m is RungReached);
+        Assert.Equal((7L, 1), (first.ChildId, first.Epoch));
+        // No answer (a coordinator moving to another node): the report comes again, and the child trains on meanwhile.
+        var epochs = new List<int>();
+        var again = (RungReached)coordinator.FishForMessage(m =>
+        {
+            if (m is ChildProgress p) epochs.Add(p.Epoch);
+            return m is RungReached { Epoch: 1 };
+        }, TimeSpan.FromSeconds(5));
+        Assert.Equal(first, again);
+        Assert.Contains(2, epochs);
+        var atThree = (RungReached)coordinator.FishForMessage(m => m is RungReached { Epoch: 3 }, TimeSpan.FromSeconds(5));
+        worker.Tell(new RungDecided(7, 1, Stop: false), coordinator.Ref);
+        worker.Tell(new RungDecided(7, 3, Stop: true), coordinator.Ref);
+
+        // Stopped: no result, no more epochs, and the next job is asked for.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        coordinator.FishForMessage(m => m is RequestWork || (m is ChildResult ? throw new InvalidOperationException("a stopped child reported a result") : false), TimeSpan.FromSeconds(5));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"stopping took {clock.Elapsed}");
+        var after = coordinator.ReceiveWhile<object>(TimeSpan.FromMilliseconds(900), m => m);
+        Assert.DoesNotContain(after, m => m is ChildProgress or RungReached or ChildResult);
+        Assert.Equal((7L, 3), (atThree.ChildId, atThree.Epoch));
+    }
 }
