@@ -30,7 +30,12 @@ public abstract class Optimizer : IDisposable
 
     public void ZeroGrad()
     {
-        foreach (var p in Parameters) p.grad?.zero_();
+        // The gradient's wrapper is held until zero_ returns: an unreferenced one may be finalized mid-call.
+        foreach (var p in Parameters)
+        {
+            using var grad = p.grad;
+            grad?.zero_();
+        }
     }
 
     public void Step()

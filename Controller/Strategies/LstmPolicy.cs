@@ -34,7 +34,10 @@ public sealed class LstmPolicy : nn.Module
         this.space = space;
         this.hidden = hidden;
         lstm = nn.LSTM(hidden, hidden);
-        start = new Parameter(zeros(1, 1, hidden));
+        // Every temporary tensor below is held by a variable until its native call returns: an
+        // unreferenced one can be finalized mid-call (no dispose scope holds it here), which
+        // crashed libtorch (reshape of a collected tensor, seen under load).
+        using (var initial = zeros(1, 1, hidden)) start = new Parameter(initial);
         var choices = new[] { space.MaxInputChoices, space.OpChoices, space.CombineChoices };
         embeddings = nn.ModuleList(choices.Select(c => nn.Embedding(c, hidden)).ToArray());
         heads = nn.ModuleList(choices.Select(c => nn.Linear(hidden, c)).ToArray());
@@ -58,7 +61,8 @@ public sealed class LstmPolicy : nn.Module
         {
             var values = new float[p.numel()];
             for (var i = 0; i < values.Length; i++) values[i] = (float)((rng.NextDouble() * 2 - 1) * initRange);
-            using var init = tensor(values).reshape(p.shape);
+            using var flat = tensor(values);
+            using var init = flat.reshape(p.shape);
             p.copy_(init);
         }
     }
