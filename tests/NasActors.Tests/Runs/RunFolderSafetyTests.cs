@@ -254,6 +254,9 @@ public class RunFolderSafetyTests
         { "{\"search\": {\"cells\": [1, 2]}}", "$.search.cells: give one number N or 3 numbers (one per stage), got 2" },
         { "garbage", "$: 'g' is an invalid start of a value" },
         { "{\"workers_per_device\": -2}", "workers per device must be at least 1, got -2" },
+        { "{\"search\": {\"epochs\": 9}, \"early_stop\": {\"kind\": \"asha\", \"brackets\": 5}}", "bracket 4 has no rung below 9 epochs" },
+        { "{\"early_stop\": {\"grace\": 1}}", "unknown key $.early_stop.grace" },
+        { "{\"ppo_epochs\": 0}", "PPO epochs must be at least 1, got 0" },
     };
 
     [Theory]
@@ -282,6 +285,11 @@ public class RunFolderSafetyTests
         { ["--config", ""], "--config: give a settings file" },
         { ["--precision", "fp8"], "--precision: 'fp8' is not one of fp32, bf16, fp16" },
         { ["--precision", "fp16"], "search precision fp16 needs CUDA devices, not cpu (use bf16 on CPUs)" },
+        { ["--early-stop", "hyperband"], "--early-stop: must be asha, got \"hyperband\"" },
+        { ["--grace-epochs", "2"], "--grace-epochs: needs --early-stop asha (or early_stop in the settings file)" },
+        { ["--early-stop", "asha", "--grace-epochs", "2"], "early stopping's grace epochs (2) must be below the children's epochs (2)" },
+        { ["--early-stop", "asha", "--reduction-factor", "1"], "early stopping's reduction factor must be at least 2, got 1" },
+        { ["--trainer", "synthetic-curves:fast"], "trainer \"synthetic-curves:fast\": expected synthetic-curves[:MS[:RHO]]" },
     };
 
     [Theory]
