@@ -53,8 +53,13 @@ public abstract class StrategyBase : ISearchStrategy
         return true;
     }
 
-    /// <summary>What this kind of strategy learns from a stopped child unless configured otherwise (chosen by measurement: docs/decisions.md).</summary>
-    protected virtual StoppedChildren DefaultStopped => StoppedChildren.Ignore;
+    /// <summary>
+    /// What a strategy learns from a stopped child unless configured otherwise: its accuracy at the
+    /// rung, as any other reward (random search learns nothing from any). Chosen by measurement
+    /// (docs/decisions.md): ignored, stopped children leave evolution and PPO with too few
+    /// observations to learn from in the same number of children.
+    /// </summary>
+    public const StoppedChildren DefaultStopped = StoppedChildren.RungAccuracy;
 
     public virtual bool HasPendingUpdate => false;
 

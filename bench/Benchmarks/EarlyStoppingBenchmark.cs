@@ -15,7 +15,7 @@ namespace NasActors.Bench;
 /// </summary>
 public static class EarlyStoppingBenchmark
 {
-    /// <param name="Mode">full (every child its budget), asha (the same number of children), asha-equal (as many epochs as full).</param>
+    /// <param name="Mode">full (every child its budget), asha (the same number of children), asha-equal (new children until as many epochs as full training spent).</param>
     /// <param name="Stopped">What the strategy learned from stopped children.</param>
     /// <param name="BestFinal">The best final accuracy among children that trained their full budget (what the search reports).</param>
     /// <param name="BestSampled">The best final accuracy among every child sampled (what full training of the same children would report).</param>
@@ -24,8 +24,13 @@ public static class EarlyStoppingBenchmark
 
     public sealed record Setup(int Children, int Workers, int Epochs, EarlyStopSettings Asha);
 
-    /// <summary>One search: <paramref name="children"/> children, early stopped by <paramref name="stop"/> (null: none).</summary>
-    public static Outcome Simulate(Setup setup, string strategy, StoppedChildren? stopped, double rho, long seed, int children, EarlyStopSettings? stop, string mode)
+    /// <summary>
+    /// One search: <paramref name="children"/> children, early stopped by <paramref name="stop"/>
+    /// (null: none); with <paramref name="epochBudget"/>, children are sampled until that many
+    /// epochs are spent instead (those training then finish).
+    /// </summary>
+    public static Outcome Simulate(Setup setup, string strategy, StoppedChildren? stopped, double rho, long seed, int children, EarlyStopSettings? stop, string mode,
+        long? epochBudget = null)
     {
         var settings = SearchSettings.NewSearch with
         {
@@ -42,6 +47,7 @@ public static class EarlyStoppingBenchmark
 
         void Assign(string worker, long time)
         {
+            if (epochsSpent >= epochBudget) return;
             if (model.State.NextJob(worker, model.Sample) is not { } job) return;
             foreach (var e in job.Events)
             {
@@ -71,7 +77,7 @@ public static class EarlyStoppingBenchmark
         var state = model.State;
         var bestFinal = Ranking.Trained(state).Select(c => c.Search.Outcome!.Accuracy).DefaultIfEmpty(double.NaN).First();
         var bestSampled = genotypes.Values.Max(g => SyntheticObjective.Accuracy(g));
-        return new Outcome(strategy, stopped?.ToString() ?? "default", rho, seed, mode, children, epochsSpent, state.Trained, state.Stopped, bestFinal, bestSampled);
+        return new Outcome(strategy, stopped?.ToString() ?? "default", rho, seed, mode, state.Sampled, epochsSpent, state.Trained, state.Stopped, bestFinal, bestSampled);
     }
 
     /// <summary>
@@ -99,8 +105,8 @@ public static class EarlyStoppingBenchmark
             {
                 var asha = Simulate(setup, strategy, stopped, rho, seed, setup.Children, setup.Asha, "asha");
                 Add(asha);
-                var equal = (int)Math.Round(setup.Children * (double)full.Epochs / asha.Epochs);
-                Add(Simulate(setup, strategy, stopped, rho, seed, equal, setup.Asha, "asha-equal"));
+                // Children enough for any strategy; sampling stops at full training's epochs.
+                Add(Simulate(setup, strategy, stopped, rho, seed, setup.Children * setup.Epochs, setup.Asha, "asha-equal", full.Epochs));
             }
         }
         return outcomes;
