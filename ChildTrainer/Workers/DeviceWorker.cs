@@ -13,7 +13,7 @@ namespace NasActors.ChildTrainer.Workers;
 /// device that fails (or that a child finds computing wrong) is unhealthy: the worker drops what it
 /// trains, reports nothing, takes no work, and comes back only once a check passes again.
 /// </summary>
-public sealed class DeviceWorker : ReceiveActor, IWithTimers
+public sealed class DeviceWorker : ReceiveActor, IWithTimers, IWithStash
 {
     private static readonly TimeSpan Retry = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(250);
@@ -42,6 +42,8 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
     // Rung reports not yet decided (their resend timers), and whether the coordinator stopped the child in training.
     private readonly HashSet<string> rungTimers = [];
     private bool stopped;
+    // The coordinator sent the next job with the stop: it may arrive before the stopped training has ended.
+    private bool jobFollows;
 
     public DeviceWorker(string workerId, string device, IChildTrainer trainer, IActorRef coordinator, WorkerMetrics? metrics = null,
         DeviceCheckCadence? cadence = null)
@@ -52,6 +54,8 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
+
+    public IStash Stash { get; set; } = null!;
 
     public static Props Props(string workerId, string device, IChildTrainer trainer, IActorRef coordinator, WorkerMetrics? metrics = null,
         DeviceCheckCadence? cadence = null) =>
@@ -136,6 +140,8 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
         CancelRungTimers();
         training?.Cancel();
         training = null;
+        // A next job held for after a stop goes to Unhealthy, which refuses it (the coordinator requeues it).
+        Stash.UnstashAll();
         log.Error("{0}: device unhealthy, it takes no work until it passes its check again: {1}", workerId, problem);
         var message = new DeviceUnhealthy(workerId, problem);
         coordinator.Tell(message);
@@ -205,7 +211,7 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
         metrics?.JobArrived(reportedAt);
         Timers.Cancel("work");
         training = new CancellationTokenSource();
-        stopped = false;
+        (stopped, jobFollows) = (false, false);
         // Claims the child for as long as it trains, so that a restarted coordinator leaves it here.
         Timers.StartPeriodicTimer("claim", new Claim(), Retry);
         var cancel = training.Token;
@@ -244,7 +250,7 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
             rungTimers.Remove($"rung:{d.Epoch}");
             if (!d.Stop || stopped) return;
             // Stopped early: its outcome is stored (the rung's value); the worker frees its device and takes the next job.
-            stopped = true;
+            (stopped, jobFollows) = (true, d.JobFollows);
             CancelRungTimers();
             training?.Cancel();
         });
@@ -258,7 +264,15 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
             if (stopped)
             {
                 reportedAt = System.Diagnostics.Stopwatch.GetTimestamp();
-                BecomeIdle();
+                if (!jobFollows)
+                {
+                    BecomeIdle();
+                    return;
+                }
+                // The next job came with the stop (it may be held already); ask only if it does not come.
+                Become(Idle);
+                Stash.UnstashAll();
+                Timers.StartSingleTimer("work", new AskForWork(), Retry);
                 return;
             }
             var o = t.Outcome;
@@ -276,6 +290,8 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers
             Timers.StartPeriodicTimer("report", new Resend(report), Retry);
             Become(() => Reporting(job));
         });
+        // The job that came with a stop, before the stopped training has ended: held until it has.
+        Receive<TrainChild>(_ => stopped && jobFollows, _ => Stash.Stash());
         Receive<TrainChild>(other => log.Warning("{0} is busy with child {1}; job for child {2} refused", workerId, job.ChildId, other.ChildId));
         ReceiveAny(_ => { });
     }

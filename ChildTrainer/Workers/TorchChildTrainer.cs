@@ -3,6 +3,7 @@ using NasActors.ChildTrainer.Data;
 using NasActors.ChildTrainer.Networks;
 using NasActors.ChildTrainer.Training;
 using NasActors.Protocol.Messages;
+using NasActors.Tensors;
 
 namespace NasActors.ChildTrainer.Workers;
 

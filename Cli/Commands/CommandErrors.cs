@@ -20,7 +20,7 @@ public static class CommandErrors
         finally
         {
             // Training and checks were cancelled with the command's actors: let them leave libtorch before the process exits.
-            ChildTrainer.NativeWork.WaitIdle(TimeSpan.FromSeconds(15));
+            Tensors.NativeWork.WaitIdle(TimeSpan.FromSeconds(15));
         }
     }
 

@@ -331,23 +331,32 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
     /// <summary>
     /// A child at a rung: the decision is journaled with its value before the worker hears it, so a
     /// resumed or handed-over coordinator answers the same; a rung already decided is answered as it
-    /// was, once what is in flight is stored. A stopped child is an outcome: the strategy learns from
-    /// it (as its kind chooses) and the search may complete with it.
+    /// was, once what is in flight is stored. A stopped child is an outcome, as a result is: the
+    /// strategy learns from it (before the next proposal), and the worker's next job goes to the
+    /// journal in the same write and follows the answer (one round trip per stopped child).
     /// </summary>
     private void OnRungReached(RungReached r)
     {
         var sender = Sender;
         var (decision, stop) = model.State.ReachRung(r.WorkerId, r.ChildId, r.Epoch, r.Accuracy);
-        var answer = new RungDecided(r.ChildId, r.Epoch, stop);
         if (decision is null)
         {
-            DeferAsync(answer, a => sender.Tell(a));
+            DeferAsync(new RungDecided(r.ChildId, r.Epoch, stop), a => sender.Tell(a));
             return;
         }
-        if (stop) progress.Remove(r.ChildId);
-        PersistMany([decision], () =>
+        if (!stop)
         {
-            sender.Tell(answer);
+            PersistMany([decision], () => sender.Tell(new RungDecided(r.ChildId, r.Epoch, false)));
+            return;
+        }
+        progress.Remove(r.ChildId);
+        Register(r.WorkerId, sender);
+        model.Evolve(decision);
+        var next = model.State.NextJob(r.WorkerId, model.Sample);
+        PersistApplied([decision], next?.Events ?? [], () =>
+        {
+            sender.Tell(new RungDecided(r.ChildId, r.Epoch, true, JobFollows: next is not null));
+            if (next is not null) Send(sender, next.ChildId, next.Final);
             PersistMany(model.State.Completion(DateTimeOffset.UtcNow));
         });
         StartUpdate();

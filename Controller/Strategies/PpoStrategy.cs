@@ -79,6 +79,8 @@ public sealed class PpoStrategy : StrategyBase
         var (space, ppo, seed) = (Space, Config.Ppo, Config.Seed);
         return () =>
         {
+            // Computed on a thread of its own: a process that exits meanwhile waits for it to leave libtorch.
+            using var native = NativeWork.Enter();
             using var copy = new LstmPolicy(space, ppo.HiddenSize, ppo.InitRange, seed);
             using var copyOptimizer = new Adam(copy.parameters(), ppo.LearningRate);
             LoadModel(copy, copyOptimizer, weights);

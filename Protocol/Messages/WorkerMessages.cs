@@ -33,9 +33,12 @@ public sealed record TrainChild(long ChildId, Genotype Genotype, bool Final, int
 [WireName("worker.rung-reached")]
 public sealed record RungReached(string WorkerId, long ChildId, int Epoch, double Accuracy) : IWireMessage;
 
-/// <summary>The coordinator's stored decision at a rung: <see cref="Stop"/>, the worker drops the child and asks for work.</summary>
+/// <summary>
+/// The coordinator's stored decision at a rung: <see cref="Stop"/>, the worker drops the child;
+/// <see cref="JobFollows"/>, its next job was assigned in the same write and is on its way (else it asks for work).
+/// </summary>
 [WireName("worker.rung-decided")]
-public sealed record RungDecided(long ChildId, int Epoch, bool Stop) : IWireMessage;
+public sealed record RungDecided(long ChildId, int Epoch, bool Stop, bool JobFollows = false) : IWireMessage;
 
 /// <summary>
 /// Sent every few seconds while a worker trains: how a coordinator that has just (re)started, or

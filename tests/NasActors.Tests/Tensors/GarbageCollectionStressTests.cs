@@ -50,7 +50,7 @@ public class GarbageCollectionStressTests
     {
         // Made anew for every PPO update: its temporaries (outside any dispose scope) once crashed
         // libtorch when one was collected during a reshape.
-        static List<byte[]> Run() => Enumerable.Range(0, 150).Select(i =>
+        static List<byte[]> Run() => Enumerable.Range(0, 60).Select(i =>
         {
             using var policy = new LstmPolicy(new DecisionSpace(), 100, 0.1, seed: i % 3);
             using var stream = new MemoryStream();
