@@ -292,13 +292,16 @@ public sealed record SearchState
     /// <summary>
     /// A worker's child reached <paramref name="epoch"/> with <paramref name="accuracy"/>: the
     /// rung decision to journal (null when there is nothing new to record), and whether the child
-    /// must stop. A rung already decided answers as it was decided; a child no longer running on
-    /// this worker stops (its outcome would not count); an epoch that is no rung goes on.
+    /// must stop. A rung already decided answers as it was decided; a child done, or running on
+    /// another worker, stops (its outcome would not count); a queued one, an epoch that is no rung,
+    /// goes on unjudged.
     /// </summary>
     public (ChildReachedRung? Decision, bool Stop) ReachRung(string workerId, long childId, int epoch, double accuracy)
     {
         if (Settings?.EarlyStop is not { } stop || !Children.TryGetValue(childId, out var child)) return (null, false);
         if (child.RungAt(epoch) is { } decided) return (null, decided.Stopped);
+        // Requeued while its worker still trains it (a claim that came late): its result would still count.
+        if (child.Search.Status == JobStatus.Queued) return (null, false);
         if (child.Search.Status != JobStatus.Running || child.Search.WorkerId != workerId) return (null, true);
         if (!RungEpochs(childId)!.Contains(epoch) || !double.IsFinite(accuracy) || UnhealthyReason(workerId) is not null) return (null, false);
         var goesOn = stop.Continues(Rungs.At(RungOf(childId, epoch)), accuracy);

@@ -261,6 +261,13 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers, IWithStash
             CancelRungTimers();
             training?.Dispose();
             training = null;
+            var o = t.Outcome;
+            if (o.DeviceFault is { } fault)
+            {
+                // Found at the child's own shapes: the child goes back to the queue for a device that computes right.
+                BecomeUnhealthy(fault);
+                return;
+            }
             if (stopped)
             {
                 reportedAt = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -273,13 +280,6 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers, IWithStash
                 Become(Idle);
                 Stash.UnstashAll();
                 Timers.StartSingleTimer("work", new AskForWork(), Retry);
-                return;
-            }
-            var o = t.Outcome;
-            if (o.DeviceFault is { } fault)
-            {
-                // Found at the child's own shapes: the child goes back to the queue for a device that computes right.
-                BecomeUnhealthy(fault);
                 return;
             }
             object report = o.FailureReason is { } reason
@@ -306,12 +306,16 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers, IWithStash
             if (!r.JobFollows)
             {
                 BecomeIdle();
+                Stash.UnstashAll();
                 return;
             }
             // The next job is on its way; ask only if it does not come.
             Become(Idle);
+            Stash.UnstashAll();
             Timers.StartSingleTimer("work", new AskForWork(), Retry);
         });
+        // A job sent with a stop that lost the race with the training's end: taken once the result is acknowledged.
+        Receive<TrainChild>(_ => Stash.Stash());
         ReceiveAny(_ => { });
     }
 

@@ -125,7 +125,12 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
             Register(r.WorkerId, Sender);
             Sender.Tell(new WorkerRegistered(r.WorkerId));
         });
-        Command<ChildProgress>(p => progress[p.ChildId] = (p.Epoch, p.Epochs));
+        // Only for a job running on that worker: a stopped child trains on until its worker hears so.
+        Command<ChildProgress>(p =>
+        {
+            if (model.State.Children.TryGetValue(p.ChildId, out var c) && c.Job(p.Final) is { Status: JobStatus.Running } job && job.WorkerId == p.WorkerId)
+                progress[p.ChildId] = (p.Epoch, p.Epochs);
+        });
         // A live worker still training its child: known (and watched) from now on, its child stays with it.
         Command<StillTraining>(c => Register(c.WorkerId, Sender));
         Command<ClaimsClosed>(_ => PersistMany(model.State.RequeueUnclaimed(workers.Keys.ToHashSet(), "not claimed by a live worker after the coordinator restarted")));

@@ -139,6 +139,14 @@ public class EarlyStoppingTests
         Assert.Equal(s.Children.Values.Select(c => c.Rungs), restored.Children.Values.Select(c => c.Rungs), new RungsEquality());
     }
 
+    [Fact]
+    public void A_child_requeued_while_its_worker_still_trains_it_goes_on_unjudged()
+    {
+        // Its result would still count (a claim that came after the grace period): no reason to stop it.
+        var s = Running(2, Settings(budget: 2)).Evolve(new ChildRequeued(1, false, "not claimed by a live worker after the coordinator restarted"));
+        Assert.Equal((null, false), s.ReachRung("w1", 1, 1, 0.1));
+    }
+
     private sealed class RungsEquality : IEqualityComparer<System.Collections.Immutable.ImmutableList<RungResult>?>
     {
         public bool Equals(System.Collections.Immutable.ImmutableList<RungResult>? a, System.Collections.Immutable.ImmutableList<RungResult>? b) =>
