@@ -51,18 +51,24 @@ public static class NodeConfig
     {
         try
         {
-            if (spec?.Certificate is not { } certificate) return Akka.Actor.ActorSystem.Create(name, config);
-            // Mutual authentication, each side pinning the cluster's own certificate: a node with
-            // another certificate (or none) fails the handshake in both directions.
-            var tls = new Akka.Remote.Transport.DotNetty.DotNettySslSetup(certificate, suppressValidation: false, requireMutualAuthentication: true,
-                customValidator: Akka.Remote.Transport.DotNetty.CertificateValidation.PinnedCertificate(certificate.Thumbprint));
-            return Akka.Actor.ActorSystem.Create(name, Akka.Actor.BootstrapSetup.Create().WithConfig(config).And(tls));
+            var system = spec?.Certificate is { } certificate ? Secured(name, config, certificate) : Akka.Actor.ActorSystem.Create(name, config);
+            system.ActorOf(MembershipLog.Props(), "membership-log");
+            return system;
         }
         catch (Exception e) when (e is ConfigurationException or FormatException or AggregateException or ArgumentException or TypeInitializationException)
         {
             var inner = e is AggregateException a ? a.Flatten().InnerExceptions[0] : e.InnerException ?? e;
             throw Unusable(spec, inner.Message, e);
         }
+    }
+
+    private static Akka.Actor.ActorSystem Secured(string name, Config config, System.Security.Cryptography.X509Certificates.X509Certificate2 certificate)
+    {
+        // Mutual authentication, each side pinning the cluster's own certificate: a node with
+        // another certificate (or none) fails the handshake in both directions.
+        var tls = new Akka.Remote.Transport.DotNetty.DotNettySslSetup(certificate, suppressValidation: false, requireMutualAuthentication: true,
+            customValidator: Akka.Remote.Transport.DotNetty.CertificateValidation.PinnedCertificate(certificate.Thumbprint));
+        return Akka.Actor.ActorSystem.Create(name, Akka.Actor.BootstrapSetup.Create().WithConfig(config).And(tls));
     }
 
     /// <summary>The user's HOCON file is what a configuration problem comes from, when there is one; without it, nas's own is wrong.</summary>

@@ -14,10 +14,10 @@ namespace NasActors.Tests.Hosting;
 /// <summary>A search whose children are trained by trainer nodes in other processes (real nas processes on one machine).</summary>
 public sealed class MachineNodeTests(ITestOutputHelper output)
 {
-    private const int Budget = 40;
+    private const int Budget = 60;
 
     [Fact]
-    public async Task A_trainer_node_killed_mid_search_loses_nothing_and_a_node_joining_mid_search_gets_work_at_once()
+    public async Task A_trainer_node_killed_mid_search_loses_nothing_a_node_joining_mid_search_gets_work_at_once_and_the_log_says_what_each_did()
     {
         using var dir = new TempDir();
         var run = Path.Combine(dir.Path, "run");
@@ -25,21 +25,29 @@ public sealed class MachineNodeTests(ITestOutputHelper output)
         using var search = Start(SeedSearch(seed, "--run", run, "--children", $"{Budget}", "--top-k", "1", "--strategy", "random", "--seed", "5", "--json"));
         var stdout = search.StandardOutput.ReadToEndAsync();
         var stderr = search.StandardError.ReadToEndAsync();
-        using var first = Start("node", "--join", seed, "--trainer", "synthetic:400", "--workers-per-device", "2");
-        Process? second = null;
+        using var first = Start("node", "--join", seed, "--trainer", "synthetic:1000", "--workers-per-device", "2");
+        Process? second = null, third = null;
         try
         {
-            await Announced(first);
+            var firstAddress = await Announced(first);
             await WaitFor(run, s => s.Trained >= 6, TimeSpan.FromSeconds(90));
 
             // A second machine joins mid-search: its workers get children within seconds.
-            second = Start("node", "--join", seed, "--trainer", "synthetic:400", "--workers-per-device", "2");
+            second = Start("node", "--join", seed, "--trainer", "synthetic:1000", "--workers-per-device", "2");
             await Announced(second);
             var joined = DateTimeOffset.UtcNow;
             var secondWorker = $":{second.Id}/";
             await WaitFor(run, s => s.SearchJobs.Running.Values.Any(w => w.Contains(secondWorker)) || s.Children.Values.Any(c => c.Search.WorkerId?.Contains(secondWorker) == true),
                 TimeSpan.FromSeconds(30));
             output.WriteLine($"a node joining mid-search got its first child {(DateTimeOffset.UtcNow - joined).TotalSeconds:F1} s after it was up");
+
+            // A third machine is stopped (SIGTERM) while it trains: it leaves cleanly, and its child goes back to the queue.
+            third = Start("node", "--join", seed, "--trainer", "synthetic:1000");
+            var thirdAddress = await Announced(third);
+            var thirdWorker = $":{third.Id}/";
+            await WaitFor(run, s => s.SearchJobs.Running.Values.Any(w => w.Contains(thirdWorker)), TimeSpan.FromSeconds(30));
+            Assert.Equal(0, StopsOnSigterm(third));
+            Assert.DoesNotContain(" Error ", await third.StandardError.ReadToEndAsync());
 
             // The first machine dies: the cluster downs it and its children go back to the queue.
             var firstWorker = $":{first.Id}/";
@@ -65,20 +73,35 @@ public sealed class MachineNodeTests(ITestOutputHelper output)
             var workers = NasProcess.Run("workers", "--run", run, "--json");
             Assert.True(workers.ExitCode == 0, workers.Stderr);
             var rows = JsonDocument.Parse(workers.Stdout).RootElement.EnumerateArray().ToList();
-            Assert.Equal(4, rows.Count);
+            Assert.Equal(5, rows.Count);
             Assert.All(rows, w => Assert.Equal(Environment.MachineName, w.GetProperty("machine").GetString()));
-            Assert.Equal(new[] { first.Id, first.Id, second.Id, second.Id }.Order(), rows.Select(w => w.GetProperty("process").GetInt32()).Order());
+            Assert.Equal(new[] { first.Id, first.Id, second.Id, second.Id, third.Id }.Order(), rows.Select(w => w.GetProperty("process").GetInt32()).Order());
             Assert.Equal(Budget + 1, rows.Sum(w => w.GetProperty("trained").GetInt32())); // and the one final training
             Assert.True(rows.Where(w => w.GetProperty("process").GetInt32() == first.Id).Sum(w => w.GetProperty("requeued").GetInt32()) >= 1);
+
+            Assert.True(rows.Where(w => w.GetProperty("process").GetInt32() == third.Id).Sum(w => w.GetProperty("requeued").GetInt32()) >= 1);
+
+            // The seed's log says what each node did and whether anything is needed, and nothing at Error:
+            // a node that left cleanly was an Error "Disassociated" from the transport.
+            var log = File.ReadAllLines(Path.Combine(run, "node.log"));
+            output.WriteLine(string.Join('\n', log));
+            Assert.DoesNotContain(log, l => l.Contains(" Error ", StringComparison.Ordinal));
+            Assert.Contains(log, l => l.Contains($"node {thirdAddress} left the cluster cleanly (roles trainer): what it was training went back to the queue; nothing is needed"));
+            Assert.Contains(log, l => l.Contains($"node {firstAddress} is unreachable (roles trainer; it crashed, was stopped or paused, or the network is cut): " +
+                "if it stays so for 7 s it is removed and its children are trained elsewhere; nothing is needed unless it was not meant to stop"));
+            Assert.Contains(log, l => l.Contains($"node {firstAddress} was removed from the cluster after it stayed unreachable (roles trainer): " +
+                "what it was training went back to the queue; start it again to bring its workers back"));
+            Assert.DoesNotContain(log, l => l.Contains("Disassociated") || l.Contains("Marking node(s)") || l.Contains("SBR took decision") || l.Contains($"[{firstAddress}]"));
 
             // The surviving node stops gracefully on SIGTERM: it leaves the cluster and exits 0.
             Assert.Equal(0, StopsOnSigterm(second));
         }
         finally
         {
-            foreach (var p in new[] { search, first, second })
+            foreach (var p in new[] { search, first, second, third })
                 if (p is { HasExited: false }) p.Kill();
             second?.Dispose();
+            third?.Dispose();
         }
     }
 

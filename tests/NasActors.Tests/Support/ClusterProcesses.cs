@@ -18,12 +18,12 @@ public static class ClusterProcesses
     public static string[] SeedSearch(string seed, params string[] args) =>
         ["search", .. args, "--roles", "coordinator,evaluator", "--host", seed.Split(':')[0], "--port", seed.Split(':')[1], "--join", seed];
 
-    /// <summary>Waits for a node's "node: ... up" line.</summary>
-    public static async Task Announced(Process node)
+    /// <summary>Waits for a node's "node: ADDRESS up" line; returns its address.</summary>
+    public static async Task<string> Announced(Process node)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         while (await node.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
-            if (line.StartsWith("node: ", StringComparison.Ordinal)) return;
+            if (line.StartsWith("node: ", StringComparison.Ordinal)) return line.Split(' ')[1];
         throw new InvalidOperationException($"nas node exited ({node.ExitCode}): {await node.StandardError.ReadToEndAsync()}");
     }
 

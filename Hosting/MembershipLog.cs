@@ -1,0 +1,87 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Event;
+
+namespace NasActors.Hosting;
+
+/// <summary>
+/// Says in the node's log what each change of another node's membership means and whether the
+/// operator needs to act. Akka's own lines for these changes (the transport's "Disassociated",
+/// "Marking node(s) as UNREACHABLE") are left out of the log (<see cref="RunLog"/>): they name
+/// the mechanism, not what happened. The nodes it reported away are published
+/// (<see cref="PeersAway"/>) so that the transport's retries to reach them are left out too.
+/// </summary>
+public sealed class MembershipLog : ReceiveActor
+{
+    private readonly Cluster cluster = Cluster.Get(Context.System);
+    private readonly HashSet<string> away = [];
+
+    /// <summary>The addresses of the nodes that are unreachable or were removed after being so.</summary>
+    public sealed record PeersAway(IReadOnlySet<string> Addresses);
+
+    private sealed record SelfUp;
+
+    public MembershipLog()
+    {
+        var log = Context.GetLogger();
+        var stableAfter = Context.System.Settings.Config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after");
+        // From this node's own "up" on, with a snapshot: the members it finds then did not just join.
+        Receive<SelfUp>(_ => cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
+            typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.ReachabilityEvent), typeof(ClusterEvent.ClusterShuttingDown)));
+        Receive<ClusterEvent.CurrentClusterState>(_ => { });
+        // This node leaves: the cluster then reports every other member removed, which they are not.
+        Receive<ClusterEvent.ClusterShuttingDown>(_ => Become(() => ReceiveAny(_ => { })));
+        Receive<ClusterEvent.IMemberEvent>(e =>
+        {
+            if (e.Member.Address == cluster.SelfAddress) return;
+            if (Line(e) is { } line) log.Warning(line);
+            // Downed, leaving, exiting: no change until it is removed or up again.
+            if (e is ClusterEvent.MemberUp or ClusterEvent.MemberRemoved)
+                Mark(e.Member.Address, e is ClusterEvent.MemberRemoved { PreviousStatus: MemberStatus.Down });
+        });
+        Receive<ClusterEvent.ReachabilityEvent>(e =>
+        {
+            if (e.Member.Address == cluster.SelfAddress) return;
+            log.Warning(Line(e, stableAfter));
+            Mark(e.Member.Address, e is ClusterEvent.UnreachableMember);
+        });
+    }
+
+    private void Mark(Address address, bool isAway)
+    {
+        if (isAway ? away.Add(address.ToString()) : away.Remove(address.ToString()))
+            Context.System.EventStream.Publish(new PeersAway(away.ToHashSet()));
+    }
+
+    /// <summary>What a member event means, or null for the steps between (joining, leaving, exiting).</summary>
+    public static string? Line(ClusterEvent.IMemberEvent e) => e switch
+    {
+        ClusterEvent.MemberUp up => $"node {up.Member.Address} joined the cluster ({Roles(up.Member)})",
+        ClusterEvent.MemberRemoved { PreviousStatus: MemberStatus.Exiting } left =>
+            $"node {left.Member.Address} left the cluster cleanly ({Roles(left.Member)}): what it was training went back to the queue; nothing is needed",
+        ClusterEvent.MemberRemoved { PreviousStatus: MemberStatus.Down } removed =>
+            $"node {removed.Member.Address} was removed from the cluster after it stayed unreachable ({Roles(removed.Member)}): what it was training went back to the queue; " +
+            "start it again to bring its workers back",
+        _ => null,
+    };
+
+    public static string Line(ClusterEvent.ReachabilityEvent e, TimeSpan stableAfter) => e switch
+    {
+        ClusterEvent.UnreachableMember u =>
+            $"node {u.Member.Address} is unreachable ({Roles(u.Member)}; it crashed, was stopped or paused, or the network is cut): " +
+            $"if it stays so for {stableAfter.TotalSeconds:0.#} s it is removed and its children are trained elsewhere; nothing is needed unless it was not meant to stop",
+        _ => $"node {e.Member.Address} is reachable again ({Roles(e.Member)}): nothing is needed",
+    };
+
+    private static string Roles(Member m) => m.Roles.Count == 0 ? "no roles" : "roles " + string.Join(", ", m.Roles.Order(StringComparer.Ordinal));
+
+    protected override void PreStart()
+    {
+        var self = Self;
+        cluster.RegisterOnMemberUp(() => self.Tell(new SelfUp()));
+    }
+
+    protected override void PostStop() => cluster.Unsubscribe(Self);
+
+    public static Props Props() => Akka.Actor.Props.Create(() => new MembershipLog());
+}
