@@ -11,8 +11,12 @@ namespace NasActors.Hosting;
 /// the mechanism, not what happened. The nodes it reported away are published
 /// (<see cref="PeersAway"/>) so that the transport's retries to reach them are left out too.
 /// </summary>
-public sealed class MembershipLog : ReceiveActor
+public sealed class MembershipLog : ReceiveActor, IWithTimers
 {
+    // After this, a removed node's address is forgotten: the transport has quarantined it and no
+    // longer tries to reach it (and a node restarted on a free port comes back at another address).
+    private static readonly TimeSpan ForgetRemovedAfter = TimeSpan.FromMinutes(1);
+
     private readonly Cluster cluster = Cluster.Get(Context.System);
     private readonly HashSet<string> away = [];
 
@@ -20,6 +24,10 @@ public sealed class MembershipLog : ReceiveActor
     public sealed record PeersAway(IReadOnlySet<string> Addresses);
 
     private sealed record SelfUp;
+
+    private sealed record Forget(Address Address);
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     public MembershipLog()
     {
@@ -38,7 +46,10 @@ public sealed class MembershipLog : ReceiveActor
             // Downed, leaving, exiting: no change until it is removed or up again.
             if (e is ClusterEvent.MemberUp or ClusterEvent.MemberRemoved)
                 Mark(e.Member.Address, e is ClusterEvent.MemberRemoved { PreviousStatus: MemberStatus.Down });
+            if (e is ClusterEvent.MemberRemoved) Timers.StartSingleTimer(e.Member.Address, new Forget(e.Member.Address), ForgetRemovedAfter);
+            else if (e is ClusterEvent.MemberUp) Timers.Cancel(e.Member.Address);
         });
+        Receive<Forget>(f => Mark(f.Address, false));
         Receive<ClusterEvent.ReachabilityEvent>(e =>
         {
             if (e.Member.Address == cluster.SelfAddress) return;

@@ -88,6 +88,8 @@ public sealed class RunWriter : ReceiveActor, IWithTimers
             calling = false;
             if (a.Taken)
             {
+                // Also the first step of a takeover's timeline (the coordinator's recovery follows).
+                log.Warning("took the run's writer lease: this node writes the run now");
                 waitingFor = null;
                 finished = null;
                 coordinator = startWriters(Context, ++generation);

@@ -54,6 +54,19 @@ public sealed class CoordinatorHandOverTests(PostgresServer postgres, ITestOutpu
             Assert.True(firstDispatch.At - killed < TimeSpan.FromSeconds(45), $"hand-over took {(firstDispatch.At - killed).TotalSeconds:F1} s");
 
             Assert.All(new[] { standby, trainers }, node => Assert.Equal(0, StopsOnSigterm(node)));
+
+            // Where the time goes, from the standby's log: each step's line, seconds after the kill.
+            var log = (await standby.StandardError.ReadToEndAsync()).Split('\n');
+            double At(string text)
+            {
+                var line = log.FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal));
+                Assert.True(line is not null, $"the standby's log has no line with \"{text}\":\n{string.Join('\n', log)}");
+                return (DateTimeOffset.Parse(line.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) - killed).TotalSeconds;
+            }
+            var old = $"node akka.tcp://nas@{seed} ";
+            output.WriteLine($"takeover: the old coordinator's node unreachable at {At(old + "is unreachable"):F1} s (failure detector), removed at {At(old + "was removed"):F1} s " +
+                             $"(stable-after, downing), lease taken at {At("took the run's writer lease"):F1} s (singleton hand-over), run recovered at {At("search resumed at event"):F1} s, " +
+                             $"first write at {(firstWrite.At - killed).TotalSeconds:F1} s");
         }
         finally
         {
