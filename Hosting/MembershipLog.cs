@@ -69,9 +69,9 @@ public sealed class MembershipLog : ReceiveActor, IWithTimers
     {
         ClusterEvent.MemberUp up => $"node {up.Member.Address} joined the cluster ({Roles(up.Member)})",
         ClusterEvent.MemberRemoved { PreviousStatus: MemberStatus.Exiting } left =>
-            $"node {left.Member.Address} left the cluster cleanly ({Roles(left.Member)}): what it was training went back to the queue; nothing is needed",
+            $"node {left.Member.Address} left the cluster cleanly ({Roles(left.Member)}): anything it was training goes back to the queue; nothing is needed",
         ClusterEvent.MemberRemoved { PreviousStatus: MemberStatus.Down } removed =>
-            $"node {removed.Member.Address} was removed from the cluster after it stayed unreachable ({Roles(removed.Member)}): what it was training went back to the queue; " +
+            $"node {removed.Member.Address} was removed from the cluster after it stayed unreachable ({Roles(removed.Member)}): anything it was training goes back to the queue; " +
             "start it again to bring its workers back",
         _ => null,
     };

@@ -21,7 +21,8 @@ public sealed class RunWriter : ReceiveActor, IWithTimers
 {
     private sealed record Tick;
 
-    private sealed record LeaseAnswer(bool Taken, string? Why);
+    /// <param name="Finished">With the lease taken: the run's status when it is stored finished (nothing to recover).</param>
+    private sealed record LeaseAnswer(bool Taken, string? Why, SearchStatus? Finished = null);
 
     private sealed record LeaseChecked(bool Held);
 
@@ -34,6 +35,7 @@ public sealed class RunWriter : ReceiveActor, IWithTimers
     private readonly IWriterLease lease;
     private readonly Func<IUntypedActorContext, int, IActorRef> startWriters;
     private readonly Func<int?> storedBudget;
+    private readonly Func<SearchStatus?> storedFinished;
     private readonly ILoggingAdapter log = Context.GetLogger();
     private readonly HashSet<IActorRef> writers = [];
     private IActorRef? coordinator;
@@ -45,18 +47,25 @@ public sealed class RunWriter : ReceiveActor, IWithTimers
 
     /// <param name="startWriters">Starts the coordinator and the evaluator as children, named with the generation (stopped ones may not be gone yet); returns where coordinator messages go.</param>
     /// <param name="storedBudget">The run's budget as stored now (a finished run is taken up again when it grows).</param>
-    public RunWriter(IWriterLease lease, Func<IUntypedActorContext, int, IActorRef> startWriters, Func<int?> storedBudget)
+    /// <param name="storedFinished">
+    /// The run's status when, as stored, it is finished and its budget has not grown; else null. Such a
+    /// run is not recovered: a standby that takes over a finished run would load all of it (and
+    /// libtorch, for PPO) to learn only that it is finished, and keep that memory while it idles.
+    /// </param>
+    public RunWriter(IWriterLease lease, Func<IUntypedActorContext, int, IActorRef> startWriters, Func<int?> storedBudget, Func<SearchStatus?> storedFinished)
     {
         this.lease = lease;
         this.startWriters = startWriters;
         this.storedBudget = storedBudget;
+        this.storedFinished = storedFinished;
         Acquiring();
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(IWriterLease lease, Func<IUntypedActorContext, int, IActorRef> startWriters, Func<int?> storedBudget) =>
-        Akka.Actor.Props.Create(() => new RunWriter(lease, startWriters, storedBudget));
+    public static Props Props(IWriterLease lease, Func<IUntypedActorContext, int, IActorRef> startWriters, Func<int?> storedBudget,
+        Func<SearchStatus?> storedFinished) =>
+        Akka.Actor.Props.Create(() => new RunWriter(lease, startWriters, storedBudget, storedFinished));
 
     protected override void PreStart() => Timers.StartPeriodicTimer("tick", new Tick(), TimeSpan.Zero, Every);
 
@@ -76,7 +85,7 @@ public sealed class RunWriter : ReceiveActor, IWithTimers
         {
             try
             {
-                return lease.TryAcquire() is { } holder ? new LeaseAnswer(false, holder) : new LeaseAnswer(true, null);
+                return lease.TryAcquire() is { } holder ? new LeaseAnswer(false, holder) : new LeaseAnswer(true, null, FinishedAsStored());
             }
             catch (RunStoreException e)
             {
@@ -86,7 +95,15 @@ public sealed class RunWriter : ReceiveActor, IWithTimers
         Receive<LeaseAnswer>(a =>
         {
             calling = false;
-            if (a.Taken)
+            if (a is { Taken: true, Finished: { } done })
+            {
+                log.Warning("the run is finished as stored: nothing to recover; this node waits for its budget to grow");
+                waitingFor = null;
+                finished = done;
+                lease.Release();
+                Become(Finished);
+            }
+            else if (a.Taken)
             {
                 // Also the first step of a takeover's timeline (the coordinator's recovery follows).
                 log.Warning("took the run's writer lease: this node writes the run now");
@@ -199,6 +216,19 @@ public sealed class RunWriter : ReceiveActor, IWithTimers
     {
         calling = false;
         then?.Invoke();
+    }
+
+    /// <summary>The stored run's finished status; null also when it cannot be read (the coordinator's recovery then says why).</summary>
+    private SearchStatus? FinishedAsStored()
+    {
+        try
+        {
+            return storedFinished();
+        }
+        catch (RunStoreException)
+        {
+            return null;
+        }
     }
 
     /// <summary>A database call that failed in a way its own answer does not cover: said, and tried again at the next tick.</summary>

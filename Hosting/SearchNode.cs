@@ -69,7 +69,16 @@ public sealed class SearchNode : IAsyncDisposable
             var coordinator = context.ActorOf(Restarted(SearchCoordinator.Props(settings, ids: store.Ids, host: context.Self), "search-coordinator"), $"coordinator-{generation}");
             context.ActorOf(Restarted(LeaderboardKeeper.Props(coordinator, Math.Max(settings.TopK, 10), store.Ids), "leaderboard"), $"evaluator-{generation}");
             return coordinator;
-        }, () => store.ReadSettings()?.Budget);
+        }, () => store.ReadSettings()?.Budget, () => FinishedAsStored(store));
+
+    /// <summary>The run's status when, as stored, it is finished and its stored budget has not grown (read without recovering it).</summary>
+    private static SearchStatus? FinishedAsStored(RunStore store)
+    {
+        var state = store.ReadState();
+        return state is { Settings: not null, Finished: true } && (store.ReadSettings()?.Budget ?? 0) <= state.Budget
+            ? SearchViews.Status(state, stored: true, new Dictionary<long, (int, int)>(), store.Ids.CoordinatorId)
+            : null;
+    }
 
     /// <summary>Started again whenever it stops (a failed journal), 0.2 s to 10 s apart.</summary>
     private static Props Restarted(Props writer, string name) =>

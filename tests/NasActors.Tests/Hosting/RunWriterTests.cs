@@ -69,12 +69,12 @@ public sealed class RunWriterTests() : Akka.TestKit.Xunit2.TestKit(Configuration
         protected override void PostStop() => probe.Tell((name, (object)(lease.Held ? "stopped holding the lease" : "stopped without the lease")));
     }
 
-    private IActorRef Start(FakeLease lease, Func<bool> finished, Func<int?> storedBudget) =>
+    private IActorRef Start(FakeLease lease, Func<bool> finished, Func<int?> storedBudget, Func<SearchStatus?>? storedFinished = null) =>
         Sys.ActorOf(RunWriter.Props(lease, (context, generation) =>
         {
             context.ActorOf(Akka.Actor.Props.Create(() => new Writer($"evaluator-{generation}", lease, TestActor, finished)), $"evaluator-{generation}");
             return context.ActorOf(Akka.Actor.Props.Create(() => new Writer($"coordinator-{generation}", lease, TestActor, finished)), $"coordinator-{generation}");
-        }, storedBudget));
+        }, storedBudget, storedFinished ?? (() => null)));
 
     [Fact]
     public void Messages_reach_the_coordinator_only_while_the_lease_is_held_and_a_lost_lease_starts_a_new_generation()
@@ -118,5 +118,25 @@ public sealed class RunWriterTests() : Akka.TestKit.Xunit2.TestKit(Configuration
         AwaitCondition(() => lease.Taken == 2, TimeSpan.FromSeconds(10));
         writer.Tell("work?");
         Assert.Equal(("coordinator-2", "work?"), ExpectMsg<(string, object)>(TimeSpan.FromSeconds(3)));
+    }
+
+    [Fact]
+    public async Task A_run_stored_finished_is_not_recovered_its_lease_goes_at_once_and_a_grown_budget_takes_it_up()
+    {
+        var lease = new FakeLease();
+        var budget = 5;
+        var stored = new SearchStatus(5, 5, 5, 0, 0, 0.5, 3, true, 0, 0, true, [], "exp/search");
+        var writer = Start(lease, () => false, () => budget, () => budget == 5 ? stored : null);
+        AwaitCondition(() => lease.Taken == 1, TimeSpan.FromSeconds(5));
+        AwaitCondition(() => !lease.Held, TimeSpan.FromSeconds(3));
+        // No writer started: nothing received, nothing stopped.
+        writer.Tell("work?");
+        ExpectNoMsg(TimeSpan.FromSeconds(1.5));
+        Assert.Equal(stored, await writer.Ask<SearchStatus>(new GetSearchStatus(), TimeSpan.FromSeconds(3)));
+
+        budget = 9;
+        AwaitCondition(() => lease.Taken == 2, TimeSpan.FromSeconds(10));
+        writer.Tell("work?");
+        Assert.Equal(("coordinator-1", "work?"), ExpectMsg<(string, object)>(TimeSpan.FromSeconds(3)));
     }
 }
