@@ -19,6 +19,16 @@ public sealed record EarlyStopSettings
     public int ReductionFactor { get; init; } = 3;
     public int Brackets { get; init; } = 1;
 
+    public const string RungAccuracy = "rung-accuracy";
+    public const string Ignore = "ignore";
+
+    /// <summary>
+    /// What the strategy learns from a stopped child: <see cref="RungAccuracy"/> (it counts with its
+    /// value at the rung; chosen by measurement, docs/decisions.md) or <see cref="Ignore"/>. Stored
+    /// with the run, so a resumed search learns as it did whatever the default becomes.
+    /// </summary>
+    public string StoppedChildren { get; init; } = RungAccuracy;
+
     /// <param name="epochs">The search children's epochs (rungs lie below them).</param>
     public IReadOnlyList<string> Errors(int epochs)
     {
@@ -27,6 +37,8 @@ public sealed record EarlyStopSettings
         if (GraceEpochs < 1) errors.Add($"early stopping's grace epochs must be at least 1, got {GraceEpochs}");
         if (ReductionFactor < 2) errors.Add($"early stopping's reduction factor must be at least 2, got {ReductionFactor}");
         if (Brackets < 1) errors.Add($"early stopping's brackets must be at least 1, got {Brackets}");
+        if (StoppedChildren is not (RungAccuracy or Ignore))
+            errors.Add($"early stopping's stopped_children must be {RungAccuracy} or {Ignore}, got \"{StoppedChildren}\"");
         if (errors.Count > 0) return errors;
         if (GraceEpochs >= epochs)
             errors.Add($"early stopping's grace epochs ({GraceEpochs}) must be below the children's epochs ({epochs}): there would be no rung to stop at");

@@ -53,5 +53,6 @@ public static class StrategyCatalog
             LearningRate = s.PpoLearningRate, Minibatch = s.PpoMinibatch,
             Epochs = s.PpoEpochs ?? PaperSettings.PpoEpochs, NormalizeAdvantages = s.PpoNormalizeAdvantages ?? false,
         },
+        Stopped = s.EarlyStop?.StoppedChildren == EarlyStopSettings.Ignore ? StoppedChildren.Ignore : StoppedChildren.RungAccuracy,
     };
 }

@@ -256,6 +256,7 @@ public class RunFolderSafetyTests
         { "{\"workers_per_device\": -2}", "workers per device must be at least 1, got -2" },
         { "{\"search\": {\"epochs\": 9}, \"early_stop\": {\"kind\": \"asha\", \"brackets\": 5}}", "bracket 4 has no rung below 9 epochs" },
         { "{\"early_stop\": {\"grace\": 1}}", "unknown key $.early_stop.grace" },
+        { "{\"early_stop\": {\"kind\": \"asha\", \"stopped_children\": \"best\"}}", "early stopping's stopped_children must be rung-accuracy or ignore, got \"best\"" },
         { "{\"ppo_epochs\": 0}", "PPO epochs must be at least 1, got 0" },
     };
 
