@@ -157,12 +157,12 @@ public static class RunReportBuilder
             var g = spans[w];
             var id = report.Workers[w];
             var m = System.Text.RegularExpressions.Regex.Match(id, @"^(?<machine>[^/]+?)(:(?<pid>\d+))?/(?<device>.+)$");
-            var ended = g.Where(s => s.EndS is not null && s.Outcome is "trained" or "failed").Select(s => s.EndS!.Value).ToList();
+            var ended = g.Where(s => s.EndS is not null && s.Outcome is "trained" or "failed" or "stopped").Select(s => s.EndS!.Value).ToList();
             return new WorkerSummary(id,
                 m.Success ? m.Groups["machine"].Value : null,
                 m.Groups["pid"].Success ? int.Parse(m.Groups["pid"].Value) : null,
                 m.Success ? m.Groups["device"].Value : null,
-                g.Count(s => s.Outcome == "trained"), g.Count(s => s.Outcome == "failed"), g.Count(s => s.Outcome == "requeued"),
+                g.Count(s => s.Outcome == "trained"), g.Count(s => s.Outcome == "failed"), g.Count(s => s.Outcome == "stopped"), g.Count(s => s.Outcome == "requeued"),
                 g.FirstOrDefault(s => s.EndS is null)?.ChildId,
                 Math.Round(g.Sum(s => (s.EndS ?? report.Summary.ElapsedS) - s.StartS), 3),
                 ended.Count > 0 ? report.StartedAt.AddSeconds(ended.Max()) : null,

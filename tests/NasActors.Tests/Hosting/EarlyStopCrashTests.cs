@@ -78,5 +78,7 @@ public class EarlyStopCrashTests
         var all = JsonDocument.Parse(NasProcess.Run("top", "--run", run, "--all", "-k", "100", "--json").Stdout).RootElement.EnumerateArray().ToList();
         Assert.Equal(Budget, all.Count);
         Assert.Equal(twin.Stopped, all.Count(c => c.GetProperty("stopped_at").ValueKind == JsonValueKind.Number));
+        var workers = JsonDocument.Parse(NasProcess.Run("workers", "--run", run, "--json").Stdout).RootElement.EnumerateArray().ToList();
+        Assert.Equal(twin.Stopped, workers.Sum(w => w.GetProperty("stopped").GetInt32()));
     }
 }
