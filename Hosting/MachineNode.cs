@@ -50,6 +50,10 @@ public sealed class MachineNode : IAsyncDisposable
             if (standby is { } w)
             {
                 await RequireSameRun(proxy, w.Store, cancel);
+                // What a takeover would otherwise start while the search waits: the journal's
+                // plugins, and libtorch for a PPO run's controller.
+                await WarmJournal(system, TimeSpan.FromSeconds(30), cancel);
+                if (w.Settings.Strategy == "ppo") TorchSharp.torch.zeros(1).Dispose();
                 SearchNode.StartWriters(system, w.Store, w.Settings);
             }
             if (spec.Has(ClusterSpec.Trainer))
@@ -60,6 +64,21 @@ public sealed class MachineNode : IAsyncDisposable
         {
             await system.Terminate();
             throw;
+        }
+    }
+
+    /// <summary>Warms the plugins up; a journal that cannot be read now is left to the coordinator's own recovery (which retries and says why).</summary>
+    private static async Task WarmJournal(ActorSystem system, TimeSpan timeout, CancellationToken cancel)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        system.ActorOf(Props.Create(() => new JournalWarmup(done)), "journal-warmup");
+        try
+        {
+            await done.Task.WaitAsync(timeout, cancel);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Not ready now: nothing is lost, the takeover only pays the start-up itself.
         }
     }
 
