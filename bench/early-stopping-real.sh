@@ -3,7 +3,9 @@
 # 9 epochs, random search, one CPU worker): per seed, a full search of CHILDREN children, an
 # ASHA search of the same children (random search proposes the same genotypes for the same seed:
 # checked below), then that ASHA search resumed with more children until it has spent the full
-# search's child-epochs. Prints one JSON line per seed. Figures: bench/RESULTS.md.
+# search's child-epochs. Prints one JSON line per seed; the runs stay in the folder named on
+# stderr. Figures: bench/RESULTS.md. Training is the same in every process for a given libtorch
+# thread count: run seeds side by side with OMP_NUM_THREADS=1 each, not with more threads than cores.
 # Usage: bench/early-stopping-real.sh [CHILDREN] [SEED...]   (NAS=path to nas, default ./nas)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +13,7 @@ nas=(${NAS:-./nas})
 children="${1:-16}"; shift || true
 seeds=("${@:-0 1 2}"); seeds=(${seeds[*]})
 out="$(mktemp -d)"
+echo "runs in $out" >&2
 cat >"$out/config.json" <<'EOF'
 {
   "strategy": "random",
@@ -54,4 +57,3 @@ for seed in "${seeds[@]}"; do
     "$(field epochs_trained "$asha_status")" "$(field best_accuracy "$asha_status")" "$(field stopped "$asha_status")" "$asha_s" \
     "$budget" "$(field epochs_trained "$equal_status")" "$(field best_accuracy "$equal_status")" "$(field stopped "$equal_status")" "$equal_s"
 done
-rm -rf "$out"

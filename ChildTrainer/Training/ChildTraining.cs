@@ -85,9 +85,10 @@ public static class ChildTraining
         {
             cancel.ThrowIfCancellationRequested();
             var epochClock = Stopwatch.StartNew();
-            // Per-epoch seeds make a resumed run draw exactly what an uninterrupted one would.
+            // Per-epoch seeds make a resumed run draw exactly what an uninterrupted one would, in any
+            // process (HashCode.Combine, used here before, is seeded anew in each process).
             torch.manual_seed(config.Seed * 1_000_003L + epoch + 1);
-            var rng = new Random(HashCode.Combine(config.Seed, epoch));
+            var rng = new Random((int)((config.Seed * 1_000_003L + epoch) & 0x7fffffff));
             model.train();
             model.SetDropPathProgress((double)epoch / config.Epochs);
 

@@ -48,6 +48,22 @@ public class TrainCommandTests
     }
 
     [Fact]
+    public void The_same_seed_trains_the_same_in_another_process()
+    {
+        // A crashed search retrains or resumes its children in a new process: what was seeded in
+        // the process (HashCode.Combine once chose the batches) would make that another training.
+        string[] args = ["train", "-N", "1", "-F", "4", "--train-limit", "200", "--validation", "100", "--epochs", "2", "--batch", "50", "--seed", "7", "--json"];
+        var runs = new[] { NasProcess.Run(args), NasProcess.Run(args) };
+        Assert.All(runs, r => Assert.True(r.ExitCode == 0, r.Stderr));
+        var losses = runs.Select(r => JsonDocument.Parse(r.Stdout).RootElement.GetProperty("history").EnumerateArray()
+            .Select(h => h.GetProperty("train_loss").GetDouble()).ToList()).ToList();
+        Assert.Equal(2, losses[0].Count);
+        Assert.Equal(losses[0], losses[1]);
+        Assert.Equal(JsonDocument.Parse(runs[0].Stdout).RootElement.GetProperty("val_accuracy").GetDouble(),
+            JsonDocument.Parse(runs[1].Stdout).RootElement.GetProperty("val_accuracy").GetDouble());
+    }
+
+    [Fact]
     public void Train_names_a_missing_device_and_a_broken_dataset()
     {
         var cuda = NasProcess.Run([.. Tiny, "--device", "cuda:0"]);
