@@ -52,12 +52,12 @@ public class TrainCommandTests
     {
         // A crashed search retrains or resumes its children in a new process: what was seeded in
         // the process (HashCode.Combine once chose the batches) would make that another training.
-        string[] args = ["train", "-N", "1", "-F", "4", "--train-limit", "200", "--validation", "100", "--epochs", "2", "--batch", "50", "--seed", "7", "--json"];
+        string[] args = ["train", "-N", "1", "-F", "4", "--train-limit", "100", "--validation", "50", "--epochs", "1", "--batch", "25", "--seed", "7", "--json"];
         var runs = new[] { NasProcess.Run(args), NasProcess.Run(args) };
         Assert.All(runs, r => Assert.True(r.ExitCode == 0, r.Stderr));
         var losses = runs.Select(r => JsonDocument.Parse(r.Stdout).RootElement.GetProperty("history").EnumerateArray()
             .Select(h => h.GetProperty("train_loss").GetDouble()).ToList()).ToList();
-        Assert.Equal(2, losses[0].Count);
+        Assert.Single(losses[0]);
         Assert.Equal(losses[0], losses[1]);
         Assert.Equal(JsonDocument.Parse(runs[0].Stdout).RootElement.GetProperty("val_accuracy").GetDouble(),
             JsonDocument.Parse(runs[1].Stdout).RootElement.GetProperty("val_accuracy").GetDouble());
