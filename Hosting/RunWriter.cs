@@ -218,14 +218,18 @@ public sealed class RunWriter : ReceiveActor, IWithTimers
         then?.Invoke();
     }
 
-    /// <summary>The stored run's finished status; null also when it cannot be read (the coordinator's recovery then says why).</summary>
+    /// <summary>
+    /// The stored run's finished status; null also when it cannot be read for any reason: the
+    /// writers then start as they always did, and the coordinator's recovery says what is wrong
+    /// (the lease just taken must not be left held by a read that failed).
+    /// </summary>
     private SearchStatus? FinishedAsStored()
     {
         try
         {
             return storedFinished();
         }
-        catch (RunStoreException)
+        catch (Exception)
         {
             return null;
         }
