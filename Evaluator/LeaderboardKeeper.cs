@@ -57,8 +57,7 @@ public sealed class LeaderboardKeeper : ReceivePersistentActor, IWithTimers
             AskFinal();
         });
         Command<StreamEvent>(OnEvent);
-        // The stream ended (the database went away): fail, and the supervisor restarts the keeper from its snapshot.
-        // Its supervisor starts it again, with backoff, from its snapshot.
+        // The stream ended (the database went away): stop; the supervisor starts the keeper again, with backoff, from its snapshot.
         Command<StreamFailed>(f => f.Incarnation == incarnation, f =>
         {
             log.Warning("the search's event stream failed ({0}); the evaluator restarts", f.Cause.Message);
@@ -75,6 +74,12 @@ public sealed class LeaderboardKeeper : ReceivePersistentActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     public override string PersistenceId => ids.EvaluatorId;
+
+    protected override void OnRecoveryFailure(Exception reason, object? message = null) =>
+        log.Error(JournalTrouble.Recovery("the evaluator", reason, message, LastSequenceNr));
+
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr) =>
+        log.Error(JournalTrouble.Write("the evaluator", cause, @event, sequenceNr));
 
     public static Props Props(IActorRef coordinator, int capacity, PersistenceIds? ids = null) =>
         Akka.Actor.Props.Create(() => new LeaderboardKeeper(coordinator, capacity, ids));

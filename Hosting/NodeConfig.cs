@@ -39,6 +39,7 @@ public static class NodeConfig
             if (config.GetInt("nas.coordinator.snapshot-after-policy-updates") < 1)
                 throw new FormatException("nas.coordinator.snapshot-after-policy-updates must be at least 1");
             ChildTrainer.Workers.DeviceCheckCadence.From(config);
+            MemoryLog.Cadence(config);
         }
         catch (Exception e) when (e is FormatException or ConfigurationException or ArgumentException or OverflowException or InvalidCastException)
         {
@@ -51,8 +52,12 @@ public static class NodeConfig
     {
         try
         {
+            // The singleton's serializer from the start: a node that joins receives the singleton's
+            // hand-over messages before its own singleton manager starts (and logged them as undeserializable).
+            config = config.WithFallback(Akka.Cluster.Tools.Singleton.ClusterSingleton.DefaultConfig());
             var system = spec?.Certificate is { } certificate ? Secured(name, config, certificate) : Akka.Actor.ActorSystem.Create(name, config);
             system.ActorOf(MembershipLog.Props(), "membership-log");
+            system.ActorOf(MemoryLog.Props(MemoryLog.Cadence(config)), "memory-log");
             return system;
         }
         catch (Exception e) when (e is ConfigurationException or FormatException or AggregateException or ArgumentException or TypeInitializationException)

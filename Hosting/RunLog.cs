@@ -17,13 +17,22 @@ public sealed class RunLog : ReceiveActor, IRequiresMessageQueue<ILoggerMessageQ
         {
             if (Restated(e, away)) return;
             // One line per entry: Akka puts whole stack traces into some messages (remoting errors).
-            var line = $"{e.Timestamp:O} {e.LogLevel().ToString().Replace("Level", "")} [{e.LogSource}] {FirstLine(e.Message?.ToString())}{(e.Cause is null ? "" : " " + FirstLine(e.Cause.Message))}";
-            if (path.Length == 0) Console.Error.WriteLine(line);
-            else File.AppendAllText(path, line + Environment.NewLine);
+            Write(path, $"{e.Timestamp:O} {e.LogLevel().ToString().Replace("Level", "")} [{e.LogSource}] {FirstLine(e.Message?.ToString())}{(e.Cause is null ? "" : " " + FirstLine(e.Cause.Message))}");
         });
+        Receive<MemoryLog.Sample>(m => Write(path, $"{DateTime.UtcNow:O} Info [memory] {m.Line}"));
     }
 
-    protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(MembershipLog.PeersAway));
+    protected override void PreStart()
+    {
+        Context.System.EventStream.Subscribe(Self, typeof(MembershipLog.PeersAway));
+        Context.System.EventStream.Subscribe(Self, typeof(MemoryLog.Sample));
+    }
+
+    private static void Write(string path, string line)
+    {
+        if (path.Length == 0) Console.Error.WriteLine(line);
+        else File.AppendAllText(path, line + Environment.NewLine);
+    }
 
     // Akka.Remote's exception for a connection the other side closed (internal to Akka.Remote).
     private const string Disassociated = "EndpointDisassociatedException";

@@ -448,14 +448,12 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
     /// Akka's own line ("Last known sequence number [0]") reads as if the run were empty while
     /// the journal could not be read at all (a database outage): say what happened and what follows.
     /// </summary>
-    protected override void OnRecoveryFailure(Exception reason, object? message = null)
-    {
-        var why = reason.GetBaseException().Message.Split('\n')[0];
-        if (message is null)
-            log.Error("the coordinator could not read the run's journal to recover ({0}); it tries again with backoff, and nothing stored is lost", why);
-        else
-            log.Error(reason, "the coordinator could not replay {0} after event {1} ({2}); it tries again with backoff", message.GetType().Name, LastSequenceNr, why);
-    }
+    protected override void OnRecoveryFailure(Exception reason, object? message = null) =>
+        log.Error(JournalTrouble.Recovery("the coordinator", reason, message, LastSequenceNr));
+
+    // Akka stops the actor after this; its supervisor starts it again and it recovers what was stored.
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr) =>
+        log.Error(JournalTrouble.Write("the coordinator", cause, @event, sequenceNr));
 
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
     {

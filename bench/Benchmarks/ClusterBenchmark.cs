@@ -10,7 +10,8 @@ namespace NasActors.Bench;
 /// <summary>The cluster's figures: throughput, the workers' idle share and the overhead per child, journal bytes per child.</summary>
 public sealed record ClusterBenchmarkResult(
     string Journal, int Children, int Workers, int ChildMs, int Completed, double SearchS, double ChildrenPerS, int WorkersSeen,
-    double? IdleShare, double? OverheadP50Ms, double? OverheadP99Ms, double JournalBytesPerChild, int Stopped = 0);
+    double? IdleShare, double? OverheadP50Ms, double? OverheadP99Ms, double JournalBytesPerChild, int Stopped,
+    double? WarmIdleShare, double? WarmOverheadP50Ms, double? WarmOverheadP99Ms, double? FirstChildOverheadP50Ms);
 
 /// <summary>
 /// A cluster on this machine, as real processes: <c>nas search</c> as the seed (coordinator and
@@ -20,7 +21,8 @@ public sealed record ClusterBenchmarkResult(
 /// everything in a span beyond the child's own time, and any gap between spans, is time the
 /// worker was not training. With early stopping (<c>epochs</c>), children are learning curves of
 /// that many epochs (<c>childMs</c> in all) judged by ASHA, and a stopped child's own time is its
-/// epochs up to the rung it was stopped at.
+/// epochs up to the rung it was stopped at. The warm figures leave out each worker's first child:
+/// it starts while every process is still compiling its code and all workers join at once.
 /// </summary>
 public static class ClusterBenchmark
 {
@@ -65,28 +67,34 @@ public static class ClusterBenchmark
         var status = JsonDocument.Parse(await stdout).RootElement;
         var seconds = status.GetProperty("elapsed_s").GetDouble();
         var report = RunReportBuilder.Build(store.Title, store.ReadStoredEvents(), DateTimeOffset.UtcNow, top: 1);
-        var spans = new List<double>();
-        var gaps = new List<double>();
         var stoppedAt = new Dictionary<long, int>();
         for (var i = 0; i < report.Children.Id.Count; i++)
             if (report.Children.StoppedAt[i] is { } epoch) stoppedAt[report.Children.Id[i]] = epoch;
         // A child's own time: all its epochs, or those up to the rung it was stopped at.
         double Own(WorkerSpan s) => (stoppedAt.TryGetValue(s.ChildId, out var at) ? (double)childMs / epochs!.Value * at : childMs) / 1000.0;
-        var overheads = new List<double>();
-        foreach (var worker in report.Timeline.Rows.Where(s => s.Outcome is "trained" or "stopped" && s.EndS is not null).GroupBy(s => s.Worker))
-        {
-            var mine = worker.OrderBy(s => s.StartS).ToList();
-            spans.AddRange(mine.Select(s => s.EndS!.Value - s.StartS));
-            overheads.AddRange(mine.Select(s => Math.Max(0, s.EndS!.Value - s.StartS - Own(s))));
-            gaps.AddRange(mine.Zip(mine.Skip(1), (a, b) => Math.Max(0, b.StartS - a.EndS!.Value)));
-        }
-        var overhead = overheads.Order().ToArray();
-        double? At(double p) => overhead.Length == 0 ? null : Math.Round(overhead[Math.Min(overhead.Length - 1, (int)(p * overhead.Length))] * 1000, 1);
-        var busy = spans.Sum() + gaps.Sum();
+        var perWorker = report.Timeline.Rows.Where(s => s.Outcome is "trained" or "stopped" && s.EndS is not null)
+            .GroupBy(s => s.Worker).Select(w => w.OrderBy(s => s.StartS).ToList()).ToList();
+        var all = Idle(perWorker, Own);
+        var warm = Idle(perWorker.Select(w => w.Skip(1).ToList()).ToList(), Own);
+        var first = Idle(perWorker.Select(w => w.Take(1).ToList()).ToList(), Own);
         return new ClusterBenchmarkResult(store.Kind, children, workers, childMs,
             status.GetProperty("completed").GetInt32(), Math.Round(seconds, 1), Math.Round(children / seconds, 1),
-            report.Timeline.Worker.Distinct().Count(), busy > 0 ? Math.Round((overhead.Sum() + gaps.Sum()) / busy, 4) : null,
-            At(0.5), At(0.99), Math.Round((double)store.StoredBytes().Journal / children), stoppedAt.Count);
+            report.Timeline.Worker.Distinct().Count(), all.Share, all.At(0.5), all.At(0.99), Math.Round((double)store.StoredBytes().Journal / children), stoppedAt.Count,
+            warm.Share, warm.At(0.5), warm.At(0.99), first.At(0.5));
+    }
+
+    /// <summary>Overheads (each span beyond the child's own time) and gaps between spans, over the workers' spans in order.</summary>
+    private static IdleFigures Idle(List<List<WorkerSpan>> perWorker, Func<WorkerSpan, double> own)
+    {
+        var overheads = perWorker.SelectMany(w => w.Select(s => Math.Max(0, s.EndS!.Value - s.StartS - own(s)))).Order().ToArray();
+        var gaps = perWorker.SelectMany(w => w.Zip(w.Skip(1), (a, b) => Math.Max(0, b.StartS - a.EndS!.Value))).Sum();
+        var busy = perWorker.SelectMany(w => w).Sum(s => s.EndS!.Value - s.StartS) + gaps;
+        return new IdleFigures(busy > 0 ? Math.Round((overheads.Sum() + gaps) / busy, 4) : null, overheads);
+    }
+
+    private sealed record IdleFigures(double? Share, double[] SortedOverheads)
+    {
+        public double? At(double p) => SortedOverheads.Length == 0 ? null : Math.Round(SortedOverheads[Math.Min(SortedOverheads.Length - 1, (int)(p * SortedOverheads.Length))] * 1000, 1);
     }
 
     /// <summary>This nas, again, as a child process (run as <c>dotnet nas.dll</c> or as its own executable).</summary>

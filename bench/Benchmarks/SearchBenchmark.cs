@@ -10,11 +10,14 @@ namespace NasActors.Bench;
 public sealed record SearchBenchmarkResult(
     string Journal, string Strategy, int Children, int Workers, double ChildrenPerS, double SearchS,
     double? DispatchP50Ms, double? DispatchP90Ms, double? DispatchP99Ms, double DispatchMaxMs, double? WarmDispatchP50Ms, double? WarmDispatchP99Ms,
-    double JournalBytesPerChild, long JournalBytes, long SnapshotBytes, double RecoveryToFirstDispatchS, double StatusReadS);
+    double JournalBytesPerChild, long JournalBytes, long SnapshotBytes, double RecoveryToFirstDispatchS, double StatusReadS,
+    double ResidentMb, double LiveManagedMb);
 
 /// <summary>
 /// A whole search with the synthetic trainer in this process, then its recovery: the control plane
-/// alone (journal, coordinator, workers), with no training cost.
+/// alone (journal, coordinator, workers), with no training cost. Its memory is taken when the
+/// search has finished, with the node still up: the process's resident set, and what the managed
+/// heap holds after a full collection.
 /// </summary>
 public static class SearchBenchmark
 {
@@ -22,12 +25,14 @@ public static class SearchBenchmark
     {
         store.WriteSettings(settings);
         var metrics = new WorkerMetrics();
-        double searchSeconds;
+        double searchSeconds, residentMb, liveMb;
         await using (var node = await SearchNode.StartAsync(store, settings, cancel, metrics))
         {
             var first = await metrics.FirstJob.WaitAsync(TimeSpan.FromMinutes(1), cancel);
             while ((await node.StatusAsync())?.Finished != true) await Task.Delay(100, cancel);
             searchSeconds = Stopwatch.GetElapsedTime(first).TotalSeconds;
+            liveMb = Math.Round(GC.GetTotalMemory(forceFullCollection: true) / 1048576.0, 1);
+            residentMb = Math.Round(Environment.WorkingSet / 1048576.0, 1);
         }
         store.AfterStop();
         var (journalBytes, snapshotBytes) = store.StoredBytes();
@@ -54,6 +59,6 @@ public static class SearchBenchmark
         static double? At(double[] sorted, double p) => sorted.Length == 0 ? null : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
         return new SearchBenchmarkResult(store.Kind, settings.Strategy, settings.Budget, settings.WorkersPerDevice, settings.Budget / searchSeconds, searchSeconds,
             At(latencies, 0.50), At(latencies, 0.90), At(latencies, 0.99), latencies.LastOrDefault(), At(warm, 0.50), At(warm, 0.99),
-            (double)journalBytes / settings.Budget, journalBytes, snapshotBytes, recoverySeconds, statusSeconds);
+            (double)journalBytes / settings.Budget, journalBytes, snapshotBytes, recoverySeconds, statusSeconds, residentMb, liveMb);
     }
 }

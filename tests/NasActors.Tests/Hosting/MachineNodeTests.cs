@@ -146,7 +146,11 @@ public sealed class MachineNodeTests(ITestOutputHelper output)
         var wrongValue = NasProcess.Run("node", "--join", "127.0.0.1:1", "--hocon", dir.File("port.hocon", "akka.remote.dot-netty.tcp.port = \"abc\""));
         Assert.Equal(2, wrongValue.ExitCode);
         Assert.Contains("--hocon", wrongValue.Stderr);
-        foreach (var r in new[] { inUse, gibberish, wrongValue })
+
+        var negative = NasProcess.Run("node", "--join", "127.0.0.1:1", "--hocon", dir.File("memory.hocon", "nas.memory-log-every = -5s"));
+        Assert.Equal(2, negative.ExitCode);
+        Assert.Contains("nas.memory-log-every must be 0 (never) or a duration", negative.Stderr);
+        foreach (var r in new[] { inUse, gibberish, wrongValue, negative })
             Assert.Single(r.Stderr.Trim().Split('\n'));
     }
 

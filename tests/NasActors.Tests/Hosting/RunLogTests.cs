@@ -1,9 +1,13 @@
+using System.Text.RegularExpressions;
+using Akka.Actor;
+using Akka.Configuration;
 using Akka.Event;
 using NasActors.Hosting;
+using NasActors.Tests.Support;
 
 namespace NasActors.Tests.Hosting;
 
-/// <summary>Which of Akka's lines the node's log leaves out because <see cref="MembershipLog"/> says them in words.</summary>
+/// <summary>Which of Akka's lines the node's log leaves out because <see cref="MembershipLog"/> says them in words; the memory lines it writes.</summary>
 public sealed class RunLogTests
 {
     private const string Peer = "akka.tcp://nas@127.0.0.1:41085";
@@ -20,4 +24,61 @@ public sealed class RunLogTests
     [InlineData("Association with remote system akka.tcp://nas@127.0.0.1:41085 has failed; address is now gated for 5000 ms. Reason is: [Akka.Remote.Transport.DotNetty.DotNettyTlsHandshakeFailureException", false)]
     public void Lines_membership_log_restates_are_left_out_and_others_kept(string message, bool restated) =>
         Assert.Equal(restated, RunLog.Restated(new Warning("remoting (akka://nas)", typeof(RunLogTests), message), new HashSet<string> { Peer }));
+
+    [Fact]
+    public async Task The_log_says_the_process_memory_at_its_cadence_whatever_the_log_level()
+    {
+        using var dir = new TempDir();
+        var file = Path.Combine(dir.Path, "node.log");
+        var config = ConfigurationFactory.ParseString($$"""
+            akka.loglevel = WARNING
+            akka.loggers = ["NasActors.Hosting.RunLog, NasActors.Hosting"]
+            nas.log-file = "{{file}}"
+            """);
+        var system = ActorSystem.Create("memory", config);
+        try
+        {
+            system.ActorOf(MemoryLog.Props(TimeSpan.FromMilliseconds(100)));
+            var lines = Array.Empty<string>();
+            for (var i = 0; i < 100 && lines.Length < 2; i++)
+            {
+                await Task.Delay(100);
+                lines = File.Exists(file) ? File.ReadAllLines(file).Where(l => l.Contains("[memory]")).ToArray() : [];
+            }
+            Assert.True(lines.Length >= 2, "fewer than two memory lines in 10 s");
+            var m = Regex.Match(lines[0], @"Info \[memory\] memory: resident (\d+\.\d) MB, managed heap (\d+\.\d) MB \(old generations (\d+\.\d) MB, \d+ full collections\)$");
+            Assert.True(m.Success, lines[0]);
+            var resident = double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            var heap = double.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.InRange(resident, 10, 100_000);
+            Assert.InRange(heap, 0.1, resident);
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+    }
+
+    [Fact]
+    public void A_memory_cadence_below_zero_is_refused_and_zero_means_never()
+    {
+        Assert.Equal(TimeSpan.Zero, MemoryLog.Cadence(ConfigurationFactory.ParseString("nas.memory-log-every = 0s")));
+        Assert.Equal(TimeSpan.FromHours(1), MemoryLog.Cadence(ConfigurationFactory.Empty));
+        foreach (var value in new[] { "-1s", "often" })
+        {
+            var e = Assert.Throws<FormatException>(() => MemoryLog.Cadence(ConfigurationFactory.ParseString($"nas.memory-log-every = {value}")));
+            Assert.StartsWith("nas.memory-log-every must be 0 (never) or a duration such as 1h", e.Message);
+        }
+    }
+
+    [Fact]
+    public void A_journal_that_cannot_be_read_or_written_is_said_with_what_follows()
+    {
+        var down = new InvalidOperationException("outer", new System.Net.Sockets.SocketException(111));
+        Assert.Equal("the evaluator could not read the run's journal to recover (Connection refused); it tries again with backoff, and nothing stored is lost",
+            NasActors.Runs.JournalTrouble.Recovery("the evaluator", down, null, 0));
+        Assert.Equal("the coordinator could not write ChildTrained (event 416) to the run's journal (Connection refused); it starts again from what is stored " +
+                     "once the database answers, and what was not stored is reported or decided again: nothing is lost",
+            NasActors.Runs.JournalTrouble.Write("the coordinator", down, new NasActors.Search.Events.ChildTrained(1, "w", 0.5, 0.1, 1, 1, 1), 416));
+    }
 }

@@ -214,6 +214,13 @@ public sealed class PostgresRunTests(PostgresServer postgres, ITestOutputHelper 
             Assert.Equal(budget, JsonDocument.Parse(await stdout).RootElement.GetProperty("completed").GetInt32());
             var events = new DatabaseRunStore(url, "exp").ReadStoredEvents().Select(e => e.Event).ToList();
             JournalAssert.EachTrainedOnce(events, budget);
+
+            // The outage in nas's words (what happened, what follows), not Akka's.
+            var log = await stderr;
+            output.WriteLine(log);
+            Assert.DoesNotContain("Failed to persist event type", log);
+            Assert.DoesNotContain("Last known sequence number", log);
+            Assert.Contains("lost the run's writer lease (database connection lost)", log);
             Assert.Equal(budget, events.OfType<ChildSampled>().Count());
         }
         finally

@@ -1,0 +1,63 @@
+using Akka.Actor;
+
+namespace NasActors.Hosting;
+
+/// <summary>
+/// Puts this process's memory in the node's log at the cadence <c>nas.memory-log-every</c> (0: never),
+/// so that an operator can see over a search of days whether a node grows. <see cref="RunLog"/>
+/// writes the lines whatever Akka's log level.
+/// </summary>
+public sealed class MemoryLog : ReceiveActor, IWithTimers
+{
+    private readonly TimeSpan every;
+
+    /// <summary>Resident set, managed heap after the latest collection, and its part in the old generations (gen2 and large objects).</summary>
+    public sealed record Sample(long ResidentBytes, long ManagedHeapBytes, long OldGenerationsBytes, int Gen2Collections)
+    {
+        public static Sample Now()
+        {
+            var gc = GC.GetGCMemoryInfo();
+            var generations = gc.GenerationInfo;
+            var old = generations.Length > 3 ? generations[2].SizeAfterBytes + generations[3].SizeAfterBytes : 0;
+            return new Sample(Environment.WorkingSet, gc.HeapSizeBytes, old, GC.CollectionCount(2));
+        }
+
+        public string Line =>
+            $"memory: resident {Mb(ResidentBytes)} MB, managed heap {Mb(ManagedHeapBytes)} MB (old generations {Mb(OldGenerationsBytes)} MB, {Gen2Collections} full collections)";
+
+        private static string Mb(long bytes) => (bytes / 1048576.0).ToString("F1", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private sealed record Take;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public MemoryLog(TimeSpan every)
+    {
+        this.every = every;
+        Receive<Take>(_ => Context.System.EventStream.Publish(Sample.Now()));
+    }
+
+    protected override void PreStart()
+    {
+        if (every > TimeSpan.Zero) Timers.StartPeriodicTimer("take", new Take(), every);
+    }
+
+    /// <summary>The cadence from the node's configuration; one that is not a duration, or below zero, is refused naming the setting.</summary>
+    public static TimeSpan Cadence(Akka.Configuration.Config config)
+    {
+        const string problem = "nas.memory-log-every must be 0 (never) or a duration such as 1h";
+        TimeSpan every;
+        try
+        {
+            every = config.GetTimeSpan("nas.memory-log-every", TimeSpan.FromHours(1));
+        }
+        catch (FormatException e)
+        {
+            throw new FormatException($"{problem}: {e.Message}", e);
+        }
+        return every >= TimeSpan.Zero ? every : throw new FormatException($"{problem}, not {every}");
+    }
+
+    public static Props Props(TimeSpan every) => Akka.Actor.Props.Create(() => new MemoryLog(every));
+}
