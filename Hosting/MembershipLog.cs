@@ -33,9 +33,9 @@ public sealed class MembershipLog : ReceiveActor, IWithTimers
     {
         var log = Context.GetLogger();
         var stableAfter = Context.System.Settings.Config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after");
-        // From this node's own "up" on, with a snapshot: the members it finds then did not just join.
+        // Members from this node's own "up" on, with a snapshot: the members it finds then did not just join.
         Receive<SelfUp>(_ => cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
-            typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.ReachabilityEvent), typeof(ClusterEvent.ClusterShuttingDown)));
+            typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.ClusterShuttingDown)));
         Receive<ClusterEvent.CurrentClusterState>(_ => { });
         // This node leaves: the cluster then reports every other member removed, which they are not.
         Receive<ClusterEvent.ClusterShuttingDown>(_ => Become(() => ReceiveAny(_ => { })));
@@ -90,6 +90,9 @@ public sealed class MembershipLog : ReceiveActor, IWithTimers
     {
         var self = Self;
         cluster.RegisterOnMemberUp(() => self.Tell(new SelfUp()));
+        // Reachability from the first gossip on: a node that joins while a killed one is still a
+        // member learns at once that it is away, so the transport's retries to it stay out of the log.
+        cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.ReachabilityEvent));
     }
 
     protected override void PostStop() => cluster.Unsubscribe(Self);
