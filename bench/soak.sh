@@ -77,6 +77,11 @@ done
 at "$end"
 log "end: SIGTERM to every node"
 for p in T1 T2 B A; do kill -TERM "${pid[$p]}" 2>/dev/null; done
+for _ in $(seq 60); do
+  alive=(); for p in T1 T2 B A; do kill -0 "${pid[$p]}" 2>/dev/null && alive+=("$p"); done
+  (( ${#alive[@]} == 0 )) && break; sleep 1
+done
+for p in "${alive[@]}"; do log "$p did not stop within 60 s of SIGTERM: killed"; kill -9 "${pid[$p]}"; done
 wait
 "${nas[@]}" status --journal "$url" --run "$run" --json >"$out/status.json" 2>&1
 pg pg_ctl -D "$out/pg" -m fast -w stop >/dev/null
