@@ -17,8 +17,8 @@ public sealed class MemoryLog : ReceiveActor, IWithTimers
         public static Sample Now()
         {
             var gc = GC.GetGCMemoryInfo();
-            var generations = gc.GenerationInfo;
-            var old = generations.Length > 3 ? generations[2].SizeAfterBytes + generations[3].SizeAfterBytes : 0;
+            // Generation 2 and the large-object heap (the runtime always gives all five generations).
+            var old = gc.GenerationInfo[2].SizeAfterBytes + gc.GenerationInfo[3].SizeAfterBytes;
             return new Sample(Environment.WorkingSet, gc.HeapSizeBytes, old, GC.CollectionCount(2));
         }
 

@@ -1,11 +1,10 @@
 """Each process's memory growth in a soak (bench/soak.sh): a least-squares line through the memory
 lines of its log after its first 5 minutes, in MB per hour, with the spread around that line.
 The managed heap saws up and down with collections, so its line is also fitted through the lowest
-value of each 5 minutes ('floor'); the resident line is fitted again over the second half of the
-fitted time ('late'), which tells warm-up that slows from growth that does not; the full
-collections in the fitted time are counted: old
-generations that grow without a full collection in between are garbage not yet collected as much
-as anything kept.
+value of each 5 minutes ('floor'). The resident line is fitted again over the second half of the
+fitted time ('late'): warm-up slows, a leak does not. The full collections in the fitted time are
+counted: old generations that grow with no full collection in between hold uncollected garbage
+as much as anything kept.
 Usage: python3 bench/soak-slopes.py OUT   (OUT: the soak's folder, with its 'processes' file)"""
 import re
 import sys
