@@ -69,10 +69,10 @@ public sealed class MembershipLog : ReceiveActor, IWithTimers
     {
         ClusterEvent.MemberUp up => $"node {up.Member.Address} joined the cluster ({Roles(up.Member)})",
         ClusterEvent.MemberRemoved { PreviousStatus: MemberStatus.Exiting } left =>
-            $"node {left.Member.Address} left the cluster cleanly ({Roles(left.Member)}): anything it was training goes back to the queue; nothing is needed",
+            $"node {left.Member.Address} left the cluster cleanly ({Roles(left.Member)}): {WhatFollows(left.Member)}; nothing is needed",
         ClusterEvent.MemberRemoved { PreviousStatus: MemberStatus.Down } removed =>
-            $"node {removed.Member.Address} was removed from the cluster after it stayed unreachable ({Roles(removed.Member)}): anything it was training goes back to the queue; " +
-            "start it again to bring its workers back",
+            $"node {removed.Member.Address} was removed from the cluster after it stayed unreachable ({Roles(removed.Member)}): {WhatFollows(removed.Member)}; " +
+            "start it again to bring it back",
         _ => null,
     };
 
@@ -83,6 +83,16 @@ public sealed class MembershipLog : ReceiveActor, IWithTimers
             $"if it stays so for {stableAfter.TotalSeconds:0.#} s it is removed and its children are trained elsewhere; nothing is needed unless it was not meant to stop",
         _ => $"node {e.Member.Address} is reachable again ({Roles(e.Member)}): nothing is needed",
     };
+
+    /// <summary>What the cluster does about a member that is gone, by the roles it served.</summary>
+    private static string WhatFollows(Member m)
+    {
+        var follows = new List<string>();
+        if (m.HasRole(ClusterSpec.Trainer)) follows.Add("anything it was training goes back to the queue");
+        if (m.HasRole(ClusterSpec.Coordinator) || m.HasRole(ClusterSpec.Evaluator))
+            follows.Add("the search and evaluator it ran, if any, move to another node of that role");
+        return follows.Count == 0 ? "it ran nothing that moves" : string.Join("; ", follows);
+    }
 
     private static string Roles(Member m) => m.Roles.Count == 0 ? "no roles" : "roles " + string.Join(", ", m.Roles.Order(StringComparer.Ordinal));
 

@@ -11,19 +11,23 @@ public sealed class MemoryLog : ReceiveActor, IWithTimers
 {
     private readonly TimeSpan every;
 
-    /// <summary>Resident set, managed heap after the latest collection, and its part in the old generations (gen2 and large objects).</summary>
-    public sealed record Sample(long ResidentBytes, long ManagedHeapBytes, long OldGenerationsBytes, int Gen2Collections)
+    /// <summary>
+    /// Resident set; managed heap after the latest collection, what of it is in use (the rest is free
+    /// space between objects, which the heap keeps), and its part in the old generations (gen2 and
+    /// large objects).
+    /// </summary>
+    public sealed record Sample(long ResidentBytes, long ManagedHeapBytes, long InUseBytes, long OldGenerationsBytes, int Gen2Collections)
     {
         public static Sample Now()
         {
             var gc = GC.GetGCMemoryInfo();
             // Generation 2 and the large-object heap (the runtime always gives all five generations).
             var old = gc.GenerationInfo[2].SizeAfterBytes + gc.GenerationInfo[3].SizeAfterBytes;
-            return new Sample(Environment.WorkingSet, gc.HeapSizeBytes, old, GC.CollectionCount(2));
+            return new Sample(Environment.WorkingSet, gc.HeapSizeBytes, gc.HeapSizeBytes - gc.FragmentedBytes, old, GC.CollectionCount(2));
         }
 
         public string Line =>
-            $"memory: resident {Mb(ResidentBytes)} MB, managed heap {Mb(ManagedHeapBytes)} MB (old generations {Mb(OldGenerationsBytes)} MB, {Gen2Collections} full collections)";
+            $"memory: resident {Mb(ResidentBytes)} MB, managed heap {Mb(ManagedHeapBytes)} MB (in use {Mb(InUseBytes)} MB, old generations {Mb(OldGenerationsBytes)} MB, {Gen2Collections} full collections)";
 
         private static string Mb(long bytes) => (bytes / 1048576.0).ToString("F1", System.Globalization.CultureInfo.InvariantCulture);
     }

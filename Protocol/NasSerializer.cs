@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Collections.Concurrent;
 using System.Reflection;
 using System.Runtime.Serialization;
 using System.Text.Json;
@@ -65,10 +67,30 @@ public sealed class WireFormat
             ? name
             : throw new SerializationException($"{o.GetType().FullName} has no wire name registered with the nas serializer");
 
+    /// <summary>From this size on, a payload is written into a buffer sized by its type's previous one.</summary>
+    public const int LargePayload = 64 * 1024;
+
+    private readonly ConcurrentDictionary<Type, int> largeSizes = new();
+
     public byte[] ToBinary(object obj)
     {
         Manifest(obj);
-        return JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json);
+        var type = obj.GetType();
+        if (!largeSizes.TryGetValue(type, out var previous))
+        {
+            var bytes = JsonSerializer.SerializeToUtf8Bytes(obj, type, Json);
+            if (bytes.Length >= LargePayload) largeSizes[type] = bytes.Length;
+            return bytes;
+        }
+        // A snapshot of a long run is tens of megabytes. The serializer's own buffer comes from the
+        // shared array pool, doubling as it fills: the pool then keeps a buffer of each size per
+        // thread, and a coordinator's resident set grew with them. Sized from the previous payload,
+        // plus an eighth for growth, it is one buffer the collector takes back.
+        var buffer = new ArrayBufferWriter<byte>(previous + previous / 8);
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = Json.Encoder, Indented = Json.WriteIndented, MaxDepth = Json.MaxDepth }))
+            JsonSerializer.Serialize(writer, obj, type, Json);
+        largeSizes[type] = buffer.WrittenCount;
+        return buffer.WrittenSpan.ToArray();
     }
 
     public object FromBinary(byte[] bytes, string manifest)

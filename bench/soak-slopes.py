@@ -12,7 +12,8 @@ from datetime import datetime
 from pathlib import Path
 
 WARMUP_S = 300
-LINE = re.compile(r"^(\S+) Info \[memory\] memory: resident ([\d.]+) MB, managed heap ([\d.]+) MB \(old generations ([\d.]+) MB, (\d+) full")
+# Lines written before 'in use' was added read as well.
+LINE = re.compile(r"^(\S+) Info \[memory\] memory: resident ([\d.]+) MB, managed heap ([\d.]+) MB \((?:in use [\d.]+ MB, )?old generations ([\d.]+) MB, (\d+) full")
 
 
 def fit(points):

@@ -30,8 +30,6 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
     private readonly SearchModel model;
     private int eventsSinceSnapshot;
     private int updatesSinceSnapshot;
-    // Recovery recomputes each policy update after the latest snapshot (about 20 ms each): a
-    // snapshot after this many keeps that bounded, whatever the event cadence.
     private readonly int snapshotAfterUpdates = Context.System.Settings.Config.GetInt("nas.coordinator.snapshot-after-policy-updates", 20);
     private int inFlight;
     private bool updating;
@@ -422,7 +420,8 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
     {
         // Only when nothing is in flight does the state hold exactly what the journal holds.
         if (inFlight > 0 || model.Strategy is null) return;
-        if (eventsSinceSnapshot < model.State.Settings!.SnapshotEvery && updatesSinceSnapshot < snapshotAfterUpdates) return;
+        var cadence = new SnapshotCadence(model.State.Settings!.SnapshotEvery, snapshotAfterUpdates);
+        if (!cadence.Due(eventsSinceSnapshot, updatesSinceSnapshot, model.State.Sampled)) return;
         eventsSinceSnapshot = 0;
         updatesSinceSnapshot = 0;
         snapshotWork.Add(("save", LastSequenceNr));

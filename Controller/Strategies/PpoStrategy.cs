@@ -18,6 +18,7 @@ public sealed class PpoStrategy : StrategyBase
     private readonly List<(int[] Decisions, double LogProbability, double Advantage)> batch = new();
     private readonly Queue<(int[] Decisions, double LogProbability)> samples = new();
     private readonly Queue<List<(int[] Decisions, double LogProbability, double Advantage)>> pendingUpdates = new();
+    private readonly SizedWriter modelWriter = new();
     private double? baseline;
     private int version;
 
@@ -69,7 +70,7 @@ public sealed class PpoStrategy : StrategyBase
 
     /// <summary>
     /// The next pending update as a function that owns copies of the weights and optimizer state:
-    /// it touches nothing of this strategy, so it may run on another thread.
+    /// it touches nothing of this strategy but its writer's size hint, so it may run on another thread.
     /// </summary>
     public override Func<byte[]> PrepareUpdate()
     {
@@ -100,16 +101,11 @@ public sealed class PpoStrategy : StrategyBase
         version++;
     }
 
-    private static byte[] SaveModel(LstmPolicy model, Adam adam)
+    private byte[] SaveModel(LstmPolicy model, Adam adam) => modelWriter.Write(writer =>
     {
-        using var stream = new MemoryStream();
-        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
-        {
-            model.save(writer);
-            adam.Save(writer);
-        }
-        return stream.ToArray();
-    }
+        model.save(writer);
+        adam.Save(writer);
+    });
 
     private static void LoadModel(LstmPolicy model, Adam adam, byte[] bytes)
     {

@@ -12,6 +12,7 @@ public abstract class StrategyBase : ISearchStrategy
 {
     private const string Magic = "NASSTRATEGY1";
     private readonly Dictionary<long, Proposal> pending = new();
+    private readonly SizedWriter stateWriter = new();
 
     protected StrategyBase(StrategyConfig config)
     {
@@ -79,27 +80,22 @@ public abstract class StrategyBase : ISearchStrategy
     protected double UniformLogProbability() =>
         -Enumerable.Range(0, Space.Length).Sum(step => Math.Log(Space.ChoiceCount(step)));
 
-    public byte[] SaveState()
+    public byte[] SaveState() => stateWriter.Write(w =>
     {
-        using var stream = new MemoryStream();
-        using (var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
+        w.Write(Magic);
+        w.Write(Kind);
+        w.Write(Space.Blocks);
+        foreach (var word in Rng.State) w.Write(word);
+        w.Write(pending.Count);
+        foreach (var p in pending.Values.OrderBy(p => p.ChildId))
         {
-            w.Write(Magic);
-            w.Write(Kind);
-            w.Write(Space.Blocks);
-            foreach (var word in Rng.State) w.Write(word);
-            w.Write(pending.Count);
-            foreach (var p in pending.Values.OrderBy(p => p.ChildId))
-            {
-                w.Write(p.ChildId);
-                WriteDecisions(w, p.Decisions);
-                w.Write(p.LogProbability);
-                w.Write(p.PolicyVersion);
-            }
-            WriteState(w);
+            w.Write(p.ChildId);
+            WriteDecisions(w, p.Decisions);
+            w.Write(p.LogProbability);
+            w.Write(p.PolicyVersion);
         }
-        return stream.ToArray();
-    }
+        WriteState(w);
+    });
 
     /// <summary>Loads a state saved by <see cref="SaveState"/> of the same kind of strategy.</summary>
     protected void LoadState(byte[] state)

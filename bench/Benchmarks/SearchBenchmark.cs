@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime;
 using NasActors.ChildTrainer.Workers;
 using NasActors.Hosting;
 using NasActors.Runs;
@@ -11,13 +12,16 @@ public sealed record SearchBenchmarkResult(
     string Journal, string Strategy, int Children, int Workers, double ChildrenPerS, double SearchS,
     double? DispatchP50Ms, double? DispatchP90Ms, double? DispatchP99Ms, double DispatchMaxMs, double? WarmDispatchP50Ms, double? WarmDispatchP99Ms,
     double JournalBytesPerChild, long JournalBytes, long SnapshotBytes, double RecoveryToFirstDispatchS, double StatusReadS,
-    double ResidentMb, double LiveManagedMb);
+    double ResidentMb, double PeakResidentMb, double LiveManagedMb, double StateMb);
 
 /// <summary>
 /// A whole search with the synthetic trainer in this process, then its recovery: the control plane
 /// alone (journal, coordinator, workers), with no training cost. Its memory is taken when the
-/// search has finished, with the node still up: the process's resident set, and what the managed
-/// heap holds after a full collection.
+/// search has finished, with the node still up (its coordinator stopped, as a finished run's is):
+/// the process's resident set as the run left it, its peak, and what the managed heap holds after
+/// a full collection that also compacts the large-object heap (without that, free space between
+/// large objects counts as held). The coordinator's state is measured apart: the finished run's
+/// state read from the store and held, as the coordinator holds it.
 /// </summary>
 public static class SearchBenchmark
 {
@@ -25,14 +29,15 @@ public static class SearchBenchmark
     {
         store.WriteSettings(settings);
         var metrics = new WorkerMetrics();
-        double searchSeconds, residentMb, liveMb;
+        double searchSeconds, residentMb, peakMb, liveMb;
         await using (var node = await SearchNode.StartAsync(store, settings, cancel, metrics))
         {
             var first = await metrics.FirstJob.WaitAsync(TimeSpan.FromMinutes(1), cancel);
             while ((await node.StatusAsync())?.Finished != true) await Task.Delay(100, cancel);
             searchSeconds = Stopwatch.GetElapsedTime(first).TotalSeconds;
-            liveMb = Math.Round(GC.GetTotalMemory(forceFullCollection: true) / 1048576.0, 1);
             residentMb = Math.Round(Environment.WorkingSet / 1048576.0, 1);
+            peakMb = Math.Round(PeakResidentBytes() / 1048576.0, 1);
+            liveMb = Math.Round(LiveBytes() / 1048576.0, 1);
         }
         store.AfterStop();
         var (journalBytes, snapshotBytes) = store.StoredBytes();
@@ -41,6 +46,10 @@ public static class SearchBenchmark
         var read = Stopwatch.StartNew();
         SearchViews.Summary(store.ReadState(), DateTimeOffset.UtcNow);
         var statusSeconds = read.Elapsed.TotalSeconds;
+        var before = LiveBytes();
+        var held = store.ReadState();
+        var stateMb = Math.Round((LiveBytes() - before) / 1048576.0, 1);
+        GC.KeepAlive(held);
 
         // Recovery: a new node on the finished run, one more child to do; time to its dispatch.
         var more = settings with { Budget = settings.Budget + 1 };
@@ -59,6 +68,22 @@ public static class SearchBenchmark
         static double? At(double[] sorted, double p) => sorted.Length == 0 ? null : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
         return new SearchBenchmarkResult(store.Kind, settings.Strategy, settings.Budget, settings.WorkersPerDevice, settings.Budget / searchSeconds, searchSeconds,
             At(latencies, 0.50), At(latencies, 0.90), At(latencies, 0.99), latencies.LastOrDefault(), At(warm, 0.50), At(warm, 0.99),
-            (double)journalBytes / settings.Budget, journalBytes, snapshotBytes, recoverySeconds, statusSeconds, residentMb, liveMb);
+            (double)journalBytes / settings.Budget, journalBytes, snapshotBytes, recoverySeconds, statusSeconds, residentMb, peakMb, liveMb, stateMb);
+    }
+
+    private static long LiveBytes()
+    {
+        GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        return GC.GetTotalMemory(forceFullCollection: false);
+    }
+
+    /// <summary>The process's peak resident set (Linux's VmHWM; 0 where there is no /proc).</summary>
+    private static long PeakResidentBytes()
+    {
+        const string status = "/proc/self/status";
+        if (!File.Exists(status)) return 0;
+        var line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
     }
 }

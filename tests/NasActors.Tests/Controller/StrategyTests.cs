@@ -289,4 +289,23 @@ public class LstmPolicyTests
         Assert.All(entropy.data<float>().ToArray(), e => Assert.True(e > 0));
     }
 
+    [Fact]
+    public void A_sized_writer_gives_the_bytes_written_and_a_payload_of_its_previous_size_costs_one_buffer()
+    {
+        var writer = new SizedWriter();
+        static void Fill(BinaryWriter w, int n) { for (var i = 0; i < n; i++) w.Write((byte)(i * 7)); }
+        static byte[] Plain(int n) { using var s = new MemoryStream(); using (var w = new BinaryWriter(s)) Fill(w, n); return s.ToArray(); }
+
+        foreach (var n in new[] { 10, 1_000_000, 1_000_000, 3_000_000, 200 })
+            Assert.Equal(Plain(n), writer.Write(w => Fill(w, n)));
+
+        const int size = 1 << 20;
+        writer.Write(w => Fill(w, size));
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var again = writer.Write(w => Fill(w, size));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(size, again.Length);
+        // One buffer of the payload's size (plus the stream and writer), not a doubling chain and a copy.
+        Assert.InRange(allocated, size, size + 64 * 1024);
+    }
 }

@@ -90,7 +90,7 @@ public sealed class MachineNodeTests(ITestOutputHelper output)
             Assert.Contains(log, l => l.Contains($"node {firstAddress} is unreachable (roles trainer; it crashed, was stopped or paused, or the network is cut): " +
                 "if it stays so for 7 s it is removed and its children are trained elsewhere; nothing is needed unless it was not meant to stop"));
             Assert.Contains(log, l => l.Contains($"node {firstAddress} was removed from the cluster after it stayed unreachable (roles trainer): " +
-                "anything it was training goes back to the queue; start it again to bring its workers back"));
+                "anything it was training goes back to the queue; start it again to bring it back"));
             Assert.DoesNotContain(log, l => l.Contains("Disassociated") || l.Contains("Marking node(s)") || l.Contains("SBR took decision") || l.Contains($"[{firstAddress}]"));
 
             // The surviving node stops gracefully on SIGTERM: it leaves the cluster and exits 0.

@@ -103,5 +103,28 @@ public sealed class SerializerTests : IDisposable
         Assert.Throws<SerializationException>(() => s.Manifest("a string"));
     }
 
+    [Fact]
+    public void A_large_payload_written_into_a_buffer_sized_from_the_previous_one_has_the_same_bytes()
+    {
+        // A fresh registry: the sizes it learns are its own.
+        var format = new WireFormat(WireFormat.DefaultAssemblies.Select(System.Reflection.Assembly.Load));
+        SearchSnapshot SnapshotOf(int children) => SearchSnapshot.Of(SearchState.Fold(Enumerable.Range(0, children).SelectMany(id => new ISearchEvent[]
+        {
+            new ChildSampled(id, NasNetA.Genotype, new DecisionSpace().Encode(NasNetA.Genotype), -id, 0),
+            new ChildAssigned(id, false, $"node/cpu#{id % 3}", 1), new ChildTrained(id, $"node/cpu#{id % 3}", 0.5 + id * 1e-4, 1, 2, 3, 4),
+        }).Prepend(new SearchStarted(new SearchSettings(), DateTimeOffset.UnixEpoch))), [1, 2, 3]);
+
+        // Below the threshold, then above it (the size is learned), then well above the previous
+        // size (the sized buffer grows), then below it again.
+        foreach (var children in new[] { 2, 200, 200, 900, 150 })
+        {
+            var snapshot = SnapshotOf(children);
+            var bytes = format.ToBinary(snapshot);
+            Assert.Equal(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(snapshot, WireFormat.Json), bytes);
+            Assert.Equal(children, ((SearchSnapshot)format.FromBinary(bytes, format.Manifest(snapshot))).State.Children.Count);
+        }
+        Assert.True(format.ToBinary(SnapshotOf(200)).Length >= WireFormat.LargePayload, "the sample is not large enough to take the sized path");
+    }
+
     public void Dispose() => system.Terminate().Wait();
 }
