@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using Akka.Actor;
 using Akka.Dispatch;
 using Akka.Event;
@@ -17,7 +19,8 @@ public sealed class RunLog : ReceiveActor, IRequiresMessageQueue<ILoggerMessageQ
         {
             if (Restated(e, away)) return;
             // One line per entry: Akka puts whole stack traces into some messages (remoting errors).
-            Write(path, $"{e.Timestamp:O} {e.LogLevel().ToString().Replace("Level", "")} [{e.LogSource}] {FirstLine(e.Message?.ToString())}{(e.Cause is null ? "" : " " + FirstLine(e.Cause.Message))}");
+            var message = FirstLine(e.Message?.ToString());
+            Write(path, $"{e.Timestamp:O} {e.LogLevel().ToString().Replace("Level", "")} [{e.LogSource}] {Reworded(message) ?? message}{(e.Cause is null ? "" : " " + FirstLine(e.Cause.Message))}");
         });
         Receive<MemoryLog.Sample>(m => Write(path, $"{DateTime.UtcNow:O} Info [memory] {m.Line}"));
     }
@@ -50,6 +53,29 @@ public sealed class RunLog : ReceiveActor, IRequiresMessageQueue<ILoggerMessageQ
             || m.Contains("Marking node(s) as REACHABLE", StringComparison.Ordinal)
             || m.StartsWith("SBR took decision Akka.Cluster.SBR.DownUnreachable", StringComparison.Ordinal)
             || m.StartsWith("Tried to associate with unreachable remote address", StringComparison.Ordinal) && away.Any(a => m.Contains($"[{a}]", StringComparison.Ordinal)));
+
+    private static readonly Regex HeartbeatDelayed = new(@"Scheduled sending of heartbeat was delayed\. Previous heartbeat was sent \[([\d.]+)\] ms ago", RegexOptions.CultureInvariant);
+    private static readonly Regex DownedItself = new(@"^SBR took decision Akka\.Cluster\.SBR\.DownReachable and is downing .* including myself.*\[(\d+)\] unreachable of \[(\d+)\] members", RegexOptions.CultureInvariant);
+    private static readonly Regex CannotReach = new(@"^Tried to associate with unreachable remote address \[([^\]]+)\]\. Address is now gated for (\d+) ms.*Reason: \[([^\]]*?)(?: tcp://\S+)?\]", RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// Akka's lines for what an operator meets on a machine that was paused or starved (a delayed
+    /// heartbeat, this node's side downing itself) and for a node this one cannot reach (a seed
+    /// not started yet), said as what happened and whether anything is needed; null for the rest.
+    /// </summary>
+    public static string? Reworded(string message)
+    {
+        if (HeartbeatDelayed.Match(message) is { Success: true } h)
+            return $"this node did not run for {double.Parse(h.Groups[1].Value, CultureInfo.InvariantCulture) / 1000:0.0} s (it was paused, starved of CPU, or in a long collection): " +
+                   "the other nodes may mark it unreachable and remove it, and it then joins again by itself; nothing is needed unless it happens often";
+        if (DownedItself.Match(message) is { Success: true } d)
+            return $"this node lost contact with the cluster ({d.Groups[1].Value} of {d.Groups[2].Value} members unreachable from here) and leaves it, as the side that cannot reach the others; " +
+                   "it joins again by itself and anything it was training is trained elsewhere; nothing is needed unless it happens often";
+        if (CannotReach.Match(message) is { Success: true } c)
+            return $"cannot reach {c.Groups[1].Value} ({c.Groups[3].Value.Trim()}); trying again in {int.Parse(c.Groups[2].Value, CultureInfo.InvariantCulture) / 1000.0:0.#} s: " +
+                   "nothing is needed if it is a node not started yet, else check that it runs and that --join names it";
+        return null;
+    }
 
     private static string FirstLine(string? text) => (text ?? "").Split('\n')[0].TrimEnd('\r');
 }
