@@ -89,8 +89,8 @@ public sealed class MembershipLog : ReceiveActor, IWithTimers
     {
         var follows = new List<string>();
         if (m.HasRole(ClusterSpec.Trainer)) follows.Add("anything it was training goes back to the queue");
-        if (m.HasRole(ClusterSpec.Coordinator) || m.HasRole(ClusterSpec.Evaluator))
-            follows.Add("the search and evaluator it ran, if any, move to another node of that role");
+        // The search's coordinator and evaluator run together on the oldest node of the coordinator role.
+        if (m.HasRole(ClusterSpec.Coordinator)) follows.Add("the search it ran, if any, moves to another node of the coordinator role");
         return follows.Count == 0 ? "it ran nothing that moves" : string.Join("; ", follows);
     }
 

@@ -54,25 +54,29 @@ public sealed class RunLog : ReceiveActor, IRequiresMessageQueue<ILoggerMessageQ
             || m.StartsWith("SBR took decision Akka.Cluster.SBR.DownUnreachable", StringComparison.Ordinal)
             || m.StartsWith("Tried to associate with unreachable remote address", StringComparison.Ordinal) && away.Any(a => m.Contains($"[{a}]", StringComparison.Ordinal)));
 
-    private static readonly Regex HeartbeatDelayed = new(@"Scheduled sending of heartbeat was delayed\. Previous heartbeat was sent \[([\d.]+)\] ms ago", RegexOptions.CultureInvariant);
+    private static readonly Regex HeartbeatDelayed = new(@"Scheduled sending of heartbeat was delayed\. Previous heartbeat was sent \[([\d.]+)\] ms ago, expected interval is \[(\d+)\] ms", RegexOptions.CultureInvariant);
     private static readonly Regex DownedItself = new(@"^SBR took decision Akka\.Cluster\.SBR\.DownReachable and is downing .* including myself.*\[(\d+)\] unreachable of \[(\d+)\] members", RegexOptions.CultureInvariant);
-    private static readonly Regex CannotReach = new(@"^Tried to associate with unreachable remote address \[([^\]]+)\]\. Address is now gated for (\d+) ms.*Reason: \[([^\]]*?)(?: tcp://\S+)?\]", RegexOptions.CultureInvariant);
+    private static readonly Regex CannotReach = new(@"^Tried to associate with unreachable remote address \[(.+?)\]\. Address is now gated for (\d+) ms.*Reason: \[(.*?)(?: tcp://\S+)?\]\s*$", RegexOptions.CultureInvariant);
 
     /// <summary>
     /// Akka's lines for what an operator meets on a machine that was paused or starved (a delayed
     /// heartbeat, this node's side downing itself) and for a node this one cannot reach (a seed
-    /// not started yet), said as what happened and whether anything is needed; null for the rest.
+    /// not started yet), said as what happened and whether anything is needed; null for the rest,
+    /// and for a line whose numbers do not read (it is then written as Akka wrote it).
     /// </summary>
     public static string? Reworded(string message)
     {
-        if (HeartbeatDelayed.Match(message) is { Success: true } h)
-            return $"this node did not run for {double.Parse(h.Groups[1].Value, CultureInfo.InvariantCulture) / 1000:0.0} s (it was paused, starved of CPU, or in a long collection): " +
+        if (HeartbeatDelayed.Match(message) is { Success: true } h
+            && double.TryParse(h.Groups[1].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var sinceMs)
+            && double.TryParse(h.Groups[2].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var intervalMs))
+            // The heartbeat was due one interval after the previous one: the node was held up for the rest.
+            return $"this node did not run for about {Math.Max(0, sinceMs - intervalMs) / 1000:0.0} s (it was paused, starved of CPU, or in a long collection): " +
                    "the other nodes may mark it unreachable and remove it, and it then joins again by itself; nothing is needed unless it happens often";
         if (DownedItself.Match(message) is { Success: true } d)
             return $"this node lost contact with the cluster ({d.Groups[1].Value} of {d.Groups[2].Value} members unreachable from here) and leaves it, as the side that cannot reach the others; " +
                    "it joins again by itself and anything it was training is trained elsewhere; nothing is needed unless it happens often";
-        if (CannotReach.Match(message) is { Success: true } c)
-            return $"cannot reach {c.Groups[1].Value} ({c.Groups[3].Value.Trim()}); trying again in {int.Parse(c.Groups[2].Value, CultureInfo.InvariantCulture) / 1000.0:0.#} s: " +
+        if (CannotReach.Match(message) is { Success: true } c && double.TryParse(c.Groups[2].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var gatedMs))
+            return $"cannot reach {c.Groups[1].Value} ({c.Groups[3].Value.Trim()}); trying again in {gatedMs / 1000:0.#} s: " +
                    "nothing is needed if it is a node not started yet, else check that it runs and that --join names it";
         return null;
     }

@@ -70,26 +70,32 @@ public sealed class WireFormat
     /// <summary>From this size on, a payload is written into a buffer sized by its type's previous one.</summary>
     public const int LargePayload = 64 * 1024;
 
-    private readonly ConcurrentDictionary<Type, int> largeSizes = new();
+    private readonly ConcurrentDictionary<Type, PayloadSize> largeSizes = new();
+
+    // What SerializeToUtf8Bytes would write with: the same bytes either way.
+    private static readonly JsonWriterOptions WriterOptions = new()
+    {
+        Encoder = Json.Encoder, Indented = Json.WriteIndented, IndentCharacter = Json.IndentCharacter, IndentSize = Json.IndentSize,
+        NewLine = Json.NewLine, SkipValidation = true,
+    };
 
     public byte[] ToBinary(object obj)
     {
         Manifest(obj);
         var type = obj.GetType();
-        if (!largeSizes.TryGetValue(type, out var previous))
+        if (!largeSizes.TryGetValue(type, out var size))
         {
             var bytes = JsonSerializer.SerializeToUtf8Bytes(obj, type, Json);
-            if (bytes.Length >= LargePayload) largeSizes[type] = bytes.Length;
+            if (bytes.Length >= LargePayload) largeSizes.TryAdd(type, new PayloadSize(bytes.Length));
             return bytes;
         }
         // A snapshot of a long run is tens of megabytes. The serializer's own buffer comes from the
-        // shared array pool, doubling as it fills: the pool then keeps a buffer of each size per
-        // thread, and a coordinator's resident set grew with them. Sized from the previous payload,
-        // plus an eighth for growth, it is one buffer the collector takes back.
-        var buffer = new ArrayBufferWriter<byte>(previous + previous / 8);
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = Json.Encoder, Indented = Json.WriteIndented, MaxDepth = Json.MaxDepth }))
-            JsonSerializer.Serialize(writer, obj, type, Json);
-        largeSizes[type] = buffer.WrittenCount;
+        // shared array pool, doubling as it fills, and the pool keeps a buffer of each size per
+        // thread: a coordinator's resident set grew with them. Here it is a buffer sized from the
+        // previous payload and the payload copied out of it, both garbage the collector takes back.
+        var buffer = new ArrayBufferWriter<byte>(size.Next);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions)) JsonSerializer.Serialize(writer, obj, type, Json);
+        size.Saw(buffer.WrittenCount);
         return buffer.WrittenSpan.ToArray();
     }
 
@@ -97,6 +103,9 @@ public sealed class WireFormat
     {
         if (!byName.TryGetValue(manifest, out var type))
             throw new SerializationException($"unknown wire name \"{manifest}\": not a nas message or event of this version");
+        // A large payload read (the snapshot a new coordinator recovers from) sizes the next one
+        // written, so that not even the first goes through the shared pool.
+        if (bytes.Length >= LargePayload) largeSizes.GetOrAdd(type, _ => new PayloadSize(bytes.Length));
         try
         {
             return JsonSerializer.Deserialize(bytes, type, Json)

@@ -124,6 +124,26 @@ public sealed class SerializerTests : IDisposable
             Assert.Equal(children, ((SearchSnapshot)format.FromBinary(bytes, format.Manifest(snapshot))).State.Children.Count);
         }
         Assert.True(format.ToBinary(SnapshotOf(200)).Length >= WireFormat.LargePayload, "the sample is not large enough to take the sized path");
+
+        // A recovered snapshot sizes the first one a new process writes: same bytes again.
+        var fresh = new WireFormat(WireFormat.DefaultAssemblies.Select(System.Reflection.Assembly.Load));
+        var recovered = format.ToBinary(SnapshotOf(300));
+        fresh.FromBinary(recovered, fresh.Manifest(SnapshotOf(1)));
+        var next = SnapshotOf(310);
+        Assert.Equal(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(next, WireFormat.Json), fresh.ToBinary(next));
+    }
+
+    [Fact]
+    public void A_payload_size_leaves_room_for_growth_until_it_repeats()
+    {
+        var size = new PayloadSize(800);
+        Assert.Equal(900, size.Next);
+        size.Saw(1000);
+        Assert.Equal(1125, size.Next);
+        size.Saw(1000);
+        Assert.Equal(1000, size.Next);
+        size.Saw(1200);
+        Assert.Equal(1350, size.Next);
     }
 
     public void Dispose() => system.Terminate().Wait();
