@@ -31,6 +31,8 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
     private int eventsSinceSnapshot;
     private int updatesSinceSnapshot;
     private readonly int snapshotAfterUpdates = Context.System.Settings.Config.GetInt("nas.coordinator.snapshot-after-policy-updates", 20);
+    // Made once the run's settings are known; they do not change over a run.
+    private SnapshotCadence? cadence;
     private int inFlight;
     private bool updating;
     private bool announcedFinished;
@@ -420,7 +422,7 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
     {
         // Only when nothing is in flight does the state hold exactly what the journal holds.
         if (inFlight > 0 || model.Strategy is null) return;
-        var cadence = new SnapshotCadence(model.State.Settings!.SnapshotEvery, snapshotAfterUpdates);
+        cadence ??= new SnapshotCadence(model.State.Settings!.SnapshotEvery, snapshotAfterUpdates);
         if (!cadence.Due(eventsSinceSnapshot, updatesSinceSnapshot, model.State.Sampled)) return;
         eventsSinceSnapshot = 0;
         updatesSinceSnapshot = 0;
