@@ -51,11 +51,13 @@ public sealed class RunLog : ReceiveActor, IRequiresMessageQueue<ILoggerMessageQ
         || e.Message?.ToString() is { } m && (m.Contains(Disassociated, StringComparison.Ordinal)
             || m.Contains("Marking node(s) as UNREACHABLE", StringComparison.Ordinal)
             || m.Contains("Marking node(s) as REACHABLE", StringComparison.Ordinal)
-            || m.StartsWith("SBR took decision Akka.Cluster.SBR.DownUnreachable", StringComparison.Ordinal)
+            || DownedOthers.IsMatch(m)
             || m.StartsWith("Tried to associate with unreachable remote address", StringComparison.Ordinal) && away.Any(a => m.Contains($"[{a}]", StringComparison.Ordinal)));
 
     private static readonly Regex HeartbeatDelayed = new(@"Scheduled sending of heartbeat was delayed\. Previous heartbeat was sent \[([\d.]+)\] ms ago, expected interval is \[(\d+)\] ms", RegexOptions.CultureInvariant);
-    private static readonly Regex DownedItself = new(@"^SBR took decision Akka\.Cluster\.SBR\.DownReachable and is downing .* including myself.*\[(\d+)\] unreachable of \[(\d+)\] members", RegexOptions.CultureInvariant);
+    // Downing unreachable nodes, seen directly or through others, while this node stays.
+    private static readonly Regex DownedOthers = new(@"^SBR took decision Akka\.Cluster\.SBR\.(DownUnreachable|DownIndirectlyConnected) and is downing \[[^\]]*\](?! including myself)", RegexOptions.CultureInvariant);
+    private static readonly Regex DownedItself = new(@"^SBR took decision Akka\.Cluster\.SBR\.\w+ and is downing .* including myself.*\[(\d+)\] unreachable of \[(\d+)\] members", RegexOptions.CultureInvariant);
     private static readonly Regex CannotReach = new(@"^Tried to associate with unreachable remote address \[(.+?)\]\. Address is now gated for (\d+) ms.*Reason: \[(.*?)(?: tcp://\S+)?\]\s*$", RegexOptions.CultureInvariant);
 
     /// <summary>

@@ -14,7 +14,7 @@ namespace NasActors.Tests.Hosting;
 /// <summary>A search whose children are trained by trainer nodes in other processes (real nas processes on one machine).</summary>
 public sealed class MachineNodeTests(ITestOutputHelper output)
 {
-    private const int Budget = 60;
+    private const int Budget = 80;
 
     [Fact]
     public async Task A_trainer_node_killed_mid_search_loses_nothing_a_node_joining_mid_search_gets_work_at_once_and_the_log_says_what_each_did()
@@ -26,36 +26,47 @@ public sealed class MachineNodeTests(ITestOutputHelper output)
         var stdout = search.StandardOutput.ReadToEndAsync();
         var stderr = search.StandardError.ReadToEndAsync();
         using var first = Start("node", "--join", seed, "--trainer", "synthetic:1000", "--workers-per-device", "2");
-        Process? second = null, third = null;
+        Process? second = null, third = null, fourth = null;
         try
         {
             var firstAddress = await Announced(first);
             await WaitFor(run, s => s.Trained >= 6, TimeSpan.FromSeconds(90));
 
-            // A second machine joins mid-search: its workers get children within seconds.
+            // Three more machines join mid-search (started together, so that the budget is not spent
+            // while they start): the second's workers get children within seconds.
             second = Start("node", "--join", seed, "--trainer", "synthetic:1000", "--workers-per-device", "2");
+            third = Start("node", "--join", seed, "--trainer", "synthetic:1000");
+            fourth = Start("node", "--join", seed, "--trainer", "synthetic:1000");
             await Announced(second);
             var joined = DateTimeOffset.UtcNow;
             var secondWorker = $":{second.Id}/";
             await WaitFor(run, s => s.SearchJobs.Running.Values.Any(w => w.Contains(secondWorker)) || s.Children.Values.Any(c => c.Search.WorkerId?.Contains(secondWorker) == true),
                 TimeSpan.FromSeconds(30));
             output.WriteLine($"a node joining mid-search got its first child {(DateTimeOffset.UtcNow - joined).TotalSeconds:F1} s after it was up");
-
-            // A third machine is stopped (SIGTERM) while it trains: it leaves cleanly, and its child goes back to the queue.
-            third = Start("node", "--join", seed, "--trainer", "synthetic:1000");
             var thirdAddress = await Announced(third);
+            var fourthAddress = await Announced(fourth);
+
+            // The third machine is stopped (SIGTERM) while it trains: it leaves cleanly, and its child goes back to the queue.
             var thirdWorker = $":{third.Id}/";
             await WaitFor(run, s => s.SearchJobs.Running.Values.Any(w => w.Contains(thirdWorker)), TimeSpan.FromSeconds(30));
             Assert.Equal(0, StopsOnSigterm(third));
             Assert.DoesNotContain(" Error ", await third.StandardError.ReadToEndAsync());
 
-            // The first machine dies: the cluster downs it and its children go back to the queue.
+            // The first machine dies, and the fourth a few seconds after the first was found unreachable,
+            // before the first was downed: the cluster downs both (not itself, for the reachability that
+            // changed twice) and their children go back to the queue.
             var firstWorker = $":{first.Id}/";
-            await WaitFor(run, s => s.SearchJobs.Running.Values.Any(w => w.Contains(firstWorker)), TimeSpan.FromSeconds(30));
+            var fourthWorker = $":{fourth.Id}/";
+            await WaitFor(run, s => s.SearchJobs.Running.Values.Any(w => w.Contains(firstWorker)) && s.SearchJobs.Running.Values.Any(w => w.Contains(fourthWorker)),
+                TimeSpan.FromSeconds(30));
             first.Kill();
             var killed = DateTimeOffset.UtcNow;
+            output.WriteLine($"the first node was killed with {new FolderRunStore(run).ReadState().Trained} of {Budget} children trained");
+            await LogSays(run, $"node {firstAddress} is unreachable", TimeSpan.FromSeconds(30));
+            await Task.Delay(TimeSpan.FromSeconds(2.5));
+            fourth.Kill();
 
-            Assert.True(search.WaitForExit(TimeSpan.FromMinutes(2)), "the search did not finish after a trainer node died");
+            Assert.True(search.WaitForExit(TimeSpan.FromMinutes(2)), "the search did not finish after two trainer nodes died");
             Assert.True(search.ExitCode == 0, await stderr);
             var status = JsonDocument.Parse(await stdout).RootElement;
             Assert.Equal(Budget, status.GetProperty("completed").GetInt32());
@@ -66,20 +77,21 @@ public sealed class MachineNodeTests(ITestOutputHelper output)
             var requeued = events.Where(e => e.At >= killed && e.Event is ChildRequeued).ToList();
             Assert.NotEmpty(requeued);
             var redispatch = events.First(e => e.At >= requeued[0].At && e.Event is ChildAssigned a && a.ChildId == ((ChildRequeued)requeued[0].Event).ChildId);
-            output.WriteLine($"killed trainer node: requeued {(requeued[0].At - killed).TotalSeconds:F1} s after the kill, re-dispatched after {(redispatch.At - killed).TotalSeconds:F1} s");
+            output.WriteLine($"two trainer nodes killed: requeued {(requeued[0].At - killed).TotalSeconds:F1} s and re-dispatched {(redispatch.At - killed).TotalSeconds:F1} s after the first kill");
             Assert.True(redispatch.At - killed < TimeSpan.FromSeconds(40), $"re-dispatch took {(redispatch.At - killed).TotalSeconds:F1} s");
 
-            // Who did what, machine by machine: 2 workers per node, the dead node's lost attempts requeued.
+            // Who did what, machine by machine: 2 workers per node, the dead nodes' lost attempts requeued.
             var workers = NasProcess.Run("workers", "--run", run, "--json");
             Assert.True(workers.ExitCode == 0, workers.Stderr);
             var rows = JsonDocument.Parse(workers.Stdout).RootElement.EnumerateArray().ToList();
-            Assert.Equal(5, rows.Count);
+            Assert.Equal(6, rows.Count);
             Assert.All(rows, w => Assert.Equal(Environment.MachineName, w.GetProperty("machine").GetString()));
-            Assert.Equal(new[] { first.Id, first.Id, second.Id, second.Id, third.Id }.Order(), rows.Select(w => w.GetProperty("process").GetInt32()).Order());
+            Assert.Equal(new[] { first.Id, first.Id, second.Id, second.Id, third.Id, fourth.Id }.Order(), rows.Select(w => w.GetProperty("process").GetInt32()).Order());
             Assert.Equal(Budget + 1, rows.Sum(w => w.GetProperty("trained").GetInt32())); // and the one final training
-            Assert.True(rows.Where(w => w.GetProperty("process").GetInt32() == first.Id).Sum(w => w.GetProperty("requeued").GetInt32()) >= 1);
-
-            Assert.True(rows.Where(w => w.GetProperty("process").GetInt32() == third.Id).Sum(w => w.GetProperty("requeued").GetInt32()) >= 1);
+            int Requeued(Process node) => rows.Where(w => w.GetProperty("process").GetInt32() == node.Id).Sum(w => w.GetProperty("requeued").GetInt32());
+            Assert.True(Requeued(first) >= 1);
+            Assert.True(Requeued(third) >= 1);
+            Assert.True(Requeued(fourth) >= 1);
 
             // The seed's log says what each node did and whether anything is needed, and nothing at Error:
             // a node that left cleanly was an Error "Disassociated" from the transport.
@@ -89,8 +101,9 @@ public sealed class MachineNodeTests(ITestOutputHelper output)
             Assert.Contains(log, l => l.Contains($"node {thirdAddress} left the cluster cleanly (roles trainer): anything it was training goes back to the queue; nothing is needed"));
             Assert.Contains(log, l => l.Contains($"node {firstAddress} is unreachable (roles trainer; it crashed, was stopped or paused, or the network is cut): " +
                 "if it stays so for 7 s it is removed and its children are trained elsewhere; nothing is needed unless it was not meant to stop"));
-            Assert.Contains(log, l => l.Contains($"node {firstAddress} was removed from the cluster after it stayed unreachable (roles trainer): " +
-                "anything it was training goes back to the queue; start it again to bring it back"));
+            foreach (var dead in new[] { firstAddress, fourthAddress })
+                Assert.Contains(log, l => l.Contains($"node {dead} was removed from the cluster after it stayed unreachable (roles trainer): " +
+                    "anything it was training goes back to the queue; start it again to bring it back"));
             Assert.DoesNotContain(log, l => l.Contains("Disassociated") || l.Contains("Marking node(s)") || l.Contains("SBR took decision") || l.Contains($"[{firstAddress}]"));
 
             // The surviving node stops gracefully on SIGTERM: it leaves the cluster and exits 0.
@@ -98,10 +111,23 @@ public sealed class MachineNodeTests(ITestOutputHelper output)
         }
         finally
         {
-            foreach (var p in new[] { search, first, second, third })
+            foreach (var p in new[] { search, first, second, third, fourth })
                 if (p is { HasExited: false }) p.Kill();
             second?.Dispose();
             third?.Dispose();
+            fourth?.Dispose();
+        }
+    }
+
+    /// <summary>Waits for a line of the run's node.log that contains <paramref name="text"/>.</summary>
+    private static async Task LogSays(string run, string text, TimeSpan timeout)
+    {
+        var log = Path.Combine(run, "node.log");
+        var clock = Stopwatch.StartNew();
+        while (!(File.Exists(log) && File.ReadLines(log).Any(l => l.Contains(text, StringComparison.Ordinal))))
+        {
+            if (clock.Elapsed > timeout) throw new TimeoutException($"node.log did not say '{text}' in {timeout.TotalSeconds} s");
+            await Task.Delay(100);
         }
     }
 

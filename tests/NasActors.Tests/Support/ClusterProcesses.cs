@@ -31,11 +31,13 @@ public static class ClusterProcesses
     public static async Task WaitFor(Func<SearchState> read, Func<SearchState, bool> condition, TimeSpan timeout)
     {
         var clock = Stopwatch.StartNew();
+        SearchState? last = null;
         while (clock.Elapsed < timeout)
         {
             try
             {
-                if (condition(read())) return;
+                last = read();
+                if (condition(last)) return;
             }
             catch (RunStoreException)
             {
@@ -43,8 +45,14 @@ public static class ClusterProcesses
             }
             await Task.Delay(100);
         }
-        throw new TimeoutException($"the run did not reach the expected state in {timeout.TotalSeconds} s");
+        throw new TimeoutException($"the run did not reach the expected state in {timeout.TotalSeconds} s; it was at {Describe(last)}");
     }
+
+    /// <summary>What a timed-out wait saw last, so that a failure says where the run stood.</summary>
+    private static string Describe(SearchState? s) => s is null
+        ? "no readable state"
+        : $"{s.Trained} trained, {s.Failed} failed of {s.Budget}, {s.Sampled} sampled, search {(s.SearchCompleted ? "completed" : "running")}, " +
+          $"running [{string.Join(", ", s.RunningJobs.Select(r => $"{r.ChildId}@{r.WorkerId}"))}]";
 
     /// <summary>Polls a run folder's stored state until <paramref name="condition"/> holds.</summary>
     public static Task WaitFor(string run, Func<SearchState, bool> condition, TimeSpan timeout) =>
