@@ -39,4 +39,10 @@ if [[ ! -f "$stamp" ]] || [[ -n "$(find "$root" -path "$root/.build" -prune -o -
   rm -f "$log"
   touch "$stamp"
 fi
+# glibc gives each thread that allocates under contention an arena of its own (up to 8 per core)
+# and keeps what is freed there: a coordinator's policy updates on the thread pool held hundreds of
+# MB that way (bench/RESULTS.md, "Native memory"). Two arenas cost no speed there nor in
+# training. The C library reads
+# this only as the process starts, so it is set here; a value of the caller's own is kept.
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 exec dotnet "$out/nas.dll" "$@"

@@ -12,22 +12,23 @@ public sealed class MemoryLog : ReceiveActor, IWithTimers
     private readonly TimeSpan every;
 
     /// <summary>
-    /// Resident set; managed heap after the latest collection, what of it is in use (the rest is free
-    /// space between objects, which the heap keeps), and its part in the old generations (gen2 and
-    /// large objects).
+    /// Resident set and its anonymous part (what the process allocated, not mapped files; null where
+    /// the system does not say); managed heap after the latest collection, what of it is in use (the
+    /// rest is free space between objects, which the heap keeps), and its part in the old generations
+    /// (gen2 and large objects).
     /// </summary>
-    public sealed record Sample(long ResidentBytes, long ManagedHeapBytes, long InUseBytes, long OldGenerationsBytes, int Gen2Collections)
+    public sealed record Sample(long ResidentBytes, long? AnonymousBytes, long ManagedHeapBytes, long InUseBytes, long OldGenerationsBytes, int Gen2Collections)
     {
         public static Sample Now()
         {
             var gc = GC.GetGCMemoryInfo();
             // Generation 2 and the large-object heap (the runtime always gives all five generations).
             var old = gc.GenerationInfo[2].SizeAfterBytes + gc.GenerationInfo[3].SizeAfterBytes;
-            return new Sample(Environment.WorkingSet, gc.HeapSizeBytes, gc.HeapSizeBytes - gc.FragmentedBytes, old, GC.CollectionCount(2));
+            return new Sample(Environment.WorkingSet, ProcessMemory.Status("RssAnon"), gc.HeapSizeBytes, gc.HeapSizeBytes - gc.FragmentedBytes, old, GC.CollectionCount(2));
         }
 
         public string Line =>
-            $"memory: resident {Mb(ResidentBytes)} MB, managed heap {Mb(ManagedHeapBytes)} MB (in use {Mb(InUseBytes)} MB, old generations {Mb(OldGenerationsBytes)} MB, {Gen2Collections} full collections)";
+            $"memory: resident {Mb(ResidentBytes)} MB{(AnonymousBytes is { } a ? $" (anonymous {Mb(a)} MB)" : "")}, managed heap {Mb(ManagedHeapBytes)} MB (in use {Mb(InUseBytes)} MB, old generations {Mb(OldGenerationsBytes)} MB, {Gen2Collections} full collection{(Gen2Collections == 1 ? "" : "s")})";
 
         private static string Mb(long bytes) => (bytes / 1048576.0).ToString("F1", System.Globalization.CultureInfo.InvariantCulture);
     }

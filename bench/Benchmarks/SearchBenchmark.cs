@@ -12,13 +12,14 @@ public sealed record SearchBenchmarkResult(
     string Journal, string Strategy, int Children, int Workers, double ChildrenPerS, double SearchS,
     double? DispatchP50Ms, double? DispatchP90Ms, double? DispatchP99Ms, double DispatchMaxMs, double? WarmDispatchP50Ms, double? WarmDispatchP99Ms,
     double JournalBytesPerChild, long JournalBytes, long SnapshotBytes, double RecoveryToFirstDispatchS, double StatusReadS,
-    double ResidentMb, double PeakResidentMb, double LiveManagedMb, double StateMb);
+    double ResidentMb, double AnonymousMb, double PeakResidentMb, double LiveManagedMb, double StateMb);
 
 /// <summary>
 /// A whole search with the synthetic trainer in this process, then its recovery: the control plane
 /// alone (journal, coordinator, workers), with no training cost. Its memory is taken when the
 /// search has finished, with the node still up (its coordinator stopped, as a finished run's is):
-/// the process's resident set as the run left it, its peak, and what the managed heap holds after
+/// the process's resident set as the run left it, its anonymous part (without mapped files such as
+/// libtorch's code), its peak, and what the managed heap holds after
 /// a full collection that also compacts the large-object heap (without that, free space between
 /// large objects counts as held). The coordinator's state is measured apart: the finished run's
 /// state read from the store and held, as the coordinator holds it.
@@ -29,14 +30,15 @@ public static class SearchBenchmark
     {
         store.WriteSettings(settings);
         var metrics = new WorkerMetrics();
-        double searchSeconds, residentMb, peakMb, liveMb;
+        double searchSeconds, residentMb, peakMb, anonymousMb, liveMb;
         await using (var node = await SearchNode.StartAsync(store, settings, cancel, metrics))
         {
             var first = await metrics.FirstJob.WaitAsync(TimeSpan.FromMinutes(1), cancel);
             while ((await node.StatusAsync())?.Finished != true) await Task.Delay(100, cancel);
             searchSeconds = Stopwatch.GetElapsedTime(first).TotalSeconds;
             residentMb = Math.Round(Environment.WorkingSet / 1048576.0, 1);
-            peakMb = Math.Round(PeakResidentBytes() / 1048576.0, 1);
+            peakMb = Math.Round((ProcessMemory.Status("VmHWM") ?? 0) / 1048576.0, 1);
+            anonymousMb = Math.Round((ProcessMemory.Status("RssAnon") ?? 0) / 1048576.0, 1);
             liveMb = Math.Round(LiveBytes() / 1048576.0, 1);
         }
         store.AfterStop();
@@ -68,7 +70,7 @@ public static class SearchBenchmark
         static double? At(double[] sorted, double p) => sorted.Length == 0 ? null : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
         return new SearchBenchmarkResult(store.Kind, settings.Strategy, settings.Budget, settings.WorkersPerDevice, settings.Budget / searchSeconds, searchSeconds,
             At(latencies, 0.50), At(latencies, 0.90), At(latencies, 0.99), latencies.LastOrDefault(), At(warm, 0.50), At(warm, 0.99),
-            (double)journalBytes / settings.Budget, journalBytes, snapshotBytes, recoverySeconds, statusSeconds, residentMb, peakMb, liveMb, stateMb);
+            (double)journalBytes / settings.Budget, journalBytes, snapshotBytes, recoverySeconds, statusSeconds, residentMb, anonymousMb, peakMb, liveMb, stateMb);
     }
 
     private static long LiveBytes()
@@ -76,14 +78,5 @@ public static class SearchBenchmark
         GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
         return GC.GetTotalMemory(forceFullCollection: false);
-    }
-
-    /// <summary>The process's peak resident set (Linux's VmHWM; 0 where there is no /proc).</summary>
-    private static long PeakResidentBytes()
-    {
-        const string status = "/proc/self/status";
-        if (!File.Exists(status)) return 0;
-        var line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-        return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
     }
 }
