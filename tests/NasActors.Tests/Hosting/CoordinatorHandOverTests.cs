@@ -29,11 +29,21 @@ public sealed class CoordinatorHandOverTests(PostgresServer postgres, ITestOutpu
             // Children long enough that several are in training when the coordinator dies.
             trainers = Start("node", "--join", seed, "--trainer", "synthetic:3000", "--workers-per-device", "3");
             await Announced(trainers);
-            await WaitFor(() => new DatabaseRunStore(url, "exp").Read().State, s => s.Trained >= 3 && s.SearchJobs.Running.Count == 3, TimeSpan.FromSeconds(90));
+            // Killed once three children have been in training for a second: a child whose assignment
+            // is stored but whose job had not left the old coordinator is rightly requeued (its worker
+            // asks the new one for work), which this test is not about.
+            List<long> training;
+            while (true)
+            {
+                await WaitFor(() => new DatabaseRunStore(url, "exp").Read().State, s => s.Trained >= 3 && s.SearchJobs.Running.Count == 3, TimeSpan.FromSeconds(90));
+                var assigned = new DatabaseRunStore(url, "exp").Read().State.SearchJobs.Running.Keys.ToHashSet();
+                await Task.Delay(TimeSpan.FromSeconds(1));
+                training = new DatabaseRunStore(url, "exp").Read().State.SearchJobs.Running.Keys.ToList();
+                if (assigned.SetEquals(training)) break;
+            }
 
             search.Kill();
             var killed = DateTimeOffset.UtcNow;
-            var training = new DatabaseRunStore(url, "exp").Read().State.SearchJobs.Running.Keys.ToList();
 
             await WaitFor(() => new DatabaseRunStore(url, "exp").Read().State, s => s.Finished, TimeSpan.FromMinutes(2));
             var stored = new DatabaseRunStore(url, "exp").ReadStoredEvents();
