@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # One coordinator life without faults, its memory sampled: a seed on a SQLite run folder (the
 # coordinator and evaluator, PPO, a budget it never reaches) and two trainer nodes of 4 synthetic
-# workers (children of 2 s), each writing its memory to its log every 10 s. After MINUTES
-# (default 25) the trainer nodes and the seed are stopped (SIGTERM) and bench/soak-slopes.py fits
-# each process's growth after its first 5 minutes. Run it with MALLOC_ARENA_MAX set to compare C
+# workers (children of 2 s), each writing its memory to its log every 10 s; every minute
+# bench/memory-classes.py samples where each one's anonymous memory is (GC heap, C heap, code).
+# After MINUTES (default 25) the trainer nodes and the seed are stopped (SIGTERM) and
+# bench/soak-slopes.py and memory-classes.py fit each process's growth after its first 5 minutes. Run it with MALLOC_ARENA_MAX set to compare C
 # heaps (./nas sets 2 where it is not set). Figures: bench/RESULTS.md, "Native memory".
 # Usage: bench/life.sh [MINUTES] [OUT]   (NAS=path to nas, default ./nas)
 set -uo pipefail
@@ -25,11 +26,17 @@ for t in 1 2; do
   trainers+=($!)
 done
 printf "%s coordinator run/node.log\n%s trainer1 t1.log\n%s trainer2 t2.log\n" "$coordinator" "${trainers[@]}" >"$out/processes"
+(while sleep 60; do
+  python3 bench/memory-classes.py sample "coordinator:$coordinator" "trainer1:${trainers[0]}" "trainer2:${trainers[1]}"
+done) >>"$out/classes.log" &
+sampler=$!
 sleep $((minutes * 60))
+kill "$sampler"
 kill -TERM "${trainers[@]}"
 wait "${trainers[@]}"
 kill -TERM "$coordinator"
 wait "$coordinator"
 "${nas[@]}" status --run "$out/run" --json | python3 -c 'import json, sys; print("children trained:", json.load(sys.stdin)["completed"])'
 python3 bench/soak-slopes.py "$out"
+python3 bench/memory-classes.py fit "$out/classes.log"
 echo "logs in $out"

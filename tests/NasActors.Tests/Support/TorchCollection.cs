@@ -1,3 +1,5 @@
+using static TorchSharp.torch;
+
 namespace NasActors.Tests.Support;
 
 /// <summary>
@@ -6,7 +8,18 @@ namespace NasActors.Tests.Support;
 /// checkpoint resume need the same thread count throughout.
 /// </summary>
 [CollectionDefinition(Name)]
-public sealed class TorchCollection
+public sealed class TorchCollection : ICollectionFixture<OneTorchThread>
 {
     public const string Name = "torch";
+}
+
+/// <summary>
+/// One intra-op thread for the collection: it runs beside the other collections and their nas
+/// processes, and two OpenMP threads on two busy cores wait for each other at every small kernel
+/// (its tests ran 2-6 times slower so). Set before any test thread first uses libtorch, which is
+/// when a thread takes the process's count.
+/// </summary>
+public sealed class OneTorchThread
+{
+    public OneTorchThread() => set_num_threads(1);
 }
