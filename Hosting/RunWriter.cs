@@ -10,14 +10,15 @@ namespace NasActors.Hosting;
 /// The cluster singleton: holds the run's writer lease and, only while it holds it, runs the run's
 /// writers (the coordinator under its backoff supervisor, and the evaluator), forwarding the
 /// coordinator's messages to it. Lifecycle in explicit behaviours:
-/// acquiring (tries every second; messages dropped, workers resend) → writing (checks the lease
+/// acquiring (tries every second; messages wait for the try under way, and are dropped when it
+/// fails: workers resend) → writing (checks the lease
 /// every second) → stopping (waits until both writers have stopped, then lets the lease go) →
 /// acquiring again after a lost lease, or finished: a finished run's lease is let go, so that a
 /// later <c>nas search</c> may grow its budget, and taken again when the stored budget grows.
 /// Database calls run off the actor's thread, so forwarding never waits on them. The coordinator
 /// tells it when the run is finished (<see cref="SearchFinished"/>).
 /// </summary>
-public sealed class RunWriter : ReceiveActor, IWithTimers
+public sealed class RunWriter : ReceiveActor, IWithTimers, IWithUnboundedStash
 {
     private sealed record Tick;
 
@@ -63,6 +64,8 @@ public sealed class RunWriter : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
+    public IStash Stash { get; set; } = null!;
+
     public static Props Props(IWriterLease lease, Func<IUntypedActorContext, int, IActorRef> startWriters, Func<int?> storedBudget,
         Func<SearchStatus?> storedFinished) =>
         Akka.Actor.Props.Create(() => new RunWriter(lease, startWriters, storedBudget, storedFinished));
@@ -95,6 +98,12 @@ public sealed class RunWriter : ReceiveActor, IWithTimers
         Receive<LeaseAnswer>(a =>
         {
             calling = false;
+            // What came meanwhile goes to the writers just started; after a failed try it is dropped,
+            // so that a node that waits long holds nothing (workers resend every 2 s). Held until the
+            // next try, a worker's first message no longer waits for its resend (up to 2 s at every
+            // start and takeover).
+            if (a.Taken) Stash.UnstashAll();
+            else Stash.ClearStash();
             if (a is { Taken: true, Finished: { } done })
             {
                 log.Warning("the run is finished as stored: nothing to recover; this node waits for its budget to grow");
@@ -121,7 +130,7 @@ public sealed class RunWriter : ReceiveActor, IWithTimers
             }
         });
         AnswerFinishedStatus();
-        Stale();
+        Stale(other: _ => Stash.Stash());
     }
 
     private void Writing()
@@ -197,9 +206,10 @@ public sealed class RunWriter : ReceiveActor, IWithTimers
 
     /// <summary>
     /// Answers of calls made in an earlier behaviour; and messages for a coordinator that is not
-    /// running here now: dropped, as a coordinator's restart drops them (workers resend until answered).
+    /// running here now: dropped, as a coordinator's restart drops them (workers resend until answered),
+    /// unless <paramref name="other"/> keeps them.
     /// </summary>
-    private void Stale(Action? then = null)
+    private void Stale(Action? then = null, Action<object>? other = null)
     {
         Receive<LeaseAnswer>(_ => Answered(then));
         Receive<LeaseChecked>(_ => Answered(then));
@@ -209,7 +219,7 @@ public sealed class RunWriter : ReceiveActor, IWithTimers
             Failed(f);
             then?.Invoke();
         });
-        ReceiveAny(_ => { });
+        ReceiveAny(other ?? (_ => { }));
     }
 
     private void Answered(Action? then)

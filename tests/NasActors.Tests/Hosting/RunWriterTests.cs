@@ -20,12 +20,22 @@ public sealed class RunWriterTests() : Akka.TestKit.Xunit2.TestKit(Configuration
 
         public bool HeldElsewhere { get; set; }
 
+        /// <summary>Where set, a try to take the lease waits until it opens (<see cref="Waiting"/> says one does).</summary>
+        public ManualResetEventSlim? Gate { get; set; }
+
+        public ManualResetEventSlim Waiting { get; } = new();
+
         public bool Held { get; private set; }
 
         public int Taken { get; private set; }
 
         public string? TryAcquire()
         {
+            if (Gate is { } open)
+            {
+                Waiting.Set();
+                open.Wait();
+            }
             lock (gate)
             {
                 if (HeldElsewhere) return "pid 1 on elsewhere";
@@ -85,8 +95,16 @@ public sealed class RunWriterTests() : Akka.TestKit.Xunit2.TestKit(Configuration
         ExpectNoMsg(TimeSpan.FromSeconds(1.5));
         Assert.Equal(0, lease.Taken);
 
+        // A message that comes while the lease is being taken waits for it; the one before, whose try
+        // failed, was dropped.
+        using var open = new ManualResetEventSlim();
+        lease.Gate = open;
+        Assert.True(lease.Waiting.Wait(TimeSpan.FromSeconds(5)), "no try to take the lease");
         lease.HeldElsewhere = false;
-        AwaitCondition(() => lease.Held, TimeSpan.FromSeconds(5));
+        writer.Tell("first");
+        open.Set();
+        Assert.Equal(("coordinator-1", "first"), ExpectMsg<(string, object)>(TimeSpan.FromSeconds(3)));
+        lease.Gate = null;
         writer.Tell("work?");
         Assert.Equal(("coordinator-1", "work?"), ExpectMsg<(string, object)>(TimeSpan.FromSeconds(3)));
 
