@@ -11,9 +11,8 @@ namespace NasActors.Hosting;
 /// writers (the coordinator under its backoff supervisor, and the evaluator), forwarding the
 /// coordinator's messages to it. Lifecycle in explicit behaviours:
 /// acquiring (tries every second; messages wait for the try under way, and are dropped when it
-/// fails: workers resend) → writing (checks the lease
-/// every second) → stopping (waits until both writers have stopped, then lets the lease go) →
-/// acquiring again after a lost lease, or finished: a finished run's lease is let go, so that a
+/// fails: workers resend) → writing (checks the lease every second) → stopping (waits until both
+/// writers have stopped, then lets the lease go) → acquiring again after a lost lease, or finished: a finished run's lease is let go, so that a
 /// later <c>nas search</c> may grow its budget, and taken again when the stored budget grows.
 /// Database calls run off the actor's thread, so forwarding never waits on them. The coordinator
 /// tells it when the run is finished (<see cref="SearchFinished"/>).
@@ -98,10 +97,10 @@ public sealed class RunWriter : ReceiveActor, IWithTimers, IWithUnboundedStash
         Receive<LeaseAnswer>(a =>
         {
             calling = false;
-            // What came meanwhile goes to the writers just started; after a failed try it is dropped,
-            // so that a node that waits long holds nothing (workers resend every 2 s). Held until the
-            // next try, a worker's first message no longer waits for its resend (up to 2 s at every
-            // start and takeover).
+            // What came during the try goes to the writers just started, so a worker's first message
+            // no longer waits for its resend (up to 2 s at every start and takeover). After a failed
+            // try it is dropped: a node that waits long for the lease holds nothing, and workers
+            // resend every 2 s.
             if (a.Taken) Stash.UnstashAll();
             else Stash.ClearStash();
             if (a is { Taken: true, Finished: { } done })
