@@ -4,8 +4,8 @@
 # workers (children of 2 s), each writing its memory to its log every 10 s; every minute
 # bench/memory-classes.py samples where each one's anonymous memory is (GC heap, C heap, code).
 # After MINUTES (default 25) the trainer nodes and the seed are stopped (SIGTERM) and
-# bench/soak-slopes.py and memory-classes.py fit each process's growth after its first 5 minutes. Run it with MALLOC_ARENA_MAX set to compare C
-# heaps (./nas sets 2 where it is not set). Figures: bench/RESULTS.md, "Native memory".
+# bench/soak-slopes.py and memory-classes.py fit each process's growth after its first 5
+# minutes. Run it with MALLOC_ARENA_MAX set to compare C heaps (./nas sets 2 where it is not set). Figures: bench/RESULTS.md, "Native memory".
 # Usage: bench/life.sh [MINUTES] [OUT]   (NAS=path to nas, default ./nas)
 set -uo pipefail
 cd "$(dirname "$0")/.."

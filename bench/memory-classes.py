@@ -6,14 +6,18 @@ samples its processes every minute with 'sample'; 'fit' gives each kind's growth
 5 minutes, in MB per hour, so that a growing node shows which allocator grows.
 Usage: python3 bench/memory-classes.py sample NAME:PID... >>FILE
        python3 bench/memory-classes.py fit FILE"""
+import importlib
 import re
 import sys
 import time
 from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+slopes = importlib.import_module("soak-slopes")  # the same line fit and warm-up as the memory lines
 
 KINDS = ["gc", "brk", "arenas", "code", "file-cow", "other"]
 HEADER = re.compile(r"^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ (\d+)\s*(.*)$")
-WARMUP_S = 300
 
 
 def kinds(pid):
@@ -76,18 +80,14 @@ def fit(path):
         series[name].append((float(t), {k: float(v) for k, v in (f.split("=") for f in fields)}))
     print(f"{'process':<12} " + " ".join(f"{k + ' MB (MB/h)':>22}" for k in KINDS))
     for name, points in series.items():
-        warm = [p for p in points if p[0] - points[0][0] >= WARMUP_S]
+        warm = [p for p in points if p[0] - points[0][0] >= slopes.WARMUP_S]
         if len(warm) < 3:
-            print(f"{name:<12} under {WARMUP_S // 60} min after warm-up")
+            print(f"{name:<12} under {slopes.WARMUP_S // 60} min after warm-up")
             continue
         cells = []
         for k in KINDS:
-            ts = [t for t, _ in warm]
-            ys = [s[k] for _, s in warm]
-            mt, my = sum(ts) / len(ts), sum(ys) / len(ys)
-            var = sum((t - mt) ** 2 for t in ts)
-            slope = sum((t - mt) * (y - my) for t, y in zip(ts, ys)) / var * 3600 if var else 0.0
-            cells.append(f"{ys[0]:7.1f}-{ys[-1]:7.1f} ({slope:+6.1f})")
+            slope, _ = slopes.fit([(t, s[k]) for t, s in warm])
+            cells.append(f"{warm[0][1][k]:7.1f}-{warm[-1][1][k]:7.1f} ({slope:+6.1f})")
         print(f"{name:<12} " + " ".join(f"{c:>22}" for c in cells))
 
 
