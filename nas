@@ -23,6 +23,12 @@ stamp="$out/.stamp"
 if [[ ! -f "$stamp" ]] || [[ -n "$(find "$root" -path "$root/.build" -prune -o -path '*/bin' -prune -o -path '*/obj' -prune -o \
       -path "$root/tests" -prune -o -path "$root/runs" -prune -o \
       \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.targets' -o -name '*.hocon' -o -path '*/Reports/Assets/*' \) -newer "$stamp" -print -quit)" ]]; then
+  # A first build restores about 1.2 GB (libtorch) and takes 2-3 minutes: said first, so a silent wait is not taken for a hang.
+  if [[ -f "$stamp" ]]; then
+    echo "nas: sources changed; rebuilding the nas command (under a minute)" >&2
+  else
+    echo "nas: building the nas command into ${out#"$root"/} (first build: 2-3 minutes, downloads about 1.2 GB of libtorch once)" >&2
+  fi
   log="$(mktemp)"
   if ! dotnet build "$root/Cli/Cli.csproj" -c Release -o "$out" -nologo -v quiet -p:TorchBackend="$backend" >"$log" 2>&1; then
     # A feed without the CUDA package: one line that says so, not a page of restore errors.

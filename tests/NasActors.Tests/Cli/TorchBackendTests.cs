@@ -38,8 +38,12 @@ public class TorchBackendTests
     {
         var r = Run("bash", new Dictionary<string, string> { ["NAS_TORCH_BACKEND"] = "cuda" }, "./nas", "--help");
         Assert.Equal(1, r.ExitCode);
+        // Before the build, one line says it is building (a first build is silent for minutes otherwise).
+        var lines = r.Stderr.Trim().Split('\n');
+        Assert.Equal(2, lines.Length);
+        Assert.StartsWith("nas: building the nas command into .build/nas-cuda (first build: 2-3 minutes", lines[0]);
         Assert.Equal("nas: the package feed has no TorchSharp-cuda-linux (NAS_TORCH_BACKEND=cuda); use NAS_TORCH_BACKEND=system with an installed PyTorch, or add a NuGet feed that serves it",
-            r.Stderr.Trim());
+            lines[1]);
         var unknown = Run("bash", new Dictionary<string, string> { ["NAS_TORCH_BACKEND"] = "gpu" }, "./nas", "--help");
         Assert.Equal((1, "nas: NAS_TORCH_BACKEND must be cpu, cuda or system, not 'gpu'"), (unknown.ExitCode, unknown.Stderr.Trim()));
     }

@@ -3,12 +3,13 @@ using Microsoft.Playwright;
 namespace NasActors.Tests.Support;
 
 /// <summary>
-/// Headless Chromium (the system's /usr/bin/chromium, driven by Playwright) with a fresh profile,
+/// Headless Chromium (the system's /usr/bin/chromium, or NAS_CHROMIUM where another build is
+/// installed, as Ubuntu's snap; driven by Playwright) with a fresh profile,
 /// and the page's errors collected: a test fails on any script error or console error.
 /// </summary>
 public sealed class Chromium : IAsyncDisposable
 {
-    public const string Executable = "/usr/bin/chromium";
+    public static readonly string Executable = Environment.GetEnvironmentVariable("NAS_CHROMIUM") is { Length: > 0 } own ? own : "/usr/bin/chromium";
 
     private readonly IPlaywright playwright;
     private readonly IBrowserContext context;
@@ -24,7 +25,7 @@ public sealed class Chromium : IAsyncDisposable
     public static async Task<Chromium> StartAsync()
     {
         if (!File.Exists(Executable))
-            throw new InvalidOperationException($"{Executable} is missing: install Debian's chromium package (.ci/run does)");
+            throw new InvalidOperationException($"{Executable} is missing: install Debian's chromium package (./run-tests does)");
         var playwright = await Playwright.CreateAsync();
         var profile = new TempDir();
         var context = await playwright.Chromium.LaunchPersistentContextAsync(profile.Path, new BrowserTypeLaunchPersistentContextOptions

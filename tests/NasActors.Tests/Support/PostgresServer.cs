@@ -4,7 +4,7 @@ using Npgsql;
 namespace NasActors.Tests.Support;
 
 /// <summary>
-/// A real PostgreSQL server for the tests (Debian's postgresql package, which .ci/run installs):
+/// A real PostgreSQL server for the tests (Debian's postgresql package, which ./run-tests installs):
 /// a fresh cluster in a temporary folder on a free localhost port, trust authentication for user
 /// nas, stopped and deleted at the end. As root it runs as the postgres user (initdb refuses root).
 /// </summary>
@@ -34,7 +34,7 @@ public sealed class PostgresServer : IAsyncLifetime
         var bin = Directory.Exists("/usr/lib/postgresql")
             ? Directory.GetDirectories("/usr/lib/postgresql").Select(v => Path.Combine(v, "bin")).FirstOrDefault(b => File.Exists(Path.Combine(b, "initdb")))
             : null;
-        Bin = bin ?? throw new InvalidOperationException("PostgreSQL is not installed (apt-get install postgresql; .ci/run does it)");
+        Bin = bin ?? throw new InvalidOperationException("PostgreSQL is not installed (apt-get install postgresql; ./run-tests does it as root)");
         Directory.CreateDirectory(dir);
         if (IsRoot) Run("chown", "postgres", dir);
         PgTool("initdb", "-D", Data, "-A", "trust", "-U", "nas", "--no-sync");

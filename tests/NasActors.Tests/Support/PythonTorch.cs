@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace NasActors.Tests.Support;
 
 /// <summary>
-/// Debian's PyTorch (<c>python3-torch</c>, for <c>/usr/bin/python3</c>; .ci/run installs it), running
+/// Debian's PyTorch (<c>python3-torch</c>, for <c>/usr/bin/python3</c>; ./run-tests installs it), running
 /// Fixtures/pytorch/check_model.py: what an exported network does in PyTorch itself.
 /// </summary>
 public static class PythonTorch
@@ -24,7 +24,7 @@ public static class PythonTorch
         var r = NasProcess.RunToEnd(info, TimeSpan.FromMinutes(3));
         if (r.ExitCode != 0)
         {
-            var hint = r.Stderr.Contains("No module named 'torch'", StringComparison.Ordinal) ? " (install Debian's python3-torch, as .ci/run does)" : "";
+            var hint = r.Stderr.Contains("No module named 'torch'", StringComparison.Ordinal) ? " (install Debian's python3-torch, as ./run-tests does)" : "";
             throw new InvalidOperationException($"check_model.py {string.Join(' ', args)} exited {r.ExitCode}{hint}:\n{r.Stderr}");
         }
         using var doc = JsonDocument.Parse(r.Stdout);
