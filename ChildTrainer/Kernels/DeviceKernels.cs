@@ -135,10 +135,11 @@ public static class DeviceKernels
 
     /// <summary>
     /// The kernel plan to build <paramref name="plan"/> with on this device, after checking each of
-    /// its layers at its own shapes and batch size (once per process). Throws
-    /// <see cref="DeviceFaultException"/> when a kernel it needs computes wrong on every path.
+    /// its layers at its own shapes, in training at <paramref name="batch"/> and in eval mode at
+    /// <paramref name="evalBatch"/> (once per process). Throws <see cref="DeviceFaultException"/>
+    /// when a kernel it needs computes wrong on every path.
     /// </summary>
-    public static KernelPlan Prepare(NetworkPlan plan, int batch, Device device, Precision precision = Precision.Fp32, bool channelsLast = false)
+    public static KernelPlan Prepare(NetworkPlan plan, int batch, int evalBatch, Device device, Precision precision = Precision.Fp32, bool channelsLast = false)
     {
         var check = Check(device, precision, channelsLast);
         var key = new Key(device.ToString(), precision, channelsLast);
@@ -153,7 +154,7 @@ public static class DeviceKernels
                     foreach (var line in state.Check.Fallbacks) Notice($"nas: {line}");
                 state.Announced = true;
                 var kernels = state.Check.Plan!;
-                var failed = KernelProbe.Of(plan, batch)
+                var failed = KernelProbe.Of(plan, batch, evalBatch)
                     .Select(c => (Case: c, Path: c.Conv is { } conv ? kernels.For(conv.Kind) : (ConvPath?)null))
                     .Where(c => !state.Proven.Contains(c))
                     .Select(c =>

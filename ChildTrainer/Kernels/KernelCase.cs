@@ -3,11 +3,18 @@ using NasActors.ChildTrainer.Networks;
 namespace NasActors.ChildTrainer.Kernels;
 
 /// <summary>
-/// One layer at one input shape and batch size, as a network computes it. <see cref="InputGrad"/>
-/// is false for a network's first layer: nothing asks for the image's gradient.
+/// One layer at one input shape and batch size, as a network computes it: in training (forward
+/// and both gradients) or, with <see cref="Eval"/>, as the reward is computed (eval mode: batch
+/// norm with running statistics, forward only). <see cref="InputGrad"/> is false for a network's
+/// first layer (nothing asks for the image's gradient) and in eval mode.
 /// </summary>
-public sealed record KernelCase(Layer Layer, FeatureShape Input, int Batch, bool InputGrad = true)
+public sealed record KernelCase(Layer Layer, FeatureShape Input, int Batch, bool InputGrad = true, bool Eval = false)
 {
+    /// <summary>The same layer as the reward computes it, at the evaluation batch.</summary>
+    public KernelCase Evaluated(int batch) => this with { Batch = batch, InputGrad = false, Eval = true };
+
+    public string Mode => Eval ? "eval" : "train";
+
     /// <summary>The kernel family: the convolution's kind, or the layer's own kind.</summary>
     public string Family => Conv is { } c ? $"conv {KernelPlan.Name(c.Kind)}" : LayerName(Layer);
 
@@ -20,11 +27,14 @@ public sealed record KernelCase(Layer Layer, FeatureShape Input, int Batch, bool
         _ => null,
     };
 
-    /// <summary>Convolutions are independent per image, so their reference needs only a few images.</summary>
-    public bool PerImage => Layer is ConvLayer or ValidConvLayer;
+    /// <summary>
+    /// Convolutions are independent per image, and so is every layer in eval mode (batch norm uses
+    /// its running statistics), so their reference needs only some of the images.
+    /// </summary>
+    public bool PerImage => Eval || Layer is ConvLayer or ValidConvLayer;
 
     public override string ToString() =>
-        $"{Conv?.Shape ?? LayerName(Layer)} on {Batch}x{Input}{(InputGrad ? "" : " (no input gradient)")}";
+        $"{Conv?.Shape ?? LayerName(Layer)} on {Batch}x{Input}{(Eval ? " (eval)" : InputGrad ? "" : " (no input gradient)")}";
 
     public static string LayerName(Layer layer) => layer switch
     {
@@ -45,9 +55,10 @@ public sealed record KernelCase(Layer Layer, FeatureShape Input, int Batch, bool
 /// <summary>
 /// How far one case computed on a device is from the float64 reference: the largest absolute
 /// difference over the largest reference magnitude, for the output, the input gradient and the
-/// parameters' gradients (infinity where a value is NaN or infinite).
+/// parameters' gradients (infinity where a value is NaN or infinite), over the images compared.
 /// </summary>
-public sealed record CaseResult(KernelCase Case, ConvPath? Path, double Output, double InputGradient, double WeightGradient, double Tolerance)
+public sealed record CaseResult(KernelCase Case, ConvPath? Path, double Output, double InputGradient, double WeightGradient, double Tolerance,
+    int ImagesCompared)
 {
     public double Worst => Math.Max(Output, Math.Max(InputGradient, WeightGradient));
     public bool Right => Worst <= Tolerance;

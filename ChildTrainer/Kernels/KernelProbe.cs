@@ -1,4 +1,5 @@
 using NasActors.ChildTrainer.Networks;
+using NasActors.ChildTrainer.Training;
 
 namespace NasActors.ChildTrainer.Kernels;
 
@@ -14,8 +15,27 @@ public static class KernelProbe
     private static readonly int[] Channels = [4, 13, 20, 44];
     private static readonly FeatureShape Small = new(20, Size, Size);
 
-    /// <summary>Convolutions of one kind (each op's, the stems', the auxiliary head's).</summary>
-    public static IEnumerable<KernelCase> Convolutions(ConvKind kind) => kind switch
+    /// <summary>
+    /// Convolutions of one kind (each op's, the stems', the auxiliary head's), in training and as the
+    /// reward computes them (eval mode, at the evaluation batch).
+    /// </summary>
+    public static IEnumerable<KernelCase> Convolutions(ConvKind kind) => WithEval(Training(kind), EvalChannels);
+
+    /// <summary>
+    /// Eval mode's convolutions at 256 images cost 64 times a training case's 4: one channel count on
+    /// the vector width's edge and NASNet-A mobile's keep the probe near a second. A child's own
+    /// layers are all checked in eval mode at its evaluation batch before it trains.
+    /// </summary>
+    private static readonly int[] EvalChannels = [13, 44];
+
+    private static IEnumerable<KernelCase> WithEval(IEnumerable<KernelCase> cases, int[]? channels = null)
+    {
+        var training = cases.ToList();
+        return training.Concat(training.Where(c => channels is null || channels.Contains(c.Input.Channels))
+            .Select(c => c.Evaluated(ChildTraining.EvalBatchSize)));
+    }
+
+    private static IEnumerable<KernelCase> Training(ConvKind kind) => kind switch
     {
         ConvKind.Dense => Channels.SelectMany(c => new ConvLayer[]
             {
@@ -42,8 +62,8 @@ public static class KernelProbe
         }),
     };
 
-    /// <summary>Every other layer kind: batch norm, pools, ReLU, factorized reduction, the classifier.</summary>
-    public static IEnumerable<KernelCase> Others() =>
+    /// <summary>Every other layer kind: batch norm, pools, ReLU, factorized reduction, the classifier (training and eval).</summary>
+    public static IEnumerable<KernelCase> Others() => WithEval(
         Channels.Select(c => At(new BatchNormLayer(c), c))
             .Concat(new[] { 3, 5, 7 }.SelectMany(k => new[] { 1, 2 }.Select(s => new KernelCase(new PoolLayer(true, k, s), Small, Batch))))
             .Concat(new[] { 1, 2 }.Select(s => new KernelCase(new PoolLayer(false, 3, s), Small, Batch)))
@@ -53,15 +73,17 @@ public static class KernelProbe
                 new KernelCase(new ValidAvgPoolLayer(5, 3), Small, Batch),
                 new KernelCase(new GlobalAvgPoolLayer(), Small, Batch),
                 new KernelCase(new LinearLayer(20 * 2 * 2, 10), new(20, 2, 2), Batch),
-            ]);
+            ]));
 
     private static KernelCase At(Layer layer, int channels) => new(layer, new FeatureShape(channels, Size, Size), Batch);
 
     /// <summary>
-    /// The distinct layers of a planned network at their own input shapes and the training batch:
-    /// what a child computes, to check before it trains. Dropout draws at random and is left out.
+    /// The distinct layers of a planned network at their own input shapes, in training at
+    /// <paramref name="batch"/> and as the reward computes them (eval mode) at
+    /// <paramref name="evalBatch"/>: what a child computes, to check before it trains. Dropout draws
+    /// at random and is left out.
     /// </summary>
-    public static IEnumerable<KernelCase> Of(NetworkPlan plan, int batch)
+    public static IEnumerable<KernelCase> Of(NetworkPlan plan, int batch, int evalBatch)
     {
         var cases = new List<KernelCase>();
         void Add(IEnumerable<Layer> layers, FeatureShape input, bool first = false)
@@ -95,6 +117,6 @@ public static class KernelProbe
         }
         if (plan.Aux is { } aux) Add(aux.Layers, aux.Input);
         Add(plan.Head, plan.Cells[^1].Output);
-        return cases.Distinct();
+        return cases.Concat(cases.Select(c => c.Evaluated(evalBatch))).Distinct();
     }
 }

@@ -38,13 +38,14 @@ public sealed class PathConv2d : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         var fault = KernelFaults.For(x, KernelPlan.KindOf((int)kernel[0], (int)kernel[1], (int)groups), Path);
+        if (fault is not null) x = fault.OnInput(x);
         var y = Path switch
         {
             ConvPath.Unfold => Unfolded(x),
             _ when Path == KernelPlan.LayoutPath(networkChannelsLast) => nn.functional.conv2d(x, weight, null, stride, padding, dilation, groups),
             _ => InOtherLayout(x),
         };
-        return fault is null ? y : fault.Apply(y);
+        return fault is null ? y : fault.OnOutput(y);
     }
 
     private Tensor InOtherLayout(Tensor x)

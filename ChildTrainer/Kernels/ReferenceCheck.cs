@@ -7,17 +7,33 @@ namespace NasActors.ChildTrainer.Kernels;
 
 /// <summary>
 /// Runs one <see cref="KernelCase"/> on a device in its precision and the same layer in float64
-/// on the CPU (libtorch's own kernels: oneDNN computes no float64), with the same weights, input
-/// and upstream gradient, and measures how far apart they are. Convolutions compute the reference
-/// for <see cref="ReferenceImages"/> images only; the upstream gradient of the others is zero, so
-/// the weight gradient has the same reference and the input gradient of the others must be zero.
+/// on the CPU (libtorch's own kernels: oneDNN computes no float64), with the same weights, running
+/// statistics, input and upstream gradient, and measures how far apart they are. A batch of up to
+/// <see cref="AllImagesUpTo"/> images is compared whole; a larger one where it computes image by
+/// image (convolutions, and every layer in eval mode) is compared at its first and last image and
+/// <see cref="RandomImages"/> others drawn from the case's seed: a kernel that goes wrong only at
+/// later batch positions is caught at the last. The upstream gradient of the images not compared
+/// is zero, so the weight gradient has the same reference and their input gradient must be zero.
+/// Eval mode (the reward's forward pass) has no gradients: its output is compared.
 /// </summary>
 public static class ReferenceCheck
 {
-    public const int ReferenceImages = 2;
+    public const int AllImagesUpTo = 4, RandomImages = 2;
+
+    private static readonly Scalar Half = 0.5.ToScalar();
 
     /// <summary>float32 rounding stays near 1e-6 here; a wrong kernel is off by 1e-1 or NaN. bf16 keeps 8 bits.</summary>
     public static double Tolerance(Precision precision) => precision == Precision.Fp32 ? 1e-3 : 5e-2;
+
+    /// <summary>The batch positions a case compares, in order.</summary>
+    public static long[] ImagesCompared(KernelCase c, int seed)
+    {
+        var n = c.Batch;
+        if (!c.PerImage || n <= AllImagesUpTo) return Enumerable.Range(0, n).Select(i => (long)i).ToArray();
+        var random = new Random(seed);
+        var middle = Enumerable.Range(1, n - 2).OrderBy(_ => random.Next()).Take(RandomImages);
+        return middle.Append(0).Append(n - 1).Order().Select(i => (long)i).ToArray();
+    }
 
     public static CaseResult Run(KernelCase c, KernelPlan kernels, Device device, Precision precision, int seed)
     {
@@ -26,8 +42,8 @@ public static class ReferenceCheck
         using var generator = new Generator((ulong)seed);
         using var module = LayerModules.Build(c.Layer, kernels);
         using var reference = LayerModules.Build(c.Layer, KernelPlan.Reference);
-        module.to(device).to(dtype).train();
-        reference.to(float64).train();
+        module.to(device).to(dtype).train(!c.Eval);
+        reference.to(float64).train(!c.Eval);
         using (no_grad())
         {
             foreach (var (p, r) in module.parameters().Zip(reference.parameters()))
@@ -36,28 +52,48 @@ public static class ReferenceCheck
                 p.copy_(randn(p.shape, float64, generator: generator).mul_(scale).to(dtype));
                 r.copy_(p.detach().cpu());
             }
+            // Running statistics as a trained network holds them: eval mode normalizes with these.
+            foreach (var ((name, b), (_, r)) in module.named_buffers().Zip(reference.named_buffers()).Where(b => b.First.buffer.is_floating_point()))
+            {
+                var value = rand(b.shape, float64, generator: generator);
+                b.copy_((name.EndsWith("running_var", StringComparison.Ordinal) ? value.add_(Half, Scalars.One) : value.sub_(Half)).to(dtype));
+                r.copy_(b.detach().cpu());
+            }
         }
 
         var n = c.Batch;
-        var m = c.PerImage ? Math.Min(ReferenceImages, n) : n;
+        var images = ImagesCompared(c, seed);
+        using var compared = tensor(images);
+        using var comparedHere = compared.to(device);
         // Inputs and gradients rounded to the precision first, so the reference sees the very same numbers.
         var x = randn([n, c.Input.Channels, c.Input.Height, c.Input.Width], float64, generator: generator).to(dtype);
+        var xr = x.index_select(0, compared).to(float64).detach();
+        var path = c.Conv is { } conv ? kernels.For(conv.Kind) : (ConvPath?)null;
+        if (c.Eval)
+        {
+            using var noGrad = no_grad();
+            var output = Error(module.forward(PathConv2d.Layout(x.to(device), kernels.ChannelsLast)).index_select(0, comparedHere), reference.forward(xr));
+            return new CaseResult(c, path, output, 0, 0, Tolerance(precision), images.Length);
+        }
+
         var input = PathConv2d.Layout(x.to(device), kernels.ChannelsLast).detach().requires_grad_(c.InputGrad);
         var y = module.forward(input);
-        var g = randn(y.shape, float64, generator: generator);
-        if (m < n) g.narrow(0, m, n - m).zero_();
+        var drawn = randn(y.shape, float64, generator: generator);
+        var g = images.Length < n ? zeros_like(drawn).index_copy_(0, compared, drawn.index_select(0, compared)) : drawn;
         g = g.to(dtype);
         y.backward([g.to(device)]);
 
-        var xr = x.narrow(0, 0, m).to(float64).detach().requires_grad_(c.InputGrad);
+        xr.requires_grad_(c.InputGrad);
         var yr = reference.forward(xr);
-        yr.backward([g.narrow(0, 0, m).to(float64)]);
+        yr.backward([g.index_select(0, compared).to(float64)]);
 
-        var output = Error(y.narrow(0, 0, m), yr);
-        var inputGrad = c.InputGrad ? Error(input.grad!, m < n ? cat([xr.grad!, zeros([n - m, .. x.shape[1..]], float64)], 0) : xr.grad!) : 0;
+        var outputError = Error(y.index_select(0, comparedHere), yr);
+        var inputGrad = c.InputGrad
+            ? Error(input.grad!, images.Length < n ? zeros(x.shape, float64).index_copy_(0, compared, xr.grad!) : xr.grad!)
+            : 0;
         var weightGrad = module.parameters().Zip(reference.parameters())
             .Select(pr => Error(pr.First.grad!, pr.Second.grad!)).DefaultIfEmpty(0).Max();
-        return new CaseResult(c, c.Conv is { } conv ? kernels.For(conv.Kind) : null, output, inputGrad, weightGrad, Tolerance(precision));
+        return new CaseResult(c, path, outputError, inputGrad, weightGrad, Tolerance(precision), images.Length);
     }
 
     /// <summary>Weights of the usual size (1/sqrt(fan-in)); batch norm's scale near 1.</summary>

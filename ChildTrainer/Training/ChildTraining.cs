@@ -16,7 +16,8 @@ namespace NasActors.ChildTrainer.Training;
 /// </summary>
 public static class ChildTraining
 {
-    private const int EvalBatchSize = 256;
+    /// <summary>The batch the reward (and test accuracy) is computed at; the kernel check covers it.</summary>
+    public const int EvalBatchSize = 256;
 
     public static TrainingResult Train(
         NetworkPlan plan,
@@ -66,7 +67,8 @@ public static class ChildTraining
             : new Augmentation(0, false, config.CutoutSize);
 
         // Every layer proven right on this device at its shapes before it trains (DeviceFaultException if not).
-        var kernels = DeviceKernels.Prepare(plan, Math.Min(config.BatchSize, data.Train.Count), device, config.Precision, config.ChannelsLast);
+        var kernels = DeviceKernels.Prepare(plan, Math.Min(config.BatchSize, data.Train.Count), Math.Min(EvalBatchSize, data.Validation.Count), device,
+            config.Precision, config.ChannelsLast);
         torch.manual_seed(config.Seed);
         using var model = new NasNetwork(plan, kernels);
         using var master = ToDevice(model, device, config);

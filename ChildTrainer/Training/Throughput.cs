@@ -25,7 +25,7 @@ public static class Throughput
         var (mean, std) = data.ChannelStatistics();
         var batches = new Batches(data, mean, std);
         var config = (options ?? new TrainingConfig()) with { BatchSize = batch };
-        kernels ??= DeviceKernels.Prepare(plan, batch, device, config.Precision, config.ChannelsLast);
+        kernels ??= DeviceKernels.Prepare(plan, batch, Math.Min(ChildTraining.EvalBatchSize, batch), device, config.Precision, config.ChannelsLast);
         torch.manual_seed(0);
         using var model = new NasNetwork(plan, kernels);
         using var master = ChildTraining.ToDevice(model, device, config);

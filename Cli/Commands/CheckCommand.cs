@@ -22,7 +22,7 @@ public static class CheckCommand
         var channelsLast = new Option<bool>("--channels-last") { Description = "check networks that run channels-last (NHWC)" };
         var json = new Option<bool>("--json") { Description = "print the checks as JSON" };
         var command = new Command("check",
-            $"Check each device's kernels (forward and both gradients) against float64; exit 0 when every kernel in use is right, 1 otherwise. {DeviceKernels.ModeVariable}=auto|onednn|native chooses the CPU convolutions")
+            $"Check each device's kernels against float64 (training: forward and both gradients; eval mode at the evaluation batch: forward); exit 0 when every kernel in use is right, 1 otherwise. {DeviceKernels.ModeVariable}=auto|onednn|native chooses the CPU convolutions")
         {
             devices, precisions, channelsLast, json,
         };
@@ -70,10 +70,21 @@ public static class CheckCommand
         seconds = Math.Round(c.Seconds, 3),
         families = Rows(c).Select(r => new
         {
-            family = r.Family, path = r.Path, cases = r.Cases, largest_error = double.IsFinite(r.LargestError) ? r.LargestError : (double?)null,
+            family = r.Family, path = r.Path, cases = r.Cases, largest_error = Finite(r.LargestError),
             right = r.Right, in_use = r.InUse, worst_case = r.Worst,
         }),
+        // Every case run, with what it compared: training (forward, both gradients) or eval (forward, running statistics).
+        cases = c.Results.Select(r => new
+        {
+            family = r.Case.Family, path = r.Path is { } p ? KernelPlan.Name(p) : null, @case = r.Case.ToString(), mode = r.Case.Mode,
+            batch = r.Case.Batch, images_compared = r.ImagesCompared, output_error = Finite(r.Output),
+            input_gradient_error = r.Case.InputGrad ? Finite(r.InputGradient) : null,
+            weight_gradient_error = r.Case.Eval ? null : Finite(r.WeightGradient), right = r.Right,
+        }),
     };
+
+    /// <summary>JSON has no NaN or infinity: a value that is not finite is null (the verdict says wrong).</summary>
+    private static double? Finite(double error) => double.IsFinite(error) ? error : null;
 
     private static void Print(IEnumerable<DeviceCheck> checks)
     {

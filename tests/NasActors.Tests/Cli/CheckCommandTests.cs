@@ -50,6 +50,43 @@ public class CheckCommandTests
                                        && f.GetProperty("in_use").GetBoolean() && f.GetProperty("right").GetBoolean());
     }
 
+    [Theory]
+    [InlineData("input-grad", "train", "input gradient 2.5e-1")] // the Zen 5 kind: output and weight gradient right
+    [InlineData("late", "train", "output")]                      // only the second half of the batch wrong
+    [InlineData("eval", "eval", "output 2.5e-1")]                // only the reward's forward pass wrong
+    public void Faults_the_training_forward_pass_does_not_show_are_caught_and_routed_around(string effect, string mode, string wrong)
+    {
+        var r = Check($"cpu:dense/nchw+{effect}", null, "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        using var doc = JsonDocument.Parse(r.Stdout);
+        var cpu = doc.RootElement[0];
+        var cases = cpu.GetProperty("cases").EnumerateArray().ToList();
+        var caught = cases.First(c => c.GetProperty("family").GetString() == "conv dense" && c.GetProperty("path").GetString() == "nchw"
+                                      && !c.GetProperty("right").GetBoolean());
+        Assert.Equal(mode, caught.GetProperty("mode").GetString());
+        Assert.Contains(wrong, cpu.GetProperty("families").EnumerateArray()
+            .Single(f => f.GetProperty("family").GetString() == "conv dense" && f.GetProperty("path").GetString() == "nchw").GetProperty("worst_case").GetString());
+        Assert.DoesNotContain("dense nchw", cpu.GetProperty("kernels").GetString());
+        Assert.True(cpu.GetProperty("healthy").GetBoolean());
+    }
+
+    [Fact]
+    public void Every_case_says_its_mode_batch_and_images_compared()
+    {
+        var r = Check(null, null, "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        using var doc = JsonDocument.Parse(r.Stdout);
+        var cases = doc.RootElement[0].GetProperty("cases").EnumerateArray()
+            .Select(c => (Family: c.GetProperty("family").GetString()!, Mode: c.GetProperty("mode").GetString()!, Batch: c.GetProperty("batch").GetInt32(),
+                Images: c.GetProperty("images_compared").GetInt32(), InputGradient: c.GetProperty("input_gradient_error").ValueKind)).ToList();
+        // Training cases compare their whole batch of 4; eval cases run the evaluation batch and compare
+        // its first, last and two other images, forward only.
+        Assert.All(cases.Where(c => c.Mode == "train"), c => Assert.Equal((4, 4), (c.Batch, c.Images)));
+        Assert.All(cases.Where(c => c.Mode == "eval"), c => Assert.Equal((256, 4, JsonValueKind.Null), (c.Batch, c.Images, c.InputGradient)));
+        foreach (var family in new[] { "conv pointwise", "conv dense", "conv depthwise", "batch_norm", "max_pool", "linear" })
+            Assert.Contains(cases, c => c.Family == family && c.Mode == "eval");
+    }
+
     [Fact]
     public void A_kernel_wrong_on_every_path_fails_the_check_naming_kernel_and_shape()
     {
@@ -97,6 +134,21 @@ public class CheckCommandTests
         Assert.Equal(1, r.ExitCode);
         Assert.Matches(@"^nas: error: device computes wrong: --kernels unfold: cpu: conv dense computes wrong on that path at 3x3 .*; time another path$", r.Stderr.Trim());
         Assert.Equal("", r.Stdout);
+    }
+
+    [Fact]
+    public void A_search_or_a_trainer_node_refuses_a_device_that_computes_wrong_before_it_takes_work()
+    {
+        using var dir = new TempDir();
+        var env = new Dictionary<string, string> { [KernelFaults.Variable] = "cpu:pointwise" };
+        var search = NasProcess.Run(Timeout, env, "search", "--run", Path.Combine(dir.Path, "run"), "--children", "2");
+        // A trainer node checks its devices before it joins: the seed it names need not exist.
+        var node = NasProcess.Run(Timeout, env, "node", "--join", "127.0.0.1:1", "--roles", "trainer", "--port", "0");
+        foreach (var r in new[] { search, node })
+        {
+            Assert.Equal(1, r.ExitCode);
+            Assert.StartsWith("nas: error: device computes wrong: cpu: pointwise convolutions compute wrong on every path", r.Stderr.Trim().Split('\n')[^1]);
+        }
     }
 
     [Fact]
