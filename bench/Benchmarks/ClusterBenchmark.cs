@@ -11,7 +11,7 @@ namespace NasActors.Bench;
 public sealed record ClusterBenchmarkResult(
     string Journal, int Children, int Workers, int ChildMs, int Completed, double SearchS, double ChildrenPerS, int WorkersSeen,
     double? IdleShare, double? OverheadP50Ms, double? OverheadP99Ms, double JournalBytesPerChild, int Stopped,
-    double? WarmIdleShare, double? WarmOverheadP50Ms, double? WarmOverheadP99Ms, double? FirstChildOverheadP50Ms);
+    double? WarmIdleShare, double? WarmOverheadP50Ms, double? WarmOverheadP99Ms, double? FirstChildOverheadP50Ms, double? IdleShareRun, double LastResultS);
 
 /// <summary>
 /// A cluster on this machine, as real processes: <c>nas search</c> as the seed (coordinator and
@@ -23,6 +23,11 @@ public sealed record ClusterBenchmarkResult(
 /// that many epochs (<c>childMs</c> in all) judged by ASHA, and a stopped child's own time is its
 /// epochs up to the rung it was stopped at. The warm figures leave out each worker's first child:
 /// it starts while every process is still compiling its code and all workers join at once.
+/// <c>IdleShare</c> counts each worker from its first assignment to its last result (the steady
+/// state); <c>IdleShareRun</c> is what an operator pays for: one minus the children's own time over
+/// all workers times the wall time from the search's start (its first event) to its last result,
+/// so the nodes' start, the cluster's forming and the tail while the last children finish all
+/// count as idle. The three processes start together, as an operator starts a cluster's machines.
 /// </summary>
 public static class ClusterBenchmark
 {
@@ -46,7 +51,6 @@ public static class ClusterBenchmark
         var nodes = new List<Process>();
         try
         {
-            while (!search.HasExited && store.ReadStoredEvents().Count == 0) await Task.Delay(200, cancel);
             for (var n = 0; n < 2 && !search.HasExited; n++)
             {
                 var node = Start(["node", "--join", seed, "--trainer", trainer, "--workers-per-device", $"{workers / 2 + (n < workers % 2 ? 1 : 0)}"]);
@@ -77,10 +81,13 @@ public static class ClusterBenchmark
         var all = Idle(perWorker, Own);
         var warm = Idle(perWorker.Select(w => w.Skip(1).ToList()).ToList(), Own);
         var first = Idle(perWorker.Select(w => w.Take(1).ToList()).ToList(), Own);
+        var spans = perWorker.SelectMany(w => w).ToList();
+        var lastResult = spans.Count > 0 ? spans.Max(s => s.EndS!.Value) : 0;
+        double? run = lastResult > 0 ? Math.Round(1 - spans.Sum(Own) / (workers * lastResult), 4) : null;
         return new ClusterBenchmarkResult(store.Kind, children, workers, childMs,
             status.GetProperty("completed").GetInt32(), Math.Round(seconds, 1), Math.Round(children / seconds, 1),
             report.Timeline.Worker.Distinct().Count(), all.Share, all.At(0.5), all.At(0.99), Math.Round((double)store.StoredBytes().Journal / children), stoppedAt.Count,
-            warm.Share, warm.At(0.5), warm.At(0.99), first.At(0.5));
+            warm.Share, warm.At(0.5), warm.At(0.99), first.At(0.5), run, Math.Round(lastResult, 1));
     }
 
     /// <summary>Overheads (each span beyond the child's own time) and gaps between spans, over the workers' spans in order.</summary>
