@@ -54,16 +54,26 @@ public static class Preflight
             return;
         }
         if (trainer.Kind != TrainerKind.Torch) return;
-        foreach (var (spec, image) in new[] { (settings.Search.Dataset, settings.Search.Image), (settings.Final.Dataset, settings.Final.Image) }.Distinct())
+        var loaded = new Dictionary<(string, int?), DatasetPair>();
+        foreach (var (key, spec) in new[] { ("search", settings.Search), ("final", settings.Final) })
         {
+            DatasetPair data;
             try
             {
-                DatasetSpec.Parse(spec).Load(image);
+                if (!loaded.TryGetValue((spec.Dataset, spec.Image), out data!))
+                    loaded[(spec.Dataset, spec.Image)] = data = DatasetSpec.Parse(spec.Dataset).Load(spec.Image);
             }
             catch (DatasetFormatException e)
             {
                 throw new InputException(UserInput.Dataset, e.Message);
             }
+            // The split every child of this kind would make: one that cannot be made fails them all.
+            var n = data.Train.Count;
+            if (spec.ValidationSize < 1 || spec.ValidationSize >= n)
+                throw new InputException($"{key}.validation_size",
+                    $"{spec.ValidationSize} images held out to score each child, but {data.Train.Name} has {n} training images: give between 1 and {n - 1} in a settings file (--config)");
+            if (data.Train.Classes < 2)
+                throw new InputException(UserInput.Dataset, $"{data.Train.Name} has {data.Train.Classes} class; a search needs at least 2");
         }
     }
 

@@ -17,8 +17,10 @@ public sealed class RunLock : IDisposable
     private const int ExclusiveNow = 2 | 4; // LOCK_EX | LOCK_NB
 
     private readonly int folder;
+    private readonly string dir;
+    private readonly bool created;
 
-    private RunLock(int folder) => this.folder = folder;
+    private RunLock(int folder, string dir, bool created) => (this.folder, this.dir, this.created) = (folder, dir, created);
 
     [DllImport("libc", SetLastError = true)]
     private static extern int open(string path, int flags);
@@ -32,6 +34,7 @@ public sealed class RunLock : IDisposable
     public static RunLock Acquire(string dir)
     {
         if (File.Exists(dir)) throw new InputException(UserInput.Run, $"{dir} is a file, not a folder");
+        var created = !Directory.Exists(dir);
         Directory.CreateDirectory(dir);
         var fd = open(dir, ReadOnlyDirectory);
         if (fd < 0) throw new IOException($"cannot open the run folder {dir} (error {Marshal.GetLastPInvokeError()})");
@@ -43,7 +46,7 @@ public sealed class RunLock : IDisposable
             throw new RunLockedException($"{dir} is in use by another nas process ({(holder.Length > 0 ? holder : "unknown")}); a run has one writer");
         }
         File.WriteAllText(info, Holder() + "\n");
-        return new RunLock(fd);
+        return new RunLock(fd, dir, created);
     }
 
     /// <summary>This process, as a run's writer is named to the next one.</summary>
@@ -73,5 +76,28 @@ public sealed class RunLock : IDisposable
         }
     }
 
-    public void Dispose() => close(folder);
+    /// <summary>
+    /// Releases the run. A writer that stored nothing (a search refused before it began) leaves
+    /// nothing behind: its <c>run.lock</c>, and the folder too if the lock made it. Removed while
+    /// the lock is still held, so no other writer can be in the folder meanwhile.
+    /// </summary>
+    public void Dispose()
+    {
+        try
+        {
+            if (Directory.EnumerateFileSystemEntries(dir).All(e => Path.GetFileName(e) == FileName))
+            {
+                File.Delete(Path.Combine(dir, FileName));
+                if (created) Directory.Delete(dir);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Tidying only: a folder that cannot be read or emptied stays as it is.
+        }
+        finally
+        {
+            close(folder);
+        }
+    }
 }

@@ -72,6 +72,12 @@ public sealed record SearchSettings
     public TrainingSpec Search { get; init; } = new(1, 4, 2, 32, 0.1, "fashion-mnist-mini", 500, 1000, 1.0, 3600);
     public TrainingSpec Final { get; init; } = new(1, 8, 2, 64, 0.05, "fashion-mnist-mini", 500, null, 0.8, 7200);
 
+    /// <summary>
+    /// Published cells have B = 4 or 5; past this the controller's decisions and every stored child
+    /// grow without a network worth training (B = 200 already took 656 MB in the coordinator).
+    /// </summary>
+    public const int MaxBlocks = 64;
+
     /// <param name="strategies">The strategies there are (the controller's catalog).</param>
     public IReadOnlyList<string> Errors(IReadOnlyCollection<string> strategies)
     {
@@ -80,7 +86,7 @@ public sealed record SearchSettings
             errors.Add($"unknown strategy \"{Strategy}\" (expected {string.Join(", ", strategies)})");
         if (Budget < 1) errors.Add($"budget must be at least 1 child, got {Budget}");
         if (SearchSpaces.Find(SpaceName) is null) errors.Add($"unknown search space \"{SpaceName}\" (expected {string.Join(", ", SearchSpaces.Names)})");
-        if (Blocks < 1) errors.Add($"blocks must be at least 1, got {Blocks}");
+        if (Blocks is < 1 or > MaxBlocks) errors.Add($"blocks must be between 1 and {MaxBlocks}, got {Blocks}");
         if (Devices.Count == 0) errors.Add("at least one device is needed");
         if (WorkersPerDevice < 1) errors.Add($"workers per device must be at least 1, got {WorkersPerDevice}");
         if (TopK < 0) errors.Add($"top-k must not be negative, got {TopK}");
@@ -94,6 +100,12 @@ public sealed record SearchSettings
         {
             if (spec.Epochs < 1) errors.Add($"{name} epochs must be at least 1, got {spec.Epochs}");
             if (spec.Filters < 4) errors.Add($"{name} network needs filters >= 4, got {spec.Filters}");
+            // Checked here, not when each child trains: one of these would fail every child.
+            if (spec.BatchSize < 1) errors.Add($"{name}.batch_size must be at least 1, got {spec.BatchSize}");
+            if (!(spec.LearningRate > 0) || double.IsInfinity(spec.LearningRate)) errors.Add($"{name}.learning_rate must be positive, got {spec.LearningRate}");
+            if (spec.ValidationSize < 1) errors.Add($"{name}.validation_size must be at least 1, got {spec.ValidationSize}");
+            if (spec.TrainLimit is < 1) errors.Add($"{name}.train_limit must be at least 1, got {spec.TrainLimit}");
+            if (!(spec.DropPathKeep is > 0 and <= 1)) errors.Add($"{name}.drop_path_keep must be in (0, 1], got {spec.DropPathKeep}");
             if (spec.TimeoutSeconds < 1) errors.Add($"{name} timeout must be at least 1 second, got {spec.TimeoutSeconds}");
             if (spec.Precision is { } p && !TrainingSpec.Precisions.Contains(p))
                 errors.Add($"{name} precision \"{p}\" is unknown (expected {string.Join(", ", TrainingSpec.Precisions)})");

@@ -13,6 +13,9 @@ public sealed class CellCounts : IEquatable<CellCounts>
 {
     public const int Stages = 3;
 
+    /// <summary>Published networks stack at most 6 per stage; a hundred is past any network that trains.</summary>
+    public const int MaxPerStage = 100;
+
     private readonly int[] perStage;
 
     public CellCounts(params int[] counts)
@@ -21,6 +24,8 @@ public sealed class CellCounts : IEquatable<CellCounts>
             throw new ArgumentException($"give one number N or {Stages} numbers (one per stage), got {counts.Length}");
         if (counts.Any(c => c < 1))
             throw new ArgumentException($"every count must be at least 1, got {string.Join(",", counts)}");
+        if (counts.Any(c => c > MaxPerStage))
+            throw new ArgumentException($"at most {MaxPerStage} normal cells per stage, got {string.Join(",", counts)}");
         perStage = counts.Length == 1 ? [counts[0], counts[0], counts[0]] : [.. counts];
     }
 

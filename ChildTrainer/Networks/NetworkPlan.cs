@@ -137,15 +137,20 @@ public sealed class NetworkPlan
         + c.Blocks.Sum(b => b.A.Layers.Parameters() + b.B.Layers.Parameters())
         + c.Outputs.Sum(o => o.Reduce.Parameters());
 
-    /// <summary>Plans the network; throws <see cref="ArgumentException"/> naming what cannot be built.</summary>
+    /// <summary>NASNet-A large has F = 168; F past this makes layers whose sizes overflow their counts.</summary>
+    public const int MaxFilters = 4096;
+
+    /// <summary>Plans the network; throws <see cref="InputException"/> naming what cannot be built (and the option that sets it).</summary>
     public static NetworkPlan Create(NetworkConfig config)
     {
         config.Genotype.Validated();
-        if (config.Filters < 4) throw new InputException($"filters (F) must be at least 4, got {config.Filters}");
-        if (config.Classes < 2) throw new InputException($"classes must be at least 2, got {config.Classes}");
+        if (config.Filters is < 4 or > MaxFilters) throw new InputException("--filters", $"filters (F) must be between 4 and {MaxFilters}, got {config.Filters}");
+        if (config.StemFilters is < 1 or > MaxFilters * 4)
+            throw new InputException("--stem-filters", $"stem filters must be between 1 and {MaxFilters * 4}, got {config.StemFilters}");
+        if (config.Classes < 2) throw new InputException("--classes", $"classes must be at least 2, got {config.Classes}");
         if (config.InputChannels < 1) throw new InputException($"input channels must be at least 1, got {config.InputChannels}");
-        if (config.Dropout is < 0 or >= 1) throw new InputException($"dropout must be in [0, 1), got {config.Dropout}");
-        if (config.DropPathKeep is <= 0 or > 1) throw new InputException($"drop-path keep probability must be in (0, 1], got {config.DropPathKeep}");
+        if (!(config.Dropout is >= 0 and < 1)) throw new InputException($"dropout must be in [0, 1), got {config.Dropout}");
+        if (!(config.DropPathKeep is > 0 and <= 1)) throw new InputException("--drop-path-keep", $"drop-path keep probability must be in (0, 1], got {config.DropPathKeep}");
         var minSize = config.Stem == StemKind.Cifar ? 4 : 32;
         if (config.ImageSize < minSize)
             throw new InputException($"image size {config.ImageSize} is too small for the {config.Stem} stem and its reductions (at least {minSize})");

@@ -37,16 +37,17 @@ public sealed record TrainingConfig
     /// <summary>Training steps between checks of the loss for NaN/inf (each check waits for the device).</summary>
     public int FiniteCheckEvery { get; init; } = 20;
 
+    /// <summary>What is wrong with these settings; NaN fails every range (written so that it does).</summary>
     public IReadOnlyList<string> Errors()
     {
         var errors = new List<string>();
         if (Epochs < 1) errors.Add($"epochs must be at least 1, got {Epochs}");
         if (BatchSize < 1) errors.Add($"batch size must be at least 1, got {BatchSize}");
         if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) errors.Add($"learning rate must be positive, got {LearningRate}");
-        if (Momentum is < 0 or >= 1) errors.Add($"momentum must be in [0, 1), got {Momentum}");
-        if (WeightDecay < 0) errors.Add($"weight decay must not be negative, got {WeightDecay}");
-        if (LabelSmoothing is < 0 or >= 1) errors.Add($"label smoothing must be in [0, 1), got {LabelSmoothing}");
-        if (GradientClip is <= 0) errors.Add($"gradient clip must be positive, got {GradientClip}");
+        if (!(Momentum is >= 0 and < 1)) errors.Add($"momentum must be in [0, 1), got {Momentum}");
+        if (!(WeightDecay >= 0) || double.IsInfinity(WeightDecay)) errors.Add($"weight decay must be a number, not negative, got {WeightDecay}");
+        if (!(LabelSmoothing is >= 0 and < 1)) errors.Add($"label smoothing must be in [0, 1), got {LabelSmoothing}");
+        if (GradientClip is { } clip && !(clip > 0)) errors.Add($"gradient clip must be positive, got {GradientClip}");
         if (CutoutSize < 0) errors.Add($"cutout size must not be negative, got {CutoutSize}");
         if (FiniteCheckEvery < 1) errors.Add($"finite-check interval must be at least 1, got {FiniteCheckEvery}");
         return errors;

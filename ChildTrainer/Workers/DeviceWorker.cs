@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using NasActors.Protocol;
 using NasActors.Protocol.Messages;
 
 namespace NasActors.ChildTrainer.Workers;
@@ -328,7 +329,8 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers, IWithStash
     private static string Describe(Exception e)
     {
         var inner = e is AggregateException { InnerException: { } i } ? i : e;
-        return $"{inner.GetType().Name}: {inner.Message}";
+        // The user's own settings are said as such; a type name is for faults of ours.
+        return inner is InputException ? $"invalid settings: {inner.Message}" : $"{inner.GetType().Name}: {inner.Message}";
     }
 
     protected override void PostStop()

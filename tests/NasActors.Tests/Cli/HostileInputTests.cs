@@ -1,0 +1,83 @@
+using NasActors.Tests.Support;
+
+namespace NasActors.Tests.Cli;
+
+/// <summary>
+/// Inputs a hostile but realistic user gives (issue 39's probe), each through a real <c>nas</c>
+/// process: one line naming the option or setting, exit 2, and nothing left behind or lost.
+/// </summary>
+public class HostileInputTests
+{
+    private static void AssertOneLine(NasProcess.Result r, int exitCode, string message)
+    {
+        Assert.True(r.ExitCode == exitCode, $"exit {r.ExitCode}: {r.Stderr}");
+        var line = Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("nas: error: ", line);
+        Assert.Contains(message, line);
+    }
+
+    [Theory]
+    [InlineData("model", "--stem-filters", "0", "--stem-filters: stem filters must be between 1 and")]
+    [InlineData("model", "--stem-filters", "-5", "--stem-filters: stem filters must be between 1 and")]
+    [InlineData("train", "--stem-filters", "0", "--stem-filters: stem filters must be between 1 and")]
+    [InlineData("model", "--filters", "1000000", "--filters: filters (F) must be between 4 and 4096, got 1000000")]
+    [InlineData("model", "--cells", "1000000", "--cells: at most 100 normal cells per stage")]
+    [InlineData("model", "--classes", "1", "--classes: classes must be at least 2")]
+    public void A_network_that_cannot_be_built_is_refused_naming_its_option_before_any_work(string command, string option, string value, string message)
+    {
+        string[] training = command == "train" ? ["--epochs", "1", "--train-limit", "50", "--validation", "20"] : [];
+        AssertOneLine(NasProcess.Run([command, option, value, .. training]), 2, message);
+    }
+
+    [Theory]
+    [InlineData("--lr", "learning rate must be positive, got NaN")]
+    [InlineData("--grad-clip", "gradient clip must be positive, got NaN")]
+    [InlineData("--weight-decay", "weight decay must be a number, not negative, got NaN")]
+    [InlineData("--drop-path-keep", "--drop-path-keep: drop-path keep probability must be in (0, 1], got NaN")]
+    public void NaN_training_settings_are_refused_before_training(string option, string message)
+    {
+        var r = NasProcess.Run("train", "--epochs", "1", "--train-limit", "50", "--validation", "20", option, "NaN", "--json");
+        AssertOneLine(r, 2, message);
+        Assert.Equal("", r.Stdout);
+    }
+
+    [Theory]
+    [InlineData("""{"search": {"drop_path_keep": 0}}""", "search.drop_path_keep must be in (0, 1], got 0")]
+    [InlineData("""{"final": {"learning_rate": -1}}""", "final.learning_rate must be positive, got -1")]
+    [InlineData("""{"search": {"batch_size": 0}}""", "search.batch_size must be at least 1, got 0")]
+    [InlineData("""{"search": {"train_limit": 0}}""", "search.train_limit must be at least 1, got 0")]
+    public void Training_settings_that_would_fail_every_child_are_refused_when_the_settings_are_read(string settings, string message)
+    {
+        using var dir = new TempDir();
+        var run = Path.Combine(dir.Path, "run");
+        AssertOneLine(NasProcess.Run("search", "--run", run, "--config", dir.File("config.json", settings)), 2, message);
+        Assert.False(Directory.Exists(run));
+    }
+
+    [Fact]
+    public void A_validation_size_the_dataset_cannot_hold_is_refused_before_the_search_starts_leaving_no_folder()
+    {
+        using var dir = new TempDir();
+        var run = Path.Combine(dir.Path, "run");
+        var config = dir.File("config.json", """{"search": {"validation_size": 999999}}""");
+        AssertOneLine(NasProcess.Run("search", "--run", run, "--config", config), 2,
+            "search.validation_size: 999999 images held out to score each child, but fashion-mnist-mini/train has 3000 training images: give between 1 and 2999");
+        Assert.False(Directory.Exists(run));
+    }
+
+    [Theory]
+    [InlineData("--blocks", "0", "blocks must be between 1 and 64, got 0")]
+    [InlineData("--blocks", "100000", "blocks must be between 1 and 64, got 100000")]
+    [InlineData("--precision", "fp16", "fp16 needs CUDA devices")]
+    [InlineData("--strategy", "annealing", "annealing")]
+    public void A_refused_search_leaves_nothing_in_a_new_folder_and_an_existing_empty_one_empty(string option, string value, string message)
+    {
+        using var dir = new TempDir();
+        var run = Path.Combine(dir.Path, "new");
+        AssertOneLine(NasProcess.Run("search", "--run", run, option, value), 2, message);
+        Assert.False(Directory.Exists(run));
+        var existing = Directory.CreateDirectory(Path.Combine(dir.Path, "existing")).FullName;
+        AssertOneLine(NasProcess.Run("search", "--run", existing, option, value), 2, message);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(existing));
+    }
+}
