@@ -12,6 +12,30 @@ namespace NasActors.Cli.Commands;
 /// <summary><c>nas train</c>: trains one network on a real dataset and reports its test accuracy.</summary>
 public static class TrainCommand
 {
+    /// <summary>What a training leaves in --out; a folder holding any of it holds an earlier training.</summary>
+    private static readonly string[] Outputs = ["checkpoint.bin", "result.json", "model.pt", "model.py"];
+
+    /// <summary>--out is a folder this process can write, and holds no earlier training unless resumed: said before any work.</summary>
+    private static void CheckOut(string dir, bool resume)
+    {
+        if (File.Exists(dir)) throw new InputException("--out", $"{dir} is a file; give a folder");
+        var kept = Outputs.Where(f => File.Exists(Path.Combine(dir, f))).ToArray();
+        if (!resume && kept.Length > 0)
+            throw new InputException("--out", $"{dir} already holds {(kept.Contains("checkpoint.bin") ? "a checkpoint" : "an earlier training")} ({string.Join(", ", kept)}): " +
+                                              "pass --resume to continue its checkpoint, or choose another folder");
+        try
+        {
+            Directory.CreateDirectory(dir);
+            var probe = Path.Combine(dir, $".nas-write-check-{Environment.ProcessId}");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InputException("--out", $"cannot write to {dir}: {e.Message}");
+        }
+    }
+
     public static Command Create()
     {
         var network = new NetworkOptions(defaultCells: 1, defaultFilters: 8);
@@ -45,8 +69,7 @@ public static class TrainCommand
             var dir = parse.GetValue(output);
             if (parse.GetValue(resume) && dir is null)
                 throw new InputException("--resume", "needs --out DIR (the folder holding the checkpoint)");
-            if (dir is not null && !parse.GetValue(resume) && File.Exists(Path.Combine(dir, "checkpoint.bin")))
-                throw new InputException("--out", $"{dir} already holds a checkpoint: pass --resume to continue it, or choose another folder");
+            if (dir is not null) CheckOut(dir, parse.GetValue(resume));
 
             var torchDevice = TorchRuntime.ParseDevice(parse.GetValue(device)!);
             var pair = DatasetSpec.Parse(parse.GetValue(dataset)!).Load(parse.GetValue(image));

@@ -55,6 +55,21 @@ public class HostileInputTests
     }
 
     [Fact]
+    public void Train_refuses_an_out_folder_holding_an_earlier_training_or_one_it_cannot_write_before_training()
+    {
+        using var dir = new TempDir();
+        var earlier = Directory.CreateDirectory(Path.Combine(dir.Path, "earlier")).FullName;
+        File.WriteAllText(Path.Combine(earlier, "result.json"), "{\"accuracy\": 0.58}\n");
+        File.WriteAllText(Path.Combine(earlier, "model.pt"), "weights");
+        string[] train = ["train", "--epochs", "1", "--train-limit", "50", "--validation", "20", "--json", "--out"];
+        AssertOneLine(NasProcess.Run([.. train, earlier]), 2, "already holds an earlier training (result.json, model.pt): pass --resume");
+        Assert.Equal("{\"accuracy\": 0.58}\n", File.ReadAllText(Path.Combine(earlier, "result.json")));
+        Assert.Equal("weights", File.ReadAllText(Path.Combine(earlier, "model.pt")));
+        AssertOneLine(NasProcess.Run([.. train, dir.File("a-file", "x")]), 2, "--out: ");
+        AssertOneLine(NasProcess.Run([.. train, "/proc/nas-out"]), 2, "--out: cannot write to /proc/nas-out");
+    }
+
+    [Fact]
     public void A_validation_size_the_dataset_cannot_hold_is_refused_before_the_search_starts_leaving_no_folder()
     {
         using var dir = new TempDir();
