@@ -29,7 +29,6 @@ public static class RunFolder
     {
         Directory.CreateDirectory(dir);
         var file = Path.Combine(dir, SettingsFile);
-        File.WriteAllText(file + ".tmp", JsonSerializer.Serialize(settings, SettingsJson.Options) + "\n");
-        File.Move(file + ".tmp", file, overwrite: true);
+        AtomicFile.WriteAllText(file, JsonSerializer.Serialize(settings, SettingsJson.Options) + "\n");
     }
 }

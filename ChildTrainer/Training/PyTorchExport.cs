@@ -1,4 +1,5 @@
 using NasActors.ChildTrainer.Networks;
+using NasActors.Protocol;
 using TorchSharp;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
@@ -19,7 +20,7 @@ public static class PyTorchExport
     public static void Write(string dir, NasNetwork trained, Preprocessing pre, string title)
     {
         Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Combine(dir, ModuleFile), PyTorchSource.Generate(trained.Plan, pre, title));
+        AtomicFile.WriteAllText(Path.Combine(dir, ModuleFile), PyTorchSource.Generate(trained.Plan, pre, title));
         // A copy on the CPU in float32, whatever device and precision it trained in.
         using var scope = NewDisposeScope();
         using var copy = new NasNetwork(trained.Plan);
@@ -27,6 +28,6 @@ public static class PyTorchExport
             p => p.Key,
             p => p.Value.is_floating_point() ? p.Value.detach().to(CPU).to_type(float32) : p.Value.detach().to(CPU));
         copy.load_state_dict(state, strict: true);
-        copy.save_py(Path.Combine(dir, WeightsFile));
+        AtomicFile.Write(Path.Combine(dir, WeightsFile), temp => copy.save_py(temp));
     }
 }

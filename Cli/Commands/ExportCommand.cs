@@ -43,7 +43,7 @@ public static class ExportCommand
             if (parse.GetValue(output) is { } file)
             {
                 if (string.IsNullOrWhiteSpace(file) || Directory.Exists(file)) throw new InputException("--out", $"give a file path, not '{file}'");
-                File.WriteAllText(file, text);
+                AtomicFile.WriteAllText(file, text);
             }
             else Console.Out.Write(text);
             return ExitCodes.Ok;

@@ -27,7 +27,7 @@ public static class ModelCommand
             if (parse.GetValue(pytorch) is { } file)
             {
                 if (string.IsNullOrWhiteSpace(file) || Directory.Exists(file)) throw new InputException("--pytorch", $"give a file path, not '{file}'");
-                File.WriteAllText(file, PyTorchSource.Generate(plan, InputPresets.ByName[parse.GetValue(dataset)!].For(size, c.Classes), parse.GetValue(network.Genotype)!));
+                AtomicFile.WriteAllText(file, PyTorchSource.Generate(plan, InputPresets.ByName[parse.GetValue(dataset)!].For(size, c.Classes), parse.GetValue(network.Genotype)!));
             }
             if (parse.GetValue(planOption))
             {

@@ -26,20 +26,16 @@ public static class ReportCommand
                 throw new InputException("--out", $"{file} exists and is not a nas report; it is left alone (choose another file)");
             var model = RunReports.Load(runs.OpenAll(parse), Top(parse, top), DateTimeOffset.UtcNow);
             var html = ReportPage.Render(model);
-            // Written beside and renamed: an existing report is replaced whole or not at all.
-            var full = Path.GetFullPath(file);
-            var temp = full + ".tmp";
+            // An existing report is replaced whole or not at all.
             try
             {
-                File.WriteAllText(temp, html);
-                File.Move(temp, full, overwrite: true);
+                AtomicFile.WriteAllText(file, html);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                File.Delete(temp);
-                throw new IOException($"--out: cannot write {file} ({e.Message.Replace(temp, full, StringComparison.Ordinal)})", e);
+                throw new IOException($"--out: cannot write {file} ({e.Message})", e);
             }
-            Console.Out.WriteLine($"{file}: {string.Join(", ", model.Runs.Select(r => $"{r.Name} ({r.Children.Id.Count} children)"))}, {new FileInfo(full).Length / 1024.0 / 1024.0:F1} MB");
+            Console.Out.WriteLine($"{file}: {string.Join(", ", model.Runs.Select(r => $"{r.Name} ({r.Children.Id.Count} children)"))}, {new FileInfo(file).Length / 1024.0 / 1024.0:F1} MB");
             return ExitCodes.Ok;
         }));
         return command;

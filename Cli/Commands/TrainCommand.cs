@@ -128,7 +128,7 @@ public static class TrainCommand
             };
             var text = JsonSerializer.Serialize(summary, Json.Options);
             if (dir is not null)
-                File.WriteAllText(Path.Combine(dir, "result.json"), text + "\n");
+                AtomicFile.WriteAllText(Path.Combine(dir, "result.json"), text + "\n");
             if (exportFailure is not null)
                 throw new IOException($"trained (result.json and the checkpoint are in {dir}), but model.py and model.pt were not written: {exportFailure.Message}", exportFailure);
             if (parse.GetValue(json))

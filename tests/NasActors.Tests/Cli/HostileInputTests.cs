@@ -69,6 +69,30 @@ public class HostileInputTests
         AssertOneLine(NasProcess.Run([.. train, "/proc/nas-out"]), 2, "--out: cannot write to /proc/nas-out");
     }
 
+    [RootFact]
+    public void Writing_over_a_file_on_a_full_disk_fails_in_one_line_and_keeps_the_file()
+    {
+        using var dir = new TempDir();
+        // A 64 KB file system, nearly filled: the new file cannot be written whole.
+        var disk = Directory.CreateDirectory(Path.Combine(dir.Path, "disk")).FullName;
+        Assert.Equal(0, NasProcess.RunToEnd(new System.Diagnostics.ProcessStartInfo("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", disk]), TimeSpan.FromSeconds(30)).ExitCode);
+        try
+        {
+            var model = Path.Combine(disk, "F.py");
+            File.WriteAllText(model, "# the network the user kept\n");
+            File.WriteAllBytes(Path.Combine(disk, "filler"), new byte[60 * 1024]);
+            var r = NasProcess.Run("model", "--genotype", "nasnet-a", "--cells", "6", "--filters", "32", "--pytorch", model);
+            Assert.Equal(1, r.ExitCode);
+            Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Equal("# the network the user kept\n", File.ReadAllText(model));
+            Assert.Equal(["F.py", "filler"], Directory.EnumerateFiles(disk).Select(Path.GetFileName).Order());
+        }
+        finally
+        {
+            NasProcess.RunToEnd(new System.Diagnostics.ProcessStartInfo("umount", [disk]), TimeSpan.FromSeconds(30));
+        }
+    }
+
     [Fact]
     public void A_validation_size_the_dataset_cannot_hold_is_refused_before_the_search_starts_leaving_no_folder()
     {
