@@ -33,6 +33,9 @@ public sealed record NetworkConfig(
 {
     public const int Reductions = 2;
 
+    /// <summary>ImageNet-style stems (stride-2 conv, two reduction stem cells) for images of 64 pixels and more.</summary>
+    public static StemKind StemFor(int imageSize) => imageSize >= 64 ? StemKind.ImageNet : StemKind.Cifar;
+
     public int StemOutFilters => StemFilters ?? (Stem == StemKind.Cifar ? 3 * Filters : 32);
 }
 
@@ -174,8 +177,10 @@ public sealed class NetworkPlan
 
         if (config.Stem == StemKind.ImageNet)
         {
-            Add("stem_cell_0", config.Genotype.Reduction, true, Math.Max(1, f / 4), -2);
-            Add("stem_cell_1", config.Genotype.Reduction, true, Math.Max(1, f / 2), -1);
+            // Two channels at least: a factorized reduction (skip_connect on a reduction cell's input)
+            // splits its output in two halves, and one channel has no second half.
+            Add("stem_cell_0", config.Genotype.Reduction, true, Math.Max(2, f / 4), -2);
+            Add("stem_cell_1", config.Genotype.Reduction, true, Math.Max(2, f / 2), -1);
         }
 
         var position = 0;

@@ -52,7 +52,7 @@ public sealed class TorchChildTrainer : IChildTrainer
         }
         var train = splits.Train;
         var plan = NetworkPlan.Create(new NetworkConfig(job.Genotype, spec.Cells, spec.Filters, train.Classes, train.Channels, train.Height,
-            train.Height >= 64 ? StemKind.ImageNet : StemKind.Cifar, DropPathKeep: spec.DropPathKeep));
+            NetworkConfig.StemFor(train.Height), DropPathKeep: spec.DropPathKeep));
         var config = new TrainingConfig
         {
             Epochs = spec.Epochs, BatchSize = spec.BatchSize, LearningRate = spec.LearningRate, Seed = job.Seed,

@@ -253,7 +253,7 @@ public static class BenchCommand
                 var parts = pair.Split('x');
                 if (parts.Length != 2 || !int.TryParse(parts[0], out var n) || !int.TryParse(parts[1], out var f))
                     throw new InputException("--configs", $"\"{pair}\" is not NxF (e.g. 2x16)");
-                var plan = NetworkPlan.Create(new NetworkConfig(g, n, f, data.Classes, data.Channels, data.Height, NetworkOptions.StemFor(data.Height), parse.GetValue(stemFilters)));
+                var plan = NetworkPlan.Create(new NetworkConfig(g, n, f, data.Classes, data.Channels, data.Height, NetworkConfig.StemFor(data.Height), parse.GetValue(stemFilters)));
                 var m = Throughput.Measure(plan, data, torchDevice, parse.GetValue(batch), parse.GetValue(steps), options: options, kernels: forced);
                 results.Add(m);
                 if (!parse.GetValue(json))

@@ -65,9 +65,6 @@ public sealed class NetworkOptions
     {
         var preset = InputPresets.ByName[parse.GetValue(dataset)!];
         var size = parse.GetValue(image) ?? preset.Size;
-        return NetworkPlan.Create(Config(parse, genotype, preset.Channels, size, parse.GetValue(classes) ?? preset.Classes, StemFor(size)));
+        return NetworkPlan.Create(Config(parse, genotype, preset.Channels, size, parse.GetValue(classes) ?? preset.Classes, NetworkConfig.StemFor(size)));
     }
-
-    /// <summary>ImageNet-style stems (stride-2 conv, two reduction cells) for images of 64 pixels and more.</summary>
-    public static StemKind StemFor(int imageSize) => imageSize >= 64 ? StemKind.ImageNet : StemKind.Cifar;
 }

@@ -76,7 +76,7 @@ public static class TrainCommand
             var validationSize = parse.GetValue(validation) ?? Math.Min(5000, pair.Train.Count / 10);
             var splits = DataSplits.Create(pair, validationSize, parse.GetValue(trainLimit), parse.GetValue(seed));
             var train = splits.Train;
-            var plan = NetworkPlan.Create(network.Config(parse, train.Channels, train.Height, train.Classes, NetworkOptions.StemFor(train.Height)));
+            var plan = NetworkPlan.Create(network.Config(parse, train.Channels, train.Height, train.Classes, NetworkConfig.StemFor(train.Height)));
             var config = speed.Apply(parse, new TrainingConfig
             {
                 Epochs = parse.GetValue(epochs),

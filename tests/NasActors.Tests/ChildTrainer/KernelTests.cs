@@ -48,8 +48,8 @@ public class KernelTests
     [Fact]
     public void A_network_with_one_channel_bottleneck_convolutions_is_built_on_paths_that_compute_them_right()
     {
-        // AmoebaNet-A at F = 4: its stem cells' 1x7 then 7x1 bottleneck narrows to one channel.
-        var plan = Plan(PublishedCells.AmoebaNetA, StemKind.ImageNet, 3, 64, aux: false);
+        // AmoebaNet-A at F = 8: its second stem cell (F/2 = 4 filters) has a 1x7 then 7x1 bottleneck of one channel.
+        var plan = Plan(PublishedCells.AmoebaNetA, StemKind.ImageNet, 3, 64, aux: false, filters: 8);
         var cases = KernelProbe.Of(plan, batch: 2, evalBatch: 3).ToList();
         Assert.Contains(cases, c => c.Layer is ConvLayer { In: 1, Out: 1, KernelH: 1, KernelW: 7 });
         try
