@@ -117,16 +117,18 @@ public sealed class PpoStrategy : StrategyBase
     private static void Update(LstmPolicy model, Adam adam, List<(int[] Decisions, double LogProbability, double Advantage)> minibatch, PpoSettings ppo)
     {
         using var threads = TorchThreads.Limit(1);
-        var decisions = minibatch.Select(b => b.Decisions).ToList();
+        // What every pass shares is made once.
+        using var scope = NewDisposeScope();
+        var batch = model.Encode(minibatch.Select(b => b.Decisions).ToList());
+        var old = tensor(minibatch.Select(b => (float)b.LogProbability).ToArray());
+        var advantage = tensor(Advantages(minibatch, ppo));
+        using var low = (1 - ppo.ClipRatio).ToScalar();
+        using var high = (1 + ppo.ClipRatio).ToScalar();
+        using var entropyWeight = ppo.EntropyWeight.ToScalar();
         for (var epoch = 0; epoch < ppo.Epochs; epoch++)
         {
-            using var scope = NewDisposeScope();
-            var (logp, entropy) = model.Evaluate(decisions);
-            var old = tensor(minibatch.Select(b => (float)b.LogProbability).ToArray());
-            var advantage = tensor(Advantages(minibatch, ppo));
-            using var low = (1 - ppo.ClipRatio).ToScalar();
-            using var high = (1 + ppo.ClipRatio).ToScalar();
-            using var entropyWeight = ppo.EntropyWeight.ToScalar();
+            using var passScope = NewDisposeScope();
+            var (logp, entropy) = model.Evaluate(batch);
             var ratio = (logp - old).exp();
             var surrogate = minimum(ratio * advantage, ratio.clamp(low, high) * advantage);
             // loss = -mean(surrogate) - w * mean(entropy)
