@@ -183,7 +183,7 @@ public static class BenchCommand
         objective.AcceptOnlyFromAmong(["synthetic", .. Objectives.ByName.Keys]);
         var ppoEpochs = new Option<int?>("--ppo-epochs") { Description = "PPO optimisation passes per minibatch (default: a new search's; the paper's: 1)" };
         var ppoNormalize = new Option<bool?>("--ppo-normalize") { Description = "PPO advantages normalised per minibatch (default: a new search's; the paper's: false)" };
-        var ppoLr = new Option<double?>("--ppo-lr") { Description = "PPO learning rate (default: the paper's, 0.00035)" };
+        var ppoLr = new Option<double?>("--ppo-lr") { Description = "PPO learning rate (default: a new search's; the paper's: 0.00035)" };
         var command = new Command("controller", "The controller's cost per child and how fast it learns (rewards from the genotype alone)")
         {
             children, strategy, inFlight, seed, objective, ppoEpochs, ppoNormalize, ppoLr, json,

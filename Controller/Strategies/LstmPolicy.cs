@@ -11,6 +11,9 @@ namespace NasActors.Controller.Strategies;
 /// op, combine). Input steps of block k may only pick states 0..k+1; the other logits are masked.
 /// Sampling runs step by step over a batch of architectures; evaluation of known decisions (for
 /// PPO) runs the whole sequence through the LSTM in one call, since its inputs are known.
+/// Both treat the learned start input and the three embedding tables as one table of rows, and
+/// evaluation the three classifiers as one over all choices with the other kinds' masked: the same
+/// policy in a few large tensor calls instead of many small ones (per-call overhead dominates here).
 /// </summary>
 public sealed class LstmPolicy : nn.Module
 {
@@ -23,11 +26,10 @@ public sealed class LstmPolicy : nn.Module
     private readonly ModuleList<Embedding> embeddings;
     private readonly ModuleList<Linear> heads;
     private readonly int hidden;
-    private readonly Group[] groups;
-    private readonly long[] timeOrder;
-
-    /// <summary>The steps of one decision kind, with the mask of their valid choices.</summary>
-    private sealed record Group(int[] Steps, int Choices, float[] Mask);
+    // Per decision kind: its first column among all classifiers' choices; its embeddings are the
+    // rows of the input table one further down (row 0 is the start input).
+    private readonly long[] offset;
+    private readonly int columns;
 
     public LstmPolicy(DecisionSpace space, int hidden, double initRange, long seed) : base(nameof(LstmPolicy))
     {
@@ -43,15 +45,9 @@ public sealed class LstmPolicy : nn.Module
         heads = nn.ModuleList(choices.Select(c => nn.Linear(hidden, c)).ToArray());
         RegisterComponents();
 
-        groups = choices.Select((c, g) =>
-        {
-            var steps = Enumerable.Range(0, space.Length).Where(t => GroupOf(t) == g).ToArray();
-            var mask = steps.SelectMany(t => Enumerable.Range(0, c).Select(i => i < space.ChoiceCount(t) ? 0f : Masked)).ToArray();
-            return new Group(steps, c, mask);
-        }).ToArray();
-        // Position of each time step in the group-by-group order, to put embeddings back in time order.
-        var grouped = groups.SelectMany(g => g.Steps).ToList();
-        timeOrder = Enumerable.Range(0, space.Length).Select(t => (long)grouped.IndexOf(t)).ToArray();
+        offset = new long[choices.Length];
+        for (var g = 1; g < choices.Length; g++) offset[g] = offset[g - 1] + choices[g - 1];
+        columns = choices.Sum();
 
         // The paper: every weight uniform in [-0.1, 0.1]. Drawn from our own seeded source (not
         // libtorch's, which is process-wide) so the same seed always gives the same controller.
@@ -74,6 +70,9 @@ public sealed class LstmPolicy : nn.Module
         _ => 2,
     };
 
+    /// <summary>The start input and every embedding as rows of one table: [1 + all choices, hidden].</summary>
+    private Tensor InputTable() => cat([start[0], .. embeddings.Select(e => (Tensor)e.weight!)], 0);
+
     /// <summary>Draws <paramref name="count"/> architectures; returns their decisions and log-probabilities.</summary>
     public (int[][] Decisions, double[] LogProbabilities) Sample(int count, Random rng)
     {
@@ -83,24 +82,29 @@ public sealed class LstmPolicy : nn.Module
         var decisions = Enumerable.Range(0, count).Select(_ => new int[space.Length]).ToArray();
         var logp = new double[count];
         // One LSTM step as plain ops on the LSTM's own weights: a sequence-of-one call to the
-        // fused LSTM costs far more per step at this size (measured: bench/RESULTS.md).
+        // fused LSTM costs far more per step at this size (measured: bench/RESULTS.md). Every row
+        // of the input table goes through the input weights and both biases once per call, so a
+        // step only picks its architectures' rows.
         var weights = lstm.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         var (wih, whh, bih, bhh) = (weights["weight_ih_l0"], weights["weight_hh_l0"], weights["bias_ih_l0"], weights["bias_hh_l0"]);
-        var x = start[0].expand(count, hidden);
+        var projected = nn.functional.linear(InputTable(), wih, bih).add_(bhh, Scalars.One);
+        var recurrent = whh.t();
+        var rows = zeros(count, dtype: int64);
         var h = zeros(count, hidden);
         var c = zeros(count, hidden);
+        var chosen = new long[count];
         for (var step = 0; step < space.Length; step++)
         {
             // PyTorch's gate order: input, forget, cell, output.
-            var gates = nn.functional.linear(x, wih, bih).add(nn.functional.linear(h, whh, bhh), Scalars.One);
-            var chunks = gates.chunk(4, 1);
-            c = (chunks[1].sigmoid() * c).add(chunks[0].sigmoid() * chunks[2].tanh(), Scalars.One);
-            h = chunks[3].sigmoid() * c.tanh();
+            var gates = projected.index_select(0, rows).addmm_(h, recurrent);
+            var sigmoids = gates.sigmoid().chunk(4, 1);
+            var cell = gates.chunk(4, 1)[2].tanh();
+            c = sigmoids[1].mul(c).addcmul_(sigmoids[0], cell, Scalars.One);
+            h = sigmoids[3].mul(c.tanh());
             var g = GroupOf(step);
             var n = space.ChoiceCount(step);
             var logProbs = nn.functional.log_softmax(heads[g].forward(h)[.., ..n], 1);
             var values = logProbs.contiguous().data<float>().ToArray();
-            var chosen = new long[count];
             for (var i = 0; i < count; i++)
             {
                 var u = rng.NextDouble();
@@ -108,39 +112,59 @@ public sealed class LstmPolicy : nn.Module
                 var cumulative = Math.Exp(values[i * n]);
                 while (k < n - 1 && u >= cumulative)
                     cumulative += Math.Exp(values[i * n + ++k]);
-                chosen[i] = k;
+                chosen[i] = 1 + offset[g] + k;
                 decisions[i][step] = k;
                 logp[i] += values[i * n + k];
             }
-            x = embeddings[g].forward(tensor(chosen));
+            rows = tensor(chosen);
         }
         return (decisions, logp);
     }
 
     /// <summary>Log-probabilities and entropies (with gradients) of given architectures under the current weights.</summary>
-    public (Tensor LogProbabilities, Tensor Entropy) Evaluate(IReadOnlyList<int[]> decisions)
-    {
-        var count = decisions.Count;
-        var all = tensor(decisions.SelectMany(d => d.Select(v => (long)v)).ToArray(), new long[] { count, space.Length });
-        // Embeddings of every decision, group by group, then back in time order: [count, T, hidden].
-        var embedded = cat(groups.Select((g, i) => embeddings[i].forward(all.index_select(1, tensor(g.Steps.Select(s => (long)s).ToArray())))).ToArray(), 1)
-            .index_select(1, tensor(timeOrder));
-        // Step t's input is the embedding of decision t - 1; the first step's is the learned start.
-        var inputs = cat([start.expand(1, count, hidden), embedded.transpose(0, 1)[..^1]], 0);
-        var (outputs, _, _) = lstm.forward(inputs);
+    public (Tensor LogProbabilities, Tensor Entropy) Evaluate(IReadOnlyList<int[]> decisions) => Evaluate(Encode(decisions));
 
-        var logp = zeros(count);
-        var entropy = zeros(count);
-        for (var i = 0; i < groups.Length; i++)
+    /// <summary>
+    /// Architectures as the index tensors <see cref="Evaluate(Batch)"/> needs: made once for the
+    /// several PPO passes over one minibatch. The tensors belong to the dispose scope it is called in.
+    /// </summary>
+    public Batch Encode(IReadOnlyList<int[]> decisions)
+    {
+        var (count, length) = (decisions.Count, space.Length);
+        // Time-major: step t's input row is decision t - 1's embedding (the start row for t = 0).
+        var rows = new long[length * count];
+        var chosen = new long[length * count];
+        var mask = new float[length * columns];
+        for (var t = 0; t < length; t++)
         {
-            var g = groups[i];
-            var steps = tensor(g.Steps.Select(s => (long)s).ToArray());
-            var logits = heads[i].forward(outputs.index_select(0, steps)).add(tensor(g.Mask, new long[] { g.Steps.Length, 1, g.Choices }), Scalars.One);
-            var logProbs = nn.functional.log_softmax(logits, 2);
-            var chosen = all.index_select(1, steps).t().unsqueeze(2);
-            logp = logp.add(logProbs.gather(2, chosen).squeeze(2).sum(dim: 0), Scalars.One);
-            entropy = entropy - (logProbs.exp() * logProbs).sum(2).sum(dim: 0);
+            var g = GroupOf(t);
+            for (var b = 0; b < count; b++)
+            {
+                rows[t * count + b] = t == 0 ? 0 : 1 + offset[GroupOf(t - 1)] + decisions[b][t - 1];
+                chosen[t * count + b] = offset[g] + decisions[b][t];
+            }
+            for (var j = 0; j < columns; j++)
+                mask[t * columns + j] = j >= offset[g] && j < offset[g] + space.ChoiceCount(t) ? 0f : Masked;
         }
+        return new Batch(count, tensor(rows), tensor(chosen, new long[] { length, count, 1 }), tensor(mask, new long[] { length, 1, columns }));
+    }
+
+    /// <summary>Encoded architectures: input rows [T * count], chosen columns [T, count, 1], valid columns per step [T, 1, all choices].</summary>
+    public sealed record Batch(int Count, Tensor Rows, Tensor Chosen, Tensor Mask);
+
+    /// <summary>Log-probabilities and entropies (with gradients) of encoded architectures under the current weights.</summary>
+    public (Tensor LogProbabilities, Tensor Entropy) Evaluate(Batch batch)
+    {
+        var inputs = InputTable().index_select(0, batch.Rows).view(space.Length, batch.Count, hidden);
+        var (outputs, _, _) = lstm.forward(inputs);
+        // Every classifier at every step; a step's other kinds' columns are masked, so their
+        // probabilities are exactly 0 and the softmax is the step's own classifier's.
+        var weight = cat(heads.Select(l => (Tensor)l.weight!).ToArray(), 0);
+        var bias = cat(heads.Select(l => (Tensor)l.bias!).ToArray(), 0);
+        var logits = nn.functional.linear(outputs, weight, bias).add(batch.Mask, Scalars.One);
+        var logProbs = nn.functional.log_softmax(logits, 2);
+        var logp = logProbs.gather(2, batch.Chosen).squeeze(2).sum(dim: 0);
+        var entropy = logProbs.exp().mul(logProbs).sum(2).sum(dim: 0).neg();
         return (logp, entropy);
     }
 }

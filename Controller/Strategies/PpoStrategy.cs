@@ -1,3 +1,4 @@
+using NasActors.SearchSpace;
 using NasActors.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -21,6 +22,30 @@ public sealed class PpoStrategy : StrategyBase
     private readonly SizedWriter modelWriter = new();
     private double? baseline;
     private int version;
+    // The copy updates run on, kept between updates (building one per update cost more than its
+    // passes), and the payload last installed into the policy (null: the policy was loaded otherwise).
+    private Trainer? spare;
+    private byte[]? installed;
+
+    /// <summary>A policy and optimizer that updates run on, and the payload its state equals (null: unknown).</summary>
+    private sealed class Trainer : IDisposable
+    {
+        public Trainer(DecisionSpace space, PpoSettings ppo, long seed)
+        {
+            Model = new LstmPolicy(space, ppo.HiddenSize, ppo.InitRange, seed);
+            Optimizer = new Adam(Model.parameters(), ppo.LearningRate);
+        }
+
+        public LstmPolicy Model { get; }
+        public Adam Optimizer { get; }
+        public byte[]? Holds { get; set; }
+
+        public void Dispose()
+        {
+            Optimizer.Dispose();
+            Model.Dispose();
+        }
+    }
 
     public PpoStrategy(StrategyConfig config, byte[]? state = null) : base(config)
     {
@@ -69,24 +94,45 @@ public sealed class PpoStrategy : StrategyBase
     }
 
     /// <summary>
-    /// The next pending update as a function that owns copies of the weights and optimizer state:
-    /// it touches nothing of this strategy but its writer's size hint, so it may run on another thread.
+    /// The next pending update as a function that owns a copy of the weights and optimizer state:
+    /// it touches nothing of this strategy but its writer's size hint and its spare copy, so it may
+    /// run on another thread.
     /// </summary>
     public override Func<byte[]> PrepareUpdate()
     {
         if (pendingUpdates.Count == 0) throw new InvalidOperationException("no policy update is pending");
         var minibatch = pendingUpdates.Peek().ToList();
-        var weights = SaveModel(policy, optimizer);
+        // The copy the last update ran on already holds the installed weights when that update's
+        // result is what was installed: then they need not be written out and read back in.
+        var copy = Interlocked.Exchange(ref spare, null);
+        var weights = copy?.Holds is { } held && ReferenceEquals(held, installed) ? null : SaveModel(policy, optimizer);
         var (space, ppo, seed) = (Space, Config.Ppo, Config.Seed);
+        var ran = 0;
         return () =>
         {
+            // Without the weights, only the copy taken above can run it, and only once.
+            if (Interlocked.Exchange(ref ran, 1) != 0) throw new InvalidOperationException("a prepared policy update runs once");
             // Computed on a thread of its own: a process that exits meanwhile waits for it to leave libtorch.
             using var native = NativeWork.Enter();
-            using var copy = new LstmPolicy(space, ppo.HiddenSize, ppo.InitRange, seed);
-            using var copyOptimizer = new Adam(copy.parameters(), ppo.LearningRate);
-            LoadModel(copy, copyOptimizer, weights);
-            Update(copy, copyOptimizer, minibatch, ppo);
-            return SaveModel(copy, copyOptimizer);
+            var trainer = copy ?? new Trainer(space, ppo, seed);
+            byte[] updated;
+            try
+            {
+                trainer.Holds = null;
+                if (weights is not null) LoadModel(trainer.Model, trainer.Optimizer, weights);
+                Update(trainer.Model, trainer.Optimizer, minibatch, ppo);
+                updated = SaveModel(trainer.Model, trainer.Optimizer);
+                trainer.Holds = updated;
+            }
+            catch
+            {
+                // Half updated: of no use to the next update.
+                trainer.Dispose();
+                throw;
+            }
+            // Kept for the next update; should another have left its copy meanwhile, one is enough.
+            Interlocked.Exchange(ref spare, trainer)?.Dispose();
+            return updated;
         };
     }
 
@@ -95,6 +141,7 @@ public sealed class PpoStrategy : StrategyBase
     {
         if (pendingUpdates.Count == 0) throw new InvalidOperationException("no policy update is pending");
         LoadModel(policy, optimizer, updated);
+        installed = updated;
         pendingUpdates.Dequeue();
         // Samples drawn from the old weights are dropped so that new proposals use the new policy.
         samples.Clear();
@@ -117,16 +164,18 @@ public sealed class PpoStrategy : StrategyBase
     private static void Update(LstmPolicy model, Adam adam, List<(int[] Decisions, double LogProbability, double Advantage)> minibatch, PpoSettings ppo)
     {
         using var threads = TorchThreads.Limit(1);
-        var decisions = minibatch.Select(b => b.Decisions).ToList();
+        // What every pass shares is made once.
+        using var scope = NewDisposeScope();
+        var batch = model.Encode(minibatch.Select(b => b.Decisions).ToList());
+        var old = tensor(minibatch.Select(b => (float)b.LogProbability).ToArray());
+        var advantage = tensor(Advantages(minibatch, ppo));
+        using var low = (1 - ppo.ClipRatio).ToScalar();
+        using var high = (1 + ppo.ClipRatio).ToScalar();
+        using var entropyWeight = ppo.EntropyWeight.ToScalar();
         for (var epoch = 0; epoch < ppo.Epochs; epoch++)
         {
-            using var scope = NewDisposeScope();
-            var (logp, entropy) = model.Evaluate(decisions);
-            var old = tensor(minibatch.Select(b => (float)b.LogProbability).ToArray());
-            var advantage = tensor(Advantages(minibatch, ppo));
-            using var low = (1 - ppo.ClipRatio).ToScalar();
-            using var high = (1 + ppo.ClipRatio).ToScalar();
-            using var entropyWeight = ppo.EntropyWeight.ToScalar();
+            using var passScope = NewDisposeScope();
+            var (logp, entropy) = model.Evaluate(batch);
             var ratio = (logp - old).exp();
             var surrogate = minimum(ratio * advantage, ratio.clamp(low, high) * advantage);
             // loss = -mean(surrogate) - w * mean(entropy)
@@ -202,10 +251,12 @@ public sealed class PpoStrategy : StrategyBase
         }
         policy.load(reader);
         optimizer.Load(reader);
+        installed = null;
     }
 
     public override void Dispose()
     {
+        Interlocked.Exchange(ref spare, null)?.Dispose();
         optimizer.Dispose();
         policy.Dispose();
         base.Dispose();

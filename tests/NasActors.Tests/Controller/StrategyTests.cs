@@ -106,6 +106,30 @@ public class StrategyTests
         Assert.Equal(inline.SaveState(), deferred.SaveState());
     }
 
+    [Fact]
+    public void A_PPO_update_computed_but_not_installed_leaves_no_trace_in_the_next()
+    {
+        // Updates run on a kept copy of the policy: one whose result was dropped (a coordinator
+        // that moved on) must not be what the next update starts from.
+        using var inline = new PpoStrategy(Config("ppo", 5));
+        using var deferred = new PpoStrategy(Config("ppo", 5)) { DeferUpdates = true };
+        for (long id = 0; id < 60; id++)
+        {
+            var p = inline.Propose(id);
+            Assert.Equal(p.Decisions, deferred.Propose(id).Decisions);
+            var reward = SyntheticObjectives.PreferredOps(p.Genotype);
+            inline.Observe(id, reward);
+            deferred.Observe(id, reward);
+            if (!deferred.HasPendingUpdate) continue;
+            var dropped = deferred.PrepareUpdate();
+            dropped();
+            Assert.Throws<InvalidOperationException>(() => dropped());
+            deferred.ApplyUpdate(deferred.PrepareUpdate()());
+        }
+        Assert.Equal(3, deferred.PolicyVersion);
+        Assert.Equal(inline.SaveState(), deferred.SaveState());
+    }
+
     [Theory]
     [MemberData(nameof(Kinds))]
     public void The_same_seed_gives_the_same_proposals(string kind)
