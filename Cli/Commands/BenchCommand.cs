@@ -84,7 +84,7 @@ public static class BenchCommand
 
     private static Command ClusterBench()
     {
-        var children = new Option<int?>("--children") { Description = "children in the search (default: enough for 60 s of children per worker, 3,000 for 500 workers of 10-s children)" };
+        var children = new Option<int?>("--children") { Description = "children in the search (default: two minutes of children per worker, 6,000 for 500 workers of 10-s children)" };
         var workers = new Option<int>("--workers") { Description = "synthetic workers in all, shared by the two trainer nodes", DefaultValueFactory = _ => 500 };
         var delay = new Option<int>("--child-ms") { Description = "milliseconds each child takes", DefaultValueFactory = _ => 10000 };
         var (run, journal) = BenchRunOptions("bench-cluster");
@@ -102,8 +102,9 @@ public static class BenchCommand
             if (parse.GetValue(children) is < 1) throw new InputException("--children", "must be at least 1");
             if (parse.GetValue(workers) < 2) throw new InputException("--workers", "must be at least 2 (one per trainer node)");
             if (parse.GetValue(delay) < 0) throw new InputException("--child-ms", "must be at least 0");
-            // The whole run's idle share weighs the start and the tail against the run: a minute of children per worker at least.
-            var searched = parse.GetValue(children) ?? parse.GetValue(workers) * (parse.GetValue(delay) > 0 ? (int)Math.Ceiling(60_000.0 / parse.GetValue(delay)) : 1);
+            // The whole run's idle share weighs the cluster's start (about a second) and the tail against
+            // the run: two minutes of children per worker by default.
+            var searched = parse.GetValue(children) ?? parse.GetValue(workers) * (parse.GetValue(delay) > 0 ? (int)Math.Ceiling(120_000.0 / parse.GetValue(delay)) : 1);
             if (parse.GetValue(earlyStop) is < 2) throw new InputException("--early-stop-epochs", "must be at least 2 (a rung below the last epoch)");
             await OnNewRun(parse, run, journal, "bench-cluster", async store =>
                 Output.Object(await ClusterBenchmark.RunAsync(store, RunOption.Arguments(store), searched, parse.GetValue(workers), parse.GetValue(delay), cancel,

@@ -27,7 +27,8 @@ public sealed record ClusterBenchmarkResult(
 /// state); <c>IdleShareRun</c> is what an operator pays for: one minus the children's own time over
 /// all workers times the wall time from the search's start (its first event) to its last result,
 /// so the nodes' start, the cluster's forming and the tail while the last children finish all
-/// count as idle. The three processes start together, as an operator starts a cluster's machines.
+/// count as idle. The trainer nodes start as soon as the seed listens, as an operator starts a
+/// cluster's machines.
 /// </summary>
 public static class ClusterBenchmark
 {
@@ -51,6 +52,9 @@ public static class ClusterBenchmark
         var nodes = new List<Process>();
         try
         {
+            // The nodes start once the seed listens: a node that asks a seed not yet up waits out
+            // the transport's retry gate (seconds) before it asks again.
+            while (!search.HasExited && !await Listens(port, cancel)) await Task.Delay(50, cancel);
             for (var n = 0; n < 2 && !search.HasExited; n++)
             {
                 var node = Start(["node", "--join", seed, "--trainer", trainer, "--workers-per-device", $"{workers / 2 + (n < workers % 2 ? 1 : 0)}"]);
@@ -102,6 +106,20 @@ public static class ClusterBenchmark
     private sealed record IdleFigures(double? Share, double[] SortedOverheads)
     {
         public double? At(double p) => SortedOverheads.Length == 0 ? null : Math.Round(SortedOverheads[Math.Min(SortedOverheads.Length - 1, (int)(p * SortedOverheads.Length))] * 1000, 1);
+    }
+
+    private static async Task<bool> Listens(int port, CancellationToken cancel)
+    {
+        using var client = new System.Net.Sockets.TcpClient();
+        try
+        {
+            await client.ConnectAsync(System.Net.IPAddress.Loopback, port, cancel);
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
     }
 
     /// <summary>This nas, again, as a child process (run as <c>dotnet nas.dll</c> or as its own executable).</summary>
