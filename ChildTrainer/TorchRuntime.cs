@@ -4,7 +4,11 @@ using static TorchSharp.torch;
 namespace NasActors.ChildTrainer;
 
 /// <summary>A device that was asked for but is not there; the message says why.</summary>
-public sealed class DeviceUnavailableException(string message) : Exception(message);
+public sealed class DeviceUnavailableException(string message, bool malformed = false) : Exception(message)
+{
+    /// <summary>The text names no device at all ("gpu", "cuda:x"): invalid input, not a missing device.</summary>
+    public bool Malformed { get; } = malformed;
+}
 
 /// <summary>Resolves device names (<c>cpu</c>, <c>cuda</c>, <c>cuda:N</c>) against the loaded libtorch.</summary>
 public static class TorchRuntime
@@ -14,10 +18,10 @@ public static class TorchRuntime
         var s = spec.Trim().ToLowerInvariant();
         if (s == "cpu") return CPU;
         if (s != "cuda" && !s.StartsWith("cuda:", StringComparison.Ordinal))
-            throw new DeviceUnavailableException($"unknown device \"{spec}\" (expected cpu, cuda or cuda:N)");
+            throw new DeviceUnavailableException($"unknown device \"{spec}\" (expected cpu, cuda or cuda:N)", malformed: true);
         var index = 0;
         if (s.Length > 4 && (!int.TryParse(s[5..], out index) || index < 0))
-            throw new DeviceUnavailableException($"bad device \"{spec}\": the index after cuda: must be a number");
+            throw new DeviceUnavailableException($"bad device \"{spec}\": the index after cuda: must be a number", malformed: true);
         try
         {
             InitializeDeviceType(DeviceType.CUDA);

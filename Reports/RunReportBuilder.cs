@@ -120,7 +120,7 @@ public static class RunReportBuilder
         }).ToList();
 
         return new RunReport(
-            name, SearchViews.Summary(state, now), settings, start, events.Count == 0 ? 0 : events[^1].SequenceNr, table, window,
+            name, SearchViews.Summary(state, now, writing), settings, start, events.Count == 0 ? 0 : events[^1].SequenceNr, table, window,
             Policy(children),
             ParetoFront(trained.Select(c => (c.Id, c.Search.Outcome!.Parameters, c.Search.Outcome.Accuracy))),
             Usage(trained.Select(c => genotypes[c.Id].Normal).ToList(), best.Select(c => genotypes[c.Id].Normal).ToList(), settings.Decisions),

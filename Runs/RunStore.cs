@@ -94,6 +94,8 @@ public abstract partial class RunStore
     /// <summary>When the run's first event was written: a journal replaced by another run's has another (null: none yet).</summary>
     public DateTimeOffset? FirstEventAt() => Tables.FirstEventAt();
 
+    public DateTimeOffset? LastEventAt() => Tables.LastEventAt();
+
     /// <summary>The state of a started search (works while a search writes it); no run or no started search is one line.</summary>
     public SearchState ReadStarted()
     {

@@ -58,11 +58,14 @@ public static partial class SettingsJson
         JsonNode? given;
         try
         {
-            given = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow });
+            given = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions
+            {
+                AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow, AllowDuplicateProperties = false,
+            });
         }
         catch (JsonException e)
         {
-            throw new InvalidRunException($"{where}: {Problem(e)} (line {e.LineNumber + 1})");
+            throw new InvalidRunException($"{where}: {Problem(e)}{(e.LineNumber is { } line ? $" (line {line + 1})" : "")}");
         }
         if (given is null) throw new InvalidRunException($"{where}: empty settings");
         if (given is not JsonObject)
@@ -72,7 +75,7 @@ public static partial class SettingsJson
             var merged = JsonSerializer.SerializeToNode(over ?? new SearchSettings(), Options)!.AsObject();
             // B left out is the space's own, not the default space's.
             if (blocksFromSpace && !given.AsObject().ContainsKey("blocks")) merged.Remove("blocks");
-            Merge(merged, given.AsObject());
+            Merge(merged, given.AsObject(), "$", where);
             return merged.Deserialize<SearchSettings>(Options) ?? throw new InvalidRunException($"{where}: empty settings");
         }
         catch (JsonException e)
@@ -81,17 +84,33 @@ public static partial class SettingsJson
         }
     }
 
-    /// <summary>The given keys over the defaults: objects key by key, anything else replaced whole.</summary>
-    private static void Merge(JsonObject defaults, JsonObject given)
+    /// <summary>
+    /// The given keys over the defaults: objects key by key, anything else replaced whole. A null
+    /// where the default holds a value is refused here, saying what the key takes (the serializer
+    /// would speak of nullability annotations).
+    /// </summary>
+    private static void Merge(JsonObject defaults, JsonObject given, string path, string where)
     {
         foreach (var (key, value) in given.ToList())
         {
+            if (value is null && defaults[key] is { } kept)
+                throw new InvalidRunException($"{where}: {path}.{key}: expected {What(kept)}, got null");
             if (value is JsonObject inner && defaults[key] is JsonObject innerDefaults)
-                Merge(innerDefaults, inner);
+                Merge(innerDefaults, inner, $"{path}.{key}", where);
             else
                 defaults[key] = value?.DeepClone();
         }
     }
+
+    private static string What(JsonNode node) => node.GetValueKind() switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "a list",
+        JsonValueKind.String => "a string",
+        JsonValueKind.True or JsonValueKind.False => "true or false",
+        JsonValueKind.Number => "a number",
+        _ => "a value",
+    };
 
     /// <summary>System.Text.Json's complaint in the settings file's own words: the key, and what it takes; no .NET type names.</summary>
     private static string Problem(JsonException e)
@@ -100,6 +119,8 @@ public static partial class SettingsJson
         var message = e.Message.Split(" Path:")[0].Split(" LineNumber")[0].TrimEnd('.', ' ');
         if (message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal))
             return $"unknown key {path}";
+        if (DuplicateKey().Match(message) is { Success: true } duplicate)
+            return $"the key \"{duplicate.Groups[1].Value}\" is given twice (in {path})";
         if (TypeName().Match(message) is { Success: true } converted && message.Contains("could not be converted", StringComparison.Ordinal))
             return $"{path}: expected {Kind(converted.Value)}";
         if (message.Contains("missing required properties", StringComparison.Ordinal))
@@ -116,6 +137,9 @@ public static partial class SettingsJson
         _ when type.Contains("List", StringComparison.Ordinal) || type.EndsWith("[]", StringComparison.Ordinal) => "a list",
         _ => "an object",
     };
+
+    [System.Text.RegularExpressions.GeneratedRegex("Duplicate property '([^']*)'")]
+    private static partial System.Text.RegularExpressions.Regex DuplicateKey();
 
     [System.Text.RegularExpressions.GeneratedRegex(@"(System|NasActors)\.[\w.`\[\], ]+")]
     private static partial System.Text.RegularExpressions.Regex TypeName();

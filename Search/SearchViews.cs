@@ -7,7 +7,7 @@ namespace NasActors.Search;
 public sealed record RunSummary(
     string Strategy, int Budget, int Sampled, int Completed, int Running, int Failed, string? CommonestFailure, int IgnoredResults,
     double? BestAccuracy, int PolicyVersion, bool SearchCompleted, int FinalQueued, int FinalCompleted, bool Finished, double ElapsedS,
-    int Stopped, long EpochsTrained);
+    int Stopped, long EpochsTrained, bool? Writing, int Interrupted);
 
 /// <summary>A child stopped early (nas top --all): the rung it reached and its value there.</summary>
 public sealed record StoppedChild(long ChildId, int Epoch, double Accuracy);
@@ -21,15 +21,19 @@ public sealed record FailedChild(long ChildId, bool Final, string? Worker, int A
 /// <summary>The read side's projections of a <see cref="SearchState"/>: one definition each, for every command and the coordinator.</summary>
 public static class SearchViews
 {
-    public static RunSummary Summary(SearchState s, DateTimeOffset now)
+    /// <param name="writing">whether a process writes the run now (null: not known, as on another machine)</param>
+    /// <param name="stoppedAt">when a run no process writes was last written: its clock stops there</param>
+    public static RunSummary Summary(SearchState s, DateTimeOffset now, bool? writing = null, DateTimeOffset? stoppedAt = null)
     {
         var settings = s.Settings ?? throw new InvalidOperationException("a summary needs a started search: read the run through its store, which says when none has started");
-        var end = s.CompletedAt is { } c && s.Finished ? c : now;
-        return new RunSummary(settings.Strategy, s.Budget, s.Sampled, s.Trained, s.RunningCount, s.Failed,
+        var end = s.CompletedAt is { } c && s.Finished ? c : writing == false && stoppedAt is { } last ? last : now;
+        // Children in training when the writing process stopped train no more: interrupted, requeued on resume.
+        var stopped = writing == false;
+        return new RunSummary(settings.Strategy, s.Budget, s.Sampled, s.Trained, stopped ? 0 : s.RunningCount, s.Failed,
             FailureGroups(s).Select(g => $"{g.Key} ({g.Count()}x)").FirstOrDefault(),
             s.IgnoredResults, s.BestAccuracy, s.PolicyVersion, s.SearchCompleted,
             s.FinalChildren.Count(), s.FinalChildren.Count(x => x.Final!.Done), s.Finished, (end - s.StartedAt!.Value).TotalSeconds,
-            s.Stopped, EpochsTrained(s));
+            s.Stopped, EpochsTrained(s), writing, stopped ? s.RunningCount : 0);
     }
 
     /// <summary>

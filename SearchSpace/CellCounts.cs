@@ -78,7 +78,7 @@ public sealed class CellCountsJsonConverter : JsonConverter<CellCounts>
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                 {
                     if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out var c))
-                        throw new JsonException($"expected whole numbers, got {reader.TokenType}");
+                        throw new JsonException($"expected whole numbers, got {Given(ref reader)}");
                     counts.Add(c);
                 }
                 return new CellCounts([.. counts]);
@@ -88,8 +88,20 @@ public sealed class CellCountsJsonConverter : JsonConverter<CellCounts>
         {
             throw new JsonException(e.Message);
         }
-        throw new JsonException($"expected a whole number or a list of {CellCounts.Stages} whole numbers, got {reader.TokenType}");
+        throw new JsonException($"expected a whole number or a list of {CellCounts.Stages} whole numbers, got {Given(ref reader)}");
     }
+
+    /// <summary>The value as the file has it (1.5, "four", null), not the reader's token name.</summary>
+    private static string Given(ref Utf8JsonReader reader) => reader.TokenType switch
+    {
+        JsonTokenType.Number => System.Text.Encoding.UTF8.GetString(reader.ValueSpan),
+        JsonTokenType.String => $"\"{reader.GetString()}\"",
+        JsonTokenType.True => "true",
+        JsonTokenType.False => "false",
+        JsonTokenType.Null => "null",
+        JsonTokenType.StartObject => "an object",
+        _ => reader.TokenType.ToString().ToLowerInvariant(),
+    };
 
     public override void Write(Utf8JsonWriter writer, CellCounts value, JsonSerializerOptions options)
     {

@@ -1,3 +1,4 @@
+using NasActors.ChildTrainer.Networks;
 using NasActors.Protocol;
 
 namespace NasActors.ChildTrainer.Data;
@@ -47,6 +48,7 @@ public sealed record DatasetSpec(string Kind, string Directory)
         RequireFolder();
         if (imageSize is not null && Kind != "folder")
             throw new InputException("--image", $"resizes folder: datasets only; {this} has images of its own size");
+        if (imageSize is { } size) NetworkConfig.CheckImageSize(size);
         return Kind switch
         {
             "folder" => ImageFolderReader.Read(Directory, imageSize ?? ImageFolderReader.DefaultImageSize),

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using NasActors.ChildTrainer.Networks;
 using SkiaSharp;
 
 namespace NasActors.ChildTrainer.Data;
@@ -44,7 +45,7 @@ public static class ImageFolderReader
 
     private static DatasetPair ReadFolders(string root, int size)
     {
-        if (size is < 8 or > 1024) throw new DatasetFormatException(root, $"image size {size} is outside 8..1024 pixels");
+        NetworkConfig.CheckImageSize(size);
         var trainDir = Path.Combine(root, "train");
         if (!Directory.Exists(trainDir)) throw new DatasetFormatException(trainDir, "no train/ folder (expected DIR/train/CLASS/* and DIR/test/CLASS/*)");
         var classes = Directory.GetDirectories(trainDir).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray();

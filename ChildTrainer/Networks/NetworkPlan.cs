@@ -33,6 +33,18 @@ public sealed record NetworkConfig(
 {
     public const int Reductions = 2;
 
+    /// <summary>
+    /// The image sizes a network may take, for every command alike (counted, exported, trained,
+    /// decoded from a folder): two reductions leave 2x2 of the smallest; the largest is well past
+    /// the paper's 331 px.
+    /// </summary>
+    public const int MinImageSize = 8, MaxImageSize = 1024;
+
+    /// <summary>The image size option's value refused in one line naming it, or the size.</summary>
+    public static int CheckImageSize(int size) =>
+        size is >= MinImageSize and <= MaxImageSize ? size
+            : throw new InputException("--image", $"image size must be between {MinImageSize} and {MaxImageSize} pixels, got {size}");
+
     /// <summary>ImageNet-style stems (stride-2 conv, two reduction stem cells) for images of 64 pixels and more.</summary>
     public static StemKind StemFor(int imageSize) => imageSize >= 64 ? StemKind.ImageNet : StemKind.Cifar;
 
@@ -154,7 +166,8 @@ public sealed class NetworkPlan
         if (config.InputChannels < 1) throw new InputException($"input channels must be at least 1, got {config.InputChannels}");
         if (!(config.Dropout is >= 0 and < 1)) throw new InputException($"dropout must be in [0, 1), got {config.Dropout}");
         if (!(config.DropPathKeep is > 0 and <= 1)) throw new InputException("--drop-path-keep", $"drop-path keep probability must be in (0, 1], got {config.DropPathKeep}");
-        var minSize = config.Stem == StemKind.Cifar ? 4 : 32;
+        NetworkConfig.CheckImageSize(config.ImageSize);
+        var minSize = config.Stem == StemKind.Cifar ? NetworkConfig.MinImageSize : 32;
         if (config.ImageSize < minSize)
             throw new InputException($"image size {config.ImageSize} is too small for the {config.Stem} stem and its reductions (at least {minSize})");
 

@@ -35,7 +35,7 @@ public static class CheckCommand
                     : throw new InputException("--precision", $"unknown precision \"{p}\" (expected fp32 or bf16)")).Distinct().ToArray();
             if (names.Length == 0) throw new InputException("--devices", "no device named");
             // Every device is resolved before any check runs: a missing one is one line.
-            var resolved = names.Select(n => (Name: n, Device: TorchRuntime.ParseDevice(n))).ToArray();
+            var resolved = names.Select(n => (Name: n, Device: OptionErrors.Device("--devices", n))).ToArray();
             var checks = resolved.SelectMany(d => wanted.Select(p => DeviceKernels.Check(d.Device, p, parse.GetValue(channelsLast)))).ToArray();
             if (parse.GetValue(json))
                 Console.Out.WriteLine(JsonSerializer.Serialize(checks.Select(ToJson), Json.Options));

@@ -52,7 +52,7 @@ public static class CommandErrors
         }
         catch (DeviceUnavailableException e)
         {
-            return ExitCodes.Fail(ExitCodes.Unreadable, e.Message);
+            return ExitCodes.Fail(e.Malformed ? ExitCodes.Invalid : ExitCodes.Unreadable, e.Message);
         }
         catch (ChildTrainer.Kernels.DeviceFaultException e)
         {

@@ -18,6 +18,19 @@ public static partial class OptionErrors
         return option is null || line.Contains(option, StringComparison.Ordinal) ? $"{line} (see --help)" : $"{option}: {line}";
     }
 
+    /// <summary>The device an option names; a name that is no device at all is that option's invalid value (exit 2).</summary>
+    public static TorchSharp.torch.Device Device(string option, string name)
+    {
+        try
+        {
+            return ChildTrainer.TorchRuntime.ParseDevice(name);
+        }
+        catch (ChildTrainer.DeviceUnavailableException e) when (e.Malformed)
+        {
+            throw new Protocol.InputException(option, e.Message);
+        }
+    }
+
     private static string Kind(string type) => type switch
     {
         "System.Int32" or "System.Int64" or "System.Nullable`1[System.Int32]" or "System.Nullable`1[System.Int64]" => "a whole number",

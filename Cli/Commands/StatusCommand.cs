@@ -14,7 +14,11 @@ public static class StatusCommand
         run.AddTo(command);
         command.SetAction(parse => CommandErrors.Guard(() =>
         {
-            Output.Object(SearchViews.Summary(run.Open(parse).ReadStarted(), DateTimeOffset.UtcNow), parse.GetValue(json));
+            var store = run.Open(parse);
+            var state = store.ReadStarted();
+            // A search killed without a word leaves its children "running" forever: the run's lock or lease says whether anyone writes.
+            var writing = store.WriterAlive();
+            Output.Object(SearchViews.Summary(state, DateTimeOffset.UtcNow, writing, writing == false ? store.LastEventAt() : null), parse.GetValue(json));
             return ExitCodes.Ok;
         }));
         return command;

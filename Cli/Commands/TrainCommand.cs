@@ -71,7 +71,7 @@ public static class TrainCommand
                 throw new InputException("--resume", "needs --out DIR (the folder holding the checkpoint)");
             if (dir is not null) CheckOut(dir, parse.GetValue(resume));
 
-            var torchDevice = TorchRuntime.ParseDevice(parse.GetValue(device)!);
+            var torchDevice = OptionErrors.Device("--device", parse.GetValue(device)!);
             var pair = DatasetSpec.Parse(parse.GetValue(dataset)!).Load(parse.GetValue(image));
             var validationSize = parse.GetValue(validation) ?? Math.Min(5000, pair.Train.Count / 10);
             var splits = DataSplits.Create(pair, validationSize, parse.GetValue(trainLimit), parse.GetValue(seed));

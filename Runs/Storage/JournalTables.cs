@@ -62,6 +62,20 @@ public abstract class JournalTables(PersistenceIds ids)
                 : (DateTimeOffset?)null);
     }
 
+    /// <summary>When the run's latest event was written (null: none yet).</summary>
+    public DateTimeOffset? LastEventAt()
+    {
+        if (!Present(StoredTable.Journal)) return null;
+        return Query(StoredTable.Journal, connection => !HasTable(connection, StoredTable.Journal)
+            ? null
+            : Scalar(connection, "SELECT created FROM journal WHERE persistence_id = @id ORDER BY sequence_number DESC LIMIT 1", ("id", ids.CoordinatorId)) switch
+            {
+                long ticks => new DateTimeOffset(ticks, TimeSpan.Zero),
+                DateTime at => new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc)),
+                _ => (DateTimeOffset?)null,
+            });
+    }
+
     /// <summary>The coordinator's latest snapshot with the state it holds, or null when it has none.</summary>
     public (long SequenceNr, ISearchSnapshot Snapshot, SearchState State)? LatestSnapshot()
     {

@@ -118,8 +118,10 @@ public class CheckCommandTests
         var mode = Check(null, "fast");
         Assert.Equal(2, mode.ExitCode);
         Assert.Equal("nas: error: NAS_CPU_KERNELS must be auto, onednn or native, not \"fast\"", mode.Stderr.Trim());
+        // A name that is no device is invalid input (2); a device that is not here would be 1.
         var device = Check(null, null, "--devices", "tpu");
-        Assert.Equal(1, device.ExitCode);
+        Assert.Equal(2, device.ExitCode);
+        Assert.StartsWith("nas: error: --devices: unknown device \"tpu\"", device.Stderr);
         Assert.Single(device.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         var fault = Check("cpu:conv", null);
         Assert.Equal(2, fault.ExitCode);

@@ -93,6 +93,55 @@ public class HostileInputTests
         }
     }
 
+    [Theory]
+    [InlineData("""{"budget": 3, "budget": 4}""", "budget")]
+    [InlineData("""{"search": {"epochs": 1, "epochs": 2}}""", "epochs")]
+    [InlineData("""{"search": {"filters": null}}""", "$.search.filters: expected a number, got null")]
+    [InlineData("""{"search": null}""", "$.search: expected an object, got null")]
+    [InlineData("""{"search": {"cells": 1.5}}""", "expected a whole number or a list of 3 whole numbers, got 1.5")]
+    public void A_settings_file_with_a_duplicate_key_or_a_value_of_the_wrong_kind_is_one_line_saying_what_the_key_takes(string settings, string message)
+    {
+        using var dir = new TempDir();
+        var run = Path.Combine(dir.Path, "run");
+        AssertOneLine(NasProcess.Run("search", "--run", run, "--config", dir.File("config.json", settings)), 2, message);
+        Assert.False(Directory.Exists(run));
+    }
+
+    [Theory]
+    [InlineData("train", "3")]
+    [InlineData("train", "0")]
+    [InlineData("train", "2000")]
+    [InlineData("model", "2000")]
+    [InlineData("model", "3")]
+    public void Image_sizes_are_one_range_for_every_command(string command, string size)
+    {
+        string[] more = command == "train" ? ["--dataset", $"folder:{Path.GetTempPath()}", "--epochs", "1"] : [];
+        AssertOneLine(NasProcess.Run([command, "--image", size, .. more]), 2, $"--image: image size must be between 8 and 1024 pixels, got {size}");
+    }
+
+    [Fact]
+    public void Status_of_a_search_killed_without_a_word_says_no_process_writes_it_and_its_clock_stops()
+    {
+        using var dir = new TempDir();
+        var run = Path.Combine(dir.Path, "run");
+        using var search = NasProcess.Start("search", "--run", run, "--children", "4", "--trainer", "synthetic:60000", "--strategy", "random", "--top-k", "0");
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        System.Text.Json.JsonElement Status() => System.Text.Json.JsonDocument.Parse(NasProcess.Run("status", "--run", run, "--json").Stdout).RootElement;
+        while (!(Directory.Exists(run) && File.Exists(Path.Combine(run, "run.json")) && Status().GetProperty("running").GetInt32() > 0))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "no child started training within a minute");
+            Thread.Sleep(250);
+        }
+        Assert.True(Status().GetProperty("writing").GetBoolean());
+        search.Kill();
+        search.WaitForExit();
+        var first = Status();
+        Assert.Equal((0, false), (first.GetProperty("running").GetInt32(), first.GetProperty("writing").GetBoolean()));
+        Assert.True(first.GetProperty("interrupted").GetInt32() > 0, first.ToString());
+        Thread.Sleep(1500);
+        Assert.Equal(first.GetProperty("elapsed_s").GetDouble(), Status().GetProperty("elapsed_s").GetDouble());
+    }
+
     [Fact]
     public void A_validation_size_the_dataset_cannot_hold_is_refused_before_the_search_starts_leaving_no_folder()
     {
