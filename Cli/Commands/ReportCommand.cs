@@ -31,9 +31,9 @@ public static class ReportCommand
             {
                 AtomicFile.WriteAllText(file, html);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (IOException e)
             {
-                throw new IOException($"--out: cannot write {file} ({e.Message})", e);
+                throw new IOException($"--out: {e.Message}", e);
             }
             Console.Out.WriteLine($"{file}: {string.Join(", ", model.Runs.Select(r => $"{r.Name} ({r.Children.Id.Count} children)"))}, {new FileInfo(file).Length / 1024.0 / 1024.0:F1} MB");
             return ExitCodes.Ok;

@@ -127,7 +127,12 @@ public class HostileInputTests
         using var search = NasProcess.Start("search", "--run", run, "--children", "4", "--trainer", "synthetic:60000", "--strategy", "random", "--top-k", "0");
         var deadline = DateTime.UtcNow.AddMinutes(1);
         System.Text.Json.JsonElement Status() => System.Text.Json.JsonDocument.Parse(NasProcess.Run("status", "--run", run, "--json").Stdout).RootElement;
-        while (!(Directory.Exists(run) && File.Exists(Path.Combine(run, "run.json")) && Status().GetProperty("running").GetInt32() > 0))
+        bool Training()
+        {
+            var r = NasProcess.Run("status", "--run", run, "--json");
+            return r.ExitCode == 0 && System.Text.Json.JsonDocument.Parse(r.Stdout).RootElement.GetProperty("running").GetInt32() > 0;
+        }
+        while (!Training())
         {
             Assert.True(DateTime.UtcNow < deadline, "no child started training within a minute");
             Thread.Sleep(250);
