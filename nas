@@ -20,7 +20,7 @@ case "$backend" in
   *) echo "nas: NAS_TORCH_BACKEND must be cpu, cuda or system, not '$backend'" >&2; exit 1 ;;
 esac
 stamp="$out/.stamp"
-if [[ ! -f "$stamp" ]] || [[ -n "$(find "$root" -path "$root/.build" -prune -o -path '*/bin' -prune -o -path '*/obj' -prune -o \
+if [[ ! -f "$stamp" ]] || [[ -n "$(find "$root" -path "$root/.build" -prune -o -path '*/bin' -prune -o -path '*/obj' -prune -o -path '*/obj-*' -prune -o \
       -path "$root/tests" -prune -o -path "$root/runs" -prune -o \
       \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.targets' -o -name '*.hocon' -o -path '*/Reports/Assets/*' \) -newer "$stamp" -print -quit)" ]]; then
   # A first build restores about 1.2 GB (libtorch) and takes 2-3 minutes: said first, so a silent wait is not taken for a hang.
