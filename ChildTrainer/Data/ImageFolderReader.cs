@@ -137,7 +137,9 @@ public static class ImageFolderReader
 
     private static void Decode(string path, int size, Span<byte> target)
     {
-        using var stream = OpenRead(path);
+        // Read whole first: SkiaSharp reads a stream from a native callback, where an I/O error
+        // (a failing disk, a FUSE mount) cannot be caught and aborts the process.
+        using var stream = new MemoryStream(ReadAll(path), writable: false);
         using var codec = SKCodec.Create(stream, out var opened)
             ?? throw new DatasetFormatException(path, opened == SKCodecResult.IncompleteInput
                 ? "not a readable image (too short to be one: truncated, or not JPEG, PNG, BMP, WebP or GIF)"
@@ -171,11 +173,15 @@ public static class ImageFolderReader
         }
     }
 
-    private static FileStream OpenRead(string path)
+    private static byte[] ReadAll(string path)
     {
         try
         {
-            return File.OpenRead(path);
+            // A pipe (or a device) named like an image would block its reader for good; an image file is never empty.
+            var info = new FileInfo(path);
+            if (info.Length == 0)
+                throw new DatasetFormatException(path, "empty, or not a regular file (a pipe, socket or device)");
+            return File.ReadAllBytes(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -123,6 +123,18 @@ public sealed class ImageFolderTests : IDisposable
         Assert.StartsWith($"{noisy}: not a readable image", Problem());
         File.Delete(noisy);
 
+        // A pipe named like an image would block its reader for good; a read that fails with EIO
+        // (as a failing disk's does: /proc/self/mem at address 0) once aborted the process from
+        // SkiaSharp's native read callback. Both are one error naming the file.
+        var pipe = Path.Combine(Root, "train", "cat", "p.png");
+        Assert.Equal(0, NasActors.Tests.Support.NasProcess.RunToEnd(new System.Diagnostics.ProcessStartInfo("mkfifo", [pipe]), TimeSpan.FromSeconds(10)).ExitCode);
+        Assert.Equal($"{pipe}: empty, or not a regular file (a pipe, socket or device)", Problem());
+        File.Delete(pipe);
+        var failing = Path.Combine(Root, "train", "cat", "m.png");
+        File.CreateSymbolicLink(failing, "/proc/self/mem");
+        Assert.StartsWith($"{failing}: ", Problem());
+        File.Delete(failing);
+
         Directory.CreateDirectory(Path.Combine(Root, "train", "emu"));
         Assert.Equal($"{Path.Combine(Root, "train", "emu")}: no images in class folder (expected .jpg, .jpeg, .png, .bmp, .webp, .gif)", Problem());
         Directory.Delete(Path.Combine(Root, "train", "emu"));
