@@ -65,7 +65,8 @@ public static class Preflight
             }
             catch (DatasetFormatException e)
             {
-                throw new InputException(UserInput.Dataset, e.Message);
+                // Named where the user gave it: --dataset, or a settings file's dataset key.
+                throw new InputException(datasetGiven ? UserInput.Dataset : UserInput.Config, e.Message);
             }
             // The split every child of this kind would make: one that cannot be made fails them all.
             var n = data.Train.Count;

@@ -134,7 +134,7 @@ public sealed record SearchSettings
         var differing = typeof(SearchSettings).GetProperties()
             .Where(p => p.GetCustomAttributes(typeof(JsonIgnoreAttribute), false).OfType<JsonIgnoreAttribute>().All(a => a.Condition != JsonIgnoreCondition.Always))
             .Where(p => !JsonEq(p.GetValue(same), p.GetValue(this)))
-            .Select(p => p.Name);
+            .Select(p => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Name));
         return $"the run was started with other settings ({string.Join(", ", differing)}); only the budget and the devices may change on resume";
     }
 

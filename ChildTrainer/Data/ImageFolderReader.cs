@@ -49,6 +49,8 @@ public static class ImageFolderReader
         var trainDir = Path.Combine(root, "train");
         if (!Directory.Exists(trainDir)) throw new DatasetFormatException(trainDir, "no train/ folder (expected DIR/train/CLASS/* and DIR/test/CLASS/*)");
         var classes = Directory.GetDirectories(trainDir).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray();
+        if (classes.FirstOrDefault(c => NotUtf8(c!)) is { } garbled)
+            throw new DatasetFormatException(Path.Combine(trainDir, garbled), NameNotUtf8);
         if (classes.Length == 0) throw new DatasetFormatException(trainDir, "no class folders (expected train/CLASS/*)");
         if (classes.Length > 256) throw new DatasetFormatException(trainDir, $"{classes.Length} classes; nas keeps a label in one byte, at most 256 classes");
         var testDir = new[] { "test", "val" }.Select(d => Path.Combine(root, d)).FirstOrDefault(Directory.Exists)
@@ -77,6 +79,8 @@ public static class ImageFolderReader
             var images = Directory.Exists(classDir)
                 ? Directory.GetFiles(classDir).Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant())).Order(StringComparer.Ordinal).ToArray()
                 : [];
+            if (images.FirstOrDefault(NotUtf8) is { } garbled)
+                throw new DatasetFormatException(garbled, NameNotUtf8);
             if (images.Length == 0 && requireEach)
                 throw new DatasetFormatException(classDir, $"no images in class folder (expected {string.Join(", ", Extensions)})");
             files.AddRange(images.Select(f => (f, (byte)c)));
@@ -118,6 +122,11 @@ public static class ImageFolderReader
         if (errors.FirstOrDefault(e => e is not null) is { } first) throw first;
         return new ImageDataset(name, 3, size, size, classes.Length, pixels, [.. files.Select(f => f.Label)], [.. classes.Select(c => c!)]);
     }
+
+    // .NET reads a file name that is not UTF-8 with U+FFFD in place of its bytes, and cannot open it by that name.
+    private const string NameNotUtf8 = "its name is not UTF-8 (shown with \uFFFD), so it cannot be opened by name: rename it";
+
+    private static bool NotUtf8(string name) => name.Contains('\uFFFD', StringComparison.Ordinal);
 
     /// <summary>The largest image decoded (a header claiming more is refused before its pixels are allocated).</summary>
     public const long MaxPixels = 100_000_000;

@@ -29,6 +29,11 @@ public static class ExportCommand
         {
             var r = parse.GetValue(rank);
             if (r < 1) throw new InputException("--rank", "must be at least 1");
+            // Options that shape a network mean nothing to the cell alone: said, not ignored.
+            if (parse.GetValue(format) != "pytorch"
+                && new Option[] { network.Cells, network.Filters, network.Aux, network.StemFilters, network.DropPathKeep, dataset, image, classes }
+                    .FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } shaping)
+                throw new InputException(shaping.Name, "shapes the network of --format pytorch; --format genotype exports the cell alone");
             var store = run.Open(parse);
             var top = SearchViews.Top(store.ReadStarted(), r);
             if (top.Count < r) throw new InputException("--rank", $"the run has {top.Count} trained children, no rank {r}");

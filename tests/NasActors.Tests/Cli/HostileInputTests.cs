@@ -147,6 +147,34 @@ public class HostileInputTests
         Assert.Equal(first.GetProperty("elapsed_s").GetDouble(), Status().GetProperty("elapsed_s").GetDouble());
     }
 
+    [Theory]
+    [InlineData("--cells")]
+    [InlineData("--filters")]
+    [InlineData("--image")]
+    public void Export_of_a_genotype_refuses_options_that_shape_only_a_network(string option)
+    {
+        using var dir = new TempDir();
+        var run = Path.Combine(dir.Path, "run");
+        Assert.Equal(0, NasProcess.Run("search", "--run", run, "--children", "2", "--top-k", "0", "--strategy", "random", "--trainer", "synthetic").ExitCode);
+        AssertOneLine(NasProcess.Run("export", "--run", run, option, "8"), 2, $"{option}: shapes the network of --format pytorch");
+        Assert.Equal(0, NasProcess.Run("export", "--run", run, "--format", "pytorch", option, "8", "--out", Path.Combine(dir.Path, "net.py")).ExitCode);
+    }
+
+    [Fact]
+    public void An_image_whose_name_is_not_UTF8_is_named()
+    {
+        using var dir = new TempDir();
+        var root = Path.Combine(dir.Path, "images");
+        foreach (var split in new[] { "train", "test" })
+            Directory.CreateDirectory(Path.Combine(root, split, "cat"));
+        // Named by bytes, as another system may name it: 0xFF is never UTF-8.
+        var made = NasProcess.RunToEnd(new System.Diagnostics.ProcessStartInfo("sh", ["-c", $"touch \"{root}/train/cat/a$(printf '\\377').png\""]), TimeSpan.FromSeconds(10));
+        Assert.Equal(0, made.ExitCode);
+        var r = NasProcess.Run("train", "--dataset", $"folder:{root}", "--epochs", "1");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("its name is not UTF-8", Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+    }
+
     [Fact]
     public void A_validation_size_the_dataset_cannot_hold_is_refused_before_the_search_starts_leaving_no_folder()
     {

@@ -73,7 +73,7 @@ public class SearchCommandTests
 
         var other = NasProcess.Run("search", "--run", run, "--space", "nasnet", "--children", "30");
         Assert.Equal(2, other.ExitCode);
-        Assert.Contains("Space", other.Stderr);
+        Assert.Contains("other settings (space", other.Stderr);
         Assert.Equal(24, (await Events(run)).OfType<ChildSampled>().Count());
     }
 
