@@ -160,19 +160,25 @@ public class HostileInputTests
         Assert.Equal(0, NasProcess.Run("export", "--run", run, "--format", "pytorch", option, "8", "--out", Path.Combine(dir.Path, "net.py")).ExitCode);
     }
 
-    [Fact]
-    public void An_image_whose_name_is_not_UTF8_is_named()
+    [Theory]
+    [InlineData("touch \"$DIR/a$(printf '\\377').png\"", "its name is not UTF-8")]       // 0xFF is never UTF-8
+    [InlineData("mkfifo \"$DIR/pipe.png\"", "not a regular file (a pipe")]                  // once blocked for good
+    [InlineData("ln -s /proc/self/mem \"$DIR/mem.png\"", "mem.png: ")]                      // once aborted the process (EIO)
+    public void An_image_that_cannot_be_read_is_named_in_one_line(string make, string message)
     {
         using var dir = new TempDir();
         var root = Path.Combine(dir.Path, "images");
-        foreach (var split in new[] { "train", "test" })
-            Directory.CreateDirectory(Path.Combine(root, split, "cat"));
-        // Named by bytes, as another system may name it: 0xFF is never UTF-8.
-        var made = NasProcess.RunToEnd(new System.Diagnostics.ProcessStartInfo("sh", ["-c", $"touch \"{root}/train/cat/a$(printf '\\377').png\""]), TimeSpan.FromSeconds(10));
-        Assert.Equal(0, made.ExitCode);
+        // Two classes of good images beside the one that cannot be read.
+        using (var bitmap = new SkiaSharp.SKBitmap(12, 12))
+        using (var png = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100))
+            foreach (var split in new[] { "train", "test" })
+                foreach (var cls in new[] { "cat", "dog" })
+                    File.WriteAllBytes(Path.Combine(Directory.CreateDirectory(Path.Combine(root, split, cls)).FullName, "ok.png"), png.ToArray());
+        var start = new System.Diagnostics.ProcessStartInfo("sh", ["-c", make]) { Environment = { ["DIR"] = Path.Combine(root, "train", "cat") } };
+        Assert.Equal(0, NasProcess.RunToEnd(start, TimeSpan.FromSeconds(10)).ExitCode);
         var r = NasProcess.Run("train", "--dataset", $"folder:{root}", "--epochs", "1");
         Assert.Equal(1, r.ExitCode);
-        Assert.Contains("its name is not UTF-8", Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        Assert.Contains(message, Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
     }
 
     [Fact]
