@@ -141,7 +141,8 @@ public class NetworkTests
     [Fact]
     public void Impossible_networks_are_refused_with_the_reason()
     {
-        Assert.Contains("too small", Assert.Throws<InputException>(() => NetworkPlan.Create(Config(NasNetA.Genotype, size: 2))).Message);
+        Assert.Contains("--image: image size must be between 8 and 1024", Assert.Throws<InputException>(() => NetworkPlan.Create(Config(NasNetA.Genotype, size: 2))).Message);
+        Assert.Contains("too small", Assert.Throws<InputException>(() => NetworkPlan.Create(Config(NasNetA.Genotype, size: 16) with { Stem = StemKind.ImageNet })).Message);
         Assert.Contains("filters (F)", Assert.Throws<InputException>(() => NetworkPlan.Create(Config(NasNetA.Genotype, size: 8) with { Filters = 2 })).Message);
         var bad = NasNetA.Genotype with { Normal = NasNetA.Normal.WithOutput([9]) };
         Assert.Throws<InvalidGenotypeException>(() => NetworkPlan.Create(Config(bad, size: 8)));
