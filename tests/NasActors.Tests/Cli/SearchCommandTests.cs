@@ -203,7 +203,7 @@ public class SearchCommandTests
         r = NasProcess.Run(Search(run, "--trainer", "synthetic", "--seed", "8"));
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("only the budget and the devices may change on resume", r.Stderr);
-        Assert.Contains("Seed", r.Stderr);
+        Assert.Contains("settings (seed", r.Stderr);
 
         // A larger budget continues the same run.
         r = NasProcess.Run(["search", "--run", run, "--children", "9", "--json"]);

@@ -240,7 +240,7 @@ public class RunFolderSafetyTests
         var r = NasProcess.Run(["search", "--run", run, "--children", "20", "--json"]);
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("its journal disagrees with " + Path.Combine(run, "run.json"), OneLine(r));
-        Assert.Contains("Trainer", r.Stderr);
+        Assert.Contains("(trainer", r.Stderr);
         Assert.Equal(edited, File.ReadAllText(file));
     }
 
