@@ -16,6 +16,15 @@ public class HostileInputTests
         Assert.Contains(message, line);
     }
 
+    /// <summary>A search given these settings refuses them in one line, before its run folder exists.</summary>
+    private static void AssertSettingsRefused(string settings, string message)
+    {
+        using var dir = new TempDir();
+        var run = Path.Combine(dir.Path, "run");
+        AssertOneLine(NasProcess.Run("search", "--run", run, "--config", dir.File("config.json", settings)), 2, message);
+        Assert.False(Directory.Exists(run));
+    }
+
     [Theory]
     [InlineData("model", "--stem-filters", "0", "--stem-filters: stem filters must be between 1 and")]
     [InlineData("model", "--stem-filters", "-5", "--stem-filters: stem filters must be between 1 and")]
@@ -46,13 +55,8 @@ public class HostileInputTests
     [InlineData("""{"final": {"learning_rate": -1}}""", "final.learning_rate must be positive, got -1")]
     [InlineData("""{"search": {"batch_size": 0}}""", "search.batch_size must be at least 1, got 0")]
     [InlineData("""{"search": {"train_limit": 0}}""", "search.train_limit must be at least 1, got 0")]
-    public void Training_settings_that_would_fail_every_child_are_refused_when_the_settings_are_read(string settings, string message)
-    {
-        using var dir = new TempDir();
-        var run = Path.Combine(dir.Path, "run");
-        AssertOneLine(NasProcess.Run("search", "--run", run, "--config", dir.File("config.json", settings)), 2, message);
-        Assert.False(Directory.Exists(run));
-    }
+    public void Training_settings_that_would_fail_every_child_are_refused_when_the_settings_are_read(string settings, string message) =>
+        AssertSettingsRefused(settings, message);
 
     [Fact]
     public void Train_refuses_an_out_folder_holding_an_earlier_training_or_one_it_cannot_write_before_training()
@@ -99,13 +103,8 @@ public class HostileInputTests
     [InlineData("""{"search": {"filters": null}}""", "$.search.filters: expected a number, got null")]
     [InlineData("""{"search": null}""", "$.search: expected an object, got null")]
     [InlineData("""{"search": {"cells": 1.5}}""", "expected a whole number or a list of 3 whole numbers, got 1.5")]
-    public void A_settings_file_with_a_duplicate_key_or_a_value_of_the_wrong_kind_is_one_line_saying_what_the_key_takes(string settings, string message)
-    {
-        using var dir = new TempDir();
-        var run = Path.Combine(dir.Path, "run");
-        AssertOneLine(NasProcess.Run("search", "--run", run, "--config", dir.File("config.json", settings)), 2, message);
-        Assert.False(Directory.Exists(run));
-    }
+    public void A_settings_file_with_a_duplicate_key_or_a_value_of_the_wrong_kind_is_one_line_saying_what_the_key_takes(string settings, string message) =>
+        AssertSettingsRefused(settings, message);
 
     [Theory]
     [InlineData("train", "3")]
