@@ -16,11 +16,12 @@ public static class RunReportBuilder
 
     /// <param name="progress">Epoch progress of running children where the caller knows it (a dashboard beside a search).</param>
     /// <param name="writing">Whether a search writes the run now (false: it stopped, and the run's clock stops at its last event).</param>
+    /// <param name="journal">Where the events were read, which a damaged entry's message names (default: the run's name).</param>
     public static RunReport Build(string name, IReadOnlyList<StoredEvent> events, DateTimeOffset now, int top = 10,
-        IReadOnlyDictionary<long, (int Epoch, int Epochs)>? progress = null, bool? writing = null)
+        IReadOnlyDictionary<long, (int Epoch, int Epochs)>? progress = null, bool? writing = null, string? journal = null)
     {
         if (writing == false && events.Count > 0) now = events[^1].At;
-        var state = SearchState.Fold(events.Select(e => e.Event));
+        var state = StoredEvent.Fold(journal ?? name, events);
         var settings = state.Settings ?? throw new RunStoreException($"{name}: the journal holds no started search yet");
         var start = state.StartedAt!.Value;
         double Seconds(DateTimeOffset at) => Math.Round(Math.Max(0, (at - start).TotalSeconds), 3);

@@ -11,7 +11,7 @@ public static class RunReports
     public static ReportModel Load(IReadOnlyList<RunStore> stores, int top, DateTimeOffset now)
     {
         var names = Names(stores);
-        return new ReportModel(stores.Select((r, i) => RunReportBuilder.Build(names[i], r.ReadJournal(), now, top, writing: r.WriterAlive())).ToList(),
+        return new ReportModel(stores.Select((r, i) => RunReportBuilder.Build(names[i], r.ReadJournal(), now, top, writing: r.WriterAlive(), journal: r.JournalName)).ToList(),
             now, false, OpNames.AllNames);
     }
 

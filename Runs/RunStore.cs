@@ -132,6 +132,9 @@ public abstract partial class RunStore
     /// <summary>Where the run's settings are, for messages.</summary>
     public abstract string SettingsName { get; }
 
+    /// <summary>Where the coordinator's journal is, for messages.</summary>
+    public string JournalName => Tables.Where(StoredTable.Journal);
+
     /// <summary>Where the coordinator's snapshots are, for messages.</summary>
     public string SnapshotsName => Tables.Where(StoredTable.Snapshot);
 

@@ -147,9 +147,9 @@ public sealed record SearchState
     [JsonIgnore]
     public bool Finished => SearchCompleted && (Settings!.TopK == 0 || (FinalQueued && FinalJobs.IsEmpty));
 
-    /// <summary>Whether a result for this job would count now (it is still queued or running).</summary>
+    /// <summary>Whether a result for this job would count now: it was handed to a worker and has no outcome (running, or requeued while its worker may still finish it).</summary>
     public bool AwaitsResult(long childId, bool final) =>
-        Children.TryGetValue(childId, out var c) && c.Job(final) is { Done: false };
+        Children.TryGetValue(childId, out var c) && c.Job(final) is { Done: false, Attempts: > 0 };
 
     public IEnumerable<RunningJob> RunningOn(string workerId) => RunningJobs.Where(j => j.WorkerId == workerId);
 
@@ -158,7 +158,11 @@ public sealed record SearchState
 
     // ---- evolve: event -> state ----
 
-    public SearchState Evolve(ISearchEvent evt) => evt switch
+    /// <summary>The state after <paramref name="evt"/>; an event this state makes impossible throws <see cref="ImpossibleEventException"/>.</summary>
+    public SearchState Evolve(ISearchEvent evt) =>
+        Invariants.Contradiction(this, evt) is { } why ? throw new ImpossibleEventException(why) : Apply(evt);
+
+    private SearchState Apply(ISearchEvent evt) => evt switch
     {
         SearchStarted e => this with { Settings = e.Settings, Budget = e.Settings.Budget, StartedAt = e.At },
         // A larger budget reopens the search, and its new top K will need their final training.
@@ -272,7 +276,9 @@ public sealed record SearchState
     {
         if (!AwaitsResult(report.ChildId, report.Final))
             return new ResultIgnored(report.ChildId, report.Final, report.WorkerId,
-                Children.ContainsKey(report.ChildId) ? AlreadyRecorded : "unknown child");
+                !Children.TryGetValue(report.ChildId, out var child) ? "unknown child"
+                : child.Job(report.Final) is { Done: true } ? AlreadyRecorded
+                : "never assigned");
         // A device found computing wrong gives no reward until it passes its check again.
         if (UnhealthyReason(report.WorkerId) is { } unhealthy)
             return new ResultIgnored(report.ChildId, report.Final, report.WorkerId, $"the worker's device is unhealthy: {unhealthy}");

@@ -16,7 +16,7 @@ public static class WorkersCommand
         {
             var store = run.Open(parse);
             // The whole journal (with write times), as the report reads it: status stays instant.
-            var report = RunReportBuilder.Build(store.Title, store.ReadJournal(), DateTimeOffset.UtcNow, writing: store.WriterAlive());
+            var report = RunReportBuilder.Build(store.Title, store.ReadJournal(), DateTimeOffset.UtcNow, writing: store.WriterAlive(), journal: store.JournalName);
             Output.Rows(RunReportBuilder.Workers(report), parse.GetValue(json),
                 ("worker", w => w.Worker), ("trained", w => $"{w.Trained}"), ("failed", w => $"{w.Failed}"), ("stopped", w => $"{w.Stopped}"), ("requeued", w => $"{w.Requeued}"),
                 ("training", w => w.Training is { } c ? $"child {c}" : "-"), ("busy", w => $"{w.BusyS:F0} s"),

@@ -143,7 +143,7 @@ public sealed class DashboardServer : IAsyncDisposable
                     {
                         var epochs = progress is null ? null : await progress();
                         var model = new ReportModel(
-                            journals.Select((j, i) => RunReportBuilder.Build(names[i], j, now, top, epochs, writing[i])).ToList(), now, true, SearchSpace.OpNames.AllNames);
+                            journals.Select((j, i) => RunReportBuilder.Build(names[i], j, now, top, epochs, writing[i], runs[i].JournalName)).ToList(), now, true, SearchSpace.OpNames.AllNames);
                         Publish(JsonSerializer.Serialize(model, ReportPage.Json), model.Runs.Any(r => r.Running.Count > 0), null);
                         problem = null;
                         last = now;

@@ -34,7 +34,7 @@ public abstract class JournalTables(PersistenceIds ids)
     public StoredRun Read()
     {
         var latest = LatestSnapshot();
-        return new(SearchState.Fold(ReadStoredEvents(latest?.SequenceNr ?? 0).Select(e => e.Event), latest?.State), latest?.Snapshot);
+        return new(StoredEvent.Fold(Where(StoredTable.Journal), ReadStoredEvents(latest?.SequenceNr ?? 0), latest?.State), latest?.Snapshot);
     }
 
     /// <summary>The coordinator's journal entries after sequence number <paramref name="after"/>, in order, with their write times.</summary>

@@ -21,7 +21,7 @@ internal static class StoredEntries
         while (reader.Read())
         {
             var seq = reader.GetInt64(0);
-            events.Add(new(seq, WriteTime(where, seq, reader.GetInt64(3)), Decode<ISearchEvent>(where, seq, reader.GetString(1), (byte[])reader[2])));
+            events.Add(new(seq, WriteTime(where, seq, reader.GetInt64(3)), Decode<ISearchEvent>(where, seq, reader.GetString(1), Payload(reader, 2, where, seq))));
         }
         return events;
     }
@@ -31,7 +31,7 @@ internal static class StoredEntries
     {
         if (!reader.Read()) return null;
         var seq = reader.GetInt64(0);
-        var snapshot = Decode<ISearchSnapshot>(where, seq, reader.GetString(1), (byte[])reader[2]);
+        var snapshot = Decode<ISearchSnapshot>(where, seq, reader.GetString(1), Payload(reader, 2, where, seq));
         try
         {
             return (seq, snapshot, snapshot.ToState());
@@ -42,6 +42,14 @@ internal static class StoredEntries
             throw new RunStoreException($"{where}: entry {seq} is unreadable ({e.Message})", e);
         }
     }
+
+    /// <summary>An entry's payload: bytes, as Akka.Persistence.Sql writes them (a hand-edited row may hold text or nothing).</summary>
+    private static byte[] Payload(System.Data.Common.DbDataReader reader, int column, string where, long sequenceNr) => reader.GetValue(column) switch
+    {
+        byte[] bytes => bytes,
+        DBNull => throw new RunStoreException($"{where}: entry {sequenceNr} has no payload"),
+        var other => throw new RunStoreException($"{where}: entry {sequenceNr} holds its payload as {(other is string ? "text" : other.GetType().Name)}, not bytes"),
+    };
 
     public static T Decode<T>(string where, long sequenceNr, string manifest, byte[] payload)
     {

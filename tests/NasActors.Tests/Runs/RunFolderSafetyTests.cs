@@ -175,6 +175,63 @@ public class RunFolderSafetyTests
         }
     }
 
+    // Each damages the journal of a finished 12-child run, as a hand edit would.
+    [Theory]
+    // A child-trained entry appended again: counted, it would say 13 completed of 12.
+    [InlineData("duplicate", "INSERT INTO journal (created, deleted, persistence_id, sequence_number, message, manifest, identifier, writer_uuid) " +
+        "SELECT created, deleted, persistence_id, (SELECT MAX(sequence_number) FROM journal) + 1, message, manifest, identifier, writer_uuid FROM journal " +
+        "WHERE manifest = 'event.child-trained' ORDER BY sequence_number DESC LIMIT 1",
+        "(event.child-trained) contradicts the entries before it: child {0}'s search training already ended (trained)")]
+    // A result for a child the run never sampled.
+    [InlineData("no child", "INSERT INTO journal (created, deleted, persistence_id, sequence_number, message, manifest, identifier, writer_uuid) " +
+        "SELECT created, deleted, persistence_id, (SELECT MAX(sequence_number) FROM journal) + 1, CAST(json_set(CAST(message AS TEXT), '$.ChildId', 999) AS BLOB), manifest, identifier, writer_uuid FROM journal " +
+        "WHERE manifest = 'event.child-trained' ORDER BY sequence_number DESC LIMIT 1",
+        "(event.child-trained) contradicts the entries before it: child 999 was never sampled")]
+    // The first child's result moved before its assignment (the two entries swap places).
+    [InlineData("before assignment", "UPDATE journal SET sequence_number = -sequence_number WHERE sequence_number IN ({1}, {2}); " +
+        "UPDATE journal SET sequence_number = CASE sequence_number WHEN -{1} THEN {2} ELSE {1} END WHERE sequence_number < 0",
+        "(event.child-trained) contradicts the entries before it: child {0}'s search training was never assigned to a worker")]
+    // A payload stored as text rather than bytes.
+    [InlineData("text payload", "UPDATE journal SET message = CAST(message AS TEXT) WHERE sequence_number = (SELECT MAX(sequence_number) FROM journal)",
+        "holds its payload as text, not bytes")]
+    public void A_damaged_journal_is_refused_naming_the_entry_and_nothing_is_written(string damage, string sql, string why)
+    {
+        _ = damage;
+        using var dir = new TempDir();
+        var run = Path.Combine(dir.Path, "run");
+        Assert.Equal(0, NasProcess.Run(Synthetic(run)).ExitCode);
+        var store = new FolderRunStore(run);
+        var events = store.ReadStoredEvents();
+        // The entries the damage names: the last trained child's, and the first child's assignment and result.
+        var lastTrained = events.Last(e => e.Event is ChildTrained);
+        var assigned = events.First(e => e.Event is ChildAssigned { Final: false });
+        var trained = events.First(e => e.Event is ChildTrained t && t.ChildId == ((ChildAssigned)assigned.Event).ChildId);
+        var child = damage == "before assignment" ? ((ChildTrained)trained.Event).ChildId : ((ChildTrained)lastTrained.Event).ChildId;
+        Assert.Null(store.LatestSnapshotSequenceNr());
+        var journal = Path.Combine(run, "journal.db");
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={journal};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = string.Format(System.Globalization.CultureInfo.InvariantCulture, sql, child, assigned.SequenceNr, trained.SequenceNr);
+            Assert.True(command.ExecuteNonQuery() > 0);
+        }
+        var stored = File.ReadAllBytes(journal);
+        var runJson = File.ReadAllText(Path.Combine(run, "run.json"));
+        var expected = string.Format(System.Globalization.CultureInfo.InvariantCulture, why, child);
+        foreach (var args in new[] { ["status", "--run", run], ["top", "--run", run], ["report", "--run", run, "--out", Path.Combine(dir.Path, "r.html")], Synthetic(run, 20) })
+        {
+            var r = NasProcess.Run(TimeSpan.FromSeconds(60), args);
+            Assert.True(r.ExitCode == 1, $"nas {args[0]}: exit {r.ExitCode}\n{r.Stderr}");
+            var line = OneLine(r);
+            Assert.Contains("journal.db: entry ", line);
+            Assert.Contains(expected, line);
+        }
+        Assert.Equal(stored, File.ReadAllBytes(journal));
+        Assert.Equal(runJson, File.ReadAllText(Path.Combine(run, "run.json")));
+        Assert.False(File.Exists(Path.Combine(dir.Path, "r.html")));
+    }
+
     [Theory]
     [InlineData("delete")]
     [InlineData("empty")]
