@@ -6,7 +6,7 @@ using Akka.Persistence.Sql.Query;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using NasActors.Protocol.Messages;
-using NasActors.Runs;
+using NasActors.Persistence;
 using NasActors.Search.Events;
 
 namespace NasActors.Evaluator;

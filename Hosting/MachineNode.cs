@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using NasActors.Protocol;
-using NasActors.Runs;
+using NasActors.Persistence;
 using NasActors.Search;
 
 namespace NasActors.Hosting;

@@ -1,6 +1,6 @@
 using Akka.Configuration;
 using NasActors.Protocol;
-using NasActors.Runs;
+using NasActors.Persistence;
 
 namespace NasActors.Hosting;
 

@@ -1,6 +1,6 @@
-using NasActors.ChildTrainer;
-using NasActors.ChildTrainer.Data;
-using NasActors.ChildTrainer.Kernels;
+using NasActors.Training;
+using NasActors.Training.Data;
+using NasActors.Training.Kernels;
 using NasActors.Protocol;
 using NasActors.Protocol.Messages;
 using NasActors.Search;

@@ -2,7 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using NasActors.Controller.Coordinator;
 using NasActors.Protocol.Messages;
-using NasActors.Runs;
+using NasActors.Persistence;
 
 namespace NasActors.Hosting;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using NasActors.Controller.Strategies;
 using NasActors.Protocol;
 using NasActors.Protocol.Messages;
-using NasActors.Runs;
+using NasActors.Persistence;
 using NasActors.Search;
 
 namespace NasActors.Hosting;

@@ -6,7 +6,7 @@ using NasActors.ChildTrainer.Workers;
 using NasActors.Controller.Coordinator;
 using NasActors.Evaluator;
 using NasActors.Protocol.Messages;
-using NasActors.Runs;
+using NasActors.Persistence;
 using NasActors.Search;
 
 namespace NasActors.Hosting;

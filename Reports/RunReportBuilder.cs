@@ -1,4 +1,4 @@
-using NasActors.Runs;
+using NasActors.Persistence;
 using NasActors.Search;
 using NasActors.Search.Events;
 using NasActors.SearchSpace;

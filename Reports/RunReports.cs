@@ -1,5 +1,5 @@
 using NasActors.Protocol;
-using NasActors.Runs;
+using NasActors.Persistence;
 using NasActors.SearchSpace;
 
 namespace NasActors.Reports;

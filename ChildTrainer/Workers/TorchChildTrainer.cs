@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
-using NasActors.ChildTrainer.Data;
-using NasActors.ChildTrainer.Networks;
-using NasActors.ChildTrainer.Training;
+using NasActors.Training.Data;
+using NasActors.Training.Networks;
+using NasActors.Training;
 using NasActors.Protocol.Messages;
 using NasActors.Tensors;
 
@@ -14,7 +14,7 @@ public sealed class TorchChildTrainer : IChildTrainer
     private static readonly ConcurrentDictionary<(string, int, int?, int?), Lazy<DataSplits>> Data = new();
 
     // The precisions and memory orders this worker has trained in, with the paths its last check chose: what a check proves again.
-    private readonly ConcurrentDictionary<(Tensors.Precision, bool ChannelsLast), Kernels.KernelPlan?> used = new([new((Tensors.Precision.Fp32, false), null)]);
+    private readonly ConcurrentDictionary<(Tensors.Precision, bool ChannelsLast), Training.Kernels.KernelPlan?> used = new([new((Tensors.Precision.Fp32, false), null)]);
 
     public string? CheckDevice(string device, bool again)
     {
@@ -22,12 +22,12 @@ public sealed class TorchChildTrainer : IChildTrainer
         var d = TorchRuntime.ParseDevice(device);
         foreach (var (key, before) in used.ToArray())
         {
-            var check = Kernels.DeviceKernels.Check(d, key.Item1, key.ChannelsLast, again);
+            var check = Training.Kernels.DeviceKernels.Check(d, key.Item1, key.ChannelsLast, again);
             if (!check.Healthy) return check.Problem;
             used[key] = check.Plan;
             // A path the last check chose, found wrong now: the child training now may be using it.
             if (before is not null && check.Results.FirstOrDefault(r => !r.Right && r.Case.Conv is { } c && r.Path == before.For(c.Kind)) is { } wrong)
-                return $"{d}: {wrong.Case.Family} computes wrong on path {Kernels.KernelPlan.Name(wrong.Path!.Value)}, which the child in training may use ({wrong.Case}: {wrong.Wrong})";
+                return $"{d}: {wrong.Case.Family} computes wrong on path {Training.Kernels.KernelPlan.Name(wrong.Path!.Value)}, which the child in training may use ({wrong.Case}: {wrong.Wrong})";
         }
         return null;
     }
@@ -77,7 +77,7 @@ public sealed class TorchChildTrainer : IChildTrainer
         {
             return TrainOutcome.Failure($"{e.Kind}: {e.Message}");
         }
-        catch (Kernels.DeviceFaultException e)
+        catch (Training.Kernels.DeviceFaultException e)
         {
             return TrainOutcome.Faulty(e.Message);
         }

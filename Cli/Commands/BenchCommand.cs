@@ -1,14 +1,13 @@
 using System.CommandLine;
 using NasActors.Bench;
-using NasActors.ChildTrainer;
-using NasActors.ChildTrainer.Data;
-using NasActors.ChildTrainer.Kernels;
-using NasActors.ChildTrainer.Networks;
+using NasActors.Training;
+using NasActors.Training.Data;
+using NasActors.Training.Kernels;
+using NasActors.Training.Networks;
 using NasActors.ChildTrainer.Synthetic;
-using NasActors.ChildTrainer.Training;
 using NasActors.Controller.Strategies;
 using NasActors.Protocol;
-using NasActors.Runs;
+using NasActors.Persistence;
 using NasActors.Search;
 
 namespace NasActors.Cli.Commands;

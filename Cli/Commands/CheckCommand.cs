@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
-using NasActors.ChildTrainer;
-using NasActors.ChildTrainer.Kernels;
+using NasActors.Training;
+using NasActors.Training.Kernels;
 using NasActors.Protocol;
 using NasActors.Protocol.Messages;
 using NasActors.Tensors;

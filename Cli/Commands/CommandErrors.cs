@@ -1,6 +1,5 @@
-using NasActors.ChildTrainer;
-using NasActors.ChildTrainer.Data;
-using NasActors.ChildTrainer.Training;
+using NasActors.Training;
+using NasActors.Training.Data;
 using NasActors.Protocol;
 using NasActors.SearchSpace;
 
@@ -54,7 +53,7 @@ public static class CommandErrors
         {
             return ExitCodes.Fail(e.Malformed ? ExitCodes.Invalid : ExitCodes.Unreadable, e.Message);
         }
-        catch (ChildTrainer.Kernels.DeviceFaultException e)
+        catch (Training.Kernels.DeviceFaultException e)
         {
             return ExitCodes.Fail(ExitCodes.Unreadable, $"device computes wrong: {e.Message}");
         }
@@ -62,15 +61,15 @@ public static class CommandErrors
         {
             return ExitCodes.Fail(e.Kind == FailureKind.InvalidConfiguration ? ExitCodes.Invalid : ExitCodes.TrainingFailed, $"training failed ({e.Kind}): {e.Message}");
         }
-        catch (Runs.InvalidRunException e)
+        catch (Persistence.InvalidRunException e)
         {
             return ExitCodes.Fail(ExitCodes.Invalid, e.Message);
         }
-        catch (Runs.RunLockedException e)
+        catch (Persistence.RunLockedException e)
         {
             return ExitCodes.Fail(ExitCodes.Invalid, e.Message);
         }
-        catch (Runs.RunStoreException e)
+        catch (Persistence.RunStoreException e)
         {
             return ExitCodes.Fail(ExitCodes.Unreadable, e.Message);
         }

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using NasActors.ChildTrainer.Networks;
+using NasActors.Training.Networks;
 using NasActors.Protocol;
 using NasActors.Search;
 using NasActors.SearchSpace;

@@ -1,5 +1,5 @@
-using NasActors.ChildTrainer.Data;
-using NasActors.ChildTrainer.Networks;
+using NasActors.Training.Data;
+using NasActors.Training.Networks;
 
 namespace NasActors.Cli.Commands;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
-using NasActors.ChildTrainer.Networks;
+using NasActors.Training.Networks;
 using NasActors.Protocol;
 using NasActors.SearchSpace;
 using Spectre.Console;

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using NasActors.ChildTrainer.Networks;
+using NasActors.Training.Networks;
 using NasActors.SearchSpace;
 
 namespace NasActors.Cli.Commands;

@@ -2,7 +2,7 @@ using System.CommandLine;
 using NasActors.Hosting;
 using NasActors.Protocol;
 using NasActors.Protocol.Messages;
-using NasActors.Runs;
+using NasActors.Persistence;
 using NasActors.Search;
 
 namespace NasActors.Cli.Commands;

@@ -23,9 +23,9 @@ public static partial class OptionErrors
     {
         try
         {
-            return ChildTrainer.TorchRuntime.ParseDevice(name);
+            return Training.TorchRuntime.ParseDevice(name);
         }
-        catch (ChildTrainer.DeviceUnavailableException e) when (e.Malformed)
+        catch (Training.DeviceUnavailableException e) when (e.Malformed)
         {
             throw new Protocol.InputException(option, e.Message);
         }

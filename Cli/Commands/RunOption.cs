@@ -1,5 +1,5 @@
 using System.CommandLine;
-using NasActors.Runs;
+using NasActors.Persistence;
 
 namespace NasActors.Cli.Commands;
 

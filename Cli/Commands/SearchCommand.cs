@@ -1,13 +1,13 @@
 using System.CommandLine;
 using System.Diagnostics;
-using NasActors.ChildTrainer.Data;
+using NasActors.Training.Data;
 using NasActors.Controller.Coordinator;
 using NasActors.Controller.Strategies;
 using NasActors.Hosting;
 using NasActors.Protocol;
 using NasActors.Protocol.Messages;
 using NasActors.Reports.Dashboard;
-using NasActors.Runs;
+using NasActors.Persistence;
 using NasActors.Search;
 using NasActors.SearchSpace;
 using Spectre.Console;

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using NasActors.ChildTrainer.Training;
+using NasActors.Training;
 using NasActors.Protocol.Messages;
 using NasActors.Tensors;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using NasActors.Protocol;
-using NasActors.Runs;
+using NasActors.Persistence;
 using NasActors.Search;
 using NasActors.SearchSpace;
 using Spectre.Console;

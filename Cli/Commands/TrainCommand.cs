@@ -1,9 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
-using NasActors.ChildTrainer;
-using NasActors.ChildTrainer.Data;
-using NasActors.ChildTrainer.Networks;
-using NasActors.ChildTrainer.Training;
+using NasActors.Training;
+using NasActors.Training.Data;
+using NasActors.Training.Networks;
 using NasActors.Protocol;
 using Spectre.Console;
 

@@ -1,5 +1,5 @@
 using NasActors.Controller.Strategies;
-using NasActors.Runs.Snapshots;
+using NasActors.Persistence.Snapshots;
 using NasActors.Search;
 using NasActors.Search.Events;
 

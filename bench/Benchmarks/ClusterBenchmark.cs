@@ -3,7 +3,7 @@ using System.Text.Json;
 using NasActors.Reports;
 
 using NasActors.Hosting;
-using NasActors.Runs;
+using NasActors.Persistence;
 
 namespace NasActors.Bench;
 

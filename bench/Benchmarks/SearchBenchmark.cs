@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Runtime;
 using NasActors.ChildTrainer.Workers;
 using NasActors.Hosting;
-using NasActors.Runs;
+using NasActors.Persistence;
 using NasActors.Search;
 
 namespace NasActors.Bench;

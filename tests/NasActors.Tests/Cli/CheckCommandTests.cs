@@ -1,5 +1,5 @@
 using System.Text.Json;
-using NasActors.ChildTrainer.Kernels;
+using NasActors.Training.Kernels;
 using NasActors.Tests.Support;
 
 namespace NasActors.Tests.Cli;

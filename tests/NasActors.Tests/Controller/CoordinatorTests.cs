@@ -10,7 +10,7 @@ using NasActors.Controller.Coordinator;
 using NasActors.Controller.Strategies;
 using NasActors.Hosting;
 using NasActors.Protocol.Messages;
-using NasActors.Runs;
+using NasActors.Persistence;
 using NasActors.Search;
 using NasActors.Search.Events;
 using NasActors.Tests.Support;

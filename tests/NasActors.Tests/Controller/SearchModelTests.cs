@@ -2,7 +2,7 @@ using NasActors.Controller.Coordinator;
 using NasActors.Controller.Strategies;
 using NasActors.Protocol;
 using NasActors.Protocol.Messages;
-using NasActors.Runs.Snapshots;
+using NasActors.Persistence.Snapshots;
 using NasActors.Search;
 using NasActors.Search.Events;
 using NasActors.Tests.Support;
@@ -62,7 +62,7 @@ public class SearchModelTests
     }
 
     private static string Stored(SearchModel model) =>
-        Convert.ToBase64String(WireFormat.Default.ToBinary(model.Snapshot()));
+        Convert.ToBase64String(NasActors.Persistence.JournalFormat.Default.ToBinary(model.Snapshot()));
 
     [Theory]
     [MemberData(nameof(Histories))]
@@ -83,7 +83,7 @@ public class SearchModelTests
             using var upToHalf = new SearchModel(StrategyCatalog.ForSearch);
             foreach (var e in events.Take(half)) upToHalf.Replay(e);
             using var restored = new SearchModel(StrategyCatalog.ForSearch);
-            restored.Restore((ISearchSnapshot)WireFormat.Default.FromBinary(WireFormat.Default.ToBinary(upToHalf.Snapshot()), "snapshot.search-state.v2"));
+            restored.Restore((ISearchSnapshot)NasActors.Persistence.JournalFormat.Default.FromBinary(NasActors.Persistence.JournalFormat.Default.ToBinary(upToHalf.Snapshot()), "snapshot.search-state.v2"));
             foreach (var e in events.Skip(half)) Assert.Null(restored.Replay(e));
             Assert.Equal(Stored(live), Stored(restored));
         }

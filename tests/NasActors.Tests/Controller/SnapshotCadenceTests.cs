@@ -1,6 +1,6 @@
 using System.Text.Json;
 using NasActors.Controller.Coordinator;
-using NasActors.Runs;
+using NasActors.Persistence;
 using NasActors.Search;
 using NasActors.Search.Events;
 using NasActors.Tests.Support;
@@ -37,7 +37,7 @@ public class SnapshotCadenceTests
         var config = dir.File("config.json", JsonSerializer.Serialize(new SearchSettings
         {
             Strategy = "ppo", Seed = 1, Budget = 30, TopK = 0, Trainer = "synthetic", PpoMinibatch = 1, SnapshotEvery = 5000,
-        }, NasActors.Runs.SettingsJson.Options));
+        }, NasActors.Persistence.SettingsJson.Options));
         var r = NasProcess.Run("search", "--run", run, "--config", config, "--json");
         Assert.True(r.ExitCode == 0, r.Stderr);
 

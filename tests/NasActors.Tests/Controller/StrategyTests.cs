@@ -264,10 +264,10 @@ public class StrategyTests
     public void What_stopped_children_teach_is_a_stored_setting_of_the_run(string? stored, StoppedChildren expected)
     {
         var json = stored is null ? """{"early_stop": {"kind": "asha"}}""" : $$$"""{"early_stop": {"kind": "asha", "stopped_children": "{{{stored}}}"}}""";
-        var settings = NasActors.Runs.SettingsJson.Parse(json, "settings.json");
+        var settings = NasActors.Persistence.SettingsJson.Parse(json, "settings.json");
         Assert.Equal(expected, StrategyCatalog.ConfigFor(settings).Stopped);
         // Written out with the run: a later default does not change how a stored run learns.
-        Assert.Contains($"\"stopped_children\":\"{stored ?? "rung-accuracy"}\"", System.Text.Json.JsonSerializer.Serialize(settings, NasActors.Runs.SettingsJson.Options).Replace(" ", "").Replace("\n", ""));
+        Assert.Contains($"\"stopped_children\":\"{stored ?? "rung-accuracy"}\"", System.Text.Json.JsonSerializer.Serialize(settings, NasActors.Persistence.SettingsJson.Options).Replace(" ", "").Replace("\n", ""));
     }
 
     [Theory]

@@ -5,7 +5,7 @@ using Microsoft.Data.Sqlite;
 using NasActors.Evaluator;
 using NasActors.Hosting;
 using NasActors.Protocol.Messages;
-using NasActors.Runs;
+using NasActors.Persistence;
 using NasActors.Search;
 using NasActors.Search.Events;
 using NasActors.SearchSpace;
@@ -105,7 +105,7 @@ public class LeaderboardTests
         var v1 = new LeaderboardSnapshotV1(7, 3, 1, true, false,
             [new LeaderboardEntryV1(4, 0.9, 10, NasNetA.Genotype, 0.91), new LeaderboardEntryV1(2, 0.5, 12, NasNetA.Genotype)],
             [new LeaderboardEntryV1(5, 0, 0, NasNetA.Genotype)]);
-        var read = (ILeaderboardSnapshot)NasActors.Protocol.WireFormat.Default.FromBinary(NasActors.Protocol.WireFormat.Default.ToBinary(v1), "snapshot.leaderboard");
+        var read = (ILeaderboardSnapshot)NasActors.Hosting.NasSerializer.Format.FromBinary(NasActors.Hosting.NasSerializer.Format.ToBinary(v1), "snapshot.leaderboard");
         var board = read.ToBoard();
         Assert.Equal(7, read.Offset);
         Assert.Equal([new BoardEntry(4, 0.9, 10), new BoardEntry(2, 0.5, 12)], board.Entries);
@@ -162,7 +162,7 @@ public sealed class LeaderboardKeeperTests : IDisposable
         try
         {
             using var reader = command.ExecuteReader();
-            return reader.Read() ? ((LeaderboardSnapshot)NasActors.Protocol.WireFormat.Default.FromBinary((byte[])reader[1], reader.GetString(0))).Offset : 0;
+            return reader.Read() ? ((LeaderboardSnapshot)NasActors.Hosting.NasSerializer.Format.FromBinary((byte[])reader[1], reader.GetString(0))).Offset : 0;
         }
         catch (SqliteException)
         {

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using NasActors.Runs;
+using NasActors.Persistence;
 using NasActors.Search.Events;
 using NasActors.Tests.Support;
 using Xunit.Abstractions;

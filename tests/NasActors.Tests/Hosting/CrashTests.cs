@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using NasActors.Evaluator;
-using NasActors.Runs;
+using NasActors.Persistence;
 using NasActors.Search;
 using NasActors.Search.Events;
 using NasActors.Tests.Support;
@@ -24,7 +24,7 @@ public class CrashTests
     private static string Config(TempDir dir) => dir.File("config.json", JsonSerializer.Serialize(new SearchSettings
     {
         Strategy = "ppo", Seed = 5, Budget = Budget, TopK = TopK, Trainer = "synthetic:150", WorkersPerDevice = 3, SnapshotEvery = 40,
-    }, NasActors.Runs.SettingsJson.Options));
+    }, NasActors.Persistence.SettingsJson.Options));
 
     private static int Outcomes(IReadOnlyList<ISearchEvent> events) =>
         events.Count(e => e is ChildTrained or ChildFailed or FinalTrainingCompleted or FinalTrainingFailed);

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
-using NasActors.ChildTrainer.Kernels;
+using NasActors.Training.Kernels;
 using NasActors.Reports;
-using NasActors.Runs;
+using NasActors.Persistence;
 using NasActors.Search;
 using NasActors.Search.Events;
 using NasActors.Tests.Support;
@@ -32,7 +32,7 @@ public sealed class DeviceHealthTests(ITestOutputHelper output)
         {
             Strategy = "random", Seed = 3, Budget = Budget, TopK = 0,
             Search = new SearchSettings().Search with { Epochs = 1, TrainLimit = 256, ValidationSize = 128 },
-        }, NasActors.Runs.SettingsJson.Options));
+        }, NasActors.Persistence.SettingsJson.Options));
         var checks = dir.File("checks.hocon", "nas.trainer.device-check-every = 2s\nnas.trainer.unhealthy-check-every = 1s\n");
         var port = FreePort();
         var seed = $"127.0.0.1:{port}";

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
-using NasActors.Runs;
+using NasActors.Persistence;
 using NasActors.Search.Events;
 using NasActors.Tests.Support;
 using Xunit.Abstractions;

@@ -102,9 +102,9 @@ public sealed class RunLogTests
     {
         var down = new InvalidOperationException("outer", new System.Net.Sockets.SocketException(111));
         Assert.Equal("the evaluator could not read the run's journal to recover (Connection refused); it tries again with backoff, and nothing stored is lost",
-            NasActors.Runs.JournalTrouble.Recovery("the evaluator", down, null, 0));
+            NasActors.Persistence.JournalTrouble.Recovery("the evaluator", down, null, 0));
         Assert.Equal("the coordinator could not write ChildTrained (event 416) to the run's journal (Connection refused); it starts again from what is stored " +
                      "once the database answers, and what was not stored is reported or decided again: nothing is lost",
-            NasActors.Runs.JournalTrouble.Write("the coordinator", down, new NasActors.Search.Events.ChildTrained(1, "w", 0.5, 0.1, 1, 1, 1), 416));
+            NasActors.Persistence.JournalTrouble.Write("the coordinator", down, new NasActors.Search.Events.ChildTrained(1, "w", 0.5, 0.1, 1, 1, 1), 416));
     }
 }

@@ -3,7 +3,7 @@ using Akka.Configuration;
 using NasActors.Controller.Coordinator;
 using NasActors.Hosting;
 using NasActors.Protocol.Messages;
-using NasActors.Runs;
+using NasActors.Persistence;
 
 namespace NasActors.Tests.Hosting;
 

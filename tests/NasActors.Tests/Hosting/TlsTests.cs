@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using NasActors.Runs;
+using NasActors.Persistence;
 using NasActors.Search;
 using NasActors.Search.Events;
 using NasActors.Tests.Support;

@@ -114,7 +114,7 @@ public sealed class ReportBrowserTests
         var run = Path.Combine(dir.Path, "asha");
         var search = NasProcess.Run("search", "--run", run, "--config", config, "--json");
         Assert.True(search.ExitCode == 0, search.Stderr);
-        var state = new NasActors.Runs.FolderRunStore(run).ReadState();
+        var state = new NasActors.Persistence.FolderRunStore(run).ReadState();
         Assert.True(state.Stopped > 0 && state.Trained > 0, $"{state.Stopped} stopped, {state.Trained} trained");
         var html = Path.Combine(dir.Path, "report.html");
         var r = NasProcess.Run("report", "--run", run, "--out", html);

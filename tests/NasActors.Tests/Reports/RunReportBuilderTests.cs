@@ -1,5 +1,5 @@
 using NasActors.Reports;
-using NasActors.Runs;
+using NasActors.Persistence;
 using NasActors.Search;
 using NasActors.Search.Events;
 using NasActors.SearchSpace;

@@ -1,5 +1,5 @@
 using NasActors.Protocol;
-using NasActors.Runs.Snapshots;
+using NasActors.Persistence.Snapshots;
 using NasActors.Search;
 using NasActors.Search.Events;
 using NasActors.SearchSpace;
@@ -131,7 +131,7 @@ public class EarlyStoppingTests
             if (Reach(ref s, i, 1, rng.NextDouble())) continue;
             Reach(ref s, i, 3, rng.NextDouble());
         }
-        var restored = ((ISearchSnapshot)WireFormat.Default.FromBinary(WireFormat.Default.ToBinary(SearchSnapshot.Of(s, [1])), "snapshot.search-state.v2")).ToState();
+        var restored = ((ISearchSnapshot)NasActors.Persistence.JournalFormat.Default.FromBinary(NasActors.Persistence.JournalFormat.Default.ToBinary(SearchSnapshot.Of(s, [1])), "snapshot.search-state.v2")).ToState();
         Assert.Equal(s.Stopped, restored.Stopped);
         Assert.Equal(s.Rungs.Values.Keys, restored.Rungs.Values.Keys);
         foreach (var key in s.Rungs.Values.Keys) Assert.Equal(s.Rungs.At(key), restored.Rungs.At(key));

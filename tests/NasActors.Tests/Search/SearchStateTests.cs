@@ -1,7 +1,7 @@
 using NasActors.Protocol;
 using NasActors.Protocol.Messages;
-using NasActors.Runs;
-using NasActors.Runs.Snapshots;
+using NasActors.Persistence;
+using NasActors.Persistence.Snapshots;
 using NasActors.Search;
 using NasActors.Search.Events;
 using NasActors.SearchSpace;
@@ -59,7 +59,7 @@ public class SearchStateTests
     public void A_snapshot_restores_the_same_state()
     {
         var s = Fold(History());
-        var restored = ((ISearchSnapshot)WireFormat.Default.FromBinary(WireFormat.Default.ToBinary(SearchSnapshot.Of(s, [1, 2, 3])), "snapshot.search-state.v2")).ToState();
+        var restored = ((ISearchSnapshot)NasActors.Persistence.JournalFormat.Default.FromBinary(NasActors.Persistence.JournalFormat.Default.ToBinary(SearchSnapshot.Of(s, [1, 2, 3])), "snapshot.search-state.v2")).ToState();
         Assert.Equal((s.Sampled, s.Trained, s.Failed, s.IgnoredResults, s.NextChildId, s.Budget),
             (restored.Sampled, restored.Trained, restored.Failed, restored.IgnoredResults, restored.NextChildId, restored.Budget));
         Assert.Equal(s.SearchJobs.Waiting, restored.SearchJobs.Waiting);
@@ -156,11 +156,11 @@ public class SearchStatePropertyTests
     private static string Json(SearchState s) => System.Text.Json.JsonSerializer.Serialize(s, WireFormat.Json);
 
     private static SearchState ThroughSnapshot(SearchState s) =>
-        ((ISearchSnapshot)WireFormat.Default.FromBinary(WireFormat.Default.ToBinary(SearchSnapshot.Of(s, [7])), "snapshot.search-state.v2")).ToState();
+        ((ISearchSnapshot)NasActors.Persistence.JournalFormat.Default.FromBinary(NasActors.Persistence.JournalFormat.Default.ToBinary(SearchSnapshot.Of(s, [7])), "snapshot.search-state.v2")).ToState();
 
     // The first stored shape, as old runs hold it, reads into the same state.
     private static SearchState ThroughFirstShape(SearchState s) => s.Settings?.EarlyStop is not null ? s : // (no old run stopped children early)
-        ((ISearchSnapshot)WireFormat.Default.FromBinary(WireFormat.Default.ToBinary(SearchSnapshotV1.Of(s, [7])), "snapshot.search-state")).ToState();
+        ((ISearchSnapshot)NasActors.Persistence.JournalFormat.Default.FromBinary(NasActors.Persistence.JournalFormat.Default.ToBinary(SearchSnapshotV1.Of(s, [7])), "snapshot.search-state")).ToState();
 
     public static TheoryData<int> Seeds => new() { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
 
@@ -251,7 +251,7 @@ public class RealJournalSnapshotTests
 
         static string Json(SearchState s) => System.Text.Json.JsonSerializer.Serialize(s, WireFormat.Json);
         static SearchState ThroughSnapshot(SearchState s) =>
-            ((ISearchSnapshot)WireFormat.Default.FromBinary(WireFormat.Default.ToBinary(SearchSnapshot.Of(s, [])), "snapshot.search-state.v2")).ToState();
+            ((ISearchSnapshot)NasActors.Persistence.JournalFormat.Default.FromBinary(NasActors.Persistence.JournalFormat.Default.ToBinary(SearchSnapshot.Of(s, [])), "snapshot.search-state.v2")).ToState();
         static string? Next(SearchState s) =>
             s.Settings is null ? null
             : s.NextJob("probe", id => new ChildSampled(id, NasNetA.Genotype, [], 0, s.PolicyVersion)) is { } job

@@ -1,10 +1,10 @@
-using NasActors.ChildTrainer.Data;
-using NasActors.ChildTrainer.Networks;
-using NasActors.ChildTrainer.Training;
+using NasActors.Training.Data;
+using NasActors.Training.Networks;
+using NasActors.Training;
 using NasActors.Controller.Strategies;
 using NasActors.SearchSpace;
 using NasActors.Tensors;
-using NasActors.Tests.ChildTrainer;
+using NasActors.Tests.Training;
 using NasActors.Tests.Controller;
 using NasActors.Tests.Support;
 using static TorchSharp.torch;

@@ -1,10 +1,10 @@
-using NasActors.ChildTrainer.Data;
-using NasActors.ChildTrainer.Kernels;
-using NasActors.ChildTrainer.Networks;
-using NasActors.ChildTrainer.Training;
+using NasActors.Training.Data;
+using NasActors.Training.Kernels;
+using NasActors.Training.Networks;
+using NasActors.Training;
 using NasActors.SearchSpace;
 using NasActors.Tensors;
-using NasActors.Tests.ChildTrainer;
+using NasActors.Tests.Training;
 using NasActors.Tests.Support;
 using TorchSharp;
 using TorchSharp.Modules;

@@ -1,0 +1,20 @@
+namespace NasActors.Persistence;
+
+/// <summary>
+/// What a run's persistent actor says when its journal cannot be read or written (a database that
+/// is down, a connection cut), in place of Akka's "Persistence failure when replaying events ...
+/// Last known sequence number [0]", which names neither what happened nor what follows.
+/// </summary>
+public static class JournalTrouble
+{
+    /// <param name="who">The actor, as the operator knows it: "the coordinator", "the evaluator".</param>
+    public static string Recovery(string who, Exception reason, object? message, long lastSequenceNr) => message is null
+        ? $"{who} could not read the run's journal to recover ({Why(reason)}); it tries again with backoff, and nothing stored is lost"
+        : $"{who} could not replay {message.GetType().Name} after event {lastSequenceNr} ({Why(reason)}); it tries again with backoff";
+
+    public static string Write(string who, Exception cause, object @event, long sequenceNr) =>
+        $"{who} could not write {@event.GetType().Name} (event {sequenceNr}) to the run's journal ({Why(cause)}); " +
+        "it starts again from what is stored once the database answers, and what was not stored is reported or decided again: nothing is lost";
+
+    private static string Why(Exception e) => e.GetBaseException().Message.Split('\n')[0];
+}

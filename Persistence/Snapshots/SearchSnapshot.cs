@@ -1,0 +1,154 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using NasActors.Protocol;
+using NasActors.Search;
+
+namespace NasActors.Persistence.Snapshots;
+
+/// <summary>
+/// A stored coordinator snapshot, of whichever shape it was written in: the search state it holds
+/// and the strategy's bytes. Stored shapes are contracts of their own, apart from the domain's
+/// <see cref="SearchState"/>: the domain may change, and every shape ever written still reads.
+/// </summary>
+public interface ISearchSnapshot : IWireMessage
+{
+    byte[] StrategyState { get; }
+
+    SearchState ToState();
+}
+
+/// <summary>
+/// The coordinator's snapshot as written now: the state's facts (settings, counters, children with
+/// their trainings, unhealthy workers) with job statuses by name. The queues and running indexes
+/// are not stored: they follow from the children's statuses and are rebuilt on reading.
+/// </summary>
+[WireName("snapshot.search-state.v2")]
+public sealed record SearchSnapshot(StoredSearchState State, byte[] StrategyState) : ISearchSnapshot
+{
+    public static SearchSnapshot Of(SearchState state, byte[] strategyState) => new(StoredSearchState.From(state), strategyState);
+
+    public SearchState ToState() => State.ToState();
+}
+
+public sealed record StoredSearchState(
+    SearchSettings? Settings, int Budget, DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt, long NextChildId, int PolicyVersion,
+    int IgnoredResults, int Trained, int Failed, double? BestAccuracy, bool FinalQueued, IReadOnlyList<StoredChild> Children,
+    IReadOnlyDictionary<string, string> Unhealthy,
+    // Early stopping's count; left out at 0, so snapshots of runs without it keep their bytes.
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int Stopped = 0)
+{
+    public static StoredSearchState From(SearchState s) => new(
+        s.Settings, s.Budget, s.StartedAt, s.CompletedAt, s.NextChildId, s.PolicyVersion, s.IgnoredResults, s.Trained, s.Failed, s.BestAccuracy,
+        s.FinalQueued, s.Children.Values.Select(StoredChild.From).ToList(), s.Unhealthy, s.Stopped);
+
+    public SearchState ToState()
+    {
+        // A builder, not ToImmutableSortedDictionary (which sorts through a SortedDictionary first):
+        // 20,000 children in about half the time, which a status of a large run waits for.
+        var children = ImmutableSortedDictionary.CreateBuilder<long, ChildRecord>();
+        foreach (var c in Children)
+        {
+            var child = c.ToRecord();
+            if (!children.TryAdd(child.Id, child)) throw new ArgumentException($"child {child.Id} is stored twice");
+        }
+        return SearchIndexes.Rebuild(new SearchState
+        {
+            Settings = Settings, Budget = Budget, StartedAt = StartedAt, CompletedAt = CompletedAt, NextChildId = NextChildId,
+            PolicyVersion = PolicyVersion, IgnoredResults = IgnoredResults, Trained = Trained, Failed = Failed, Stopped = Stopped, BestAccuracy = BestAccuracy,
+            FinalQueued = FinalQueued, Children = children.ToImmutable(),
+            Unhealthy = Unhealthy.ToImmutableSortedDictionary(),
+        });
+    }
+}
+
+public sealed record StoredChild(
+    long Id, [property: JsonConverter(typeof(DecisionsJsonConverter))] int[] Decisions, double LogProbability, int PolicyVersion,
+    StoredJob Search, StoredJob? Final,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<StoredRung>? Rungs = null)
+{
+    public static StoredChild From(ChildRecord c) => new(c.Id, c.Decisions, c.LogProbability, c.PolicyVersion, StoredJob.From(c.Search), c.Final is { } f ? StoredJob.From(f) : null,
+        c.Rungs?.Select(r => new StoredRung(r.Epoch, r.Accuracy, r.Stopped)).ToList());
+
+    public ChildRecord ToRecord() => new(Id, Decisions, LogProbability, PolicyVersion, Search.ToJob(), Final?.ToJob(),
+        Rungs?.Select(r => new RungResult(r.Epoch, r.Accuracy, r.Stopped)).ToImmutableList());
+}
+
+/// <summary>A child's value at a rung, and whether it was stopped there.</summary>
+public sealed record StoredRung(int Epoch, double Accuracy, bool Stopped);
+
+/// <summary>A training as stored: its status by name (<c>queued</c>, <c>running</c>, <c>trained</c>, <c>failed</c>).</summary>
+public sealed record StoredJob(string Status, string? WorkerId, int Attempts, StoredOutcome? Outcome, string? FailReason)
+{
+    public static StoredJob From(TrainingJob j) => new(StatusNames.Name(j.Status), j.WorkerId, j.Attempts, StoredOutcome.From(j.Outcome), j.FailReason);
+
+    public TrainingJob ToJob() => new(StatusNames.Parse(Status), WorkerId, Attempts, Outcome?.ToOutcome(), FailReason);
+}
+
+public sealed record StoredOutcome(double Accuracy, double? TestAccuracy, double Loss, long Parameters, long MultAdds, double Seconds)
+{
+    public static StoredOutcome? From(JobOutcome? o) => o is null ? null : new(o.Accuracy, o.TestAccuracy, o.Loss, o.Parameters, o.MultAdds, o.Seconds);
+
+    public JobOutcome ToOutcome() => new(Accuracy, TestAccuracy, Loss, Parameters, MultAdds, Seconds);
+}
+
+/// <summary>
+/// Job statuses by stored name, written out here (never taken from the enum's member names or
+/// numbers): renaming or reordering <see cref="JobStatus"/> cannot change what a stored run means.
+/// </summary>
+internal static class StatusNames
+{
+    public static string Name(JobStatus status) => status switch
+    {
+        JobStatus.Queued => "queued",
+        JobStatus.Running => "running",
+        JobStatus.Trained => "trained",
+        JobStatus.Failed => "failed",
+        JobStatus.Stopped => "stopped",
+        _ => throw new InvalidOperationException($"job status {status} has no stored name"),
+    };
+
+    public static JobStatus Parse(string name) => name switch
+    {
+        "queued" => JobStatus.Queued,
+        "running" => JobStatus.Running,
+        "trained" => JobStatus.Trained,
+        "failed" => JobStatus.Failed,
+        "stopped" => JobStatus.Stopped,
+        _ => throw new JsonException($"unknown job status \"{name}\""),
+    };
+
+    /// <summary>The numbers the first snapshot shape stored (the enum's order then).</summary>
+    public static JobStatus FromV1(int number) => number switch
+    {
+        0 => JobStatus.Queued,
+        1 => JobStatus.Running,
+        2 => JobStatus.Trained,
+        3 => JobStatus.Failed,
+        _ => throw new JsonException($"unknown job status number {number}"),
+    };
+
+    public static int ToV1(JobStatus status) => status switch
+    {
+        JobStatus.Queued => 0,
+        JobStatus.Running => 1,
+        JobStatus.Trained => 2,
+        JobStatus.Failed => 3,
+        _ => throw new InvalidOperationException($"job status {status} has no number in the first snapshot shape"),
+    };
+}
+
+/// <summary>The state's queues and running indexes, rebuilt from its children's jobs (a stored snapshot holds only the jobs).</summary>
+internal static class SearchIndexes
+{
+    public static SearchState Rebuild(SearchState s)
+    {
+        var children = s.Children.Values;
+        return s with
+        {
+            SearchJobs = PhaseJobs.Of(children.Select(c => (c.Id, (TrainingJob?)c.Search))),
+            FinalJobs = PhaseJobs.Of(children.Select(c => (c.Id, c.Final))),
+            Rungs = s.Settings?.EarlyStop is null ? RungTables.Empty : RungTables.Of(children, s.Settings),
+        };
+    }
+}

@@ -1,0 +1,297 @@
+using System.Security.Cryptography;
+using System.Text;
+using NasActors.Training.Networks;
+using SkiaSharp;
+
+namespace NasActors.Training.Data;
+
+/// <summary>
+/// Image folders as torchvision's ImageFolder reads them: <c>DIR/train/CLASS/*</c> and
+/// <c>DIR/test/CLASS/*</c> (or <c>val/</c> where there is no <c>test/</c>), classes sorted by name,
+/// JPEG, PNG, BMP, WebP and GIF of any size, grayscale or colour (made RGB, alpha dropped, as
+/// <c>convert("RGB")</c> does). Each image is resized so its shorter side is the network's size
+/// and centre-cropped square. Decoded once per folder state and size: the images are cached in
+/// one file (<see cref="CacheDirectory"/>) keyed by every file's path, size and time.
+/// </summary>
+public static class ImageFolderReader
+{
+    public const int DefaultImageSize = 32;
+    public const string CacheVariable = "NAS_CACHE_DIR";
+
+    private static readonly string[] Extensions = [".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif"];
+    private static readonly byte[] Magic = "NASIMG1\n"u8.ToArray();
+
+    /// <summary>Where decoded datasets are kept: NAS_CACHE_DIR, else $XDG_CACHE_HOME/nas/images, else ~/.cache/nas/images.</summary>
+    public static string CacheDirectory =>
+        Environment.GetEnvironmentVariable(CacheVariable) is { Length: > 0 } dir
+            ? dir
+            : Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg
+                ? xdg
+                : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "nas", "images");
+
+    /// <summary>The dataset in <paramref name="root"/> at <paramref name="size"/> pixels; a problem names the file or folder.</summary>
+    public static DatasetPair Read(string root, int size)
+    {
+        try
+        {
+            return ReadFolders(root, size);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A folder that cannot be listed, a file gone while it was read.
+            throw new DatasetFormatException(root, $"cannot be read: {e.Message}");
+        }
+    }
+
+    private static DatasetPair ReadFolders(string root, int size)
+    {
+        NetworkConfig.CheckImageSize(size);
+        var trainDir = Path.Combine(root, "train");
+        if (!Directory.Exists(trainDir)) throw new DatasetFormatException(trainDir, "no train/ folder (expected DIR/train/CLASS/* and DIR/test/CLASS/*)");
+        var classes = Directory.GetDirectories(trainDir).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray();
+        if (classes.FirstOrDefault(c => NotUtf8(c!)) is { } garbled)
+            throw new DatasetFormatException(Path.Combine(trainDir, garbled), NameNotUtf8);
+        if (classes.Length == 0) throw new DatasetFormatException(trainDir, "no class folders (expected train/CLASS/*)");
+        if (classes.Length > 256) throw new DatasetFormatException(trainDir, $"{classes.Length} classes; nas keeps a label in one byte, at most 256 classes");
+        var testDir = new[] { "test", "val" }.Select(d => Path.Combine(root, d)).FirstOrDefault(Directory.Exists)
+            ?? throw new DatasetFormatException(Path.Combine(root, "test"), "no test/ (or val/) folder");
+        var strayTest = Directory.GetDirectories(testDir).Select(Path.GetFileName).Where(c => !classes.Contains(c)).Order(StringComparer.Ordinal).FirstOrDefault();
+        if (strayTest is not null) throw new DatasetFormatException(Path.Combine(testDir, strayTest!), "a test class that train/ does not have");
+
+        var train = Files(trainDir, classes!, requireEach: true);
+        var test = Files(testDir, classes!, requireEach: false);
+        if (test.Count == 0) throw new DatasetFormatException(testDir, "no images");
+        var key = Key(root, size, train.Concat(test));
+        var cache = Path.Combine(CacheDirectory, key + ".nasimg");
+        if (TryReadCache(cache, key, size, classes!) is { } cached) return cached;
+
+        var pair = new DatasetPair(Decode(train, size, classes!, $"{root}/train"), Decode(test, size, classes!, $"{root}/{Path.GetFileName(testDir)}"), HorizontalFlip: true);
+        WriteCache(cache, key, size, classes!, pair);
+        return pair;
+    }
+
+    private static List<(string Path, byte Label)> Files(string dir, string?[] classes, bool requireEach)
+    {
+        var files = new List<(string, byte)>();
+        for (var c = 0; c < classes.Length; c++)
+        {
+            var classDir = Path.Combine(dir, classes[c]!);
+            var images = Directory.Exists(classDir)
+                ? Directory.GetFiles(classDir).Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant())).Order(StringComparer.Ordinal).ToArray()
+                : [];
+            if (images.FirstOrDefault(NotUtf8) is { } garbled)
+                throw new DatasetFormatException(garbled, NameNotUtf8);
+            if (images.Length == 0 && requireEach)
+                throw new DatasetFormatException(classDir, $"no images in class folder (expected {string.Join(", ", Extensions)})");
+            files.AddRange(images.Select(f => (f, (byte)c)));
+        }
+        return files;
+    }
+
+    /// <summary>What the decoded images depend on: each file's path, size and time, and the size decoded to.</summary>
+    private static string Key(string root, int size, IEnumerable<(string Path, byte Label)> files)
+    {
+        var sb = new StringBuilder($"{Path.GetFullPath(root)}\n{size}\n");
+        foreach (var (path, label) in files)
+        {
+            var info = new FileInfo(path);
+            sb.Append(Path.GetRelativePath(root, path)).Append('\t').Append(label).Append('\t').Append(info.Length).Append('\t').Append(info.LastWriteTimeUtc.Ticks).Append('\n');
+        }
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())))[..32].ToLowerInvariant();
+    }
+
+    private static ImageDataset Decode(List<(string Path, byte Label)> files, int size, string?[] classes, string name)
+    {
+        var bytes = 3 * size * size;
+        if ((long)files.Count * bytes > Array.MaxLength)
+            throw new DatasetFormatException(name, $"{files.Count:N0} images of {size}x{size} need {(double)files.Count * bytes / (1L << 30):F1} GiB; nas keeps a split in one array of at most 2 GiB (choose a smaller --image)");
+        var pixels = new byte[files.Count * bytes];
+        // The first broken file in folder order is the one reported, whichever thread met it.
+        var errors = new DatasetFormatException?[files.Count];
+        Parallel.For(0, files.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+        {
+            try
+            {
+                DecodeInto(files[i].Path, size, pixels.AsSpan(i * bytes, bytes));
+            }
+            catch (DatasetFormatException e)
+            {
+                errors[i] = e;
+            }
+        });
+        if (errors.FirstOrDefault(e => e is not null) is { } first) throw first;
+        return new ImageDataset(name, 3, size, size, classes.Length, pixels, [.. files.Select(f => f.Label)], [.. classes.Select(c => c!)]);
+    }
+
+    // .NET reads a file name that is not UTF-8 with U+FFFD in place of its bytes, and cannot open it by that name.
+    private const string NameNotUtf8 = "its name is not UTF-8 (shown with \uFFFD), so it cannot be opened by name: rename it";
+
+    private static bool NotUtf8(string name) => name.Contains('\uFFFD', StringComparison.Ordinal);
+
+    /// <summary>The largest image decoded (a header claiming more is refused before its pixels are allocated).</summary>
+    public const long MaxPixels = 100_000_000;
+
+    /// <summary>One image as planar RGB bytes (C x H x W): shorter side to <paramref name="size"/>, centre crop.</summary>
+    public static void DecodeInto(string path, int size, Span<byte> target)
+    {
+        try
+        {
+            Decode(path, size, target);
+        }
+        catch (Exception e) when (e is not DatasetFormatException)
+        {
+            throw new DatasetFormatException(path, $"cannot be decoded: {e.Message}");
+        }
+    }
+
+    private static void Decode(string path, int size, Span<byte> target)
+    {
+        // Read whole first: SkiaSharp reads a stream from a native callback, where an I/O error
+        // (a failing disk, a FUSE mount) cannot be caught and aborts the process.
+        using var stream = new MemoryStream(ReadAll(path), writable: false);
+        using var codec = SKCodec.Create(stream, out var opened)
+            ?? throw new DatasetFormatException(path, opened == SKCodecResult.IncompleteInput
+                ? "not a readable image (too short to be one: truncated, or not JPEG, PNG, BMP, WebP or GIF)"
+                : $"not a readable image ({opened}: not JPEG, PNG, BMP, WebP or GIF, or damaged)");
+        var (w, h) = (codec.Info.Width, codec.Info.Height);
+        if (w < 1 || h < 1) throw new DatasetFormatException(path, $"image of {w}x{h} pixels");
+        if ((long)w * h > MaxPixels) throw new DatasetFormatException(path, $"image of {w}x{h} pixels is larger than nas decodes ({MaxPixels / 1_000_000} megapixels)");
+        var info = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        using var full = new SKBitmap(info);
+        var result = codec.GetPixels(info, full.GetPixels());
+        if (result != SKCodecResult.Success)
+            throw new DatasetFormatException(path, result == SKCodecResult.IncompleteInput ? $"truncated image (its {w}x{h} pixels end early)" : $"damaged image ({result})");
+
+        var scale = size / (double)Math.Min(w, h);
+        var (rw, rh) = (Math.Max(size, (int)Math.Round(w * scale)), Math.Max(size, (int)Math.Round(h * scale)));
+        using var resized = full.Resize(new SKImageInfo(rw, rh, SKColorType.Rgba8888, SKAlphaType.Unpremul), new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear))
+            ?? throw new DatasetFormatException(path, $"cannot be resized from {w}x{h} to {rw}x{rh}");
+        var (left, top) = ((rw - size) / 2, (rh - size) / 2);
+        var src = resized.GetPixelSpan();
+        var rowBytes = resized.RowBytes;
+        var plane = size * size;
+        for (var y = 0; y < size; y++)
+        {
+            var row = src.Slice((top + y) * rowBytes + left * 4, size * 4);
+            for (var x = 0; x < size; x++)
+            {
+                target[y * size + x] = row[4 * x];
+                target[plane + y * size + x] = row[4 * x + 1];
+                target[2 * plane + y * size + x] = row[4 * x + 2];
+            }
+        }
+    }
+
+    private static byte[] ReadAll(string path)
+    {
+        try
+        {
+            // A pipe (or a device) named like an image would block its reader for good; an image file is never empty.
+            var info = new FileInfo(path);
+            if (info.Length == 0)
+                throw new DatasetFormatException(path, "empty, or not a regular file (a pipe, socket or device)");
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DatasetFormatException(path, $"cannot read: {e.Message}");
+        }
+    }
+
+    /// <summary>The cached decode, or null where there is none or it is unusable (it is then decoded anew).</summary>
+    private static DatasetPair? TryReadCache(string file, string key, int size, string?[] classes)
+    {
+        if (!File.Exists(file)) return null;
+        try
+        {
+            using var stream = File.OpenRead(file);
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            byte[] Take(long count)
+            {
+                if (count is < 0 or > int.MaxValue || stream.Position + count > stream.Length) throw new InvalidDataException("cut short");
+                var bytes = new byte[count];
+                stream.ReadExactly(bytes);
+                hash.AppendData(bytes);
+                return bytes;
+            }
+            BinaryReader Section() => new(new MemoryStream(Take(BitConverter.ToInt32(Take(4)))), Encoding.UTF8);
+
+            if (!Take(Magic.Length).AsSpan().SequenceEqual(Magic)) return null;
+            using (var header = Section())
+            {
+                if (header.ReadString() != key || header.ReadInt32() != size || header.ReadInt32() != classes.Length) return null;
+                foreach (var c in classes)
+                    if (header.ReadString() != c) return null;
+            }
+            var parts = new ImageDataset[2];
+            for (var i = 0; i < parts.Length; i++)
+            {
+                using var part = Section();
+                var (count, name) = (part.ReadInt32(), part.ReadString());
+                parts[i] = new ImageDataset(name, 3, size, size, classes.Length, Take((long)count * 3 * size * size), Take(count), [.. classes.Select(c => c!)]);
+            }
+            var stored = new byte[32];
+            stream.ReadExactly(stored);
+            return stream.Position == stream.Length && stored.AsSpan().SequenceEqual(hash.GetHashAndReset()) ? new DatasetPair(parts[0], parts[1], HorizontalFlip: true) : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or EndOfStreamException or InvalidDataException or DatasetFormatException or ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Writes the cache whole or not at all (a temporary file of its own, renamed): sections of a
+    /// header and the pixels, then a SHA-256 of all of it. A cache that cannot be written is only said.
+    /// </summary>
+    private static void WriteCache(string file, string key, int size, string?[] classes, DatasetPair pair)
+    {
+        var temp = $"{file}.{Guid.NewGuid():N}.tmp";
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+            {
+                void Put(byte[] bytes)
+                {
+                    stream.Write(bytes);
+                    hash.AppendData(bytes);
+                }
+                void Section(Action<BinaryWriter> write)
+                {
+                    using var buffer = new MemoryStream();
+                    using (var w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true)) write(w);
+                    Put(BitConverter.GetBytes((int)buffer.Length));
+                    Put(buffer.ToArray());
+                }
+
+                Put(Magic);
+                Section(w =>
+                {
+                    w.Write(key);
+                    w.Write(size);
+                    w.Write(classes.Length);
+                    foreach (var c in classes) w.Write(c!);
+                });
+                foreach (var part in new[] { pair.Train, pair.Test })
+                {
+                    Section(w =>
+                    {
+                        w.Write(part.Count);
+                        w.Write(part.Name);
+                    });
+                    Put(part.Pixels);
+                    Put(part.Labels);
+                }
+                stream.Write(hash.GetHashAndReset());
+            }
+            File.Move(temp, file, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+            Console.Error.WriteLine($"nas: cannot keep decoded images in {CacheDirectory} ({e.Message}); they are decoded again next time (set {CacheVariable} to a writable folder)");
+        }
+    }
+}
