@@ -46,8 +46,8 @@ public static class ClusterCertificate
     /// <summary>Loads <c>--tls FILE.pfx</c>; every problem (missing, not a PFX, wrong password, no key, expired) is one line.</summary>
     public static X509Certificate2 Load(string file)
     {
-        if (Directory.Exists(file)) throw new InputException(UserInput.Tls, $"{file} is a folder, not a PFX file");
-        if (!File.Exists(file)) throw new InputException(UserInput.Tls, $"{file} does not exist (make one with nas cert --out {file})");
+        if (Directory.Exists(file)) throw new InputException(NodeInputs.Tls, $"{file} is a folder, not a PFX file");
+        if (!File.Exists(file)) throw new InputException(NodeInputs.Tls, $"{file} does not exist (make one with nas cert --out {file})");
         X509Certificate2 certificate;
         try
         {
@@ -55,10 +55,10 @@ public static class ClusterCertificate
         }
         catch (CryptographicException e)
         {
-            throw new InputException(UserInput.Tls, $"{file} cannot be opened: not a PFX file, or {PasswordVariable} is not its password ({e.Message.Split('\n')[0].TrimEnd('.')})");
+            throw new InputException(NodeInputs.Tls, $"{file} cannot be opened: not a PFX file, or {PasswordVariable} is not its password ({e.Message.Split('\n')[0].TrimEnd('.')})");
         }
-        if (!certificate.HasPrivateKey) throw new InputException(UserInput.Tls, $"{file} holds no private key");
-        if (certificate.NotAfter < DateTime.Now) throw new InputException(UserInput.Tls, $"the certificate in {file} expired on {certificate.NotAfter:yyyy-MM-dd}");
+        if (!certificate.HasPrivateKey) throw new InputException(NodeInputs.Tls, $"{file} holds no private key");
+        if (certificate.NotAfter < DateTime.Now) throw new InputException(NodeInputs.Tls, $"the certificate in {file} expired on {certificate.NotAfter:yyyy-MM-dd}");
         return certificate;
     }
 }

@@ -32,25 +32,25 @@ public sealed record ClusterSpec(string Host, int Port, IReadOnlyList<string> Se
     {
         host ??= "127.0.0.1";
         if (host.Length == 0 || Uri.CheckHostName(host) == UriHostNameType.Unknown)
-            throw new InputException(UserInput.Host, $"'{host}' is not a host name or IP address");
+            throw new InputException(NodeInputs.Host, $"'{host}' is not a host name or IP address");
         // Other nodes reach this one at --host: an address that means "every interface" reaches nothing.
         if (IPAddress.TryParse(host.Trim('[', ']'), out var ip) && (ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any)))
-            throw new InputException(UserInput.Host, $"give the address other nodes reach this machine at, not {host}");
-        if (port is < 0 or > 65535) throw new InputException(UserInput.Port, $"expected 0 (any free port) to 65535, got {port}");
+            throw new InputException(NodeInputs.Host, $"give the address other nodes reach this machine at, not {host}");
+        if (port is < 0 or > 65535) throw new InputException(NodeInputs.Port, $"expected 0 (any free port) to 65535, got {port}");
         var seeds = (join ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Seed).ToList();
-        if (join is not null && seeds.Count == 0) throw new InputException(UserInput.Join, "give at least one seed as HOST:PORT");
+        if (join is not null && seeds.Count == 0) throw new InputException(NodeInputs.Join, "give at least one seed as HOST:PORT");
         var roleList = roles is null ? defaultRoles : roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToList();
-        if (roleList.Count == 0) throw new InputException(UserInput.Roles, "give at least one of coordinator, trainer, evaluator");
+        if (roleList.Count == 0) throw new InputException(NodeInputs.Roles, "give at least one of coordinator, trainer, evaluator");
         if (roleList.FirstOrDefault(r => !AllRoles.Contains(r)) is { } bad)
-            throw new InputException(UserInput.Roles, $"'{bad}' is not one of coordinator, trainer, evaluator");
+            throw new InputException(NodeInputs.Roles, $"'{bad}' is not one of coordinator, trainer, evaluator");
         if (hocon is not null) CheckHocon(hocon);
         return new ClusterSpec(host, port ?? 0, seeds, roleList, hocon, tls is null ? null : ClusterCertificate.Load(tls));
     }
 
     private static void CheckHocon(string file)
     {
-        if (Directory.Exists(file)) throw new InputException(UserInput.Hocon, $"{file} is a folder, not a HOCON file");
-        if (!File.Exists(file)) throw new InputException(UserInput.Hocon, $"{file} does not exist");
+        if (Directory.Exists(file)) throw new InputException(NodeInputs.Hocon, $"{file} is a folder, not a HOCON file");
+        if (!File.Exists(file)) throw new InputException(NodeInputs.Hocon, $"{file} does not exist");
         Akka.Configuration.Config config;
         try
         {
@@ -58,11 +58,11 @@ public sealed record ClusterSpec(string Host, int Port, IReadOnlyList<string> Se
         }
         catch (Exception e) when (e is not IOException)
         {
-            throw new InputException(UserInput.Hocon, $"{file}: {e.Message.Split('\n')[0]}");
+            throw new InputException(NodeInputs.Hocon, $"{file}: {e.Message.Split('\n')[0]}");
         }
         // Akka's parser takes much that is not HOCON without a word: a file that sets nothing is a mistake.
         if (config.IsEmpty || config.Root.GetObject().Items.Count == 0)
-            throw new InputException(UserInput.Hocon, $"{file} sets nothing (not HOCON?)");
+            throw new InputException(NodeInputs.Hocon, $"{file} sets nothing (not HOCON?)");
     }
 
     /// <summary>A fixed port must be free: two nodes on one port would both listen (the socket allows it) and one would hang.</summary>
@@ -76,7 +76,7 @@ public sealed record ClusterSpec(string Host, int Port, IReadOnlyList<string> Se
         }
         catch (System.Net.Sockets.SocketException e)
         {
-            throw new InputException(UserInput.Port, $"{Host}:{Port} is not free ({e.Message})");
+            throw new InputException(NodeInputs.Port, $"{Host}:{Port} is not free ({e.Message})");
         }
     }
 
@@ -92,7 +92,7 @@ public sealed record ClusterSpec(string Host, int Port, IReadOnlyList<string> Se
     {
         var colon = text.LastIndexOf(':');
         if (colon <= 0 || !int.TryParse(text[(colon + 1)..], out var p) || p is < 1 or > 65535 || Uri.CheckHostName(text[..colon]) == UriHostNameType.Unknown)
-            throw new InputException(UserInput.Join, $"'{text}' is not HOST:PORT");
+            throw new InputException(NodeInputs.Join, $"'{text}' is not HOST:PORT");
         return text;
     }
 }

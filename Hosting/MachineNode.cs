@@ -95,7 +95,7 @@ public sealed class MachineNode : IAsyncDisposable
             {
                 var status = await proxy.Ask<Protocol.Messages.SearchStatus>(new Protocol.Messages.GetSearchStatus(), TimeSpan.FromSeconds(2), cancel);
                 if (status.Run == store.Ids.CoordinatorId) return;
-                throw new InputException(UserInput.Run, $"the cluster joined serves another run ({status.Run}), not {store.Name}; a standby must name the cluster's run");
+                throw new InputException(RunInputs.Run, $"the cluster joined serves another run ({status.Run}), not {store.Name}; a standby must name the cluster's run");
             }
             catch (Akka.Actor.AskTimeoutException)
             {

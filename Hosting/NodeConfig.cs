@@ -78,7 +78,7 @@ public static class NodeConfig
 
     /// <summary>The user's HOCON file is what a configuration problem comes from, when there is one; without it, nas's own is wrong.</summary>
     private static Exception Unusable(ClusterSpec? spec, string problem, Exception e) => spec?.HoconFile is { } file
-        ? new InputException(UserInput.Hocon, $"{file}: {problem.Split('\n')[0]}")
+        ? new InputException(NodeInputs.Hocon, $"{file}: {problem.Split('\n')[0]}")
         : new InvalidOperationException($"node configuration: {problem.Split('\n')[0]}", e);
 
     /// <summary>

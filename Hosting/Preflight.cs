@@ -16,7 +16,7 @@ public static class Preflight
     /// <summary>Every device exists here, whatever the trainer (an exec command is given its device too).</summary>
     public static void Devices(IReadOnlyList<string> devices)
     {
-        if (devices.Count == 0) throw new InputException(UserInput.Devices, "give at least one device");
+        if (devices.Count == 0) throw new InputException(TrainingInputs.Devices, "give at least one device");
         foreach (var device in devices)
         {
             try
@@ -25,7 +25,7 @@ public static class Preflight
             }
             catch (DeviceUnavailableException e)
             {
-                throw new InputException(UserInput.Devices, e.Message);
+                throw new InputException(TrainingInputs.Devices, e.Message);
             }
         }
     }
@@ -50,7 +50,7 @@ public static class Preflight
     {
         if (trainer.Kind == TrainerKind.Synthetic)
         {
-            if (datasetGiven) throw new InputException(UserInput.Dataset, "the synthetic trainer reads no dataset; leave the option out");
+            if (datasetGiven) throw new InputException(TrainingInputs.Dataset, "the synthetic trainer reads no dataset; leave the option out");
             return;
         }
         if (trainer.Kind != TrainerKind.Torch) return;
@@ -66,7 +66,7 @@ public static class Preflight
             catch (DatasetFormatException e)
             {
                 // Named where the user gave it: --dataset, or a settings file's dataset key.
-                throw new InputException(datasetGiven ? UserInput.Dataset : UserInput.Config, e.Message);
+                throw new InputException(datasetGiven ? TrainingInputs.Dataset : Persistence.RunInputs.Config, e.Message);
             }
             // The split every child of this kind would make: one that cannot be made fails them all.
             var n = data.Train.Count;
@@ -74,10 +74,10 @@ public static class Preflight
                 throw new InputException($"{key}.validation_size",
                     $"{spec.ValidationSize} images held out to score each child, but {data.Train.Name} has {n} training images: give between 1 and {n - 1} in a settings file (--config)");
             if (data.Train.Classes < 2)
-                throw new InputException(UserInput.Dataset, $"{data.Train.Name} has {data.Train.Classes} class; a search needs at least 2");
+                throw new InputException(TrainingInputs.Dataset, $"{data.Train.Name} has {data.Train.Classes} class; a search needs at least 2");
         }
     }
 
     public static TrainerSpec Trainer(string text) =>
-        TrainerSpec.TryParse(text, out var error) ?? throw new InputException(UserInput.Trainer, error);
+        TrainerSpec.TryParse(text, out var error) ?? throw new InputException(NodeInputs.Trainer, error);
 }

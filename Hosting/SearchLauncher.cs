@@ -61,10 +61,10 @@ public sealed class SearchLauncher : IDisposable
     public static void RequireRoles(ClusterSpec cluster)
     {
         if (!cluster.Has(ClusterSpec.Coordinator) || !cluster.Has(ClusterSpec.Evaluator))
-            throw new InputException(UserInput.Roles, "nas search runs the coordinator and the evaluator (add trainer to train here too; trainer nodes join with nas node)");
+            throw new InputException(NodeInputs.Roles, "nas search runs the coordinator and the evaluator (add trainer to train here too; trainer nodes join with nas node)");
         // Without the trainer role only trainer nodes train, and they can only reach a seed at a known address.
         if (!cluster.Has(ClusterSpec.Trainer) && cluster.Seeds.Count == 0)
-            throw new InputException(UserInput.Roles, "without trainer, this search trains nothing itself: give it a port and seeds (its own HOST:PORT first) so that nas node can join it");
+            throw new InputException(NodeInputs.Roles, "without trainer, this search trains nothing itself: give it a port and seeds (its own HOST:PORT first) so that nas node can join it");
     }
 
     /// <param name="configFile">A settings file that replaces the stored settings (keys as in run.json).</param>

@@ -13,11 +13,11 @@ public sealed record PostgresUrl(string User, string Host, int Port, string Data
     public static PostgresUrl Parse(string text)
     {
         const string expected = "expected postgresql://USER@HOST[:PORT]/DATABASE";
-        if (string.IsNullOrWhiteSpace(text)) throw new InputException(UserInput.Journal, $"give a database URL ({expected})");
+        if (string.IsNullOrWhiteSpace(text)) throw new InputException(RunInputs.Journal, $"give a database URL ({expected})");
         if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme is not ("postgresql" or "postgres"))
-            throw new InputException(UserInput.Journal, $"'{text}' is not a PostgreSQL URL ({expected})");
+            throw new InputException(RunInputs.Journal, $"'{text}' is not a PostgreSQL URL ({expected})");
         if (uri.UserInfo.Contains(':'))
-            throw new InputException(UserInput.Journal, "no password in the URL (other processes can read command lines); put it in PGPASSWORD or ~/.pgpass");
+            throw new InputException(RunInputs.Journal, "no password in the URL (other processes can read command lines); put it in PGPASSWORD or ~/.pgpass");
         var database = Uri.UnescapeDataString(uri.AbsolutePath.Trim('/'));
         var user = Uri.UnescapeDataString(uri.UserInfo);
         string? problem = user.Length == 0 ? "names no user"
@@ -28,7 +28,7 @@ public sealed record PostgresUrl(string User, string Host, int Port, string Data
             : uri.Port == 0 ? "has port 0"
             : (user + database).Any(char.IsControl) ? "holds control characters"
             : null;
-        if (problem is not null) throw new InputException(UserInput.Journal, $"'{text}' {problem} ({expected})");
+        if (problem is not null) throw new InputException(RunInputs.Journal, $"'{text}' {problem} ({expected})");
         // IdnHost: an IPv6 address without its brackets, as Npgsql takes it.
         return new(user, uri.IdnHost, uri.IsDefaultPort ? 5432 : uri.Port, database);
     }

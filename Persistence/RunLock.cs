@@ -33,7 +33,7 @@ public sealed class RunLock : IDisposable
 
     public static RunLock Acquire(string dir)
     {
-        if (File.Exists(dir)) throw new InputException(UserInput.Run, $"{dir} is a file, not a folder");
+        if (File.Exists(dir)) throw new InputException(RunInputs.Run, $"{dir} is a file, not a folder");
         var created = !Directory.Exists(dir);
         Directory.CreateDirectory(dir);
         var fd = open(dir, ReadOnlyDirectory);

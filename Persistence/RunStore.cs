@@ -148,12 +148,12 @@ public abstract partial class RunStore
     {
         if (journal is null)
         {
-            if (string.IsNullOrWhiteSpace(run)) throw new InputException(UserInput.Run, "give a folder");
+            if (string.IsNullOrWhiteSpace(run)) throw new InputException(RunInputs.Run, "give a folder");
             return new FolderRunStore(run);
         }
         var url = PostgresUrl.Parse(journal);
         if (string.IsNullOrWhiteSpace(run) || !RunName().IsMatch(run))
-            throw new InputException(UserInput.Run, $"with a database, give the run's name (letters, digits, '.', '_', '-'; at most 64), not '{run}'");
+            throw new InputException(RunInputs.Run, $"with a database, give the run's name (letters, digits, '.', '_', '-'; at most 64), not '{run}'");
         return new DatabaseRunStore(url, run);
     }
 

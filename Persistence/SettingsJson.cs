@@ -33,7 +33,7 @@ public static partial class SettingsJson
 
     private static string ReadText(string file)
     {
-        if (string.IsNullOrWhiteSpace(file)) throw new InputException(UserInput.Config, "give a settings file");
+        if (string.IsNullOrWhiteSpace(file)) throw new InputException(RunInputs.Config, "give a settings file");
         if (Directory.Exists(file)) throw new IOException($"cannot read {file}: it is a folder, not a settings file");
         try
         {

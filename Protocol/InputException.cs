@@ -1,20 +1,13 @@
 namespace NasActors.Protocol;
 
-/// <summary>What a user gives, as the layers below the command line know it; the command line says which option carries each.</summary>
-public enum UserInput
+/// <summary>
+/// Something a user gives, by the name the command line knows it under (<c>run</c> is <c>--run</c>).
+/// Each room names the inputs it reads (<c>RunInputs</c>, <c>TrainingInputs</c>, <c>NodeInputs</c>):
+/// this room knows none of them.
+/// </summary>
+public readonly record struct UserInput(string Name)
 {
-    Run,
-    Journal,
-    Config,
-    Host,
-    Port,
-    Join,
-    Roles,
-    Hocon,
-    Tls,
-    Devices,
-    Dataset,
-    Trainer,
+    public override string ToString() => Name;
 }
 
 /// <summary>
@@ -25,7 +18,7 @@ public enum UserInput
 public sealed class InputException : Exception
 {
     public InputException(UserInput input, string problem)
-        : base($"{input.ToString().ToLowerInvariant()}: {problem}")
+        : base($"{input.Name}: {problem}")
     {
         Input = input;
         Problem = problem;

@@ -19,7 +19,7 @@ public static class RunReports
     public static IReadOnlyList<string> Names(IReadOnlyList<RunStore> stores)
     {
         if (stores.GroupBy(r => r.Key).FirstOrDefault(g => g.Count() > 1) is { } twice)
-            throw new InputException(UserInput.Run, $"{twice.Key} is given twice");
+            throw new InputException(RunInputs.Run, $"{twice.Key} is given twice");
         var titles = stores.Select(r => r.Title).ToList();
         return titles.Select((t, i) => titles.Count(u => u == t) > 1 ? stores[i].Name : t).ToList();
     }

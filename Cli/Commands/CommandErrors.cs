@@ -24,7 +24,7 @@ public static class CommandErrors
     }
 
     /// <summary>The option that carries each input that layers below the command line name.</summary>
-    private static string OptionOf(UserInput input) => "--" + input.ToString().ToLowerInvariant();
+    private static string OptionOf(UserInput input) => "--" + input.Name;
 
     /// <summary>What went wrong, as one line and the exit code that says whose fault it was.</summary>
     private static async Task<int> Report(Func<Task<int>> action)

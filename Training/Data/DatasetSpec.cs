@@ -31,14 +31,14 @@ public sealed record DatasetSpec(string Kind, string Directory)
         var kind = (colon < 0 ? spec : spec[..colon]).Trim().ToLowerInvariant();
         var dir = colon < 0 ? null : spec[(colon + 1)..];
         if (dir is { Length: 0 })
-            throw new InputException(UserInput.Dataset, $"\"{spec}\": empty directory after ':'");
+            throw new InputException(TrainingInputs.Dataset, $"\"{spec}\": empty directory after ':'");
         return kind switch
         {
             "fashion-mnist-mini" when dir is null => new(kind, BundledDirectory),
             "fashion-mnist" => new(kind, dir ?? DebianFashionMnist),
             "mnist" or "cifar10" or "folder" when dir is not null => new(kind, dir),
-            "mnist" or "cifar10" or "folder" => throw new InputException(UserInput.Dataset, $"\"{spec}\": give its folder, as {kind}:DIR"),
-            _ => throw new InputException(UserInput.Dataset, $"unknown dataset \"{spec}\" (expected {Help})"),
+            "mnist" or "cifar10" or "folder" => throw new InputException(TrainingInputs.Dataset, $"\"{spec}\": give its folder, as {kind}:DIR"),
+            _ => throw new InputException(TrainingInputs.Dataset, $"unknown dataset \"{spec}\" (expected {Help})"),
         };
     }
 
