@@ -319,10 +319,30 @@ public sealed record SearchState
         return (new ChildReachedRung(childId, workerId, epoch, accuracy, Stopped: !goesOn), !goesOn);
     }
 
+    /// <summary>The job a worker is sent for a child's training (its network, seed, attempt, budget and rungs).</summary>
+    public TrainChild TrainChild(long childId, bool final)
+    {
+        var child = Children[childId];
+        return new TrainChild(childId, Settings!.Decisions.Decode(child.Decisions), final, Settings.ChildSeed(childId), child.Job(final)!.Attempts,
+            final ? Settings.Final : Settings.Search, final ? null : RungEpochs(childId));
+    }
+
     public IReadOnlyList<ISearchEvent> QueueFinal(IEnumerable<long> childIds) =>
         !SearchCompleted || FinalQueued
             ? []
             : [new FinalTrainingQueued(childIds.Distinct().Where(id => Children.TryGetValue(id, out var c) && c.Search.Status == JobStatus.Trained && c.Final is null).ToList())];
+
+    /// <summary>
+    /// When a coordinator (re)starts on this state: a new search starts with <paramref name="requested"/>;
+    /// a stored one grows to a larger requested budget, and completes if its results are all in.
+    /// </summary>
+    public IReadOnlyList<ISearchEvent> Resume(SearchSettings? requested, DateTimeOffset now)
+    {
+        if (Settings is null) return requested is null ? [] : [new SearchStarted(requested, now)];
+        if (requested is null || requested.Budget <= Budget) return Completion(now);
+        var grown = new BudgetIncreased(requested.Budget);
+        return [grown, .. Evolve(grown).Completion(now)];
+    }
 
     public IReadOnlyList<ISearchEvent> Completion(DateTimeOffset now) =>
         AllResultsIn && !SearchCompleted ? [new SearchCompleted(Trained, Failed, BestAccuracy, now)] : [];

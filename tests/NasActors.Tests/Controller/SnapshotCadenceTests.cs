@@ -49,3 +49,118 @@ public class SnapshotCadenceTests
         Assert.True(events.Count(e => e.SequenceNr > snapshot && e.Event is PolicyUpdated) < 20);
     }
 }
+
+/// <summary>The coordinator's snapshot bookkeeping, apart from the actor.</summary>
+public class SnapshotBookTests
+{
+    [Fact]
+    public void A_snapshot_is_due_by_events_or_updates_and_the_run_waits_for_its_save_and_the_deletion_it_causes()
+    {
+        var book = new SnapshotBook(snapshotAfterUpdates: 2);
+        for (var i = 0; i < 3; i++) book.Event();
+        Assert.False(book.Due(snapshotEvery: 4, children: 10, sequenceNr: 3));
+        book.Event();
+        Assert.True(book.Due(snapshotEvery: 4, children: 10, sequenceNr: 4));
+        Assert.False(book.Idle);
+        // Counted again from zero: two policy updates are due before four events.
+        Assert.False(book.Due(4, 10, 4));
+        book.Event(policyUpdate: true);
+        book.Update();
+        Assert.True(book.Due(4, 10, 6));
+
+        // The save at 4 is answered: the older ones are deleted, and that is waited for too.
+        Assert.Equal(3, book.Saved(4));
+        Assert.False(book.Idle);
+        Assert.True(book.Done("delete", 3));
+        // An answer that is not ours (an earlier incarnation's) changes nothing.
+        Assert.False(book.Done("save", 99));
+        Assert.True(book.Done("save", 6));
+        Assert.True(book.Idle);
+    }
+}
+
+/// <summary>Who the coordinator knows: a restart is a known id under a new actor.</summary>
+public sealed class WorkerRosterTests : Akka.TestKit.Xunit2.TestKit
+{
+    [Fact]
+    public void A_known_id_under_a_new_actor_is_a_restart_and_a_terminated_actor_is_forgotten()
+    {
+        var roster = new WorkerRoster();
+        var (first, again, other) = (CreateTestProbe().Ref, CreateTestProbe().Ref, CreateTestProbe().Ref);
+        Assert.Null(roster.Register("a", first));
+        Assert.Null(roster.Register("a", first));
+        Assert.Null(roster.Register("b", other));
+        Assert.Equal(first, roster.Register("a", again));
+        Assert.Equal(new HashSet<string> { "a", "b" }, roster.Ids);
+        Assert.Null(roster.Remove(first));
+        Assert.Equal("a", roster.Remove(again));
+        Assert.Equal(new HashSet<string> { "b" }, roster.Ids);
+    }
+}
+
+/// <summary>The coordinator's writes, with the actor's persistence calls played by the test.</summary>
+public class CoordinatorJournalTests
+{
+    [Fact]
+    public void Events_are_folded_at_once_their_replies_wait_for_the_write_and_a_due_snapshot_follows_it()
+    {
+        using var model = new NasActors.Controller.Coordinator.SearchModel(NasActors.Controller.Strategies.StrategyCatalog.ForSearch);
+        var writes = new List<(List<ISearchEvent> Events, Action<ISearchEvent> Stored)>();
+        var snapshots = new List<object>();
+        var (stored, sequenceNr) = (0, 0L);
+        var journal = new CoordinatorJournal(model, new SnapshotBook(20), (events, handler) => writes.Add((events.ToList(), handler)), snapshots.Add, () => sequenceNr,
+            () => stored++);
+        void Store(int write)
+        {
+            foreach (var e in writes[write].Events)
+            {
+                sequenceNr++;
+                writes[write].Stored(e);
+            }
+        }
+
+        var replied = 0;
+        journal.Write([new SearchStarted(new SearchSettings { Strategy = "random", Budget = 2, SnapshotEvery = 3 }, DateTimeOffset.UnixEpoch)], () => replied++);
+        var job = model.State.NextJob("w", model.Sample)!;
+        journal.Write(job.Events, () => replied++);
+        // Folded before they are stored: the next command sees them; the replies wait.
+        Assert.Equal(1, model.State.RunningCount);
+        Assert.True(journal.Writing);
+        Assert.Equal((0, 0), (replied, stored));
+
+        Store(0);
+        Assert.Equal((1, 1), (replied, stored));
+        Assert.Empty(snapshots);
+        Store(1);
+        // Three events stored, nothing in flight: the snapshot is due.
+        Assert.Equal((2, 2), (replied, stored));
+        Assert.False(journal.Writing);
+        Assert.Single(snapshots);
+
+        // Nothing to write: the reply runs at once.
+        journal.Write([], () => replied++);
+        Assert.Equal(3, replied);
+    }
+}
+
+public class ResumeTests
+{
+    private static readonly SearchSettings Settings = new() { Strategy = "random", Budget = 1 };
+
+    [Fact]
+    public void A_restart_starts_grows_or_completes_the_search_as_its_state_and_the_request_say()
+    {
+        var now = DateTimeOffset.UnixEpoch;
+        Assert.IsType<SearchStarted>(Assert.Single(SearchState.Empty.Resume(Settings, now)));
+        Assert.Empty(SearchState.Empty.Resume(null, now));
+
+        var done = SearchState.Fold([
+            new SearchStarted(Settings, now), new ChildSampled(0, NasActors.SearchSpace.NasNetA.Genotype, [], -1, 0),
+            new ChildAssigned(0, false, "w", 1), new ChildTrained(0, "w", 0.5, 1, 1, 1, 1)]);
+        // All results in but not completed (the coordinator stopped before it said so).
+        Assert.IsType<SearchCompleted>(Assert.Single(done.Resume(null, now)));
+        Assert.IsType<SearchCompleted>(Assert.Single(done.Resume(Settings, now)));
+        // A larger budget reopens it: nothing to complete.
+        Assert.Equal(3, Assert.IsType<BudgetIncreased>(Assert.Single(done.Resume(Settings with { Budget = 3 }, now))).Budget);
+    }
+}
