@@ -12,21 +12,20 @@ public sealed record StoredEvent(long SequenceNr, DateTimeOffset At, ISearchEven
     /// The state after stored entries. An entry the state before it makes impossible (a damaged or
     /// hand-edited journal) is one line naming where it is, its number and what it contradicts.
     /// </summary>
-    public static SearchState Fold(string where, IEnumerable<StoredEvent> entries, SearchState? from = null)
+    public static SearchState Fold(string where, IEnumerable<StoredEvent> entries, SearchState? from = null) =>
+        entries.Aggregate(from ?? SearchState.Empty, (state, entry) => entry.Apply(state, where));
+
+    /// <summary>The state after this entry (see <see cref="Fold"/>).</summary>
+    public SearchState Apply(SearchState state, string where)
     {
-        var state = from ?? SearchState.Empty;
-        foreach (var entry in entries)
+        try
         {
-            try
-            {
-                state = state.Evolve(entry.Event);
-            }
-            catch (ImpossibleEventException e)
-            {
-                throw new RunStoreException($"{where}: entry {entry.SequenceNr} ({JournalFormat.Default.Manifest(entry.Event)}) contradicts the entries before it: {e.Message}", e);
-            }
+            return state.Evolve(Event);
         }
-        return state;
+        catch (ImpossibleEventException e)
+        {
+            throw new RunStoreException($"{where}: entry {SequenceNr} ({JournalFormat.Default.Manifest(Event)}) contradicts the entries before it: {e.Message}", e);
+        }
     }
 }
 

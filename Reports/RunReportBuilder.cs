@@ -21,12 +21,12 @@ public static class RunReportBuilder
         IReadOnlyDictionary<long, (int Epoch, int Epochs)>? progress = null, bool? writing = null, string? journal = null)
     {
         if (writing == false && events.Count > 0) now = events[^1].At;
-        var state = StoredEvent.Fold(journal ?? name, events);
-        var settings = state.Settings ?? throw new RunStoreException($"{name}: the journal holds no started search yet");
-        var start = state.StartedAt!.Value;
+        // One pass: the state folds each entry (the first is the start, or the fold refuses it) and
+        // the write times go where the state keeps none (spans, health, when children finished).
+        var state = SearchState.Empty;
+        var start = DateTimeOffset.MinValue;
         double Seconds(DateTimeOffset at) => Math.Round(Math.Max(0, (at - start).TotalSeconds), 3);
 
-        var genotypes = new Dictionary<long, Genotype>();
         var finished = new Dictionary<long, DateTimeOffset>();
         var workers = new List<string>();
         var workerIndex = new Dictionary<string, int>();
@@ -45,12 +45,14 @@ public static class RunReportBuilder
             if (!open.Remove((child, final), out var o)) return;
             spans.Add(new WorkerSpan(o.Worker, child, final, Seconds(o.At), Seconds(at), outcome));
         }
-        foreach (var (_, at, evt) in events)
+        foreach (var entry in events)
         {
+            state = entry.Apply(state, journal ?? name);
+            var (_, at, evt) = entry;
             switch (evt)
             {
-                case ChildSampled e:
-                    genotypes[e.ChildId] = e.Genotype;
+                case SearchStarted:
+                    start = state.StartedAt!.Value;
                     break;
                 case ChildAssigned e:
                     Close(e.ChildId, e.Final, at, "requeued");
@@ -85,12 +87,14 @@ public static class RunReportBuilder
                     break;
             }
         }
+        var settings = state.Settings ?? throw new RunStoreException($"{name}: the journal holds no started search yet");
         spans.AddRange(open.Select(o => new WorkerSpan(o.Value.Worker, o.Key.Item1, o.Key.Item2, Seconds(o.Value.At), null, "running")));
         spans.Sort((a, b) => a.StartS.CompareTo(b.StartS));
         unhealthy.AddRange(sick.Select(u => new HealthSpan(u.Key, Seconds(u.Value.At), null, u.Value.Reason)));
         unhealthy.Sort((a, b) => a.StartS.CompareTo(b.StartS));
 
         var children = state.Children.Values.ToList();
+        var genotypes = children.ToDictionary(c => c.Id, c => state.Genotype(c.Id));
         var trained = Ranking.Trained(state).ToList();
         var best = trained.Take(Math.Max(1, (int)Math.Ceiling(trained.Count * TopFraction))).ToList();
         var window = MovingWindow(children.Count);

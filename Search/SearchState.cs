@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Text.Json.Serialization;
 using NasActors.Protocol.Messages;
 using NasActors.Search.Events;
+using NasActors.SearchSpace;
 
 namespace NasActors.Search;
 
@@ -320,12 +321,12 @@ public sealed record SearchState
     }
 
     /// <summary>The job a worker is sent for a child's training (its network, seed, attempt, budget and rungs).</summary>
-    public TrainChild TrainChild(long childId, bool final)
-    {
-        var child = Children[childId];
-        return new TrainChild(childId, Settings!.Decisions.Decode(child.Decisions), final, Settings.ChildSeed(childId), child.Job(final)!.Attempts,
+    public TrainChild TrainChild(long childId, bool final) =>
+        new(childId, Genotype(childId), final, Settings!.ChildSeed(childId), Children[childId].Job(final)!.Attempts,
             final ? Settings.Final : Settings.Search, final ? null : RungEpochs(childId));
-    }
+
+    /// <summary>A child's cells, decoded from its decisions in the run's space: the one place a child's genotype comes from.</summary>
+    public Genotype Genotype(long childId) => Settings!.Decisions.Decode(Children[childId].Decisions);
 
     public IReadOnlyList<ISearchEvent> QueueFinal(IEnumerable<long> childIds) =>
         !SearchCompleted || FinalQueued

@@ -58,11 +58,10 @@ public static class SearchViews
     /// <summary>The best <paramref name="k"/> trained children, in <see cref="Ranking"/>'s order.</summary>
     public static IReadOnlyList<RankedChild> Top(SearchState s, int k)
     {
-        var space = (s.Settings ?? new SearchSettings()).Decisions;
         return Ranking.Trained(s)
             .Take(k)
             .Select((c, i) => new RankedChild(i + 1, c.Id, c.Search.Outcome!.Accuracy, c.Search.Outcome.Parameters, c.Search.Outcome.MultAdds,
-                c.Final?.Outcome?.Accuracy, c.Final?.Outcome?.TestAccuracy, space.Decode(c.Decisions)))
+                c.Final?.Outcome?.Accuracy, c.Final?.Outcome?.TestAccuracy, s.Genotype(c.Id)))
             .ToList();
     }
 

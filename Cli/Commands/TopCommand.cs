@@ -38,7 +38,7 @@ public static class TopCommand
         if (json && all)
         {
             Output.Rows(top.Select(e => new AnyChild(e.Rank, e.ChildId, e.Accuracy, null, GenotypeText.FormatCompact(e.Genotype)))
-                .Concat(stopped.Select(e => new AnyChild(null, e.ChildId, e.Accuracy, e.Epoch, GenotypeText.FormatCompact(state.Settings!.Decisions.Decode(state.Children[e.ChildId].Decisions)))))
+                .Concat(stopped.Select(e => new AnyChild(null, e.ChildId, e.Accuracy, e.Epoch, GenotypeText.FormatCompact(state.Genotype(e.ChildId)))))
                 .ToList(), json: true);
             return;
         }

@@ -25,7 +25,7 @@ public class TorchBackendTests
     [InlineData("system", "TorchSharp")]
     public void Each_backend_references_its_own_libtorch_package(string backend, string package)
     {
-        var r = Run("dotnet", new Dictionary<string, string>(), "msbuild", "ChildTrainer/ChildTrainer.csproj", "-getItem:PackageReference", $"-p:TorchBackend={backend}", "-nologo");
+        var r = Run("dotnet", new Dictionary<string, string>(), "msbuild", "Training/Training.csproj", "-getItem:PackageReference", $"-p:TorchBackend={backend}", "-nologo");
         Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
         using var doc = JsonDocument.Parse(r.Stdout);
         var torch = doc.RootElement.GetProperty("Items").GetProperty("PackageReference").EnumerateArray()

@@ -77,7 +77,8 @@ public sealed class RunReportBuilderTests
         Assert.Equal([5.0, 9, 12, null], r.Children.FinishedS);
         Assert.Equal([0.8, 0.8, 0.9, 0.9], r.Children.RunningBest);
         Assert.Equal([0, 0, 1, 1], r.Children.PolicyVersion);
-        Assert.All(r.Children.Normal, c => Assert.Equal(CellCode.Encode(NasNetA.Normal), c));
+        // The cells each child trained: what its decisions decode to (NASNet-A's, with the outputs no block uses as its concat).
+        Assert.All(r.Children.Normal, c => Assert.Equal(CellCode.Encode(new DecisionSpace().Decode(Decisions).Normal), c));
 
         // Policy: version 0 sampled children 0 and 1 (one trained), version 1 children 2 and 3.
         Assert.Equal([new PolicyPoint(0, 2, 1, 0.8, 3.0), new PolicyPoint(1, 2, 1, 0.9, 6.0)], r.Policy);
