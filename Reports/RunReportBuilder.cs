@@ -145,10 +145,9 @@ public static class RunReportBuilder
     /// <summary>Each rung's values, its cut now and the children stopped there.</summary>
     private static IReadOnlyList<RungView> Rungs(SearchState state)
     {
-        if (state.Settings?.EarlyStop is not { } stop) return [];
-        var stoppedAt = state.Children.Values.Where(c => c.StoppedAt is not null)
-            .ToLookup(c => new RungKey(stop.Bracket(state.Settings.Seed, c.Id), c.StoppedAt!.Epoch), c => c.Id);
-        return state.Rungs.Values.Select(r => new RungView(r.Key.Bracket, r.Key.Epoch, Summarize(r.Value), stop.Cut(r.Value),
+        if (state.Stopping is not { } rule) return [];
+        var stoppedAt = state.Children.Values.Where(c => c.StoppedAt is not null).ToLookup(c => rule.RungOf(c.Id, c.StoppedAt!.Epoch), c => c.Id);
+        return state.Rungs.Values.Select(r => new RungView(r.Key.Bracket, r.Key.Epoch, Summarize(r.Value), rule.Cut(r.Value),
             stoppedAt[r.Key].Count(), stoppedAt[r.Key].Order().Take(50).ToList())).ToList();
     }
 

@@ -4,11 +4,8 @@ using System.Text.Json.Serialization;
 namespace NasActors.Search;
 
 /// <summary>
-/// Asynchronous successive halving, stop variant (Li et al., MLSys 2020): a child reports its
-/// validation accuracy at each rung (<see cref="GraceEpochs"/> · η^k epochs, below its budget)
-/// and goes on only while it is in the top 1/η of every value recorded at that rung so far.
-/// With <see cref="Brackets"/> &gt; 1, bracket s starts its rungs at grace · η^s (Hyperband's
-/// brackets, asynchronous); each child's bracket follows from the run's seed and its id.
+/// A run's early stopping as configured: which rule (<see cref="Kind"/>, a name in
+/// <see cref="StoppingRules"/>) and its parameters. The rule itself is <see cref="AshaRule"/>.
 /// </summary>
 public sealed record EarlyStopSettings
 {
@@ -33,55 +30,104 @@ public sealed record EarlyStopSettings
     public IReadOnlyList<string> Errors(int epochs)
     {
         var errors = new List<string>();
-        if (Kind != AshaKind) errors.Add($"unknown early stopping \"{Kind}\" (expected {AshaKind})");
+        if (!StoppingRules.Kinds.Contains(Kind)) errors.Add($"unknown early stopping \"{Kind}\" (expected {string.Join(", ", StoppingRules.Kinds)})");
         if (GraceEpochs < 1) errors.Add($"early stopping's grace epochs must be at least 1, got {GraceEpochs}");
         if (ReductionFactor < 2) errors.Add($"early stopping's reduction factor must be at least 2, got {ReductionFactor}");
         if (Brackets < 1) errors.Add($"early stopping's brackets must be at least 1, got {Brackets}");
         if (StoppedChildren is not (RungAccuracy or Ignore))
             errors.Add($"early stopping's stopped_children must be {RungAccuracy} or {Ignore}, got \"{StoppedChildren}\"");
         if (errors.Count > 0) return errors;
+        var rule = new AshaRule(this, 0, epochs);
         if (GraceEpochs >= epochs)
             errors.Add($"early stopping's grace epochs ({GraceEpochs}) must be below the children's epochs ({epochs}): there would be no rung to stop at");
-        else if (Rungs(Brackets - 1, epochs).Count == 0)
-            errors.Add($"bracket {Brackets - 1} has no rung below {epochs} epochs (rungs start at {GraceEpochs}·{ReductionFactor}^bracket): use at most {Rungs(0, epochs).Count} brackets");
+        else if (rule.Rungs(Brackets - 1).Count == 0)
+            errors.Add($"bracket {Brackets - 1} has no rung below {epochs} epochs (rungs start at {GraceEpochs}·{ReductionFactor}^bracket): use at most {rule.Rungs(0).Count} brackets");
         return errors;
     }
+}
 
-    /// <summary>The rung epochs of <paramref name="bracket"/>, below <paramref name="epochs"/>, in order.</summary>
-    public IReadOnlyList<int> Rungs(int bracket, int epochs)
+/// <summary>
+/// An early-stopping rule: where a child reports (its rungs) and the one question asked of it,
+/// whether the child goes on from a rung given what was recorded there. The state records the
+/// values and the decisions; a second rule is a new class here and a name in <see cref="StoppingRules"/>.
+/// </summary>
+public interface IStoppingRule
+{
+    /// <summary>The epochs, in order, at which a child's search training reports to the rule.</summary>
+    IReadOnlyList<int> RungEpochs(long childId);
+
+    /// <summary>The rung (the table of values) a child's report at <paramref name="epoch"/> belongs to.</summary>
+    RungKey RungOf(long childId, int epoch);
+
+    /// <summary>Continue or stop this child at this rung: <paramref name="value"/> against the values recorded there before it.</summary>
+    bool Continues(IReadOnlyCollection<double> recorded, double value);
+
+    /// <summary>The value the next child at a rung must reach to go on, or null while every child goes on (for reports).</summary>
+    double? Cut(IReadOnlyCollection<double> recorded);
+}
+
+/// <summary>The early-stopping rules by name: a run's settings name one.</summary>
+public static class StoppingRules
+{
+    private static readonly Dictionary<string, Func<EarlyStopSettings, long, int, IStoppingRule>> Registry = new()
+    {
+        [EarlyStopSettings.AshaKind] = (settings, seed, epochs) => new AshaRule(settings, seed, epochs),
+    };
+
+    public static IReadOnlyCollection<string> Kinds => Registry.Keys;
+
+    /// <summary>The rule of a run (null: it stops no child early).</summary>
+    public static IStoppingRule? For(SearchSettings? settings) =>
+        settings?.EarlyStop is { } stop ? Registry[stop.Kind](stop, settings.Seed, settings.Search.Epochs) : null;
+}
+
+/// <summary>
+/// Asynchronous successive halving, stop variant (Li et al., MLSys 2020): a child reports its
+/// validation accuracy at each rung (grace · η^k epochs, below its budget of <paramref name="Epochs"/>)
+/// and goes on only while it is in the top 1/η of every value recorded at that rung so far.
+/// With more than one bracket, bracket s starts its rungs at grace · η^s (Hyperband's brackets,
+/// asynchronous); each child's bracket follows from the run's seed and its id.
+/// </summary>
+public sealed record AshaRule(EarlyStopSettings Settings, long Seed, int Epochs) : IStoppingRule
+{
+    public IReadOnlyList<int> RungEpochs(long childId) => Rungs(Bracket(childId));
+
+    public RungKey RungOf(long childId, int epoch) => new(Bracket(childId), epoch);
+
+    /// <summary>The rung epochs of <paramref name="bracket"/>, below the children's epochs, in order.</summary>
+    public IReadOnlyList<int> Rungs(int bracket)
     {
         var rungs = new List<int>();
-        for (var r = GraceEpochs * Math.Pow(ReductionFactor, bracket); r < epochs; r *= ReductionFactor) rungs.Add((int)r);
+        for (var r = Settings.GraceEpochs * Math.Pow(Settings.ReductionFactor, bracket); r < Epochs; r *= Settings.ReductionFactor) rungs.Add((int)r);
         return rungs;
     }
 
     /// <summary>The bracket of child <paramref name="childId"/>: fixed by the run's seed and the child, on every coordinator alike.</summary>
-    public int Bracket(long seed, long childId)
+    public int Bracket(long childId)
     {
-        if (Brackets == 1) return 0;
+        if (Settings.Brackets == 1) return 0;
         // SplitMix64 of (seed, child): an even, stable spread over the brackets.
-        var z = (ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)childId + 0x632BE59BD9B4E019UL;
+        var z = (ulong)Seed * 0x9E3779B97F4A7C15UL + (ulong)childId + 0x632BE59BD9B4E019UL;
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return (int)((z ^ (z >> 31)) % (ulong)Brackets);
+        return (int)((z ^ (z >> 31)) % (ulong)Settings.Brackets);
     }
 
     /// <summary>
-    /// Whether a child with <paramref name="value"/> at a rung goes on, given the values recorded
-    /// there before it: while the rung (with it) holds fewer than η values, yes; then only if fewer
-    /// than ⌊n/η⌋ of the n values are better (ties go on).
+    /// While the rung (with this value) holds fewer than η values, the child goes on; then only if
+    /// fewer than ⌊n/η⌋ of the n values are better (ties go on).
     /// </summary>
     public bool Continues(IReadOnlyCollection<double> recorded, double value)
     {
         var n = recorded.Count + 1;
-        if (n < ReductionFactor) return true;
-        return recorded.Count(v => v > value) < n / ReductionFactor;
+        if (n < Settings.ReductionFactor) return true;
+        return recorded.Count(v => v > value) < n / Settings.ReductionFactor;
     }
 
-    /// <summary>The value the next child at a rung must reach to go on (the ⌊(n+1)/η⌋-th best recorded), or null while every child goes on.</summary>
+    /// <summary>The ⌊(n+1)/η⌋-th best recorded value, or null while every child goes on.</summary>
     public double? Cut(IReadOnlyCollection<double> recorded)
     {
-        var k = (recorded.Count + 1) / ReductionFactor;
+        var k = (recorded.Count + 1) / Settings.ReductionFactor;
         return k == 0 ? null : recorded.OrderDescending().ElementAt(k - 1);
     }
 }
@@ -134,10 +180,10 @@ public sealed record RungTables(ImmutableSortedDictionary<RungKey, ImmutableList
         return new(Values.SetItem(rung, values.Insert(at < 0 ? ~at : at, value)));
     }
 
-    /// <summary>The tables of the children's results (a stored snapshot holds only those).</summary>
-    public static RungTables Of(IEnumerable<ChildRecord> children, SearchSettings settings) =>
+    /// <summary>The tables of the children's results under <paramref name="rule"/> (a stored snapshot holds only those).</summary>
+    public static RungTables Of(IEnumerable<ChildRecord> children, IStoppingRule rule) =>
         children.Where(c => c.Rungs is not null)
-            .SelectMany(c => c.Rungs!.Select(r => (Key: new RungKey(settings.EarlyStop!.Bracket(settings.Seed, c.Id), r.Epoch), r.Accuracy)))
+            .SelectMany(c => c.Rungs!.Select(r => (Key: rule.RungOf(c.Id, r.Epoch), r.Accuracy)))
             .Aggregate(Empty, (t, r) => t.With(r.Key, r.Accuracy));
 
     [JsonIgnore] public int Count => Values.Values.Sum(v => v.Count);

@@ -52,7 +52,7 @@ internal static class Invariants
             : null);
 
     private static string? Rung(SearchState s, ChildReachedRung e) =>
-        s.Settings!.EarlyStop is null ? "the run has no early stopping"
+        s.Stopping is null ? "the run has no early stopping"
         : Result(s, e.ChildId, false)
           ?? (s.Children[e.ChildId].RungAt(e.Epoch) is not null ? $"child {e.ChildId} already reached its rung at epoch {e.Epoch}" : null);
 

@@ -205,7 +205,7 @@ public sealed record SearchState
     private SearchState ReachedRung(ChildReachedRung e)
     {
         var child = Children[e.ChildId];
-        var key = RungOf(e.ChildId, e.Epoch);
+        var key = Stopping!.RungOf(e.ChildId, e.Epoch);
         var state = this with
         {
             Children = Children.SetItem(e.ChildId, child with { Rungs = (child.Rungs ?? []).Add(new RungResult(e.Epoch, e.Accuracy, e.Stopped)) }),
@@ -214,7 +214,6 @@ public sealed record SearchState
         return e.Stopped ? state.WithJob(e.ChildId, false, child.Search with { Status = JobStatus.Stopped }) with { Stopped = Stopped + 1 } : state;
     }
 
-    private RungKey RungOf(long childId, int epoch) => new(Settings!.EarlyStop!.Bracket(Settings.Seed, childId), epoch);
 
     private int Attempts(long childId, bool final) => Children[childId].Job(final)?.Attempts ?? 0;
 
@@ -298,8 +297,10 @@ public sealed record SearchState
     /// trained means nothing to retrain); children already retrained are not retrained again.
     /// </summary>
     /// <summary>The rung epochs of a child's search training (null without early stopping).</summary>
-    public IReadOnlyList<int>? RungEpochs(long childId) =>
-        Settings?.EarlyStop is { } stop ? stop.Rungs(stop.Bracket(Settings.Seed, childId), Settings.Search.Epochs) : null;
+    public IReadOnlyList<int>? RungEpochs(long childId) => Stopping?.RungEpochs(childId);
+
+    /// <summary>The run's early-stopping rule (null: it stops no child early).</summary>
+    [JsonIgnore] public IStoppingRule? Stopping => StoppingRules.For(Settings);
 
     /// <summary>
     /// A worker's child reached <paramref name="epoch"/> with <paramref name="accuracy"/>: the
@@ -310,13 +311,13 @@ public sealed record SearchState
     /// </summary>
     public (ChildReachedRung? Decision, bool Stop) ReachRung(string workerId, long childId, int epoch, double accuracy)
     {
-        if (Settings?.EarlyStop is not { } stop || !Children.TryGetValue(childId, out var child)) return (null, false);
+        if (Stopping is not { } rule || !Children.TryGetValue(childId, out var child)) return (null, false);
         if (child.RungAt(epoch) is { } decided) return (null, decided.Stopped);
         // Requeued while its worker still trains it (a claim that came late): its result would still count.
         if (child.Search.Status == JobStatus.Queued) return (null, false);
         if (child.Search.Status != JobStatus.Running || child.Search.WorkerId != workerId) return (null, true);
-        if (!RungEpochs(childId)!.Contains(epoch) || !double.IsFinite(accuracy) || UnhealthyReason(workerId) is not null) return (null, false);
-        var goesOn = stop.Continues(Rungs.At(RungOf(childId, epoch)), accuracy);
+        if (!rule.RungEpochs(childId).Contains(epoch) || !double.IsFinite(accuracy) || UnhealthyReason(workerId) is not null) return (null, false);
+        var goesOn = rule.Continues(Rungs.At(rule.RungOf(childId, epoch)), accuracy);
         return (new ChildReachedRung(childId, workerId, epoch, accuracy, Stopped: !goesOn), !goesOn);
     }
 

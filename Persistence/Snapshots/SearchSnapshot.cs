@@ -148,7 +148,7 @@ internal static class SearchIndexes
         {
             SearchJobs = PhaseJobs.Of(children.Select(c => (c.Id, (TrainingJob?)c.Search))),
             FinalJobs = PhaseJobs.Of(children.Select(c => (c.Id, c.Final))),
-            Rungs = s.Settings?.EarlyStop is null ? RungTables.Empty : RungTables.Of(children, s.Settings),
+            Rungs = s.Stopping is { } rule ? RungTables.Of(children, rule) : RungTables.Empty,
         };
     }
 }

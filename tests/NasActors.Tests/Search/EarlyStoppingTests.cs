@@ -39,21 +39,22 @@ public class EarlyStoppingTests
     public void Rungs_lie_at_grace_times_eta_to_the_k_below_the_budget(int grace, int eta, int brackets, int epochs, int[] rungs)
     {
         var stop = new EarlyStopSettings { GraceEpochs = grace, ReductionFactor = eta, Brackets = brackets };
-        Assert.Equal(rungs, stop.Rungs(0, epochs));
+        var rule = new AshaRule(stop, Seed: 0, epochs);
+        Assert.Equal(rungs, rule.Rungs(0));
         Assert.Empty(stop.Errors(epochs));
         // Bracket s starts at grace·eta^s.
-        Assert.Equal(rungs.Skip(1), stop.Rungs(1, epochs));
+        Assert.Equal(rungs.Skip(1), rule.Rungs(1));
     }
 
     [Fact]
     public void Brackets_follow_from_the_seed_and_the_child_and_spread_evenly()
     {
-        var stop = Asha with { Brackets = 3 };
-        var counts = Enumerable.Range(0, 3000).GroupBy(id => stop.Bracket(7, id)).ToDictionary(g => g.Key, g => g.Count());
+        AshaRule Rule(long seed) => new(Asha with { Brackets = 3 }, seed, 9);
+        var counts = Enumerable.Range(0, 3000).GroupBy(id => Rule(7).Bracket(id)).ToDictionary(g => g.Key, g => g.Count());
         Assert.Equal([0, 1, 2], counts.Keys.Order());
         Assert.All(counts.Values, c => Assert.InRange(c, 900, 1100));
-        Assert.Equal(Enumerable.Range(0, 50).Select(id => stop.Bracket(7, id)), Enumerable.Range(0, 50).Select(id => stop.Bracket(7, id)));
-        Assert.NotEqual(Enumerable.Range(0, 50).Select(id => stop.Bracket(7, id)), Enumerable.Range(0, 50).Select(id => stop.Bracket(8, id)));
+        Assert.Equal(Enumerable.Range(0, 50).Select(id => Rule(7).Bracket(id)), Enumerable.Range(0, 50).Select(id => Rule(7).Bracket(id)));
+        Assert.NotEqual(Enumerable.Range(0, 50).Select(id => Rule(7).Bracket(id)), Enumerable.Range(0, 50).Select(id => Rule(8).Bracket(id)));
     }
 
     [Theory]
@@ -72,16 +73,17 @@ public class EarlyStoppingTests
     [Fact]
     public void A_rung_keeps_its_top_third_once_it_holds_eta_values_and_ties_go_on()
     {
+        IStoppingRule rule = StoppingRules.For(Settings())!;
         // Fewer than eta values: everyone goes on.
-        Assert.True(Asha.Continues([], 0.1));
-        Assert.True(Asha.Continues([0.9], 0.1));
+        Assert.True(rule.Continues([], 0.1));
+        Assert.True(rule.Continues([0.9], 0.1));
         // Three values: only the best goes on.
-        Assert.False(Asha.Continues([0.9, 0.5], 0.6));
-        Assert.True(Asha.Continues([0.5, 0.6], 0.9));
-        Assert.True(Asha.Continues([0.5, 0.9], 0.9));
+        Assert.False(rule.Continues([0.9, 0.5], 0.6));
+        Assert.True(rule.Continues([0.5, 0.6], 0.9));
+        Assert.True(rule.Continues([0.5, 0.9], 0.9));
         // Six values: the best two.
-        Assert.True(Asha.Continues([0.1, 0.2, 0.3, 0.4, 0.9], 0.5));
-        Assert.False(Asha.Continues([0.1, 0.2, 0.3, 0.6, 0.9], 0.5));
+        Assert.True(rule.Continues([0.1, 0.2, 0.3, 0.4, 0.9], 0.5));
+        Assert.False(rule.Continues([0.1, 0.2, 0.3, 0.6, 0.9], 0.5));
     }
 
     [Fact]
