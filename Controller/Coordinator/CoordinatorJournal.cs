@@ -6,9 +6,10 @@ namespace NasActors.Controller.Coordinator;
 /// The coordinator's writes. Decided events are folded into the <see cref="SearchModel"/> at once,
 /// so the next command already sees them (no job is handed out twice), and stored in one write
 /// each; the actor keeps working while writes are in flight, so the journal commits many workers'
-/// writes together. Once a write is stored its replies run, a snapshot is taken when due (only
-/// with nothing in flight does the state hold exactly what the journal holds), and the actor hears
-/// <paramref name="stored"/>. The actor's own persistence calls are given, so this is tested without one.
+/// writes together. Once a write is stored a snapshot is taken when due (only with nothing in
+/// flight does the state hold exactly what the journal holds), then its replies run, and the actor
+/// hears <paramref name="stored"/>. The snapshot comes first: a reply may find the run finished,
+/// which waits for every snapshot under way. The actor's own persistence calls are given, so this is tested without one.
 /// </summary>
 /// <param name="persistAll">the actor's PersistAllAsync</param>
 /// <param name="saveSnapshot">the actor's SaveSnapshot</param>
@@ -39,14 +40,14 @@ public sealed class CoordinatorJournal(SearchModel model, SnapshotBook snapshots
         foreach (var e in events) model.Evolve(e);
         inFlight++;
         var left = applied.Count + events.Count;
-        persistAll([.. applied, .. events], _ =>
+        persistAll([.. applied, .. events], e =>
         {
-            snapshots.Event();
+            snapshots.Event(policyUpdate: e is PolicyUpdated);
             if (--left > 0) return;
             inFlight--;
-            after?.Invoke();
             if (inFlight == 0 && model.Strategy is not null && snapshots.Due(model.State.Settings!.SnapshotEvery, model.State.Sampled, lastSequenceNr()))
                 saveSnapshot(model.Snapshot());
+            after?.Invoke();
             stored();
         });
     }

@@ -186,7 +186,6 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
         model.Strategy!.ApplyUpdate(u.Weights);
         PersistMany([new PolicyUpdated(model.Strategy.PolicyVersion, model.State.Trained + model.State.Failed)], () =>
         {
-            snapshots.Update();
             updates.Stored();
             updates.Start(model.Strategy, Self);
             AnnounceWhenFinished();

@@ -18,15 +18,12 @@ public sealed class SnapshotBook(int snapshotAfterUpdates)
     /// <summary>No save or deletion under way.</summary>
     public bool Idle => work.Count == 0;
 
-    /// <summary>An event was stored or replayed (a policy update counts twice: as an event, and as an update to recompute).</summary>
+    /// <summary>An event was stored or replayed (a policy update counts twice: as an event, and as an update a recovery recomputes).</summary>
     public void Event(bool policyUpdate = false)
     {
         eventsSince++;
         if (policyUpdate) updatesSince++;
     }
-
-    /// <summary>A policy update was stored (its event is counted with the write).</summary>
-    public void Update() => updatesSince++;
 
     /// <summary>Whether a snapshot at <paramref name="sequenceNr"/> is due; if so it counts as under way from now.</summary>
     public bool Due(int snapshotEvery, int children, long sequenceNr)
