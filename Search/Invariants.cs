@@ -18,10 +18,12 @@ internal static class Invariants
     /// <summary>Why <paramref name="evt"/> cannot follow <paramref name="s"/> (null: it can).</summary>
     public static string? Contradiction(SearchState s, ISearchEvent evt) => evt switch
     {
-        SearchStarted => s.Settings is not null ? "the search had already started" : null,
+        SearchStarted e => s.Settings is not null ? "the search had already started"
+            : e.Settings.EarlyStop is { } stop && !StoppingRules.Kinds.Contains(stop.Kind) ? $"unknown early stopping \"{stop.Kind}\""
+            : null,
         _ when s.Settings is null => "the search has not started",
         BudgetIncreased e => e.Budget <= s.Budget ? $"the budget {e.Budget} is not above {s.Budget}" : null,
-        ChildSampled e => s.Children.ContainsKey(e.ChildId) ? $"child {e.ChildId} was already sampled" : null,
+        ChildSampled e => s.Children.ContainsKey(e.ChildId) ? $"child {e.ChildId} was already sampled" : Undecodable(s, e),
         ChildAssigned e => Job(s, e.ChildId, e.Final, out var job) ?? (job!.Status != JobStatus.Queued ? $"{Training(e.ChildId, e.Final)} is {Name(job.Status)}, not waiting for a worker" : null),
         ChildRequeued e => Job(s, e.ChildId, e.Final, out var job) ?? (job!.Status != JobStatus.Running ? $"{Training(e.ChildId, e.Final)} is {Name(job.Status)}, not on a worker" : null),
         ChildTrained e => Result(s, e.ChildId, false),
@@ -44,12 +46,25 @@ internal static class Invariants
         return job is null ? $"child {childId} was never queued for final training" : null;
     }
 
-    /// <summary>A result needs a job that was handed to a worker and has no outcome yet.</summary>
+    /// <summary>A result needs a job that awaits one (<see cref="SearchState.AwaitsResult"/>); else why not.</summary>
     private static string? Result(SearchState s, long childId, bool final) =>
-        Job(s, childId, final, out var job)
-        ?? (job!.Done ? $"{Training(childId, final)} already ended ({Name(job.Status)})"
-            : job.Attempts == 0 ? $"{Training(childId, final)} was never assigned to a worker"
-            : null);
+        s.AwaitsResult(childId, final) ? null
+        : Job(s, childId, final, out var job)
+          ?? (job!.Done ? $"{Training(childId, final)} already ended ({Name(job.Status)})" : $"{Training(childId, final)} was never assigned to a worker");
+
+    /// <summary>A child's decisions must be a network of the run's space (every reader decodes them).</summary>
+    private static string? Undecodable(SearchState s, ChildSampled e)
+    {
+        try
+        {
+            s.Settings!.Decisions.Decode(e.Decisions);
+            return null;
+        }
+        catch (ArgumentException x)
+        {
+            return $"child {e.ChildId}'s decisions are no network of the run's space ({x.Message})";
+        }
+    }
 
     private static string? Rung(SearchState s, ChildReachedRung e) =>
         s.Stopping is null ? "the run has no early stopping"

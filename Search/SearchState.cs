@@ -13,7 +13,7 @@ public enum JobStatus
     Trained,
     Failed,
 
-    /// <summary>Stopped early at a rung (see <see cref="EarlyStopSettings"/>): an outcome, not a failure.</summary>
+    /// <summary>Stopped early at a rung (see <see cref="IStoppingRule"/>): an outcome, not a failure.</summary>
     Stopped,
 }
 
@@ -214,7 +214,6 @@ public sealed record SearchState
         return e.Stopped ? state.WithJob(e.ChildId, false, child.Search with { Status = JobStatus.Stopped }) with { Stopped = Stopped + 1 } : state;
     }
 
-
     private int Attempts(long childId, bool final) => Children[childId].Job(final)?.Attempts ?? 0;
 
     /// <summary>The state with one job replaced, and its phase's indexes following its status.</summary>
@@ -265,13 +264,13 @@ public sealed record SearchState
     public IReadOnlyList<ISearchEvent> RequeueUnclaimed(IReadOnlySet<string> claimed, string reason) =>
         RunningJobs.Where(j => !claimed.Contains(j.WorkerId)).Select(j => (ISearchEvent)new ChildRequeued(j.ChildId, j.Final, reason)).ToList();
 
+    /// <summary>Why a result that arrives again is ignored (its first arrival is stored).</summary>
+    public const string AlreadyRecorded = "result already recorded";
+
     /// <summary>
     /// A worker's report: the outcome to record, or <see cref="ResultIgnored"/> for a repeated, late
     /// or unknown one (recorded, never counted twice).
     /// </summary>
-    /// <summary>Why a result that arrives again is ignored (its first arrival is stored).</summary>
-    public const string AlreadyRecorded = "result already recorded";
-
     public ISearchEvent Report(WorkerReport report)
     {
         if (!AwaitsResult(report.ChildId, report.Final))
@@ -292,10 +291,6 @@ public sealed record SearchState
         };
     }
 
-    /// <summary>
-    /// The evaluator's request to retrain the top K: recorded once per budget, even empty (nothing
-    /// trained means nothing to retrain); children already retrained are not retrained again.
-    /// </summary>
     /// <summary>The rung epochs of a child's search training (null without early stopping).</summary>
     public IReadOnlyList<int>? RungEpochs(long childId) => Stopping?.RungEpochs(childId);
 
@@ -329,6 +324,10 @@ public sealed record SearchState
     /// <summary>A child's cells, decoded from its decisions in the run's space: the one place a child's genotype comes from.</summary>
     public Genotype Genotype(long childId) => Settings!.Decisions.Decode(Children[childId].Decisions);
 
+    /// <summary>
+    /// The evaluator's request to retrain the top K: recorded once per budget, even empty (nothing
+    /// trained means nothing to retrain); children already retrained are not retrained again.
+    /// </summary>
     public IReadOnlyList<ISearchEvent> QueueFinal(IEnumerable<long> childIds) =>
         !SearchCompleted || FinalQueued
             ? []

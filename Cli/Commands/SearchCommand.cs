@@ -137,7 +137,7 @@ public static class SearchCommand
     {
         if (parse.GetValue(kind) is { } k)
         {
-            if (k != EarlyStopSettings.AshaKind) throw new InputException("--early-stop", $"must be {EarlyStopSettings.AshaKind}, got \"{k}\"");
+            if (!StoppingRules.Kinds.Contains(k)) throw new InputException("--early-stop", $"must be {string.Join(" or ", StoppingRules.Kinds)}, got \"{k}\"");
             settings = settings with { EarlyStop = settings.EarlyStop ?? new EarlyStopSettings() };
         }
         foreach (var option in new[] { grace, reduction, brackets })

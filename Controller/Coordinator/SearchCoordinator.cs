@@ -7,7 +7,6 @@ using NasActors.Persistence;
 using NasActors.Persistence.Snapshots;
 using NasActors.Search;
 using NasActors.Search.Events;
-using NasActors.SearchSpace;
 
 namespace NasActors.Controller.Coordinator;
 

@@ -51,6 +51,24 @@ public class InvariantTests
     }
 
     [Fact]
+    public void A_start_with_an_unknown_rule_and_a_child_that_is_no_network_are_refused()
+    {
+        Assert.Equal("unknown early stopping \"median\"", Assert.Throws<ImpossibleEventException>(() =>
+            SearchState.Empty.Evolve(new SearchStarted(Settings with { EarlyStop = new EarlyStopSettings { Kind = "median" } }, DateTimeOffset.UnixEpoch))).Message);
+        var e = Assert.Throws<ImpossibleEventException>(() => Started().Evolve(new ChildSampled(2, NasNetA.Genotype, [1, 2, 3], -1, 0)));
+        Assert.StartsWith("child 2's decisions are no network of the run's space (expected ", e.Message);
+    }
+
+    [Fact]
+    public void A_coordinator_that_meets_an_impossible_event_says_the_journal_is_damaged_not_that_it_tries_again()
+    {
+        var line = NasActors.Persistence.JournalTrouble.Recovery("the coordinator", new ImpossibleEventException("child 7 was never sampled"),
+            new ChildTrained(7, "a", 0.7, 0.5, 10, 20, 1), 41);
+        Assert.Equal("the coordinator cannot recover: the run's journal is damaged, a ChildTrained contradicts the events before it (child 7 was never sampled); " +
+                     "nothing is written, and trying again reads the same entry (nas status names it)", line);
+    }
+
+    [Fact]
     public void Nothing_but_a_start_can_come_first() =>
         Assert.Equal("the search has not started",
             Assert.Throws<ImpossibleEventException>(() => SearchState.Empty.Evolve(new ChildSampled(0, NasNetA.Genotype, Decisions, -1, 0))).Message);
