@@ -10,9 +10,9 @@ namespace NasActors.ChildTrainer.Workers;
 /// of its own, streams per-epoch progress and reports the outcome until the coordinator confirms
 /// it. Whatever the trainer throws becomes a failed child; the worker lives on. Every request is
 /// repeated until answered, so a coordinator that moves or restarts loses nothing.
-/// Its device is proven right when it joins and again at the <see cref="DeviceCheckCadence"/>: a
-/// device that fails (or that a child finds computing wrong) is unhealthy: the worker drops what it
-/// trains, reports nothing, takes no work, and comes back only once a check passes again.
+/// Its device's health is kept apart, by its <see cref="DeviceHealthKeeper"/>: the worker takes work
+/// only once that says <see cref="DeviceHealthKeeper.Ready"/>, and when it says
+/// <see cref="DeviceHealthKeeper.Sick"/> the worker drops what it trains, reports nothing and takes no work.
 /// </summary>
 public sealed class DeviceWorker : ReceiveActor, IWithTimers, IWithStash
 {
@@ -24,8 +24,6 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers, IWithStash
     private sealed record AskForWork;
     private sealed record Register;
     private sealed record Claim;
-    private sealed record CheckDevice;
-    private sealed record DeviceChecked(string? Problem, int Episode);
     private sealed record AtRung(TrainChild Job, RungReached Report);
 
     private readonly string workerId;
@@ -37,9 +35,7 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers, IWithStash
     private readonly ILoggingAdapter log = Context.GetLogger();
     private CancellationTokenSource? training;
     private long? reportedAt;
-    private bool checking;
-    // Counts unhealthy episodes: a check started before the device was found wrong says nothing about it since.
-    private int episode;
+    private IActorRef health = ActorRefs.Nobody;
     // Rung reports not yet decided (their resend timers), and whether the coordinator stopped the child in training.
     private readonly HashSet<string> rungTimers = [];
     private bool stopped;
@@ -70,22 +66,25 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers, IWithStash
         Receive<WorkerRegistered>(_ =>
         {
             Timers.Cancel("register");
-            // Proven when it joins (what the process already knows: a node checks before joining),
-            // healthy only once the coordinator knows it (it may remember this worker as unhealthy).
-            StartCheck(again: false);
-            Become(Joining);
+            health = Context.ActorOf(DeviceHealthKeeper.Props(workerId, device, trainer, coordinator, cadence), "health");
+            Become(() => Waiting(sick: false));
         });
     }
 
-    private void Joining()
+    /// <summary>Joining, or unhealthy: no work until the device's keeper says it is ready.</summary>
+    private void Waiting(bool sick)
     {
-        Receive<DeviceChecked>(c =>
-        {
-            if (Current(c) is not { } now) return;
-            if (now.Problem is { } problem) BecomeUnhealthy(problem);
-            else BecomeRecovering();
-        });
+        Health();
+        if (sick) Receive<TrainChild>(job => log.Warning("{0}: device unhealthy; job for child {1} refused", workerId, job.ChildId));
         ReceiveAny(_ => { });
+    }
+
+    /// <summary>In every behaviour after joining: the keeper's word, and the coordinator's answers to it.</summary>
+    private void Health()
+    {
+        Receive<DeviceHealthRecorded>(r => health.Forward(r));
+        Receive<DeviceHealthKeeper.Ready>(_ => BecomeIdle());
+        Receive<DeviceHealthKeeper.Sick>(_ => Drop());
     }
 
     private void BecomeIdle()
@@ -94,107 +93,27 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers, IWithStash
         Self.Tell(new AskForWork());
     }
 
-    // ---- health ----
-
-    /// <summary>Runs the device's check off the message loop (one at a time); the outcome comes back as <see cref="DeviceChecked"/>.</summary>
-    private void StartCheck(bool again)
-    {
-        if (checking) return;
-        checking = true;
-        var started = episode;
-        Task.Run(() => trainer.CheckDevice(device, again))
-            .PipeTo(Self, success: problem => new DeviceChecked(problem, started), failure: e => new DeviceChecked($"the device check crashed: {Describe(e)}", started));
-    }
-
-    /// <summary>A check's outcome, or null for one started before the latest episode began (its outcome is stale).</summary>
-    private DeviceChecked? Current(DeviceChecked c)
-    {
-        checking = false;
-        return c.Episode == episode ? c : null;
-    }
-
-    /// <summary>The periodic check, in every behaviour of a healthy worker: a failure makes it unhealthy, whatever it is doing.</summary>
-    private void Checked()
-    {
-        Receive<CheckDevice>(_ => StartCheck(again: true));
-        Receive<DeviceChecked>(c =>
-        {
-            if (Current(c)?.Problem is { } problem) BecomeUnhealthy(problem);
-        });
-    }
-
-    private void Schedule(TimeSpan? every)
-    {
-        if (every is { } e) Timers.StartPeriodicTimer("check", new CheckDevice(), e);
-        else Timers.Cancel("check");
-    }
-
     /// <summary>
     /// No reward from a device that computes wrong: the child in training is dropped (the
-    /// coordinator requeues it when it records the worker unhealthy), nothing is reported, no work
-    /// is asked for, and the device is checked again until it passes.
+    /// coordinator requeues it when it records the worker unhealthy), nothing is reported, and no
+    /// work is asked for until the keeper says the device is ready again.
     /// </summary>
-    private void BecomeUnhealthy(string problem)
+    private void Drop()
     {
-        episode++;
         foreach (var timer in new[] { "work", "claim", "report" }) Timers.Cancel(timer);
         CancelRungTimers();
         training?.Cancel();
         training = null;
-        // A next job held for after a stop goes to Unhealthy, which refuses it (the coordinator requeues it).
+        // A next job held for after a stop goes to Waiting, which refuses it (the coordinator requeues it).
         Stash.UnstashAll();
-        log.Error("{0}: device unhealthy, it takes no work until it passes its check again: {1}", workerId, problem);
-        var message = new DeviceUnhealthy(workerId, problem);
-        coordinator.Tell(message);
-        Timers.StartPeriodicTimer("health", new Resend(message), Retry);
-        Schedule(cadence.WhileUnhealthy);
-        Become(Unhealthy);
-    }
-
-    private void Unhealthy()
-    {
-        Receive<Resend>(r => coordinator.Tell(r.Message));
-        Receive<DeviceHealthRecorded>(r => !r.Healthy, _ => Timers.Cancel("health"));
-        Receive<CheckDevice>(_ => StartCheck(again: true));
-        Receive<DeviceChecked>(c =>
-        {
-            if (Current(c) is { Problem: null }) BecomeRecovering();
-        });
-        Receive<TrainChild>(job => log.Warning("{0}: device unhealthy; job for child {1} refused", workerId, job.ChildId));
-        ReceiveAny(_ => { });
-    }
-
-    /// <summary>Passed: says so until the coordinator has recorded it, then asks for work.</summary>
-    private void BecomeRecovering()
-    {
-        var message = new DeviceHealthy(workerId);
-        coordinator.Tell(message);
-        Timers.StartPeriodicTimer("health", new Resend(message), Retry);
-        Become(Recovering);
-    }
-
-    private void Recovering()
-    {
-        Receive<Resend>(r => coordinator.Tell(r.Message));
-        Receive<DeviceHealthRecorded>(r => r.Healthy, _ =>
-        {
-            Timers.Cancel("health");
-            Schedule(cadence.Every);
-            BecomeIdle();
-        });
-        Receive<CheckDevice>(_ => StartCheck(again: true));
-        Receive<DeviceChecked>(c =>
-        {
-            if (Current(c)?.Problem is { } problem) BecomeUnhealthy(problem);
-        });
-        ReceiveAny(_ => { });
+        Become(() => Waiting(sick: true));
     }
 
     // ---- work ----
 
     private void Idle()
     {
-        Checked();
+        Health();
         Receive<AskForWork>(_ =>
         {
             coordinator.Tell(new RequestWork(workerId));
@@ -235,7 +154,7 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers, IWithStash
 
     private void Busy(TrainChild job)
     {
-        Checked();
+        Health();
         Receive<Claim>(_ => coordinator.Tell(new StillTraining(workerId, job.ChildId, job.Final)));
         Receive<AtRung>(r => ReferenceEquals(r.Job, job) && !stopped, r =>
         {
@@ -266,7 +185,8 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers, IWithStash
             if (o.DeviceFault is { } fault)
             {
                 // Found at the child's own shapes: the child goes back to the queue for a device that computes right.
-                BecomeUnhealthy(fault);
+                health.Tell(new DeviceHealthKeeper.FaultFound(fault));
+                Drop();
                 return;
             }
             if (stopped)
@@ -299,7 +219,7 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers, IWithStash
 
     private void Reporting(TrainChild job)
     {
-        Checked();
+        Health();
         Receive<Resend>(r => coordinator.Tell(r.Message));
         Receive<ResultRecorded>(r => r.ChildId == job.ChildId && r.Final == job.Final, r =>
         {
@@ -326,7 +246,7 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers, IWithStash
         rungTimers.Clear();
     }
 
-    private static string Describe(Exception e)
+    internal static string Describe(Exception e)
     {
         var inner = e is AggregateException { InnerException: { } i } ? i : e;
         // The user's own settings are said as such; a type name is for faults of ours.
