@@ -11,26 +11,17 @@ using NasActors.Search.Events;
 namespace NasActors.Controller.Coordinator;
 
 /// <summary>
-/// The search coordinator (a cluster singleton). Its state is the immutable <see cref="SearchState"/>,
-/// which decides what each command means as events; this actor only persists them, folds them
-/// into its <see cref="SearchModel"/> (the state and the strategy the events drive) and replies.
+/// The search coordinator (a cluster singleton): its protocol with workers and the evaluator. Its
+/// state is the immutable <see cref="SearchState"/>, which decides what each command means as
+/// events; this actor only has them persisted and folded (<see cref="PersistentSearch"/>) and replies.
 /// Lifecycle: waiting for a search (started by another node) → active → completed, each an
-/// explicit behaviour. Recovery replays events into the model, which is deterministic, so it ends
-/// exactly where it was.
+/// explicit behaviour.
 /// </summary>
-public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
+public sealed class SearchCoordinator : PersistentSearch, IWithTimers
 {
     private readonly SearchSettings? requested;
-    private readonly PersistenceIds ids;
-    private readonly IActorRef? host;
-    private readonly ILoggingAdapter log = Context.GetLogger();
     private readonly WorkerRoster workers = new();
     private readonly Dictionary<long, (int Epoch, int Epochs)> progress = new();
-    private readonly SearchModel model;
-    private readonly PolicyUpdates updates = new();
-    private readonly SnapshotBook snapshots = new(Context.System.Settings.Config.GetInt("nas.coordinator.snapshot-after-policy-updates", 20));
-    private readonly CoordinatorJournal journal;
-    private bool announcedFinished;
 
     private readonly RestartGrace grace = new(Context.System.Settings.Config.GetTimeSpan("nas.coordinator.claim-grace", TimeSpan.FromSeconds(5)));
 
@@ -42,23 +33,12 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
     /// <param name="host">Told when the run is finished and stored (<see cref="SearchFinished"/>).</param>
     public SearchCoordinator(SearchSettings? requested, Func<SearchSettings, byte[]?, ISearchStrategy>? createStrategy = null, PersistenceIds? ids = null,
         IActorRef? host = null)
+        : base(createStrategy ?? StrategyCatalog.ForSearch, ids ?? PersistenceIds.Folder, host)
     {
         this.requested = requested;
-        this.ids = ids ?? PersistenceIds.Folder;
-        this.host = host;
-        model = new SearchModel(createStrategy ?? StrategyCatalog.ForSearch);
-        journal = new CoordinatorJournal(model, snapshots, (events, handler) => PersistAllAsync(events, handler), SaveSnapshot, () => LastSequenceNr, () =>
-        {
-            BecomeForState();
-            AnnounceWhenFinished();
-        });
-        Recover<SnapshotOffer>(offer => model.Restore((ISearchSnapshot)offer.Snapshot));
-        Recover<ISearchEvent>(Replay);
         Recover<RecoveryCompleted>(_ => AfterRecovery());
         Waiting();
     }
-
-    public override string PersistenceId => ids.CoordinatorId;
 
     public static Props Props(SearchSettings? requested, Func<SearchSettings, byte[]?, ISearchStrategy>? createStrategy = null, PersistenceIds? ids = null,
         IActorRef? host = null) =>
@@ -81,7 +61,7 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
         Command<RequestWork>(r => Dispatch(r.WorkerId, Sender));
         Command<WorkerReport>(OnReport);
         Command<RungReached>(OnRungReached);
-        Command<QueueFinalTraining>(q => PersistMany(model.State.QueueFinal(q.ChildIds)));
+        Command<QueueFinalTraining>(q => PersistMany(Model.State.QueueFinal(q.ChildIds)));
     }
 
     /// <summary>Search and final training done: reports can only be late, and there is no more work.</summary>
@@ -101,6 +81,7 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
     /// <summary>What every behaviour answers the same way.</summary>
     private void Common()
     {
+        PersistenceCommands();
         Command<RegisterWorker>(r =>
         {
             Register(r.WorkerId, Sender);
@@ -109,52 +90,33 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
         // Only for a job running on that worker: a stopped child trains on until its worker hears so.
         Command<ChildProgress>(p =>
         {
-            if (model.State.Children.TryGetValue(p.ChildId, out var c) && c.Job(p.Final) is { Status: JobStatus.Running } job && job.WorkerId == p.WorkerId)
+            if (Model.State.Children.TryGetValue(p.ChildId, out var c) && c.Job(p.Final) is { Status: JobStatus.Running } job && job.WorkerId == p.WorkerId)
                 progress[p.ChildId] = (p.Epoch, p.Epochs);
         });
         // A live worker still training its child: known (and watched) from now on, its child stays with it.
         Command<StillTraining>(c => Register(c.WorkerId, Sender));
-        Command<RestartGrace.ClaimsClosed>(_ => PersistMany(model.State.RequeueUnclaimed(workers.Ids, "not claimed by a live worker after the coordinator restarted")));
+        Command<RestartGrace.ClaimsClosed>(_ => PersistMany(Model.State.RequeueUnclaimed(workers.Ids, "not claimed by a live worker after the coordinator restarted")));
         Command<RestartGrace.RepeatsOver>(_ =>
         {
-            if (grace.RepeatsLine() is { } line) log.Info(line);
+            if (grace.RepeatsLine() is { } line) Log.Info(line);
         });
         Command<GetSearchStatus>(_ => Sender.Tell(Status()));
-        Command<PolicyUpdates.Computed>(u => updates.Current(u, model.Strategy), OnUpdateComputed);
-        Command<PolicyUpdates.Computed>(_ => { });
-        // Restart and recover: the update is recomputed from the journal, deterministically.
-        Command<PolicyUpdates.Failed>(updates.Ours, f => throw new InvalidOperationException("policy update failed", f.Cause));
-        Command<PolicyUpdates.Failed>(_ => { });
         Command<Terminated>(t => OnWorkerGone(t.ActorRef));
-        Command<DeviceUnhealthy>(u => RecordHealth(u.WorkerId, healthy: false, () => model.State.MarkUnhealthy(u.WorkerId, u.Reason),
+        Command<DeviceUnhealthy>(u => RecordHealth(u.WorkerId, healthy: false, () => Model.State.MarkUnhealthy(u.WorkerId, u.Reason),
             $"{u.WorkerId}: device unhealthy, it takes no work until it passes its check again: {u.Reason}"));
-        Command<DeviceHealthy>(h => RecordHealth(h.WorkerId, healthy: true, () => model.State.MarkHealthy(h.WorkerId), $"{h.WorkerId}: device passed its check again and takes work"));
-        Command<SaveSnapshotSuccess>(s =>
-        {
-            DeleteSnapshots(new SnapshotSelectionCriteria(snapshots.Saved(s.Metadata.SequenceNr)));
-            AnnounceWhenFinished();
-        });
-        Command<SaveSnapshotFailure>(f =>
-        {
-            log.Warning("snapshot failed (events are safe, recovery will replay more): {0}", f.Cause.Message);
-            SnapshotWorkDone("save", f.Metadata.SequenceNr);
-        });
-        Command<DeleteSnapshotsSuccess>(d => SnapshotWorkDone("delete", d.Criteria.MaxSequenceNr));
-        Command<DeleteSnapshotsFailure>(f =>
-        {
-            log.Warning("old snapshots not deleted: {0}", f.Cause.Message);
-            SnapshotWorkDone("delete", f.Criteria.MaxSequenceNr);
-        });
+        Command<DeviceHealthy>(h => RecordHealth(h.WorkerId, healthy: true, () => Model.State.MarkHealthy(h.WorkerId), $"{h.WorkerId}: device passed its check again and takes work"));
     }
 
     private enum Phase { Waiting, Active, Completed }
 
     private Phase phase = Phase.Waiting;
 
+    protected override void AfterStored() => BecomeForState();
+
     /// <summary>Switches behaviour when the state has moved to another phase (a larger budget reopens a completed search).</summary>
     private void BecomeForState()
     {
-        var next = model.State.Settings is null ? Phase.Waiting : model.State.Finished ? Phase.Completed : Phase.Active;
+        var next = Model.State.Settings is null ? Phase.Waiting : Model.State.Finished ? Phase.Completed : Phase.Active;
         if (next == phase) return;
         phase = next;
         Become(next switch { Phase.Active => Active, Phase.Completed => Completed, _ => Waiting });
@@ -162,33 +124,13 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
 
     // ---- recovery ----
 
-    private void Replay(ISearchEvent evt)
-    {
-        if (model.Replay(evt) is { } disagreement) log.Warning(disagreement);
-        // What a crash before the next snapshot would replay again.
-        snapshots.Event(policyUpdate: evt is PolicyUpdated);
-    }
-
     private void AfterRecovery()
     {
-        if (model.State.Settings is not null && grace.Start(Timers, model.State, LastSequenceNr) is { } resumed) log.Warning(resumed);
-        PersistMany(model.State.Resume(requested, DateTimeOffset.UtcNow));
-        updates.Start(model.Strategy, Self);
+        if (Model.State.Settings is not null && grace.Start(Timers, Model.State, LastSequenceNr) is { } resumed) Log.Warning(resumed);
+        PersistMany(Model.State.Resume(requested, DateTimeOffset.UtcNow));
+        StartUpdate();
         BecomeForState();
         AnnounceWhenFinished();
-    }
-
-    // ---- policy updates ----
-
-    private void OnUpdateComputed(PolicyUpdates.Computed u)
-    {
-        model.Strategy!.ApplyUpdate(u.Weights);
-        PersistMany([new PolicyUpdated(model.Strategy.PolicyVersion, model.State.Trained + model.State.Failed)], () =>
-        {
-            updates.Stored();
-            updates.Start(model.Strategy, Self);
-            AnnounceWhenFinished();
-        });
     }
 
     // ---- workers ----
@@ -199,7 +141,7 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
         {
             // Same id, new actor: the worker restarted and lost what it was training.
             Context.Unwatch(restarted);
-            PersistMany(model.State.Requeue(workerId, "worker restarted"));
+            PersistMany(Model.State.Requeue(workerId, "worker restarted"));
         }
         Context.Watch(worker);
     }
@@ -214,9 +156,9 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
         // First: a worker that restarted has its children requeued before its health is decided.
         Register(workerId, sender);
         var events = decide();
-        if (events.Count > 0) log.Warning(change);
+        if (events.Count > 0) Log.Warning(change);
         // Before the search starts there is no journal to hold a sick device: no answer, so the worker says it again.
-        if (!healthy && model.State.Settings is null) return;
+        if (!healthy && Model.State.Settings is null) return;
         var recorded = new DeviceHealthRecorded(workerId, healthy);
         if (events.Count == 0) DeferAsync(recorded, r => sender.Tell(r));
         else PersistMany(events, () => sender.Tell(recorded));
@@ -224,25 +166,25 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
 
     private void OnWorkerGone(IActorRef worker)
     {
-        if (workers.Remove(worker) is { } id) PersistMany(model.State.Requeue(id, "worker gone"));
+        if (workers.Remove(worker) is { } id) PersistMany(Model.State.Requeue(id, "worker gone"));
     }
 
     private void Dispatch(string workerId, IActorRef worker)
     {
         Register(workerId, worker);
         // A worker asking for work is idle: anything still assigned to it was lost on the way.
-        PersistMany(model.State.Requeue(workerId, "worker idle while assigned"));
-        if (model.State.NextJob(workerId, model.Sample) is { } job)
+        PersistMany(Model.State.Requeue(workerId, "worker idle while assigned"));
+        if (Model.State.NextJob(workerId, Model.Sample) is { } job)
             PersistMany(job.Events, () => Send(worker, job.ChildId, job.Final));
         else
-            worker.Tell(new NoWork(model.State.Finished));
+            worker.Tell(new NoWork(Model.State.Finished));
     }
 
     /// <summary>A worker's result or failure: an <see cref="Outcome"/>, or <see cref="ResultIgnored"/> (repeated, late, unknown).</summary>
     private void OnReport(WorkerReport report)
     {
         var sender = Sender;
-        var outcome = model.State.Report(report);
+        var outcome = Model.State.Report(report);
         if (outcome is ResultIgnored ignored)
         {
             grace.Ignored(ignored, Timers);
@@ -250,7 +192,7 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
             return;
         }
         if (report is ChildFailure f)
-            log.Warning("child {0}{1} failed on {2}: {3}", f.ChildId, f.Final ? " (final)" : "", f.WorkerId, f.Reason);
+            Log.Warning("child {0}{1} failed on {2}: {3}", f.ChildId, f.Final ? " (final)" : "", f.WorkerId, f.Reason);
         Outcome(outcome, report.ChildId, report.WorkerId, sender, jobFollows => new ResultRecorded(report.ChildId, report.Final, jobFollows));
     }
 
@@ -262,7 +204,7 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
     private void OnRungReached(RungReached r)
     {
         var sender = Sender;
-        var (decision, stop) = model.State.ReachRung(r.WorkerId, r.ChildId, r.Epoch, r.Accuracy);
+        var (decision, stop) = Model.State.ReachRung(r.WorkerId, r.ChildId, r.Epoch, r.Accuracy);
         if (decision is null)
         {
             DeferAsync(new RungDecided(r.ChildId, r.Epoch, stop), a => sender.Tell(a));
@@ -287,69 +229,19 @@ public sealed class SearchCoordinator : ReceivePersistentActor, IWithTimers
     {
         progress.Remove(childId);
         Register(workerId, worker);
-        model.Evolve(outcome);
-        var next = model.State.NextJob(workerId, model.Sample);
-        journal.Write([outcome], next?.Events ?? [], () =>
+        Model.Evolve(outcome);
+        var next = Model.State.NextJob(workerId, Model.Sample);
+        PersistApplied(outcome, next?.Events ?? [], () =>
         {
             worker.Tell(answer(next is not null));
             if (next is not null) Send(worker, next.ChildId, next.Final);
-            PersistMany(model.State.Completion(DateTimeOffset.UtcNow));
+            PersistMany(Model.State.Completion(DateTimeOffset.UtcNow));
         });
-        updates.Start(model.Strategy, Self);
+        StartUpdate();
     }
 
-    private void Send(IActorRef worker, long id, bool final) => worker.Tell(model.State.TrainChild(id, final));
-
-    // ---- persistence ----
-
-    private void PersistMany(IReadOnlyList<ISearchEvent> events, Action? after = null) => journal.Write(events, after);
-
-    /// <summary>Tells the host, once per completion, that the run is finished with everything stored (<see cref="SearchFinished"/>).</summary>
-    private void AnnounceWhenFinished()
-    {
-        // Reopened by a grown budget: its next completion is told again.
-        if (!model.State.Finished) announcedFinished = false;
-        if (announcedFinished || !model.State.Finished || !AllStored) return;
-        announcedFinished = true;
-        host?.Tell(new SearchFinished(Status()));
-    }
-
-    /// <summary>Nothing left to write: no write or snapshot work in flight, no policy update computing or pending.</summary>
-    private bool AllStored => !journal.Writing && snapshots.Idle && !updates.Computing && model.Strategy is not { HasPendingUpdate: true };
-
-    /// <summary>
-    /// A snapshot saved (or not) or old ones deleted: the last of that work may be what a finished
-    /// run waited for. An answer to an earlier incarnation's work (it restarted meanwhile) is not ours.
-    /// </summary>
-    private void SnapshotWorkDone(string kind, long sequenceNr)
-    {
-        if (snapshots.Done(kind, sequenceNr)) AnnounceWhenFinished();
-    }
+    private void Send(IActorRef worker, long id, bool final) => worker.Tell(Model.State.TrainChild(id, final));
 
     // Finished only once its last events are stored: the caller may stop the node at once.
-    private SearchStatus Status() => SearchViews.Status(model.State, AllStored, progress, PersistenceId);
-
-    /// <summary>
-    /// Akka's own line ("Last known sequence number [0]") reads as if the run were empty while
-    /// the journal could not be read at all (a database outage): say what happened and what follows.
-    /// </summary>
-    protected override void OnRecoveryFailure(Exception reason, object? message = null) =>
-        log.Error(JournalTrouble.Recovery("the coordinator", reason, message, LastSequenceNr));
-
-    // Akka stops the actor after this; its supervisor starts it again and it recovers what was stored.
-    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr) =>
-        log.Error(JournalTrouble.Write("the coordinator", cause, @event, sequenceNr));
-
-    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
-    {
-        // The state already counts the event: restart and recover from what was really stored.
-        log.Error(cause, "event {0} rejected by the journal", @event.GetType().Name);
-        throw new InvalidOperationException($"journal rejected {@event.GetType().Name}", cause);
-    }
-
-    protected override void PostStop()
-    {
-        model.Dispose();
-        base.PostStop();
-    }
+    protected override SearchStatus Status() => SearchViews.Status(Model.State, AllStored, progress, PersistenceId);
 }

@@ -157,7 +157,7 @@ public class ResumeTests
         Assert.Empty(SearchState.Empty.Resume(null, now));
 
         var done = SearchState.Fold([
-            new SearchStarted(Settings, now), new ChildSampled(0, NasActors.SearchSpace.NasNetA.Genotype, [], -1, 0),
+            new SearchStarted(Settings, now), new ChildSampled(0, NasActors.SearchSpace.NasNetA.Genotype, new NasActors.SearchSpace.DecisionSpace().Encode(NasActors.SearchSpace.NasNetA.Genotype), -1, 0),
             new ChildAssigned(0, false, "w", 1), new ChildTrained(0, "w", 0.5, 1, 1, 1, 1)]);
         // All results in but not completed (the coordinator stopped before it said so).
         Assert.IsType<SearchCompleted>(Assert.Single(done.Resume(null, now)));
