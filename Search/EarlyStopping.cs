@@ -30,18 +30,9 @@ public sealed record EarlyStopSettings
     public IReadOnlyList<string> Errors(int epochs)
     {
         var errors = new List<string>();
-        if (!StoppingRules.Kinds.Contains(Kind)) errors.Add($"unknown early stopping \"{Kind}\" (expected {string.Join(", ", StoppingRules.Kinds)})");
-        if (GraceEpochs < 1) errors.Add($"early stopping's grace epochs must be at least 1, got {GraceEpochs}");
-        if (ReductionFactor < 2) errors.Add($"early stopping's reduction factor must be at least 2, got {ReductionFactor}");
-        if (Brackets < 1) errors.Add($"early stopping's brackets must be at least 1, got {Brackets}");
         if (StoppedChildren is not (RungAccuracy or Ignore))
             errors.Add($"early stopping's stopped_children must be {RungAccuracy} or {Ignore}, got \"{StoppedChildren}\"");
-        if (errors.Count > 0) return errors;
-        var rule = new AshaRule(this, 0, epochs);
-        if (GraceEpochs >= epochs)
-            errors.Add($"early stopping's grace epochs ({GraceEpochs}) must be below the children's epochs ({epochs}): there would be no rung to stop at");
-        else if (rule.Rungs(Brackets - 1).Count == 0)
-            errors.Add($"bracket {Brackets - 1} has no rung below {epochs} epochs (rungs start at {GraceEpochs}·{ReductionFactor}^bracket): use at most {rule.Rungs(0).Count} brackets");
+        errors.AddRange(StoppingRules.Errors(this, epochs));
         return errors;
     }
 }
@@ -69,16 +60,23 @@ public interface IStoppingRule
 /// <summary>The early-stopping rules by name: a run's settings name one.</summary>
 public static class StoppingRules
 {
-    private static readonly Dictionary<string, Func<EarlyStopSettings, long, int, IStoppingRule>> Registry = new()
+    /// <summary>A rule: how it is made for a run, and what is wrong with its parameters for children of so many epochs.</summary>
+    private sealed record Entry(Func<EarlyStopSettings, long, int, IStoppingRule> Create, Func<EarlyStopSettings, int, IReadOnlyList<string>> Errors);
+
+    private static readonly Dictionary<string, Entry> Registry = new()
     {
-        [EarlyStopSettings.AshaKind] = (settings, seed, epochs) => new AshaRule(settings, seed, epochs),
+        [EarlyStopSettings.AshaKind] = new((settings, seed, epochs) => new AshaRule(settings, seed, epochs), AshaRule.Errors),
     };
 
     public static IReadOnlyCollection<string> Kinds => Registry.Keys;
 
+    /// <summary>What is wrong with early-stopping settings: an unknown rule, or its own parameters' errors.</summary>
+    public static IReadOnlyList<string> Errors(EarlyStopSettings settings, int epochs) =>
+        Registry.TryGetValue(settings.Kind, out var rule) ? rule.Errors(settings, epochs) : [$"unknown early stopping \"{settings.Kind}\" (expected {string.Join(", ", Kinds)})"];
+
     /// <summary>The rule of a run (null: it stops no child early).</summary>
     public static IStoppingRule? For(SearchSettings? settings) =>
-        settings?.EarlyStop is { } stop ? Registry[stop.Kind](stop, settings.Seed, settings.Search.Epochs) : null;
+        settings?.EarlyStop is { } stop ? Registry[stop.Kind].Create(stop, settings.Seed, settings.Search.Epochs) : null;
 }
 
 /// <summary>
@@ -90,6 +88,22 @@ public static class StoppingRules
 /// </summary>
 public sealed record AshaRule(EarlyStopSettings Settings, long Seed, int Epochs) : IStoppingRule
 {
+    /// <summary>What is wrong with ASHA's parameters for children of <paramref name="epochs"/> epochs.</summary>
+    public static IReadOnlyList<string> Errors(EarlyStopSettings s, int epochs)
+    {
+        var errors = new List<string>();
+        if (s.GraceEpochs < 1) errors.Add($"early stopping's grace epochs must be at least 1, got {s.GraceEpochs}");
+        if (s.ReductionFactor < 2) errors.Add($"early stopping's reduction factor must be at least 2, got {s.ReductionFactor}");
+        if (s.Brackets < 1) errors.Add($"early stopping's brackets must be at least 1, got {s.Brackets}");
+        if (errors.Count > 0) return errors;
+        var rule = new AshaRule(s, 0, epochs);
+        if (s.GraceEpochs >= epochs)
+            errors.Add($"early stopping's grace epochs ({s.GraceEpochs}) must be below the children's epochs ({epochs}): there would be no rung to stop at");
+        else if (rule.Rungs(s.Brackets - 1).Count == 0)
+            errors.Add($"bracket {s.Brackets - 1} has no rung below {epochs} epochs (rungs start at {s.GraceEpochs}·{s.ReductionFactor}^bracket): use at most {rule.Rungs(0).Count} brackets");
+        return errors;
+    }
+
     public IReadOnlyList<int> RungEpochs(long childId) => Rungs(Bracket(childId));
 
     public RungKey RungOf(long childId, int epoch) => new(Bracket(childId), epoch);
