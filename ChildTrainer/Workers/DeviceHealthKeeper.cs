@@ -15,8 +15,6 @@ namespace NasActors.ChildTrainer.Workers;
 /// </summary>
 public sealed class DeviceHealthKeeper : ReceiveActor, IWithTimers
 {
-    private static readonly TimeSpan Retry = TimeSpan.FromSeconds(2);
-
     /// <summary>To the worker: the device is healthy and the coordinator knows it: take work.</summary>
     public sealed record Ready;
 
@@ -120,7 +118,7 @@ public sealed class DeviceHealthKeeper : ReceiveActor, IWithTimers
     private void Tell(object message)
     {
         coordinator.Tell(message, Context.Parent);
-        Timers.StartPeriodicTimer("health", new Resend(message), Retry);
+        Timers.StartPeriodicTimer("health", new Resend(message), DeviceWorker.Retry);
     }
 
     private void Schedule(TimeSpan? every)

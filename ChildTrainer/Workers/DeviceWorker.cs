@@ -16,7 +16,8 @@ namespace NasActors.ChildTrainer.Workers;
 /// </summary>
 public sealed class DeviceWorker : ReceiveActor, IWithTimers, IWithStash
 {
-    private static readonly TimeSpan Retry = TimeSpan.FromSeconds(2);
+    /// <summary>How often a worker (and its device's keeper) repeats a message the coordinator has not answered.</summary>
+    internal static readonly TimeSpan Retry = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(250);
 
     private sealed record Trained(TrainChild Job, TrainOutcome Outcome);

@@ -196,7 +196,6 @@ public class RunFolderSafetyTests
         "holds its payload as text, not bytes")]
     public void A_damaged_journal_is_refused_naming_the_entry_and_nothing_is_written(string damage, string sql, string why)
     {
-        _ = damage;
         using var dir = new TempDir();
         var run = Path.Combine(dir.Path, "run");
         Assert.Equal(0, NasProcess.Run(Synthetic(run)).ExitCode);
