@@ -93,12 +93,12 @@ public sealed record RunningNow(long ChildId, bool Final, string Worker, double 
 public sealed record Distribution(int Count, double Min, double Q1, double Median, double Q3, double Max);
 
 /// <summary>
-/// One worker over a run: where it runs (its id is <c>HOST:PID/DEVICE#K</c>), what it trained,
-/// what failed on it, how many of its children were stopped early (at a rung), how many of its
+/// One worker over a run: where it runs (its id is <c>HOST:PID/DEVICE#K</c>), the search children
+/// it trained and the final trainings (<see cref="Final"/>), what failed on it, how many of its children were stopped early (at a rung), how many of its
 /// attempts were requeued (lost to a dead worker or a restart),
 /// what it trains now, when it last reported (null: never), and whether its device is
 /// <c>healthy</c> or <c>unhealthy</c> now (with the <see cref="Problem"/> its check found).
 /// </summary>
 public sealed record WorkerSummary(
-    string Worker, string? Machine, int? Process, string? Device, int Trained, int Failed, int Stopped, int Requeued, long? Training, double BusyS, DateTimeOffset? LastReport,
+    string Worker, string? Machine, int? Process, string? Device, int Trained, int Final, int Failed, int Stopped, int Requeued, long? Training, double BusyS, DateTimeOffset? LastReport,
     string Health, string? Problem);

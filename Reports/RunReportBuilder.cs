@@ -166,7 +166,7 @@ public static class RunReportBuilder
                 m.Success ? m.Groups["machine"].Value : null,
                 m.Groups["pid"].Success ? int.Parse(m.Groups["pid"].Value) : null,
                 m.Success ? m.Groups["device"].Value : null,
-                g.Count(s => s.Outcome == "trained"), g.Count(s => s.Outcome == "failed"), g.Count(s => s.Outcome == "stopped"), g.Count(s => s.Outcome == "requeued"),
+                g.Count(s => s.Outcome == "trained" && !s.Final), g.Count(s => s.Outcome == "trained" && s.Final), g.Count(s => s.Outcome == "failed"), g.Count(s => s.Outcome == "stopped"), g.Count(s => s.Outcome == "requeued"),
                 g.FirstOrDefault(s => s.EndS is null)?.ChildId,
                 Math.Round(g.Sum(s => (s.EndS ?? report.Summary.ElapsedS) - s.StartS), 3),
                 ended.Count > 0 ? report.StartedAt.AddSeconds(ended.Max()) : null,

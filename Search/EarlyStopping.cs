@@ -173,8 +173,8 @@ internal sealed class RungKeyJsonConverter : JsonConverter<RungKey>
         writer.WritePropertyName(value.ToString());
 }
 
-/// <summary>What a child reported at a rung, and whether it was stopped there.</summary>
-public sealed record RungResult(int Epoch, double Accuracy, bool Stopped);
+/// <summary>What a child reported at a rung, and whether it was stopped there (after <see cref="EpochsTrained"/>, when its stop came with its result).</summary>
+public sealed record RungResult(int Epoch, double Accuracy, bool Stopped, int? EpochsTrained = null);
 
 /// <summary>
 /// Every value recorded per rung (derived from the children's <see cref="RungResult"/>s, kept as

@@ -208,7 +208,7 @@ public sealed record SearchState
         var key = Stopping!.RungOf(e.ChildId, e.Epoch);
         var state = this with
         {
-            Children = Children.SetItem(e.ChildId, child with { Rungs = (child.Rungs ?? []).Add(new RungResult(e.Epoch, e.Accuracy, e.Stopped)) }),
+            Children = Children.SetItem(e.ChildId, child with { Rungs = (child.Rungs ?? []).Add(new RungResult(e.Epoch, e.Accuracy, e.Stopped, e.EpochsTrained)) }),
             Rungs = Rungs.With(key, e.Accuracy),
         };
         return e.Stopped ? state.WithJob(e.ChildId, false, child.Search with { Status = JobStatus.Stopped }) with { Stopped = Stopped + 1 } : state;
@@ -268,20 +268,25 @@ public sealed record SearchState
     public const string AlreadyRecorded = "result already recorded";
 
     /// <summary>
-    /// A worker's report: the outcome to record, or <see cref="ResultIgnored"/> for a repeated, late
-    /// or unknown one (recorded, never counted twice).
+    /// A worker's report: the events to record. A search training's rungs that were never decided
+    /// (their answer lost to a coordinator that moved or a database outage) are decided first, from
+    /// the values the report carries, in journal order with every other decision; a stop there is
+    /// the child's outcome, whatever it trained after. A repeated, late or unknown report is one
+    /// <see cref="ResultIgnored"/> (recorded, never counted twice).
     /// </summary>
-    public ISearchEvent Report(WorkerReport report)
+    public IReadOnlyList<ISearchEvent> Report(WorkerReport report)
     {
         if (!AwaitsResult(report.ChildId, report.Final))
-            return new ResultIgnored(report.ChildId, report.Final, report.WorkerId,
+            return [new ResultIgnored(report.ChildId, report.Final, report.WorkerId,
                 !Children.TryGetValue(report.ChildId, out var child) ? "unknown child"
                 : child.Job(report.Final) is { Done: true } ? AlreadyRecorded
-                : "never assigned");
+                : "never assigned")];
         // A device found computing wrong gives no reward until it passes its check again.
         if (UnhealthyReason(report.WorkerId) is { } unhealthy)
-            return new ResultIgnored(report.ChildId, report.Final, report.WorkerId, $"the worker's device is unhealthy: {unhealthy}");
-        return (report, report.Final) switch
+            return [new ResultIgnored(report.ChildId, report.Final, report.WorkerId, $"the worker's device is unhealthy: {unhealthy}")];
+        var rungs = LateRungs(report);
+        if (rungs is [.., { Stopped: true }]) return rungs;
+        ISearchEvent outcome = (report, report.Final) switch
         {
             (ChildResult r, false) => new ChildTrained(r.ChildId, r.WorkerId, r.Accuracy, r.Loss, r.Parameters, r.MultAdds, r.Seconds),
             (ChildResult r, true) => new FinalTrainingCompleted(r.ChildId, r.WorkerId, r.Accuracy, r.TestAccuracy, r.Loss, r.Parameters, r.MultAdds, r.Seconds),
@@ -289,6 +294,32 @@ public sealed record SearchState
             (ChildFailure f, true) => new FinalTrainingFailed(f.ChildId, f.WorkerId, f.Reason),
             _ => throw new InvalidOperationException($"not a worker report: {report.GetType().Name}"),
         };
+        return [.. rungs, outcome];
+    }
+
+    /// <summary>
+    /// The decisions a search report brings for its rungs not yet decided, in epoch order, each
+    /// against the tables as the ones before it left them; the list ends at a stop. A rung it
+    /// carries no finite value for stays undecided (a trainer that measures no validation there).
+    /// </summary>
+    private IReadOnlyList<ChildReachedRung> LateRungs(WorkerReport report)
+    {
+        if (report.Final || report.Rungs is not { Count: > 0 } values || Stopping is not { } rule) return [];
+        // A trained child ran its whole budget; a failed one at least to the last rung it measured.
+        var trained = report is ChildResult ? Settings!.Search.Epochs : values.Max(v => v.Epoch);
+        var decided = new List<ChildReachedRung>();
+        var state = this;
+        foreach (var epoch in rule.RungEpochs(report.ChildId))
+        {
+            if (state.Children[report.ChildId].RungAt(epoch) is not null
+                || values.FirstOrDefault(v => v.Epoch == epoch) is not { Accuracy: var accuracy } || !double.IsFinite(accuracy)) continue;
+            var goesOn = rule.Continues(state.Rungs.At(rule.RungOf(report.ChildId, epoch)), accuracy);
+            var decision = new ChildReachedRung(report.ChildId, report.WorkerId, epoch, accuracy, !goesOn, goesOn ? null : trained);
+            decided.Add(decision);
+            if (!goesOn) break;
+            state = state.Evolve(decision);
+        }
+        return decided;
     }
 
     /// <summary>The rung epochs of a child's search training (null without early stopping).</summary>

@@ -37,14 +37,15 @@ public static class SearchViews
     }
 
     /// <summary>
-    /// The search's compute in child-epochs: a trained child's full budget, a stopped one's rung
-    /// (what the recorded outcomes cost; retried and final trainings are not counted).
+    /// The search's compute in child-epochs: a trained child's full budget, a stopped one's rung, or
+    /// what it trained before its stop was decided (what the recorded outcomes cost; retried and
+    /// final trainings are not counted).
     /// </summary>
     public static long EpochsTrained(SearchState s) =>
         s.Children.Values.Sum(c => c.Search.Status switch
         {
             JobStatus.Trained => (long)s.Settings!.Search.Epochs,
-            JobStatus.Stopped => c.StoppedAt?.Epoch ?? 0,
+            JobStatus.Stopped => c.StoppedAt is { } at ? at.EpochsTrained ?? at.Epoch : 0,
             _ => 0,
         });
 

@@ -37,8 +37,10 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers, IWithStash
     private CancellationTokenSource? training;
     private long? reportedAt;
     private IActorRef health = ActorRefs.Nobody;
-    // Rung reports not yet decided (their resend timers), and whether the coordinator stopped the child in training.
+    // Rung reports not yet decided (their resend timers), the values the child measured at its rungs
+    // (they travel with its report), and whether the coordinator stopped the child in training.
     private readonly HashSet<string> rungTimers = [];
+    private readonly List<RungValue> rungValues = [];
     private bool stopped;
     // The coordinator sent the next job with the stop: it may arrive before the stopped training has ended.
     private bool jobFollows;
@@ -133,6 +135,7 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers, IWithStash
         Timers.Cancel("work");
         training = new CancellationTokenSource();
         (stopped, jobFollows) = (false, false);
+        rungValues.Clear();
         // Claims the child for as long as it trains, so that a restarted coordinator leaves it here.
         Timers.StartPeriodicTimer("claim", new Claim(), Retry);
         var cancel = training.Token;
@@ -159,6 +162,7 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers, IWithStash
         Receive<Claim>(_ => coordinator.Tell(new StillTraining(workerId, job.ChildId, job.Final)));
         Receive<AtRung>(r => ReferenceEquals(r.Job, job) && !stopped, r =>
         {
+            rungValues.Add(new RungValue(r.Report.Epoch, r.Report.Accuracy));
             coordinator.Tell(r.Report);
             var timer = $"rung:{r.Report.Epoch}";
             rungTimers.Add(timer);
@@ -204,9 +208,11 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers, IWithStash
                 Timers.StartSingleTimer("work", new AskForWork(), Retry);
                 return;
             }
-            object report = o.FailureReason is { } reason
-                ? new ChildFailure(job.ChildId, job.Final, workerId, reason)
-                : new ChildResult(job.ChildId, job.Final, workerId, o.Accuracy, o.TestAccuracy, o.Loss, o.Parameters, o.MultAdds, o.Seconds);
+            // The rungs' values go with it: a rung whose answer never came is decided before the outcome is stored.
+            var values = rungValues.Count > 0 ? rungValues.ToList() : null;
+            WorkerReport report = o.FailureReason is { } reason
+                ? new ChildFailure(job.ChildId, job.Final, workerId, reason) { Rungs = values }
+                : new ChildResult(job.ChildId, job.Final, workerId, o.Accuracy, o.TestAccuracy, o.Loss, o.Parameters, o.MultAdds, o.Seconds) { Rungs = values };
             reportedAt = System.Diagnostics.Stopwatch.GetTimestamp();
             coordinator.Tell(report);
             Timers.StartPeriodicTimer("report", new Resend(report), Retry);

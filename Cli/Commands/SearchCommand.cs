@@ -31,7 +31,7 @@ public static class SearchCommand
         space.AcceptOnlyFromAmong([.. SearchSpaces.Names]);
         var blocks = new Option<int?>("--blocks") { Description = "blocks per cell, B (default the space's: 5 for nasnet, 4 for darts)" };
         var children = new Option<int?>("--children") { Description = "child budget (may grow on resume)" };
-        var trainer = new Option<string?>("--trainer") { Description = "torch, synthetic[:MS] or exec:COMMAND (default torch)" };
+        var trainer = new Option<string?>("--trainer") { Description = $"{TrainerSpec.Help} (default torch)" };
         var devices = new Option<string?>("--devices") { Description = "comma-separated devices: cpu, cuda:0, ... (default cpu)" };
         var perDevice = new Option<int?>("--workers-per-device") { Description = "workers per device (default 1)" };
         var dataset = new Option<string?>("--dataset") { Description = DatasetSpec.Help };

@@ -58,7 +58,7 @@ public abstract class PersistentSearch : ReceivePersistentActor
     protected void PersistMany(IReadOnlyList<ISearchEvent> events, Action? after = null) => journal.Write(events, after);
 
     /// <summary>Stores an outcome already folded (the strategy learnt from it) with the events decided after it, in one write.</summary>
-    protected void PersistApplied(ISearchEvent applied, IReadOnlyList<ISearchEvent> events, Action after) => journal.Write([applied], events, after);
+    protected void PersistApplied(IReadOnlyList<ISearchEvent> applied, IReadOnlyList<ISearchEvent> events, Action after) => journal.Write(applied, events, after);
 
     /// <summary>Starts the strategy's next pending policy update off the loop, unless one computes already.</summary>
     protected void StartUpdate() => updates.Start(Model.Strategy, Self);
@@ -69,7 +69,7 @@ public abstract class PersistentSearch : ReceivePersistentActor
         Command<PolicyUpdates.Computed>(u => updates.Current(u, Model.Strategy), u =>
         {
             Model.Strategy!.ApplyUpdate(u.Weights);
-            PersistMany([new PolicyUpdated(Model.Strategy.PolicyVersion, Model.State.Trained + Model.State.Failed)], () =>
+            PersistMany([new PolicyUpdated(Model.Strategy.PolicyVersion, Model.State.Trained + Model.State.Failed + Model.State.Stopped)], () =>
             {
                 updates.Stored();
                 StartUpdate();

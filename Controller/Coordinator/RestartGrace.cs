@@ -27,7 +27,7 @@ public sealed class RestartGrace(TimeSpan grace)
         timers.StartSingleTimer(nameof(RepeatsOver), new RepeatsOver(), grace);
         if (state.RunningCount == 0) return null;
         timers.StartSingleTimer(nameof(ClaimsClosed), new ClaimsClosed(), grace);
-        return $"search resumed at event {sequenceNr}: {state.Trained} trained, {state.Failed} failed of {state.Budget}; " +
+        return $"search resumed at event {sequenceNr}: {state.Trained} trained, {state.Stopped} stopped, {state.Failed} failed of {state.Budget}; " +
                $"{state.RunningCount} children were on workers: those no live worker claims within {grace.TotalSeconds:F0} s go back to the queue";
     }
 

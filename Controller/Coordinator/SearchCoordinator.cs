@@ -180,20 +180,25 @@ public sealed class SearchCoordinator : PersistentSearch, IWithTimers
             worker.Tell(new NoWork(Model.State.Finished));
     }
 
-    /// <summary>A worker's result or failure: an <see cref="Outcome"/>, or <see cref="ResultIgnored"/> (repeated, late, unknown).</summary>
+    /// <summary>
+    /// A worker's result or failure: an <see cref="Outcome"/> (with the decisions of rungs it brings
+    /// that were never decided), or <see cref="ResultIgnored"/> (repeated, late, unknown).
+    /// </summary>
     private void OnReport(WorkerReport report)
     {
         var sender = Sender;
-        var outcome = Model.State.Report(report);
-        if (outcome is ResultIgnored ignored)
+        var events = Model.State.Report(report);
+        if (events is [ResultIgnored ignored])
         {
             grace.Ignored(ignored, Timers);
-            PersistMany([outcome], () => sender.Tell(new ResultRecorded(report.ChildId, report.Final)));
+            PersistMany(events, () => sender.Tell(new ResultRecorded(report.ChildId, report.Final)));
             return;
         }
         if (report is ChildFailure f)
             Log.Warning("child {0}{1} failed on {2}: {3}", f.ChildId, f.Final ? " (final)" : "", f.WorkerId, f.Reason);
-        Outcome(outcome, report.ChildId, report.WorkerId, sender, jobFollows => new ResultRecorded(report.ChildId, report.Final, jobFollows));
+        if (events is [.., ChildReachedRung { Stopped: true } stop])
+            Log.Info("child {0}: stopped at its rung at epoch {1}, decided with its result (the rung's answer had not reached {2})", stop.ChildId, stop.Epoch, stop.WorkerId);
+        Outcome(events, report.ChildId, report.WorkerId, sender, jobFollows => new ResultRecorded(report.ChildId, report.Final, jobFollows));
     }
 
     /// <summary>
@@ -215,21 +220,21 @@ public sealed class SearchCoordinator : PersistentSearch, IWithTimers
             PersistMany([decision], () => sender.Tell(new RungDecided(r.ChildId, r.Epoch, false)));
             return;
         }
-        Outcome(decision, r.ChildId, r.WorkerId, sender, jobFollows => new RungDecided(r.ChildId, r.Epoch, true, jobFollows));
+        Outcome([decision], r.ChildId, r.WorkerId, sender, jobFollows => new RungDecided(r.ChildId, r.Epoch, true, jobFollows));
     }
 
     /// <summary>
-    /// The one path for an outcome (a result, a failure, a stop at a rung) and the worker's next
+    /// The one path for an outcome (a result, a failure, a stop at a rung, with the rung decisions before it) and the worker's next
     /// job: the outcome is folded (and the strategy learns from it) before the write, in journal
     /// order, so the next job already comes from what it taught; both go to the journal in one
     /// write, and the worker hears the answer, then its job: one round trip per child, which is
     /// what dispatch latency is made of.
     /// </summary>
-    private void Outcome(ISearchEvent outcome, long childId, string workerId, IActorRef worker, Func<bool, object> answer)
+    private void Outcome(IReadOnlyList<ISearchEvent> outcome, long childId, string workerId, IActorRef worker, Func<bool, object> answer)
     {
         progress.Remove(childId);
         Register(workerId, worker);
-        Model.Evolve(outcome);
+        foreach (var e in outcome) Model.Evolve(e);
         var next = Model.State.NextJob(workerId, Model.Sample);
         PersistApplied(outcome, next?.Events ?? [], () =>
         {

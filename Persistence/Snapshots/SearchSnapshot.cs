@@ -68,14 +68,15 @@ public sealed record StoredChild(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<StoredRung>? Rungs = null)
 {
     public static StoredChild From(ChildRecord c) => new(c.Id, c.Decisions, c.LogProbability, c.PolicyVersion, StoredJob.From(c.Search), c.Final is { } f ? StoredJob.From(f) : null,
-        c.Rungs?.Select(r => new StoredRung(r.Epoch, r.Accuracy, r.Stopped)).ToList());
+        c.Rungs?.Select(r => new StoredRung(r.Epoch, r.Accuracy, r.Stopped, r.EpochsTrained)).ToList());
 
     public ChildRecord ToRecord() => new(Id, Decisions, LogProbability, PolicyVersion, Search.ToJob(), Final?.ToJob(),
-        Rungs?.Select(r => new RungResult(r.Epoch, r.Accuracy, r.Stopped)).ToImmutableList());
+        Rungs?.Select(r => new RungResult(r.Epoch, r.Accuracy, r.Stopped, r.EpochsTrained)).ToImmutableList());
 }
 
 /// <summary>A child's value at a rung, and whether it was stopped there.</summary>
-public sealed record StoredRung(int Epoch, double Accuracy, bool Stopped);
+public sealed record StoredRung(int Epoch, double Accuracy, bool Stopped,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? EpochsTrained = null);
 
 /// <summary>A training as stored: its status by name (<c>queued</c>, <c>running</c>, <c>trained</c>, <c>failed</c>).</summary>
 public sealed record StoredJob(string Status, string? WorkerId, int Attempts, StoredOutcome? Outcome, string? FailReason)

@@ -28,7 +28,8 @@ public sealed record TrainChild(long ChildId, Genotype Genotype, bool Final, int
 
 /// <summary>
 /// A child reached a rung epoch with this validation accuracy. The worker trains on meanwhile and
-/// repeats it until <see cref="RungDecided"/> arrives, so a coordinator that moved still decides.
+/// repeats it until <see cref="RungDecided"/> arrives; a training that ends first carries the value
+/// in its report (<see cref="WorkerReport.Rungs"/>), so a coordinator that moved still decides.
 /// </summary>
 [WireName("worker.rung-reached")]
 public sealed record RungReached(string WorkerId, long ChildId, int Epoch, double Accuracy) : IWireMessage;
@@ -62,8 +63,20 @@ public sealed record ChildResult(long ChildId, bool Final, string WorkerId, doub
 [WireName("worker.child-failure")]
 public sealed record ChildFailure(long ChildId, bool Final, string WorkerId, string Reason) : WorkerReport(ChildId, Final, WorkerId);
 
-/// <summary>A worker's outcome of one job, trained or failed: the coordinator records both through one path.</summary>
-public abstract record WorkerReport(long ChildId, bool Final, string WorkerId) : IWireMessage;
+/// <summary>
+/// A worker's outcome of one job, trained or failed: the coordinator records both through one path.
+/// <see cref="Rungs"/>: the values its search training measured at its rungs, so that a rung whose
+/// decision never came back (a coordinator that moved, a database outage) is decided before the
+/// outcome is stored.
+/// </summary>
+public abstract record WorkerReport(long ChildId, bool Final, string WorkerId) : IWireMessage
+{
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<RungValue>? Rungs { get; init; }
+}
+
+/// <summary>A child's validation accuracy at a rung epoch, as its worker measured it.</summary>
+public sealed record RungValue(int Epoch, double Accuracy);
 
 /// <summary>
 /// The coordinator has stored the outcome of the child (or had already). <see cref="JobFollows"/>:

@@ -26,9 +26,12 @@ public sealed record ChildTrained(long ChildId, string WorkerId, double Accuracy
 /// <summary>
 /// A child's search training reached a rung with this validation accuracy; the early-stopping
 /// decision is stored with it (<see cref="Stopped"/>: it trains no further, an outcome of its own).
+/// <see cref="EpochsTrained"/>: set when the decision was made only once its result came (the rung's
+/// answer was lost on the way), a stop that came after the child had trained so many epochs.
 /// </summary>
 [WireName("event.child-reached-rung")]
-public sealed record ChildReachedRung(long ChildId, string WorkerId, int Epoch, double Accuracy, bool Stopped) : ISearchEvent;
+public sealed record ChildReachedRung(long ChildId, string WorkerId, int Epoch, double Accuracy, bool Stopped,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] int? EpochsTrained = null) : ISearchEvent;
 
 [WireName("event.child-failed")]
 public sealed record ChildFailed(long ChildId, string WorkerId, string Reason) : ISearchEvent;
@@ -41,7 +44,7 @@ public sealed record ChildRequeued(long ChildId, bool Final, string Reason) : IS
 [WireName("event.result-ignored")]
 public sealed record ResultIgnored(long ChildId, bool Final, string WorkerId, string Reason) : ISearchEvent;
 
-/// <summary>The strategy's policy changed (PPO update); its weights are in the next snapshot.</summary>
+/// <summary>The strategy's policy changed (PPO update); its weights are in the next snapshot. <see cref="Observed"/>: the search's outcomes (trained, failed, stopped) stored by then.</summary>
 [WireName("event.policy-updated")]
 public sealed record PolicyUpdated(int Version, int Observed) : ISearchEvent;
 

@@ -64,7 +64,7 @@ public static class EarlyStoppingBenchmark
             var accuracy = curves.Accuracy(genotypes[at.Child], at.Epoch, setup.Epochs);
             if (at.Epoch == setup.Epochs)
             {
-                model.Evolve(model.State.Report(new ChildResult(at.Child, false, at.Worker, accuracy, null, 1 - accuracy, 0, 0, at.Epoch)));
+                foreach (var e in model.State.Report(new ChildResult(at.Child, false, at.Worker, accuracy, null, 1 - accuracy, 0, 0, at.Epoch))) model.Evolve(e);
                 Assign(at.Worker, when.Time);
                 continue;
             }

@@ -497,4 +497,30 @@ public sealed class CoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Configurati
         Assert.Equal(8, ((ChildResult)coordinator.FishForMessage(m => m is ChildResult, TimeSpan.FromSeconds(5))).ChildId);
         Assert.Equal((7L, 3), (atThree.ChildId, atThree.Epoch));
     }
+
+    [Fact]
+    public void A_training_that_ends_before_its_rungs_are_answered_carries_their_values_in_its_result()
+    {
+        var coordinator = CreateTestProbe();
+        var trainer = new SyntheticCurvesTrainer(TimeSpan.FromMilliseconds(30), new NasActors.ChildTrainer.Synthetic.SyntheticCurves(0.7));
+        var worker = Sys.ActorOf(DeviceWorker.Props("w-late", "cpu", trainer, coordinator.Ref));
+        coordinator.ExpectMsg<RegisterWorker>();
+        worker.Tell(new WorkerRegistered("w-late"), coordinator.Ref);
+        coordinator.FishForMessage(m => m is DeviceHealthy);
+        worker.Tell(new DeviceHealthRecorded("w-late", true), coordinator.Ref);
+        coordinator.FishForMessage(m => m is RequestWork);
+        worker.Tell(new TrainChild(9, NasActors.SearchSpace.NasNetA.Genotype, false, 1, 1, new SearchSettings().Search with { Epochs = 5 }, [1, 3]), coordinator.Ref);
+
+        // No rung is answered (the coordinator is away): the result brings both values, as reported.
+        var reported = new Dictionary<int, double>();
+        var result = (ChildResult)coordinator.FishForMessage(m =>
+        {
+            if (m is RungReached r) reported[r.Epoch] = r.Accuracy;
+            return m is ChildResult;
+        }, TimeSpan.FromSeconds(10));
+        Assert.Equal([1, 3], reported.Keys.Order());
+        Assert.Equal(reported.OrderBy(r => r.Key).Select(r => new RungValue(r.Key, r.Value)), result.Rungs!);
+        // The same values every time it is sent again.
+        Assert.Equal(result.Rungs!, ((ChildResult)coordinator.FishForMessage(m => m is ChildResult, TimeSpan.FromSeconds(5))).Rungs!);
+    }
 }

@@ -46,7 +46,7 @@ public class SearchModelTests
                 WorkerReport report = rng.Next(6) == 0
                     ? new ChildFailure(job.ChildId, false, worker, "NaN loss")
                     : new ChildResult(job.ChildId, false, worker, rng.NextDouble(), null, 0.5, 10, 20, 1);
-                Fold([model.State.Report(report)]);
+                Fold(model.State.Report(report));
             }
             else if (model.State.RunningOn(worker).Any())
                 Fold(model.State.Requeue(worker, "worker restarted"));

@@ -50,7 +50,9 @@ public sealed class PostgresRunTests(PostgresServer postgres, ITestOutputHelper 
         var top = NasProcess.Run("top", "--journal", db, "--run", "exp2", "--json");
         Assert.Equal(5, JsonDocument.Parse(top.Stdout).RootElement.GetArrayLength());
         var workers = NasProcess.Run("workers", "--journal", db, "--run", "exp1", "--json");
-        Assert.Equal(13, JsonDocument.Parse(workers.Stdout).RootElement.EnumerateArray().Sum(w => w.GetProperty("trained").GetInt32()));
+        var rows = JsonDocument.Parse(workers.Stdout).RootElement.EnumerateArray().ToList();
+        Assert.Equal(12, rows.Sum(w => w.GetProperty("trained").GetInt32()));
+        Assert.Equal(1, rows.Sum(w => w.GetProperty("final").GetInt32()));
         using var dir = new TempDir();
         var genotype = NasProcess.Run("export", "--journal", db, "--run", "exp1", "--rank", "1", "--out", Path.Combine(dir.Path, "best.json"));
         Assert.True(genotype.ExitCode == 0, genotype.Stderr);

@@ -1,4 +1,5 @@
 using NasActors.Protocol;
+using NasActors.Protocol.Messages;
 using NasActors.Persistence.Snapshots;
 using NasActors.Search;
 using NasActors.Search.Events;
@@ -105,7 +106,7 @@ public class EarlyStoppingTests
         Assert.Equal((null, false), s.ReachRung("w0", 0, 2, 0.1));
         Assert.Equal((null, true), s.ReachRung("w9", 3, 1, 0.9));
         // A stopped child's result is not counted; the search completes when the others are in.
-        Assert.IsType<ResultIgnored>(s.Report(new NasActors.Protocol.Messages.ChildResult(2, false, "w2", 0.9, null, 0, 0, 0, 1)));
+        Assert.IsType<ResultIgnored>(Assert.Single(s.Report(new ChildResult(2, false, "w2", 0.9, null, 0, 0, 0, 1))));
         s = s.Evolve(new ChildTrained(0, "w0", 0.7, 0, 0, 0, 1)).Evolve(new ChildTrained(1, "w1", 0.8, 0, 0, 0, 1));
         Assert.Empty(s.Completion(DateTimeOffset.UnixEpoch));
         Assert.True(Reach(ref s, 3, 1, 0.1));
@@ -147,6 +148,49 @@ public class EarlyStoppingTests
         // Its result would still count (a claim that came after the grace period): no reason to stop it.
         var s = Running(2, Settings(budget: 2)).Evolve(new ChildRequeued(1, false, "not claimed by a live worker after the coordinator restarted"));
         Assert.Equal((null, false), s.ReachRung("w1", 1, 1, 0.1));
+    }
+
+    [Fact]
+    public void A_result_decides_the_rungs_whose_answer_never_came_before_it_is_stored()
+    {
+        // Rung 1 (epochs 1, 3 of 9) holds 0.5, 0.6, 0.7: child 3's 0.4 there would have been stopped.
+        var s = Running(4, Settings(budget: 4));
+        Assert.False(Reach(ref s, 0, 1, 0.5));
+        Assert.False(Reach(ref s, 1, 1, 0.6));
+        Assert.False(Reach(ref s, 2, 1, 0.7));
+        // Its rung report was lost (the coordinator moved); it trained on, and its result brings the value.
+        var events = s.Report(new ChildResult(3, false, "w3", 0.9, null, 0.1, 10, 20, 5) { Rungs = [new(1, 0.4), new(3, 0.8)] });
+        var stop = Assert.IsType<ChildReachedRung>(Assert.Single(events));
+        Assert.Equal(new ChildReachedRung(3, "w3", 1, 0.4, Stopped: true, EpochsTrained: 9), stop);
+        s = events.Aggregate(s, (state, e) => state.Evolve(e));
+        // Stopped there, not ranked; its nine epochs are counted, and its later rung is not a value of anyone's table.
+        Assert.Equal(JobStatus.Stopped, s.Children[3].Search.Status);
+        Assert.Equal(0, s.Trained);
+        Assert.DoesNotContain(3L, Ranking.Trained(s).Select(c => c.Id));
+        Assert.Equal(9, SearchViews.EpochsTrained(s));
+        Assert.Equal([0.4, 0.5, 0.6, 0.7], s.Rungs.At(new RungKey(0, 1)));
+        Assert.Empty(s.Rungs.At(new RungKey(0, 3)));
+        // Its report again is one ignored result.
+        Assert.IsType<ResultIgnored>(Assert.Single(s.Report(new ChildResult(3, false, "w3", 0.9, null, 0.1, 10, 20, 5) { Rungs = [new(1, 0.4)] })));
+    }
+
+    [Fact]
+    public void A_result_whose_late_rungs_go_on_is_trained_after_them_and_decided_rungs_are_not_decided_again()
+    {
+        var s = Running(2, Settings(budget: 2));
+        Assert.False(Reach(ref s, 0, 1, 0.5));
+        // Rung 1 was decided; rung 3's answer was lost: only rung 3 is decided now, then the result.
+        var events = s.Report(new ChildResult(0, false, "w0", 0.9, null, 0.1, 10, 20, 5) { Rungs = [new(1, 0.5), new(3, 0.8)] });
+        Assert.Equal([typeof(ChildReachedRung), typeof(ChildTrained)], events.Select(e => e.GetType()));
+        Assert.Equal(new ChildReachedRung(0, "w0", 3, 0.8, Stopped: false), events[0]);
+        s = events.Aggregate(s, (state, e) => state.Evolve(e));
+        Assert.Equal([0.8], s.Rungs.At(new RungKey(0, 3)));
+        // A failure brings its values too: child 1 failed after rung 3, both rungs decided before the failure.
+        events = s.Report(new ChildFailure(1, false, "w1", "NaN loss") { Rungs = [new(1, 0.6), new(3, 0.7)] });
+        Assert.Equal([typeof(ChildReachedRung), typeof(ChildReachedRung), typeof(ChildFailed)], events.Select(e => e.GetType()));
+        // A value that is no number (a trainer that measured none) leaves its rung undecided.
+        var t = Running(1, Settings(budget: 1));
+        Assert.IsType<ChildTrained>(Assert.Single(t.Report(new ChildResult(0, false, "w0", 0.9, null, 0.1, 10, 20, 5) { Rungs = [new(1, double.NaN)] })));
     }
 
     private sealed class RungsEquality : IEqualityComparer<System.Collections.Immutable.ImmutableList<RungResult>?>

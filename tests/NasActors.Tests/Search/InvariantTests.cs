@@ -102,9 +102,9 @@ public class InvariantTests
     {
         // A worker that names a queued child it was never given (a stale or confused worker).
         var s = Started();
-        var decided = Assert.IsType<ResultIgnored>(s.Report(new ChildResult(1, false, "b", 0.9, null, 0.1, 1, 1, 1)));
+        var decided = Assert.IsType<ResultIgnored>(Assert.Single(s.Report(new ChildResult(1, false, "b", 0.9, null, 0.1, 1, 1, 1))));
         Assert.Equal("never assigned", decided.Reason);
-        Assert.Equal(SearchState.AlreadyRecorded, Assert.IsType<ResultIgnored>(s.Report(new ChildResult(0, false, "a", 0.9, null, 0.1, 1, 1, 1))).Reason);
+        Assert.Equal(SearchState.AlreadyRecorded, Assert.IsType<ResultIgnored>(Assert.Single(s.Report(new ChildResult(0, false, "a", 0.9, null, 0.1, 1, 1, 1)))).Reason);
         Assert.Equal(1, s.Evolve(decided).Trained);
     }
 }

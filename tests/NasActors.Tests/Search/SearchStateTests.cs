@@ -129,7 +129,7 @@ public class SearchStatePropertyTests
                     WorkerReport report = rng.Next(3) == 0
                         ? new ChildFailure(id, final, by, "exited with code 1")
                         : new ChildResult(id, final, by, rng.NextDouble(), final ? rng.NextDouble() : null, 1, 10, 20, 1);
-                    Add([state.Report(report)]);
+                    Add(state.Report(report));
                     Add(state.Completion(DateTimeOffset.UnixEpoch.AddSeconds(step)));
                     break;
                 case 5:
