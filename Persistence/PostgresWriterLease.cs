@@ -35,8 +35,22 @@ public sealed class PostgresWriterLease(PostgresUrl url, string run, Func<string
                 JournalTables.Scalar(c, "UPDATE nas_run SET writer = @holder WHERE id = @run", ("holder", holder()), ("run", number));
                 return true;
             });
-            return connection is null ? Holder(url, run) ?? "another nas process" : null;
+            if (connection is null) return Holder(url, run) ?? "another nas process";
+            DropPooledConnections();
+            return null;
         }
+    }
+
+    /// <summary>
+    /// The journal's pooled connections may predate a server restart (a standby's, or a holder's that
+    /// lost the lease to an outage), and Npgsql would hand out such a dead one unchecked, failing the
+    /// new writers' first read (57P01). Every writer starts after the lease is taken: it starts on
+    /// connections opened after it.
+    /// </summary>
+    private void DropPooledConnections()
+    {
+        using var pooled = new NpgsqlConnection(url.ConnectionString);
+        NpgsqlConnection.ClearPool(pooled);
     }
 
     public bool StillHeld()

@@ -297,24 +297,31 @@ public sealed record SearchState
         return [.. rungs, outcome];
     }
 
+    /// <summary>The decisions a search report brings for its rungs never decided (see <see cref="DecideRungs"/>).</summary>
+    private IReadOnlyList<ChildReachedRung> LateRungs(WorkerReport report) =>
+        report.Final || report.Rungs is not { Count: > 0 } values
+            ? []
+            // A trained child ran its whole budget; a failed one at least to the last rung it measured.
+            : DecideRungs(report.WorkerId, report.ChildId, values, int.MaxValue, report is ChildResult ? Settings!.Search.Epochs : values.Max(v => v.Epoch));
+
     /// <summary>
-    /// The decisions a search report brings for its rungs not yet decided, in epoch order, each
-    /// against the tables as the ones before it left them; the list ends at a stop. A rung it
-    /// carries no finite value for stays undecided (a trainer that measures no validation there).
+    /// Decisions for a child's rungs up to <paramref name="upTo"/> that are not decided yet, from the
+    /// values its worker measured, in epoch order, each against the tables as the ones before it left
+    /// them; the list ends at a stop (<paramref name="trainedEpochs"/>: what it had trained by then,
+    /// when more than the rung). A rung without a finite value stays undecided (a trainer that
+    /// measured none there).
     /// </summary>
-    private IReadOnlyList<ChildReachedRung> LateRungs(WorkerReport report)
+    private IReadOnlyList<ChildReachedRung> DecideRungs(string workerId, long childId, IReadOnlyList<RungValue> values, int upTo, int? trainedEpochs)
     {
-        if (report.Final || report.Rungs is not { Count: > 0 } values || Stopping is not { } rule) return [];
-        // A trained child ran its whole budget; a failed one at least to the last rung it measured.
-        var trained = report is ChildResult ? Settings!.Search.Epochs : values.Max(v => v.Epoch);
+        if (Stopping is not { } rule) return [];
         var decided = new List<ChildReachedRung>();
         var state = this;
-        foreach (var epoch in rule.RungEpochs(report.ChildId))
+        foreach (var epoch in rule.RungEpochs(childId).Where(e => e <= upTo))
         {
-            if (state.Children[report.ChildId].RungAt(epoch) is not null
+            if (state.Children[childId].RungAt(epoch) is not null
                 || values.FirstOrDefault(v => v.Epoch == epoch) is not { Accuracy: var accuracy } || !double.IsFinite(accuracy)) continue;
-            var goesOn = rule.Continues(state.Rungs.At(rule.RungOf(report.ChildId, epoch)), accuracy);
-            var decision = new ChildReachedRung(report.ChildId, report.WorkerId, epoch, accuracy, !goesOn, goesOn ? null : trained);
+            var goesOn = rule.Continues(state.Rungs.At(rule.RungOf(childId, epoch)), accuracy);
+            var decision = new ChildReachedRung(childId, workerId, epoch, accuracy, !goesOn, goesOn || trainedEpochs <= epoch ? null : trainedEpochs);
             decided.Add(decision);
             if (!goesOn) break;
             state = state.Evolve(decision);
@@ -329,22 +336,23 @@ public sealed record SearchState
     [JsonIgnore] public IStoppingRule? Stopping => StoppingRules.For(Settings);
 
     /// <summary>
-    /// A worker's child reached <paramref name="epoch"/> with <paramref name="accuracy"/>: the
-    /// rung decision to journal (null when there is nothing new to record), and whether the child
-    /// must stop. A rung already decided answers as it was decided; a child done, or running on
-    /// another worker, stops (its outcome would not count); a queued one, an epoch that is no rung,
-    /// goes on unjudged.
+    /// A worker's child reached a rung: the decisions to journal (empty when there is nothing new to
+    /// record), and whether the child must stop. The report carries the values of every rung the
+    /// child has reached, so a rung whose answer was lost (a coordinator that moved, a database
+    /// outage) is decided before a later one, in epoch order. A rung already decided answers as it
+    /// was decided; a child done, or running on another worker, stops (its outcome would not count);
+    /// a queued one, an epoch that is no rung, goes on unjudged.
     /// </summary>
-    public (ChildReachedRung? Decision, bool Stop) ReachRung(string workerId, long childId, int epoch, double accuracy)
+    public (IReadOnlyList<ChildReachedRung> Decisions, bool Stop) ReachRung(RungReached report)
     {
-        if (Stopping is not { } rule || !Children.TryGetValue(childId, out var child)) return (null, false);
-        if (child.RungAt(epoch) is { } decided) return (null, decided.Stopped);
+        if (Stopping is not { } rule || !Children.TryGetValue(report.ChildId, out var child)) return ([], false);
+        if (child.RungAt(report.Epoch) is { } decided) return ([], decided.Stopped);
         // Requeued while its worker still trains it (a claim that came late): its result would still count.
-        if (child.Search.Status == JobStatus.Queued) return (null, false);
-        if (child.Search.Status != JobStatus.Running || child.Search.WorkerId != workerId) return (null, true);
-        if (!rule.RungEpochs(childId).Contains(epoch) || !double.IsFinite(accuracy) || UnhealthyReason(workerId) is not null) return (null, false);
-        var goesOn = rule.Continues(Rungs.At(rule.RungOf(childId, epoch)), accuracy);
-        return (new ChildReachedRung(childId, workerId, epoch, accuracy, Stopped: !goesOn), !goesOn);
+        if (child.Search.Status == JobStatus.Queued) return ([], false);
+        if (child.Search.Status != JobStatus.Running || child.Search.WorkerId != report.WorkerId) return ([], true);
+        if (!rule.RungEpochs(report.ChildId).Contains(report.Epoch) || UnhealthyReason(report.WorkerId) is not null) return ([], false);
+        var decisions = DecideRungs(report.WorkerId, report.ChildId, report.Rungs ?? [new RungValue(report.Epoch, report.Accuracy)], report.Epoch, report.Epoch);
+        return (decisions, decisions is [.., { Stopped: true }]);
     }
 
     /// <summary>The job a worker is sent for a child's training (its network, seed, attempt, budget and rungs).</summary>

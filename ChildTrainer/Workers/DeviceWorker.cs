@@ -163,10 +163,11 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers, IWithStash
         Receive<AtRung>(r => ReferenceEquals(r.Job, job) && !stopped, r =>
         {
             rungValues.Add(new RungValue(r.Report.Epoch, r.Report.Accuracy));
-            coordinator.Tell(r.Report);
-            var timer = $"rung:{r.Report.Epoch}";
+            var report = r.Report with { Rungs = rungValues.ToList() };
+            coordinator.Tell(report);
+            var timer = $"rung:{report.Epoch}";
             rungTimers.Add(timer);
-            Timers.StartPeriodicTimer(timer, new Resend(r.Report), Retry);
+            Timers.StartPeriodicTimer(timer, new Resend(report), Retry);
         });
         Receive<Resend>(r => r.Message is RungReached, r => coordinator.Tell(r.Message));
         Receive<RungDecided>(d => d.ChildId == job.ChildId && !job.Final, d =>

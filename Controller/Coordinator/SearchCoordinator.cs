@@ -202,25 +202,26 @@ public sealed class SearchCoordinator : PersistentSearch, IWithTimers
     }
 
     /// <summary>
-    /// A child at a rung: the decision is journaled with its value before the worker hears it, so a
-    /// resumed or handed-over coordinator answers the same; a rung already decided is answered as it
-    /// was, once what is in flight is stored. A stop is an <see cref="Outcome"/>, as a result is.
+    /// A child at a rung: the decision (with those of earlier rungs whose answer was lost) is journaled
+    /// with its value before the worker hears it, so a resumed or handed-over coordinator answers the
+    /// same; a rung already decided is answered as it was, once what is in flight is stored. A stop is
+    /// an <see cref="Outcome"/>, as a result is.
     /// </summary>
     private void OnRungReached(RungReached r)
     {
         var sender = Sender;
-        var (decision, stop) = Model.State.ReachRung(r.WorkerId, r.ChildId, r.Epoch, r.Accuracy);
-        if (decision is null)
+        var (decisions, stop) = Model.State.ReachRung(r);
+        if (decisions.Count == 0)
         {
             DeferAsync(new RungDecided(r.ChildId, r.Epoch, stop), a => sender.Tell(a));
             return;
         }
         if (!stop)
         {
-            PersistMany([decision], () => sender.Tell(new RungDecided(r.ChildId, r.Epoch, false)));
+            PersistMany(decisions, () => sender.Tell(new RungDecided(r.ChildId, r.Epoch, false)));
             return;
         }
-        Outcome([decision], r.ChildId, r.WorkerId, sender, jobFollows => new RungDecided(r.ChildId, r.Epoch, true, jobFollows));
+        Outcome(decisions, r.ChildId, r.WorkerId, sender, jobFollows => new RungDecided(r.ChildId, r.Epoch, true, jobFollows));
     }
 
     /// <summary>

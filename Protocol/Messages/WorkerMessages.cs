@@ -30,9 +30,15 @@ public sealed record TrainChild(long ChildId, Genotype Genotype, bool Final, int
 /// A child reached a rung epoch with this validation accuracy. The worker trains on meanwhile and
 /// repeats it until <see cref="RungDecided"/> arrives; a training that ends first carries the value
 /// in its report (<see cref="WorkerReport.Rungs"/>), so a coordinator that moved still decides.
+/// <see cref="Rungs"/>: the values at every rung it has reached so far, this one included, so that an
+/// earlier rung whose answer was lost is decided first.
 /// </summary>
 [WireName("worker.rung-reached")]
-public sealed record RungReached(string WorkerId, long ChildId, int Epoch, double Accuracy) : IWireMessage;
+public sealed record RungReached(string WorkerId, long ChildId, int Epoch, double Accuracy) : IWireMessage
+{
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<RungValue>? Rungs { get; init; }
+}
 
 /// <summary>
 /// The coordinator's stored decision at a rung: <see cref="Stop"/>, the worker drops the child;

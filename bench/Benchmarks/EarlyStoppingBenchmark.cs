@@ -68,8 +68,8 @@ public static class EarlyStoppingBenchmark
                 Assign(at.Worker, when.Time);
                 continue;
             }
-            var (decision, stopNow) = model.State.ReachRung(at.Worker, at.Child, at.Epoch, accuracy);
-            if (decision is not null) model.Evolve(decision);
+            var (decisions, stopNow) = model.State.ReachRung(new RungReached(at.Worker, at.Child, at.Epoch, accuracy));
+            foreach (var d in decisions) model.Evolve(d);
             if (stopNow) Assign(at.Worker, when.Time);
             else queue.Enqueue(at with { Epoch = at.Epoch + 1 }, (when.Time + 1, order++));
         }

@@ -27,10 +27,14 @@ public class EarlyStoppingTests
     /// <summary>Reports a rung, folds its decision; returns whether the child was stopped.</summary>
     private static bool Reach(ref SearchState s, long child, int epoch, double accuracy)
     {
-        var (decision, stop) = s.ReachRung($"w{child}", child, epoch, accuracy);
-        if (decision is not null) s = s.Evolve(decision);
+        var (decisions, stop) = s.ReachRung(new RungReached($"w{child}", child, epoch, accuracy));
+        s = decisions.Aggregate(s, (state, d) => state.Evolve(d));
         return stop;
     }
+
+    /// <summary>A rung report's answer: how many decisions it would journal, and whether the child stops.</summary>
+    private static (int Decisions, bool Stop) Asked(SearchState s, string worker, long child, int epoch, double accuracy) =>
+        s.ReachRung(new RungReached(worker, child, epoch, accuracy)) is var (d, stop) ? (d.Count, stop) : default;
 
     [Theory]
     [InlineData(1, 3, 1, 27, new[] { 1, 3, 9 })]
@@ -100,11 +104,11 @@ public class EarlyStoppingTests
         Assert.Equal([0.40, 0.50, 0.60], s.Rungs.At(new RungKey(0, 1)));
         Assert.DoesNotContain(2L, s.SearchJobs.Running.Keys);
         // The same report again (a resend, a restarted coordinator) is answered as decided, and nothing new is journaled.
-        Assert.Equal((null, true), s.ReachRung("w2", 2, 1, 0.40));
-        Assert.Equal((null, false), s.ReachRung("w0", 0, 1, 0.50));
+        Assert.Equal((0, true), Asked(s, "w2", 2, 1, 0.40));
+        Assert.Equal((0, false), Asked(s, "w0", 0, 1, 0.50));
         // An epoch that is no rung, or a worker that no longer has the child.
-        Assert.Equal((null, false), s.ReachRung("w0", 0, 2, 0.1));
-        Assert.Equal((null, true), s.ReachRung("w9", 3, 1, 0.9));
+        Assert.Equal((0, false), Asked(s, "w0", 0, 2, 0.1));
+        Assert.Equal((0, true), Asked(s, "w9", 3, 1, 0.9));
         // A stopped child's result is not counted; the search completes when the others are in.
         Assert.IsType<ResultIgnored>(Assert.Single(s.Report(new ChildResult(2, false, "w2", 0.9, null, 0, 0, 0, 1))));
         s = s.Evolve(new ChildTrained(0, "w0", 0.7, 0, 0, 0, 1)).Evolve(new ChildTrained(1, "w1", 0.8, 0, 0, 0, 1));
@@ -121,7 +125,7 @@ public class EarlyStoppingTests
     {
         var s = Running(3, new SearchSettings { Budget = 3 });
         Assert.Null(s.RungEpochs(0));
-        Assert.Equal((null, false), s.ReachRung("w0", 0, 1, 0.1));
+        Assert.Equal((0, false), Asked(s, "w0", 0, 1, 0.1));
     }
 
     [Fact]
@@ -147,7 +151,7 @@ public class EarlyStoppingTests
     {
         // Its result would still count (a claim that came after the grace period): no reason to stop it.
         var s = Running(2, Settings(budget: 2)).Evolve(new ChildRequeued(1, false, "not claimed by a live worker after the coordinator restarted"));
-        Assert.Equal((null, false), s.ReachRung("w1", 1, 1, 0.1));
+        Assert.Equal((0, false), Asked(s, "w1", 1, 1, 0.1));
     }
 
     [Fact]
@@ -172,6 +176,25 @@ public class EarlyStoppingTests
         Assert.Empty(s.Rungs.At(new RungKey(0, 3)));
         // Its report again is one ignored result.
         Assert.IsType<ResultIgnored>(Assert.Single(s.Report(new ChildResult(3, false, "w3", 0.9, null, 0.1, 10, 20, 5) { Rungs = [new(1, 0.4)] })));
+    }
+
+    [Fact]
+    public void A_later_rung_reported_before_an_earlier_one_was_answered_decides_the_earlier_first()
+    {
+        // Rung 1 holds 0.5, 0.6, 0.7; child 3's rung-1 report was lost in an outage, and its rung-3 report (0.9) comes first.
+        var s = Running(4, Settings(budget: 4));
+        Assert.False(Reach(ref s, 0, 1, 0.5));
+        Assert.False(Reach(ref s, 1, 1, 0.6));
+        Assert.False(Reach(ref s, 2, 1, 0.7));
+        var (decisions, stop) = s.ReachRung(new RungReached("w3", 3, 3, 0.9) { Rungs = [new(1, 0.4), new(3, 0.9)] });
+        // Stopped at rung 1, as an uninterrupted search would have stopped it, after the three epochs it trained.
+        Assert.True(stop);
+        Assert.Equal([new ChildReachedRung(3, "w3", 1, 0.4, Stopped: true, EpochsTrained: 3)], decisions);
+        // A child that goes on at rung 1 has both decided, in order.
+        s = Running(2, Settings(budget: 2));
+        (decisions, stop) = s.ReachRung(new RungReached("w0", 0, 3, 0.9) { Rungs = [new(1, 0.4), new(3, 0.9)] });
+        Assert.False(stop);
+        Assert.Equal([1, 3], decisions.Select(d => d.Epoch));
     }
 
     [Fact]

@@ -122,7 +122,7 @@ public class SearchStatePropertyTests
                     if (earlyStop is not null && rng.Next(3) == 0)
                     {
                         // A rung (or another epoch) reached, by its worker or one that lost the child.
-                        if (state.ReachRung(by, id, rng.Next(1, 5), rng.NextDouble()).Decision is { } decision) Add([decision]);
+                        Add(state.ReachRung(new RungReached(by, id, rng.Next(1, 5), rng.NextDouble())).Decisions);
                         Add(state.Completion(DateTimeOffset.UnixEpoch.AddSeconds(step)));
                         break;
                     }
