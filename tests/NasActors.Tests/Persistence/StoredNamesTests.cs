@@ -19,7 +19,9 @@ public class StoredNamesTests
     private static IEnumerable<(string Name, IWireMessage Sample)> StoredSamples() =>
         ((IEnumerable<object[]>)Protocol.SerializerTests.Samples()).Select(row => (IWireMessage)row[0])
             .Select(m => (Name: NasActors.Hosting.NasSerializer.Format.Manifest(m), Sample: m))
-            .Where(s => s.Name.StartsWith("event.", StringComparison.Ordinal) || s.Name.StartsWith("snapshot.", StringComparison.Ordinal));
+            .Where(s => s.Name.StartsWith("event.", StringComparison.Ordinal) || s.Name.StartsWith("snapshot.", StringComparison.Ordinal))
+            // The first sample of a name is its golden shape; later ones add optional fields, left out at their default so the shape holds.
+            .DistinctBy(s => s.Name);
 
     [Fact]
     public void Snapshots_from_before_decisions_were_packed_still_read()
