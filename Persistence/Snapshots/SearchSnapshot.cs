@@ -19,11 +19,14 @@ public interface ISearchSnapshot : IWireMessage
 }
 
 /// <summary>
-/// The coordinator's snapshot as written now: the state's facts (settings, counters, children with
-/// their trainings, unhealthy workers) with job statuses by name. The queues and running indexes
-/// are not stored: they follow from the children's statuses and are rebuilt on reading.
+/// The coordinator's snapshot as written now: the state's facts (settings, counters, unhealthy
+/// workers) as JSON, and its children as one compact block (<see cref="ChildrenBlock"/>) with the
+/// strings they name (workers, failure reasons) listed once. A status of a 20,000-child run reads
+/// it in a fresh process: decoding a block is a loop, where 20,000 JSON objects cost the
+/// serializer's start-up and a property lookup each (docs/decisions.md). The queues, running
+/// indexes and rung tables are not stored: they follow from the children and are rebuilt on reading.
 /// </summary>
-[WireName("snapshot.search-state.v2")]
+[WireName("snapshot.search-state.v3")]
 public sealed record SearchSnapshot(StoredSearchState State, byte[] StrategyState) : ISearchSnapshot
 {
     public static SearchSnapshot Of(SearchState state, byte[] strategyState) => new(StoredSearchState.From(state), strategyState);
@@ -33,64 +36,156 @@ public sealed record SearchSnapshot(StoredSearchState State, byte[] StrategyStat
 
 public sealed record StoredSearchState(
     SearchSettings? Settings, int Budget, DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt, long NextChildId, int PolicyVersion,
-    int IgnoredResults, int Trained, int Failed, double? BestAccuracy, bool FinalQueued, IReadOnlyList<StoredChild> Children,
-    IReadOnlyDictionary<string, string> Unhealthy,
-    // Early stopping's count; left out at 0, so snapshots of runs without it keep their bytes.
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int Stopped = 0)
+    int IgnoredResults, int Trained, int Failed, int Stopped, double? BestAccuracy, bool FinalQueued,
+    IReadOnlyDictionary<string, string> Unhealthy, IReadOnlyList<string> Strings, byte[] Children)
 {
-    public static StoredSearchState From(SearchState s) => new(
-        s.Settings, s.Budget, s.StartedAt, s.CompletedAt, s.NextChildId, s.PolicyVersion, s.IgnoredResults, s.Trained, s.Failed, s.BestAccuracy,
-        s.FinalQueued, s.Children.Values.Select(StoredChild.From).ToList(), s.Unhealthy, s.Stopped);
-
-    public SearchState ToState()
+    public static StoredSearchState From(SearchState s)
     {
-        // A builder, not ToImmutableSortedDictionary (which sorts through a SortedDictionary first):
-        // 20,000 children in about half the time, which a status of a large run waits for.
-        var children = ImmutableSortedDictionary.CreateBuilder<long, ChildRecord>();
-        foreach (var c in Children)
-        {
-            var child = c.ToRecord();
-            if (!children.TryAdd(child.Id, child)) throw new ArgumentException($"child {child.Id} is stored twice");
-        }
-        return SearchIndexes.Rebuild(new SearchState
-        {
-            Settings = Settings, Budget = Budget, StartedAt = StartedAt, CompletedAt = CompletedAt, NextChildId = NextChildId,
-            PolicyVersion = PolicyVersion, IgnoredResults = IgnoredResults, Trained = Trained, Failed = Failed, Stopped = Stopped, BestAccuracy = BestAccuracy,
-            FinalQueued = FinalQueued, Children = children.ToImmutable(),
-            Unhealthy = Unhealthy.ToImmutableSortedDictionary(),
-        });
+        var (block, strings) = ChildrenBlock.Write(s.Children.Values);
+        return new(s.Settings, s.Budget, s.StartedAt, s.CompletedAt, s.NextChildId, s.PolicyVersion, s.IgnoredResults, s.Trained, s.Failed, s.Stopped,
+            s.BestAccuracy, s.FinalQueued, s.Unhealthy, strings, block);
     }
+
+    public SearchState ToState() => SearchIndexes.Rebuild(new SearchState
+    {
+        Settings = Settings, Budget = Budget, StartedAt = StartedAt, CompletedAt = CompletedAt, NextChildId = NextChildId,
+        PolicyVersion = PolicyVersion, IgnoredResults = IgnoredResults, Trained = Trained, Failed = Failed, Stopped = Stopped, BestAccuracy = BestAccuracy,
+        FinalQueued = FinalQueued, Children = ChildrenBlock.Read(Children, Strings),
+        Unhealthy = Unhealthy.ToImmutableSortedDictionary(),
+    });
 }
 
-public sealed record StoredChild(
-    long Id, [property: JsonConverter(typeof(DecisionsJsonConverter))] int[] Decisions, double LogProbability, int PolicyVersion,
-    StoredJob Search, StoredJob? Final,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<StoredRung>? Rungs = null)
+/// <summary>
+/// A snapshot's children as bytes, in id order. Per child: id (7-bit varint), decisions (count,
+/// then one byte each), log-probability (8-byte double), policy version (varint), the search job,
+/// a final-job flag byte (0/1) and the final job, then the rungs (count + 1, 0 for none; each:
+/// epoch, accuracy, a flag byte: 1 stopped, 2 epochs trained follows, then that count). A job:
+/// status code (<see cref="StatusNames.Code"/>), worker (0 none, k the k-th string), attempts,
+/// a flag byte (1 outcome, 2 test accuracy, 4 failure reason), the outcome (accuracy, [test
+/// accuracy], loss as doubles, parameters and mult-adds as varints, seconds as a double) and the
+/// reason (a string index). Varints are .NET's 7-bit encoding; everything is little-endian.
+/// </summary>
+public static class ChildrenBlock
 {
-    public static StoredChild From(ChildRecord c) => new(c.Id, c.Decisions, c.LogProbability, c.PolicyVersion, StoredJob.From(c.Search), c.Final is { } f ? StoredJob.From(f) : null,
-        c.Rungs?.Select(r => new StoredRung(r.Epoch, r.Accuracy, r.Stopped, r.EpochsTrained)).ToList());
+    private const byte HasOutcome = 1, HasTest = 2, HasReason = 4;
+    private const byte RungStopped = 1, RungEpochsTrained = 2;
 
-    public ChildRecord ToRecord() => new(Id, Decisions, LogProbability, PolicyVersion, Search.ToJob(), Final?.ToJob(),
-        Rungs?.Select(r => new RungResult(r.Epoch, r.Accuracy, r.Stopped, r.EpochsTrained)).ToImmutableList());
-}
+    public static (byte[] Block, IReadOnlyList<string> Strings) Write(IEnumerable<ChildRecord> children)
+    {
+        var strings = new List<string>();
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        int Ref(string? value)
+        {
+            if (value is null) return 0;
+            if (!index.TryGetValue(value, out var i))
+            {
+                strings.Add(value);
+                index[value] = i = strings.Count;
+            }
+            return i;
+        }
+        using var buffer = new MemoryStream();
+        using (var w = new BinaryWriter(buffer))
+        {
+            void Job(TrainingJob job)
+            {
+                w.Write(StatusNames.Code(job.Status));
+                w.Write7BitEncodedInt(Ref(job.WorkerId));
+                w.Write7BitEncodedInt(job.Attempts);
+                var o = job.Outcome;
+                w.Write((byte)((o is null ? 0 : HasOutcome) | (o?.TestAccuracy is null ? 0 : HasTest) | (job.FailReason is null ? 0 : HasReason)));
+                if (o is not null)
+                {
+                    w.Write(o.Accuracy);
+                    if (o.TestAccuracy is { } test) w.Write(test);
+                    w.Write(o.Loss);
+                    w.Write7BitEncodedInt64(o.Parameters);
+                    w.Write7BitEncodedInt64(o.MultAdds);
+                    w.Write(o.Seconds);
+                }
+                if (job.FailReason is not null) w.Write7BitEncodedInt(Ref(job.FailReason));
+            }
+            foreach (var c in children)
+            {
+                w.Write7BitEncodedInt64(c.Id);
+                w.Write7BitEncodedInt(c.Decisions.Length);
+                foreach (var d in c.Decisions)
+                    w.Write(d is >= 0 and <= byte.MaxValue ? (byte)d : throw new InvalidOperationException($"child {c.Id}: decision {d} is out of 0..255"));
+                w.Write(c.LogProbability);
+                w.Write7BitEncodedInt(c.PolicyVersion);
+                Job(c.Search);
+                w.Write((byte)(c.Final is null ? 0 : 1));
+                if (c.Final is { } final) Job(final);
+                w.Write7BitEncodedInt(c.Rungs is null ? 0 : c.Rungs.Count + 1);
+                foreach (var r in c.Rungs ?? [])
+                {
+                    w.Write7BitEncodedInt(r.Epoch);
+                    w.Write(r.Accuracy);
+                    w.Write((byte)((r.Stopped ? RungStopped : 0) | (r.EpochsTrained is null ? 0 : RungEpochsTrained)));
+                    if (r.EpochsTrained is { } trained) w.Write7BitEncodedInt(trained);
+                }
+            }
+        }
+        return (buffer.ToArray(), strings);
+    }
 
-/// <summary>A child's value at a rung, and whether it was stopped there.</summary>
-public sealed record StoredRung(int Epoch, double Accuracy, bool Stopped,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? EpochsTrained = null);
-
-/// <summary>A training as stored: its status by name (<c>queued</c>, <c>running</c>, <c>trained</c>, <c>failed</c>).</summary>
-public sealed record StoredJob(string Status, string? WorkerId, int Attempts, StoredOutcome? Outcome, string? FailReason)
-{
-    public static StoredJob From(TrainingJob j) => new(StatusNames.Name(j.Status), j.WorkerId, j.Attempts, StoredOutcome.From(j.Outcome), j.FailReason);
-
-    public TrainingJob ToJob() => new(StatusNames.Parse(Status), WorkerId, Attempts, Outcome?.ToOutcome(), FailReason);
-}
-
-public sealed record StoredOutcome(double Accuracy, double? TestAccuracy, double Loss, long Parameters, long MultAdds, double Seconds)
-{
-    public static StoredOutcome? From(JobOutcome? o) => o is null ? null : new(o.Accuracy, o.TestAccuracy, o.Loss, o.Parameters, o.MultAdds, o.Seconds);
-
-    public JobOutcome ToOutcome() => new(Accuracy, TestAccuracy, Loss, Parameters, MultAdds, Seconds);
+    /// <summary>The children of a block; a block that ends early or names what it does not hold is a <see cref="JsonException"/> naming where.</summary>
+    public static ImmutableSortedDictionary<long, ChildRecord> Read(byte[] block, IReadOnlyList<string> strings)
+    {
+        var children = ImmutableSortedDictionary.CreateBuilder<long, ChildRecord>();
+        using var r = new BinaryReader(new MemoryStream(block, writable: false));
+        string? Str(int i) => i == 0 ? null : i <= strings.Count ? strings[i - 1] : throw new JsonException($"string {i} of {strings.Count}");
+        TrainingJob Job()
+        {
+            var status = StatusNames.FromCode(r.ReadByte());
+            var worker = Str(r.Read7BitEncodedInt());
+            var attempts = r.Read7BitEncodedInt();
+            var flags = r.ReadByte();
+            JobOutcome? outcome = null;
+            if ((flags & HasOutcome) != 0)
+            {
+                var accuracy = r.ReadDouble();
+                double? test = (flags & HasTest) != 0 ? r.ReadDouble() : null;
+                outcome = new JobOutcome(accuracy, test, r.ReadDouble(), r.Read7BitEncodedInt64(), r.Read7BitEncodedInt64(), r.ReadDouble());
+            }
+            var reason = (flags & HasReason) != 0 ? Str(r.Read7BitEncodedInt()) : null;
+            return new TrainingJob(status, worker, attempts, outcome, reason);
+        }
+        try
+        {
+            while (r.BaseStream.Position < block.Length)
+            {
+                var id = r.Read7BitEncodedInt64();
+                var decisions = new int[r.Read7BitEncodedInt()];
+                for (var i = 0; i < decisions.Length; i++) decisions[i] = r.ReadByte();
+                var logProbability = r.ReadDouble();
+                var policyVersion = r.Read7BitEncodedInt();
+                var search = Job();
+                var final = r.ReadByte() switch { 0 => null, 1 => Job(), var b => throw new JsonException($"final-job flag {b}") };
+                var rungCount = r.Read7BitEncodedInt();
+                ImmutableList<RungResult>? rungs = null;
+                if (rungCount > 0)
+                {
+                    var list = ImmutableList.CreateBuilder<RungResult>();
+                    for (var i = 1; i < rungCount; i++)
+                    {
+                        var epoch = r.Read7BitEncodedInt();
+                        var accuracy = r.ReadDouble();
+                        var flags = r.ReadByte();
+                        list.Add(new RungResult(epoch, accuracy, (flags & RungStopped) != 0, (flags & RungEpochsTrained) != 0 ? r.Read7BitEncodedInt() : null));
+                    }
+                    rungs = list.ToImmutable();
+                }
+                if (!children.TryAdd(id, new ChildRecord(id, decisions, logProbability, policyVersion, search, final, rungs)))
+                    throw new ArgumentException($"child {id} is stored twice");
+            }
+        }
+        catch (Exception e) when (e is EndOfStreamException or FormatException or OverflowException or JsonException)
+        {
+            throw new JsonException($"the children block is damaged at byte {r.BaseStream.Position} of {block.Length}: {e.Message}", e);
+        }
+        return children.ToImmutable();
+    }
 }
 
 /// <summary>
@@ -117,6 +212,27 @@ internal static class StatusNames
         "failed" => JobStatus.Failed,
         "stopped" => JobStatus.Stopped,
         _ => throw new JsonException($"unknown job status \"{name}\""),
+    };
+
+    /// <summary>The codes of the compact children block (<see cref="ChildrenBlock"/>): written out here, as the names are.</summary>
+    public static byte Code(JobStatus status) => status switch
+    {
+        JobStatus.Queued => 0,
+        JobStatus.Running => 1,
+        JobStatus.Trained => 2,
+        JobStatus.Failed => 3,
+        JobStatus.Stopped => 4,
+        _ => throw new InvalidOperationException($"job status {status} has no stored code"),
+    };
+
+    public static JobStatus FromCode(byte code) => code switch
+    {
+        0 => JobStatus.Queued,
+        1 => JobStatus.Running,
+        2 => JobStatus.Trained,
+        3 => JobStatus.Failed,
+        4 => JobStatus.Stopped,
+        _ => throw new JsonException($"unknown job status code {code}"),
     };
 
     /// <summary>The numbers the first snapshot shape stored (the enum's order then).</summary>

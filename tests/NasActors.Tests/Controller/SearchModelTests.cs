@@ -83,7 +83,7 @@ public class SearchModelTests
             using var upToHalf = new SearchModel(StrategyCatalog.ForSearch);
             foreach (var e in events.Take(half)) upToHalf.Replay(e);
             using var restored = new SearchModel(StrategyCatalog.ForSearch);
-            restored.Restore((ISearchSnapshot)NasActors.Persistence.JournalFormat.Default.FromBinary(NasActors.Persistence.JournalFormat.Default.ToBinary(upToHalf.Snapshot()), "snapshot.search-state.v2"));
+            restored.Restore((ISearchSnapshot)NasActors.Persistence.JournalFormat.Default.FromBinary(NasActors.Persistence.JournalFormat.Default.ToBinary(upToHalf.Snapshot()), "snapshot.search-state.v3"));
             foreach (var e in events.Skip(half)) Assert.Null(restored.Replay(e));
             Assert.Equal(Stored(live), Stored(restored));
         }

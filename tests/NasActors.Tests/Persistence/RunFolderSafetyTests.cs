@@ -147,8 +147,10 @@ public class RunFolderSafetyTests
     [Theory]
     [InlineData("UPDATE snapshot SET snapshot = X'7B225374617465223A317D' WHERE persistence_id = 'search'", "")] // {"State":1}
     // Well-formed, of the current shape, but no state can come from it.
-    [InlineData("UPDATE snapshot SET snapshot = CAST(replace(CAST(snapshot AS TEXT), '\"Status\":\"trained\"', '\"Status\":\"exploded\"') AS BLOB) WHERE persistence_id = 'search'",
-        "unknown job status \"exploded\"")]
+    // (its children block cut to one byte: a child that ends after its id).
+    [InlineData("UPDATE snapshot SET snapshot = CAST(substr(CAST(snapshot AS TEXT), 1, instr(CAST(snapshot AS TEXT), '\"Children\":\"') + 11) || 'AQ==' " +
+                "|| substr(CAST(snapshot AS TEXT), instr(CAST(snapshot AS TEXT), '\"},\"StrategyState\"')) AS BLOB) WHERE persistence_id = 'search'",
+        "the children block is damaged at byte 1 of 1")]
     public void An_unreadable_snapshot_entry_is_named_in_one_line_instead_of_a_coordinator_that_restarts_for_ever(string tamper, string why)
     {
         using var dir = new TempDir();

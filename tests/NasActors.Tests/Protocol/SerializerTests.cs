@@ -25,6 +25,28 @@ public sealed class SerializerTests : IDisposable
                 new ChildSampled(0, NasNetA.Genotype, new DecisionSpace().Encode(NasNetA.Genotype), -1, 0),
                 new ChildAssigned(0, false, "w", 1), new ChildTrained(0, "w", 0.5, 1, 2, 3, 4)]);
 
+    /// <summary>The current snapshot's sample: every kind of child its block encodes (trained and retrained, failed, stopped late at a rung, running).</summary>
+    private static SearchState RichSnapshotSample
+    {
+        get
+        {
+            var decisions = new DecisionSpace().Encode(NasNetA.Genotype);
+            var settings = new SearchSettings { EarlyStop = new EarlyStopSettings(), Search = new SearchSettings().Search with { Epochs = 9 } };
+            return SearchState.Fold([
+                new SearchStarted(settings, DateTimeOffset.UnixEpoch),
+                .. Enumerable.Range(0, 4).SelectMany(id => new ISearchEvent[] { new ChildSampled(id, NasNetA.Genotype, decisions, -1.5 * id, id), new ChildAssigned(id, false, $"node:1/cpu#{id % 2}", 1) }),
+                new ChildReachedRung(0, "node:1/cpu#0", 1, 0.4, false), new ChildReachedRung(0, "node:1/cpu#0", 3, 0.6, false),
+                new ChildTrained(0, "node:1/cpu#0", 0.75, 0.5, 3_300_000, 600_000_000, 12.5),
+                new ChildFailed(1, "node:1/cpu#1", "NonFiniteLoss: loss became NaN"),
+                new ChildReachedRung(2, "node:1/cpu#0", 1, 0.2, true, EpochsTrained: 9),
+                new WorkerUnhealthy("node:1/cpu#1", "cpu: dense convolutions compute wrong"),
+                new SearchCompleted(1, 1, 0.75, DateTimeOffset.UnixEpoch),
+                new FinalTrainingQueued([0]), new ChildAssigned(0, true, "node:1/cpu#0", 1),
+                new FinalTrainingCompleted(0, "node:1/cpu#0", 0.8, 0.79, 0.4, 3_300_000, 600_000_000, 60),
+            ]);
+        }
+    }
+
     public static TheoryData<IWireMessage> Samples()
     {
         var spec = new SearchSettings().Search;
@@ -67,7 +89,8 @@ public sealed class SerializerTests : IDisposable
             new FinalTrainingFailed(3, "w", "OutOfMemory"),
             new WorkerUnhealthy("w", "cpu: dense convolutions compute wrong on every path allowed"),
             new WorkerRecovered("w"),
-            SearchSnapshot.Of(SnapshotSample, [1, 2, 3]),
+            SearchSnapshot.Of(RichSnapshotSample, [1, 2, 3]),
+            SearchSnapshotV2.Of(SnapshotSample, [1, 2, 3]),
             SearchSnapshotV1.Of(SnapshotSample, [1, 2, 3]),
             new LeaderboardSnapshot(5, 10, 2, true, false, [new BoardEntry(1, 0.5, 10)]),
             new LeaderboardSnapshotV1(5, 10, 2, true, false, [new LeaderboardEntryV1(1, 0.5, 10, NasNetA.Genotype)], []),
@@ -122,20 +145,20 @@ public sealed class SerializerTests : IDisposable
 
         // Below the threshold, then above it (the size is learned), then well above the previous
         // size (the sized buffer grows), then below it again.
-        foreach (var children in new[] { 2, 200, 200, 900, 150 })
+        foreach (var children in new[] { 2, 600, 600, 2400, 450 })
         {
             var snapshot = SnapshotOf(children);
             var bytes = format.ToBinary(snapshot);
             Assert.Equal(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(snapshot, WireFormat.Json), bytes);
-            Assert.Equal(children, ((SearchSnapshot)format.FromBinary(bytes, format.Manifest(snapshot))).State.Children.Count);
+            Assert.Equal(children, ((SearchSnapshot)format.FromBinary(bytes, format.Manifest(snapshot))).ToState().Children.Count);
         }
-        Assert.True(format.ToBinary(SnapshotOf(200)).Length >= WireFormat.LargePayload, "the sample is not large enough to take the sized path");
+        Assert.True(format.ToBinary(SnapshotOf(600)).Length >= WireFormat.LargePayload, "the sample is not large enough to take the sized path");
 
         // A recovered snapshot sizes the first one a new process writes: same bytes again.
         var fresh = new WireFormat(NasSerializer.Types);
-        var recovered = format.ToBinary(SnapshotOf(300));
+        var recovered = format.ToBinary(SnapshotOf(900));
         fresh.FromBinary(recovered, fresh.Manifest(SnapshotOf(1)));
-        var next = SnapshotOf(310);
+        var next = SnapshotOf(910);
         Assert.Equal(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(next, WireFormat.Json), fresh.ToBinary(next));
     }
 

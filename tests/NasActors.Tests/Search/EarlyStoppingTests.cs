@@ -138,7 +138,7 @@ public class EarlyStoppingTests
             if (Reach(ref s, i, 1, rng.NextDouble())) continue;
             Reach(ref s, i, 3, rng.NextDouble());
         }
-        var restored = ((ISearchSnapshot)NasActors.Persistence.JournalFormat.Default.FromBinary(NasActors.Persistence.JournalFormat.Default.ToBinary(SearchSnapshot.Of(s, [1])), "snapshot.search-state.v2")).ToState();
+        var restored = ((ISearchSnapshot)NasActors.Persistence.JournalFormat.Default.FromBinary(NasActors.Persistence.JournalFormat.Default.ToBinary(SearchSnapshot.Of(s, [1])), "snapshot.search-state.v3")).ToState();
         Assert.Equal(s.Stopped, restored.Stopped);
         Assert.Equal(s.Rungs.Values.Keys, restored.Rungs.Values.Keys);
         foreach (var key in s.Rungs.Values.Keys) Assert.Equal(s.Rungs.At(key), restored.Rungs.At(key));

@@ -59,7 +59,7 @@ public class SearchStateTests
     public void A_snapshot_restores_the_same_state()
     {
         var s = Fold(History());
-        var restored = ((ISearchSnapshot)NasActors.Persistence.JournalFormat.Default.FromBinary(NasActors.Persistence.JournalFormat.Default.ToBinary(SearchSnapshot.Of(s, [1, 2, 3])), "snapshot.search-state.v2")).ToState();
+        var restored = ((ISearchSnapshot)NasActors.Persistence.JournalFormat.Default.FromBinary(NasActors.Persistence.JournalFormat.Default.ToBinary(SearchSnapshot.Of(s, [1, 2, 3])), "snapshot.search-state.v3")).ToState();
         Assert.Equal((s.Sampled, s.Trained, s.Failed, s.IgnoredResults, s.NextChildId, s.Budget),
             (restored.Sampled, restored.Trained, restored.Failed, restored.IgnoredResults, restored.NextChildId, restored.Budget));
         Assert.Equal(s.SearchJobs.Waiting, restored.SearchJobs.Waiting);
@@ -156,7 +156,11 @@ public class SearchStatePropertyTests
     private static string Json(SearchState s) => System.Text.Json.JsonSerializer.Serialize(s, WireFormat.Json);
 
     private static SearchState ThroughSnapshot(SearchState s) =>
-        ((ISearchSnapshot)NasActors.Persistence.JournalFormat.Default.FromBinary(NasActors.Persistence.JournalFormat.Default.ToBinary(SearchSnapshot.Of(s, [7])), "snapshot.search-state.v2")).ToState();
+        ((ISearchSnapshot)NasActors.Persistence.JournalFormat.Default.FromBinary(NasActors.Persistence.JournalFormat.Default.ToBinary(SearchSnapshot.Of(s, [7])), "snapshot.search-state.v3")).ToState();
+
+    // The second stored shape (children as JSON objects), as runs before 2026-12-07 hold it.
+    private static SearchState ThroughSecondShape(SearchState s) =>
+        ((ISearchSnapshot)NasActors.Persistence.JournalFormat.Default.FromBinary(NasActors.Persistence.JournalFormat.Default.ToBinary(SearchSnapshotV2.Of(s, [7])), "snapshot.search-state.v2")).ToState();
 
     // The first stored shape, as old runs hold it, reads into the same state.
     private static SearchState ThroughFirstShape(SearchState s) => s.Settings?.EarlyStop is not null ? s : // (no old run stopped children early)
@@ -174,6 +178,7 @@ public class SearchStatePropertyTests
         {
             var at = SearchState.Fold(events.Take(cut));
             Assert.Equal(whole, Json(SearchState.Fold(events.Skip(cut), ThroughSnapshot(at))));
+            Assert.Equal(whole, Json(SearchState.Fold(events.Skip(cut), ThroughSecondShape(at))));
             Assert.Equal(whole, Json(SearchState.Fold(events.Skip(cut), ThroughFirstShape(at))));
         }
     }
@@ -251,7 +256,7 @@ public class RealJournalSnapshotTests
 
         static string Json(SearchState s) => System.Text.Json.JsonSerializer.Serialize(s, WireFormat.Json);
         static SearchState ThroughSnapshot(SearchState s) =>
-            ((ISearchSnapshot)NasActors.Persistence.JournalFormat.Default.FromBinary(NasActors.Persistence.JournalFormat.Default.ToBinary(SearchSnapshot.Of(s, [])), "snapshot.search-state.v2")).ToState();
+            ((ISearchSnapshot)NasActors.Persistence.JournalFormat.Default.FromBinary(NasActors.Persistence.JournalFormat.Default.ToBinary(SearchSnapshot.Of(s, [])), "snapshot.search-state.v3")).ToState();
         static string? Next(SearchState s) =>
             s.Settings is null ? null
             : s.NextJob("probe", id => new ChildSampled(id, NasNetA.Genotype, [], 0, s.PolicyVersion)) is { } job
