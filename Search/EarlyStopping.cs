@@ -173,7 +173,7 @@ internal sealed class RungKeyJsonConverter : JsonConverter<RungKey>
         writer.WritePropertyName(value.ToString());
 }
 
-/// <summary>What a child reported at a rung, and whether it was stopped there (after <see cref="EpochsTrained"/>, when its stop came with its result).</summary>
+/// <summary>What a child reported at a rung, and whether it was stopped there (after <see cref="EpochsTrained"/>, when its stop was decided from a later report).</summary>
 public sealed record RungResult(int Epoch, double Accuracy, bool Stopped, int? EpochsTrained = null);
 
 /// <summary>

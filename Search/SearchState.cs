@@ -211,7 +211,8 @@ public sealed record SearchState
             Children = Children.SetItem(e.ChildId, child with { Rungs = (child.Rungs ?? []).Add(new RungResult(e.Epoch, e.Accuracy, e.Stopped, e.EpochsTrained)) }),
             Rungs = Rungs.With(key, e.Accuracy),
         };
-        return e.Stopped ? state.WithJob(e.ChildId, false, child.Search with { Status = JobStatus.Stopped }) with { Stopped = Stopped + 1 } : state;
+        // The worker whose report stopped it, as a result names the worker that trained it (a requeued child may be on another by now).
+        return e.Stopped ? state.WithJob(e.ChildId, false, child.Search with { Status = JobStatus.Stopped, WorkerId = e.WorkerId }) with { Stopped = Stopped + 1 } : state;
     }
 
     private int Attempts(long childId, bool final) => Children[childId].Job(final)?.Attempts ?? 0;
@@ -351,7 +352,9 @@ public sealed record SearchState
         if (child.Search.Status == JobStatus.Queued) return ([], false);
         if (child.Search.Status != JobStatus.Running || child.Search.WorkerId != report.WorkerId) return ([], true);
         if (!rule.RungEpochs(report.ChildId).Contains(report.Epoch) || UnhealthyReason(report.WorkerId) is not null) return ([], false);
-        var decisions = DecideRungs(report.WorkerId, report.ChildId, report.Rungs ?? [new RungValue(report.Epoch, report.Accuracy)], report.Epoch, report.Epoch);
+        var values = report.Rungs ?? [];
+        if (!values.Any(v => v.Epoch == report.Epoch)) values = [.. values, new RungValue(report.Epoch, report.Accuracy)];
+        var decisions = DecideRungs(report.WorkerId, report.ChildId, values, report.Epoch, report.Epoch);
         return (decisions, decisions is [.., { Stopped: true }]);
     }
 

@@ -147,7 +147,8 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers, IWithStash
                     {
                         target.Tell(new ChildProgress(job.ChildId, job.Final, workerId, epoch, epochs, accuracy));
                         // At a rung the coordinator decides whether the child goes on; it trains on meanwhile.
-                        if (accuracy is { } a && job.Rungs?.Contains(epoch) == true) self.Tell(new AtRung(job, new RungReached(workerId, job.ChildId, epoch, a)));
+                        // Only a number: the wire format refuses NaN and infinities, and a report that cannot travel would be resent for ever.
+                        if (accuracy is { } a && double.IsFinite(a) && job.Rungs?.Contains(epoch) == true) self.Tell(new AtRung(job, new RungReached(workerId, job.ChildId, epoch, a)));
                     }, cancel),
                 cancel, TaskCreationOptions.LongRunning, TaskScheduler.Default)
             .PipeTo(self,

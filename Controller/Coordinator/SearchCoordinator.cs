@@ -196,8 +196,9 @@ public sealed class SearchCoordinator : PersistentSearch, IWithTimers
         }
         if (report is ChildFailure f)
             Log.Warning("child {0}{1} failed on {2}: {3}", f.ChildId, f.Final ? " (final)" : "", f.WorkerId, f.Reason);
-        if (events is [.., ChildReachedRung { Stopped: true } stop])
-            Log.Info("child {0}: stopped at its rung at epoch {1}, decided with its result (the rung's answer had not reached {2})", stop.ChildId, stop.Epoch, stop.WorkerId);
+        if (events.OfType<ChildReachedRung>().ToList() is [.., var last] late)
+            Log.Warning("child {0}: rung(s) at epoch {1} decided with its result, {2} (their answer had not reached {3})", report.ChildId,
+                string.Join(", ", late.Select(r => r.Epoch)), last.Stopped ? $"stopped at epoch {last.Epoch}" : "going on", report.WorkerId);
         Outcome(events, report.ChildId, report.WorkerId, sender, jobFollows => new ResultRecorded(report.ChildId, report.Final, jobFollows));
     }
 

@@ -134,13 +134,24 @@ public static class ChildrenBlock
     {
         var children = ImmutableSortedDictionary.CreateBuilder<long, ChildRecord>();
         using var r = new BinaryReader(new MemoryStream(block, writable: false));
-        string? Str(int i) => i == 0 ? null : i <= strings.Count ? strings[i - 1] : throw new JsonException($"string {i} of {strings.Count}");
+        string? Str(int i) => i == 0 ? null : i > 0 && i <= strings.Count ? strings[i - 1] : throw new JsonException($"string {i} of {strings.Count}");
+        // A count is checked against the bytes left before anything is allocated for it.
+        int Count(int each)
+        {
+            var n = r.Read7BitEncodedInt();
+            return n >= 0 && (long)n * each <= block.Length - r.BaseStream.Position ? n : throw new JsonException($"a count of {n}");
+        }
+        byte Flags(byte allowed)
+        {
+            var flags = r.ReadByte();
+            return (flags & ~allowed) == 0 ? flags : throw new JsonException($"unknown flags {flags}");
+        }
         TrainingJob Job()
         {
             var status = StatusNames.FromCode(r.ReadByte());
             var worker = Str(r.Read7BitEncodedInt());
             var attempts = r.Read7BitEncodedInt();
-            var flags = r.ReadByte();
+            var flags = Flags(HasOutcome | HasTest | HasReason);
             JobOutcome? outcome = null;
             if ((flags & HasOutcome) != 0)
             {
@@ -156,13 +167,13 @@ public static class ChildrenBlock
             while (r.BaseStream.Position < block.Length)
             {
                 var id = r.Read7BitEncodedInt64();
-                var decisions = new int[r.Read7BitEncodedInt()];
+                var decisions = new int[Count(1)];
                 for (var i = 0; i < decisions.Length; i++) decisions[i] = r.ReadByte();
                 var logProbability = r.ReadDouble();
                 var policyVersion = r.Read7BitEncodedInt();
                 var search = Job();
                 var final = r.ReadByte() switch { 0 => null, 1 => Job(), var b => throw new JsonException($"final-job flag {b}") };
-                var rungCount = r.Read7BitEncodedInt();
+                var rungCount = Count(1);
                 ImmutableList<RungResult>? rungs = null;
                 if (rungCount > 0)
                 {
@@ -171,13 +182,13 @@ public static class ChildrenBlock
                     {
                         var epoch = r.Read7BitEncodedInt();
                         var accuracy = r.ReadDouble();
-                        var flags = r.ReadByte();
+                        var flags = Flags(RungStopped | RungEpochsTrained);
                         list.Add(new RungResult(epoch, accuracy, (flags & RungStopped) != 0, (flags & RungEpochsTrained) != 0 ? r.Read7BitEncodedInt() : null));
                     }
                     rungs = list.ToImmutable();
                 }
                 if (!children.TryAdd(id, new ChildRecord(id, decisions, logProbability, policyVersion, search, final, rungs)))
-                    throw new ArgumentException($"child {id} is stored twice");
+                    throw new JsonException($"child {id} is stored twice");
             }
         }
         catch (Exception e) when (e is EndOfStreamException or FormatException or OverflowException or JsonException)

@@ -26,8 +26,8 @@ public sealed record ChildTrained(long ChildId, string WorkerId, double Accuracy
 /// <summary>
 /// A child's search training reached a rung with this validation accuracy; the early-stopping
 /// decision is stored with it (<see cref="Stopped"/>: it trains no further, an outcome of its own).
-/// <see cref="EpochsTrained"/>: set when the decision was made only once its result came (the rung's
-/// answer was lost on the way), a stop that came after the child had trained so many epochs.
+/// <see cref="EpochsTrained"/>: set on a stop decided late, from a later report (a later rung's or
+/// the result; the rung's own answer was lost on the way), after the child had trained so many epochs.
 /// </summary>
 [WireName("event.child-reached-rung")]
 public sealed record ChildReachedRung(long ChildId, string WorkerId, int Epoch, double Accuracy, bool Stopped,
