@@ -17,8 +17,8 @@ public enum JobStatus
     Stopped,
 }
 
-/// <summary>What a training reported: validation accuracy (the reward), test accuracy for final trainings, and sizes.</summary>
-public sealed record JobOutcome(double Accuracy, double? TestAccuracy, double Loss, long Parameters, long MultAdds, double Seconds);
+/// <summary>What a training reported: validation accuracy (the reward), test accuracy for final trainings, sizes, and the epochs its attempt resumed from a checkpoint.</summary>
+public sealed record JobOutcome(double Accuracy, double? TestAccuracy, double Loss, long Parameters, long MultAdds, double Seconds, int ResumedEpochs = 0);
 
 /// <summary>One training of a child: its search run, or its final retraining. Both have the same life.</summary>
 public sealed record TrainingJob(JobStatus Status, string? WorkerId = null, int Attempts = 0, JobOutcome? Outcome = null, string? FailReason = null)
@@ -176,7 +176,7 @@ public sealed record SearchState
         },
         ChildAssigned e => WithJob(e.ChildId, e.Final, new TrainingJob(JobStatus.Running, e.WorkerId, e.Attempt), e.WorkerId),
         ChildTrained e => WithJob(e.ChildId, false, new TrainingJob(JobStatus.Trained, e.WorkerId, Attempts(e.ChildId, false),
-            new JobOutcome(e.Accuracy, null, e.Loss, e.Parameters, e.MultAdds, e.Seconds))) with
+            new JobOutcome(e.Accuracy, null, e.Loss, e.Parameters, e.MultAdds, e.Seconds, e.ResumedEpochs ?? 0))) with
         {
             Trained = Trained + 1,
             BestAccuracy = BestAccuracy is { } b ? Math.Max(b, e.Accuracy) : e.Accuracy,
@@ -194,7 +194,7 @@ public sealed record SearchState
         SearchCompleted e => this with { CompletedAt = e.At },
         FinalTrainingQueued e => e.ChildIds.Aggregate(this with { FinalQueued = true }, (s, id) => s.WithJob(id, true, TrainingJob.Queued)),
         FinalTrainingCompleted e => WithJob(e.ChildId, true, new TrainingJob(JobStatus.Trained, e.WorkerId, Attempts(e.ChildId, true),
-            new JobOutcome(e.Accuracy, e.TestAccuracy, e.Loss, e.Parameters, e.MultAdds, e.Seconds))),
+            new JobOutcome(e.Accuracy, e.TestAccuracy, e.Loss, e.Parameters, e.MultAdds, e.Seconds, e.ResumedEpochs ?? 0))),
         FinalTrainingFailed e => WithJob(e.ChildId, true, new TrainingJob(JobStatus.Failed, e.WorkerId, Attempts(e.ChildId, true), FailReason: e.Reason)),
         _ => throw new InvalidOperationException($"not a search event: {evt.GetType().Name}"),
     };
@@ -289,8 +289,8 @@ public sealed record SearchState
         if (rungs is [.., { Stopped: true }]) return rungs;
         ISearchEvent outcome = (report, report.Final) switch
         {
-            (ChildResult r, false) => new ChildTrained(r.ChildId, r.WorkerId, r.Accuracy, r.Loss, r.Parameters, r.MultAdds, r.Seconds),
-            (ChildResult r, true) => new FinalTrainingCompleted(r.ChildId, r.WorkerId, r.Accuracy, r.TestAccuracy, r.Loss, r.Parameters, r.MultAdds, r.Seconds),
+            (ChildResult r, false) => new ChildTrained(r.ChildId, r.WorkerId, r.Accuracy, r.Loss, r.Parameters, r.MultAdds, r.Seconds, r.ResumedEpochs),
+            (ChildResult r, true) => new FinalTrainingCompleted(r.ChildId, r.WorkerId, r.Accuracy, r.TestAccuracy, r.Loss, r.Parameters, r.MultAdds, r.Seconds, r.ResumedEpochs),
             (ChildFailure f, false) => new ChildFailed(f.ChildId, f.WorkerId, f.Reason),
             (ChildFailure f, true) => new FinalTrainingFailed(f.ChildId, f.WorkerId, f.Reason),
             _ => throw new InvalidOperationException($"not a worker report: {report.GetType().Name}"),

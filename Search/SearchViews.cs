@@ -7,7 +7,7 @@ namespace NasActors.Search;
 public sealed record RunSummary(
     string Strategy, int Budget, int Sampled, int Completed, int Running, int Failed, string? CommonestFailure, int IgnoredResults,
     double? BestAccuracy, int PolicyVersion, bool SearchCompleted, int FinalQueued, int FinalCompleted, bool Finished, double ElapsedS,
-    int Stopped, long EpochsTrained, bool? Writing, int Interrupted);
+    int Stopped, long EpochsTrained, bool? Writing, int Interrupted, long ResumedEpochs);
 
 /// <summary>A child stopped early (nas top --all): the rung it reached and its value there.</summary>
 public sealed record StoppedChild(long ChildId, int Epoch, double Accuracy);
@@ -33,7 +33,8 @@ public static class SearchViews
             FailureGroups(s).Select(g => $"{g.Key} ({g.Count()}x)").FirstOrDefault(),
             s.IgnoredResults, s.BestAccuracy, s.PolicyVersion, s.SearchCompleted,
             s.FinalChildren.Count(), s.FinalChildren.Count(x => x.Final!.Done), s.Finished, (end - s.StartedAt!.Value).TotalSeconds,
-            s.Stopped, EpochsTrained(s), writing, stopped ? s.RunningCount : 0);
+            s.Stopped, EpochsTrained(s), writing, stopped ? s.RunningCount : 0,
+            s.Children.Values.Sum(c => (long)(c.Search.Outcome?.ResumedEpochs ?? 0) + (c.Final?.Outcome?.ResumedEpochs ?? 0)));
     }
 
     /// <summary>

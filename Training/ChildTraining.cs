@@ -79,6 +79,9 @@ public static class ChildTraining
         var secondsBefore = 0.0;
         if (checkpointDir is not null && Checkpoint.Load(checkpointDir, fingerprint, model, optimizer, master) is { } restored)
             (history, secondsBefore) = restored;
+        var resumed = history.Count;
+        // The restored epochs are reported again: a rung among them whose report never got through is judged now.
+        foreach (var e in history) progress?.Invoke(e);
 
         var stepsPerEpoch = StepsPerEpoch(data, config);
         var totalSteps = (long)stepsPerEpoch * config.Epochs;
@@ -133,7 +136,7 @@ public static class ChildTraining
         double? test = evaluateTest ? Evaluate(model, new Batches(data.Test, mean, std), device, config) : null;
         trained?.Invoke(model, new Preprocessing(data.Train.Height, data.Train.Channels, mean, std, data.Train.ClassNames));
         return new TrainingResult(history[^1].ValidationAccuracy, test, history[^1].TrainLoss,
-            plan.Parameters, plan.MultAdds, secondsBefore + clock.Elapsed.TotalSeconds, history);
+            plan.Parameters, plan.MultAdds, secondsBefore + clock.Elapsed.TotalSeconds, history) { ResumedEpochs = resumed };
     }
 
     /// <summary>

@@ -57,7 +57,7 @@ public sealed record TrainingConfig
 /// <summary>One finished epoch, as reported to progress callbacks and stored in checkpoints.</summary>
 public sealed record EpochReport(int Epoch, int Epochs, double TrainLoss, double TrainAccuracy, double ValidationAccuracy, double LearningRate, double Seconds);
 
-/// <summary>A trained child: the reward is <see cref="ValidationAccuracy"/>.</summary>
+/// <summary>A trained child: the reward is <see cref="ValidationAccuracy"/>; <see cref="ResumedEpochs"/>: epochs restored from a checkpoint, not trained again.</summary>
 public sealed record TrainingResult(
     double ValidationAccuracy,
     double? TestAccuracy,
@@ -65,7 +65,10 @@ public sealed record TrainingResult(
     long Parameters,
     long MultAdds,
     double Seconds,
-    IReadOnlyList<EpochReport> History);
+    IReadOnlyList<EpochReport> History)
+{
+    public int ResumedEpochs { get; init; }
+}
 
 public enum FailureKind
 {

@@ -196,8 +196,11 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers, IWithStash
                 Drop();
                 return;
             }
+            if (o.CheckpointProblem is { } problem)
+                log.Warning("{0}: child {1}'s checkpoint was not resumed from, it trained from epoch 0: {2}", workerId, job.ChildId, problem);
             if (stopped)
             {
+                Forget(job);
                 reportedAt = System.Diagnostics.Stopwatch.GetTimestamp();
                 if (!jobFollows)
                 {
@@ -214,7 +217,10 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers, IWithStash
             var values = rungValues.Count > 0 ? rungValues.ToList() : null;
             WorkerReport report = o.FailureReason is { } reason
                 ? new ChildFailure(job.ChildId, job.Final, workerId, reason) { Rungs = values }
-                : new ChildResult(job.ChildId, job.Final, workerId, o.Accuracy, o.TestAccuracy, o.Loss, o.Parameters, o.MultAdds, o.Seconds) { Rungs = values };
+                : new ChildResult(job.ChildId, job.Final, workerId, o.Accuracy, o.TestAccuracy, o.Loss, o.Parameters, o.MultAdds, o.Seconds)
+                {
+                    Rungs = values, ResumedEpochs = o.ResumedEpochs > 0 ? o.ResumedEpochs : null,
+                };
             reportedAt = System.Diagnostics.Stopwatch.GetTimestamp();
             coordinator.Tell(report);
             Timers.StartPeriodicTimer("report", new Resend(report), Retry);
@@ -233,6 +239,7 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers, IWithStash
         Receive<ResultRecorded>(r => r.ChildId == job.ChildId && r.Final == job.Final, r =>
         {
             Timers.Cancel("report");
+            Forget(job);
             if (!r.JobFollows)
             {
                 BecomeIdle();
@@ -247,6 +254,19 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers, IWithStash
         // A job sent with a stop that lost the race with the training's end: taken once the result is acknowledged.
         Receive<TrainChild>(_ => Stash.Stash());
         ReceiveAny(_ => { });
+    }
+
+    /// <summary>The child's outcome is stored: the checkpoint it could have resumed from goes (a failure to delete costs space, not the run).</summary>
+    private void Forget(TrainChild job)
+    {
+        try
+        {
+            trainer.Forget(job.ChildId, job.Final);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.Warning("{0}: child {1}'s checkpoint could not be deleted: {2}", workerId, job.ChildId, e.Message);
+        }
     }
 
     private void CancelRungTimers()

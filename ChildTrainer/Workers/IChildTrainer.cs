@@ -3,10 +3,18 @@ using NasActors.Protocol.Messages;
 
 namespace NasActors.ChildTrainer.Workers;
 
-/// <summary>What training a child produced: a result, or the reason it failed.</summary>
+/// <summary>
+/// What training a child produced: a result, or the reason it failed. <see cref="ResumedEpochs"/>:
+/// the epochs it did not train again, resumed from its checkpoint; <see cref="CheckpointProblem"/>:
+/// a checkpoint found unusable (damaged, of another network) and not resumed from.
+/// </summary>
 public sealed record TrainOutcome(double Accuracy, double? TestAccuracy, double Loss, long Parameters, long MultAdds, double Seconds, string? FailureReason = null,
     string? DeviceFault = null)
 {
+    public int ResumedEpochs { get; init; }
+
+    public string? CheckpointProblem { get; init; }
+
     public static TrainOutcome Failure(string reason) => new(0, null, 0, 0, 0, 0, reason);
 
     /// <summary>The device computes wrong: the child is not at fault and its outcome must not count.</summary>
@@ -30,6 +38,11 @@ public interface IChildTrainer
     /// that compute nothing in this process (synthetic, exec) have nothing to prove.
     /// </summary>
     string? CheckDevice(string device, bool again) => null;
+
+    /// <summary>The child's outcome is stored (or it was stopped): its checkpoint, if this trainer keeps one, is no longer needed.</summary>
+    void Forget(long childId, bool final)
+    {
+    }
 }
 
 /// <summary>
@@ -51,10 +64,10 @@ public sealed record DeviceCheckCadence(TimeSpan? Every, TimeSpan WhileUnhealthy
 
 public static class ChildTrainers
 {
-    /// <summary>A trainer from its text form (<see cref="TrainerSpec"/>).</summary>
-    public static IChildTrainer Create(string spec) => TrainerSpec.Parse(spec) switch
+    /// <summary>A trainer from its text form (<see cref="TrainerSpec"/>); <paramref name="checkpoints"/>: where children's checkpoints live (null: none kept).</summary>
+    public static IChildTrainer Create(string spec, string? checkpoints = null) => TrainerSpec.Parse(spec) switch
     {
-        { Kind: TrainerKind.Torch } => new TorchChildTrainer(),
+        { Kind: TrainerKind.Torch } => new TorchChildTrainer(checkpoints),
         { Kind: TrainerKind.Synthetic } s => new SyntheticChildTrainer(TimeSpan.FromMilliseconds(s.DelayMs)),
         { Kind: TrainerKind.SyntheticCurves } s => new SyntheticCurvesTrainer(TimeSpan.FromMilliseconds(s.DelayMs), new SyntheticCurves(s.Correlation)),
         var s => new ExecChildTrainer(s.Command),

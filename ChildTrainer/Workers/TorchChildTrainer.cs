@@ -7,8 +7,13 @@ using NasActors.Tensors;
 
 namespace NasActors.ChildTrainer.Workers;
 
-/// <summary>Trains the child network in TorchSharp; the reward is its validation accuracy.</summary>
-public sealed class TorchChildTrainer : IChildTrainer
+/// <summary>
+/// Trains the child network in TorchSharp; the reward is its validation accuracy. With a
+/// <paramref name="checkpoints"/> folder, each training keeps its state after every epoch there
+/// (one folder per child and training), so a child requeued after a crash resumes from its last
+/// epoch, drawing what the uninterrupted training would; the folder goes when its outcome is stored.
+/// </summary>
+public sealed class TorchChildTrainer(string? checkpoints = null) : IChildTrainer
 {
     // Datasets load once per process, whichever worker asks first.
     private static readonly ConcurrentDictionary<(string, int, int?, int?), Lazy<DataSplits>> Data = new();
@@ -63,11 +68,26 @@ public sealed class TorchChildTrainer : IChildTrainer
         used.TryAdd((config.Precision, config.ChannelsLast), null);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         timeout.CancelAfter(TimeSpan.FromSeconds(spec.TimeoutSeconds));
+        var dir = Folder(job.ChildId, job.Final);
+        string? problem = null;
         try
         {
-            var r = ChildTraining.Train(plan, splits, config, TorchRuntime.ParseDevice(device),
-                e => progress(e.Epoch, e.Epochs, double.IsNaN(e.ValidationAccuracy) ? null : e.ValidationAccuracy), evaluateTest: job.Final, cancel: timeout.Token);
-            return new TrainOutcome(r.ValidationAccuracy, r.TestAccuracy, r.FinalTrainLoss, r.Parameters, r.MultAdds, r.Seconds);
+            TrainingResult r;
+            try
+            {
+                r = Train(dir);
+            }
+            catch (TrainingFailedException e) when (e.Kind == FailureKind.Checkpoint && dir is not null)
+            {
+                // Damaged, half written or of another network or settings: never resumed from; the child starts again.
+                problem = e.Message;
+                Directory.Delete(dir, recursive: true);
+                r = Train(dir);
+            }
+            return new TrainOutcome(r.ValidationAccuracy, r.TestAccuracy, r.FinalTrainLoss, r.Parameters, r.MultAdds, r.Seconds)
+            {
+                ResumedEpochs = r.ResumedEpochs, CheckpointProblem = problem,
+            };
         }
         catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
         {
@@ -81,5 +101,16 @@ public sealed class TorchChildTrainer : IChildTrainer
         {
             return TrainOutcome.Faulty(e.Message);
         }
+
+        TrainingResult Train(string? checkpointDir) => ChildTraining.Train(plan, splits, config, TorchRuntime.ParseDevice(device),
+            e => progress(e.Epoch, e.Epochs, double.IsNaN(e.ValidationAccuracy) ? null : e.ValidationAccuracy), checkpointDir, evaluateTest: job.Final,
+            cancel: timeout.Token);
     }
+
+    public void Forget(long childId, bool final)
+    {
+        if (Folder(childId, final) is { } dir && Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+    }
+
+    private string? Folder(long childId, bool final) => checkpoints is null ? null : Path.Combine(checkpoints, $"{childId}-{(final ? "final" : "search")}");
 }

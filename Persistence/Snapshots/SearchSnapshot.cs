@@ -61,13 +61,13 @@ public sealed record StoredSearchState(
 /// a final-job flag byte (0/1) and the final job, then the rungs (count + 1, 0 for none; each:
 /// epoch, accuracy, a flag byte: 1 stopped, 2 epochs trained follows, then that count). A job:
 /// status code (<see cref="StatusNames.Code"/>), worker (0 none, k the k-th string), attempts,
-/// a flag byte (1 outcome, 2 test accuracy, 4 failure reason), the outcome (accuracy, [test
-/// accuracy], loss as doubles, parameters and mult-adds as varints, seconds as a double) and the
-/// reason (a string index). Varints are .NET's 7-bit encoding; everything is little-endian.
+/// a flag byte (1 outcome, 2 test accuracy, 4 failure reason, 8 resumed epochs), the outcome
+/// (accuracy, [test accuracy], loss as doubles, parameters and mult-adds as varints, seconds as a
+/// double, [resumed epochs]) and the reason (a string index). Varints are .NET's 7-bit encoding; everything is little-endian.
 /// </summary>
 public static class ChildrenBlock
 {
-    private const byte HasOutcome = 1, HasTest = 2, HasReason = 4;
+    private const byte HasOutcome = 1, HasTest = 2, HasReason = 4, HasResumed = 8;
     private const byte RungStopped = 1, RungEpochsTrained = 2;
 
     public static (byte[] Block, IReadOnlyList<string> Strings) Write(IEnumerable<ChildRecord> children)
@@ -93,7 +93,8 @@ public static class ChildrenBlock
                 w.Write7BitEncodedInt(Ref(job.WorkerId));
                 w.Write7BitEncodedInt(job.Attempts);
                 var o = job.Outcome;
-                w.Write((byte)((o is null ? 0 : HasOutcome) | (o?.TestAccuracy is null ? 0 : HasTest) | (job.FailReason is null ? 0 : HasReason)));
+                w.Write((byte)((o is null ? 0 : HasOutcome) | (o?.TestAccuracy is null ? 0 : HasTest) | (job.FailReason is null ? 0 : HasReason)
+                               | (o is { ResumedEpochs: > 0 } ? HasResumed : 0)));
                 if (o is not null)
                 {
                     w.Write(o.Accuracy);
@@ -102,6 +103,7 @@ public static class ChildrenBlock
                     w.Write7BitEncodedInt64(o.Parameters);
                     w.Write7BitEncodedInt64(o.MultAdds);
                     w.Write(o.Seconds);
+                    if (o.ResumedEpochs > 0) w.Write7BitEncodedInt(o.ResumedEpochs);
                 }
                 if (job.FailReason is not null) w.Write7BitEncodedInt(Ref(job.FailReason));
             }
@@ -151,13 +153,14 @@ public static class ChildrenBlock
             var status = StatusNames.FromCode(r.ReadByte());
             var worker = Str(r.Read7BitEncodedInt());
             var attempts = r.Read7BitEncodedInt();
-            var flags = Flags(HasOutcome | HasTest | HasReason);
+            var flags = Flags(HasOutcome | HasTest | HasReason | HasResumed);
             JobOutcome? outcome = null;
             if ((flags & HasOutcome) != 0)
             {
                 var accuracy = r.ReadDouble();
                 double? test = (flags & HasTest) != 0 ? r.ReadDouble() : null;
-                outcome = new JobOutcome(accuracy, test, r.ReadDouble(), r.Read7BitEncodedInt64(), r.Read7BitEncodedInt64(), r.ReadDouble());
+                outcome = new JobOutcome(accuracy, test, r.ReadDouble(), r.Read7BitEncodedInt64(), r.Read7BitEncodedInt64(), r.ReadDouble(),
+                    (flags & HasResumed) != 0 ? r.Read7BitEncodedInt() : 0);
             }
             var reason = (flags & HasReason) != 0 ? Str(r.Read7BitEncodedInt()) : null;
             return new TrainingJob(status, worker, attempts, outcome, reason);

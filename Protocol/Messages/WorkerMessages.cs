@@ -63,7 +63,12 @@ public sealed record ChildProgress(long ChildId, bool Final, string WorkerId, in
 /// </summary>
 [WireName("worker.child-result")]
 public sealed record ChildResult(long ChildId, bool Final, string WorkerId, double Accuracy, double? TestAccuracy, double Loss, long Parameters, long MultAdds, double Seconds)
-    : WorkerReport(ChildId, Final, WorkerId);
+    : WorkerReport(ChildId, Final, WorkerId)
+{
+    /// <summary>Epochs resumed from the child's checkpoint, not trained again by this attempt (null: none).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public int? ResumedEpochs { get; init; }
+}
 
 /// <summary>A child that could not be trained, with the reason; sent until <see cref="ResultRecorded"/> arrives.</summary>
 [WireName("worker.child-failure")]

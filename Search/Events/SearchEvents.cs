@@ -20,8 +20,10 @@ public sealed record ChildSampled(long ChildId, Genotype Genotype, int[] Decisio
 [WireName("event.child-assigned")]
 public sealed record ChildAssigned(long ChildId, bool Final, string WorkerId, int Attempt) : ISearchEvent;
 
+/// <summary>A child trained its search budget; <see cref="ResumedEpochs"/>: the epochs its last attempt resumed from a checkpoint (null: none).</summary>
 [WireName("event.child-trained")]
-public sealed record ChildTrained(long ChildId, string WorkerId, double Accuracy, double Loss, long Parameters, long MultAdds, double Seconds) : ISearchEvent;
+public sealed record ChildTrained(long ChildId, string WorkerId, double Accuracy, double Loss, long Parameters, long MultAdds, double Seconds,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] int? ResumedEpochs = null) : ISearchEvent;
 
 /// <summary>
 /// A child's search training reached a rung with this validation accuracy; the early-stopping
@@ -55,7 +57,8 @@ public sealed record SearchCompleted(int Trained, int Failed, double? BestAccura
 public sealed record FinalTrainingQueued(IReadOnlyList<long> ChildIds) : ISearchEvent;
 
 [WireName("event.final-training-completed")]
-public sealed record FinalTrainingCompleted(long ChildId, string WorkerId, double Accuracy, double? TestAccuracy, double Loss, long Parameters, long MultAdds, double Seconds) : ISearchEvent;
+public sealed record FinalTrainingCompleted(long ChildId, string WorkerId, double Accuracy, double? TestAccuracy, double Loss, long Parameters, long MultAdds, double Seconds,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] int? ResumedEpochs = null) : ISearchEvent;
 
 [WireName("event.final-training-failed")]
 public sealed record FinalTrainingFailed(long ChildId, string WorkerId, string Reason) : ISearchEvent;

@@ -15,7 +15,7 @@ public class ChildrenBlockTests
         return SearchState.Fold([
             new SearchStarted(new SearchSettings { EarlyStop = new EarlyStopSettings(), Search = new SearchSettings().Search with { Epochs = 9 } }, DateTimeOffset.UnixEpoch),
             .. Enumerable.Range(0, 3).SelectMany(id => new ISearchEvent[] { new ChildSampled(id, NasNetA.Genotype, decisions, -id, 1), new ChildAssigned(id, false, $"w{id}", 1) }),
-            new ChildReachedRung(0, "w0", 1, 0.5, false), new ChildTrained(0, "w0", 0.9, 0.1, 10, 20, 3),
+            new ChildReachedRung(0, "w0", 1, 0.5, false), new ChildTrained(0, "w0", 0.9, 0.1, 10, 20, 3, ResumedEpochs: 2),
             new ChildFailed(1, "w1", "NaN loss"),
             new ChildReachedRung(2, "w2", 1, 0.1, true, EpochsTrained: 9),
         ]);
