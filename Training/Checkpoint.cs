@@ -31,20 +31,29 @@ internal static class Checkpoint
         Directory.CreateDirectory(dir);
         var path = Path.Combine(dir, FileName);
         var temp = path + ".tmp";
-        using (var stream = File.Create(temp))
-        using (var writer = new BinaryWriter(stream, Encoding.UTF8))
+        try
         {
-            writer.Write(Magic);
-            writer.Write(fingerprint);
-            writer.Write(JsonSerializer.Serialize(history));
-            writer.Write(seconds);
-            model.save(writer);
-            optimizer.Save(writer);
-            // bf16/fp16: the fp32 weights the rounded model came from (the fingerprint names the precision).
-            master?.Save(writer);
-            stream.Flush(flushToDisk: true);
+            using (var stream = File.Create(temp))
+            using (var writer = new BinaryWriter(stream, Encoding.UTF8))
+            {
+                writer.Write(Magic);
+                writer.Write(fingerprint);
+                writer.Write(JsonSerializer.Serialize(history));
+                writer.Write(seconds);
+                model.save(writer);
+                optimizer.Save(writer);
+                // bf16/fp16: the fp32 weights the rounded model came from (the fingerprint names the precision).
+                master?.Save(writer);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, path, overwrite: true);
         }
-        File.Move(temp, path, overwrite: true);
+        catch (IOException)
+        {
+            // A full disk leaves no half file behind; the last complete checkpoint stays.
+            File.Delete(temp);
+            throw;
+        }
     }
 
     /// <summary>Loads into <paramref name="model"/> and <paramref name="optimizer"/>; null when there is no checkpoint.</summary>

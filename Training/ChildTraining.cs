@@ -80,6 +80,7 @@ public static class ChildTraining
         if (checkpointDir is not null && Checkpoint.Load(checkpointDir, fingerprint, model, optimizer, master) is { } restored)
             (history, secondsBefore) = restored;
         var resumed = history.Count;
+        string? unsaved = null;
         // The restored epochs are reported again: a rung among them whose report never got through is judged now.
         foreach (var e in history) progress?.Invoke(e);
 
@@ -129,14 +130,24 @@ public static class ChildTraining
             var report = new EpochReport(epoch + 1, config.Epochs, trainLoss, trainAccuracy, validation, lr, epochClock.Elapsed.TotalSeconds);
             history.Add(report);
             if (checkpointDir is not null)
-                Checkpoint.Save(checkpointDir, fingerprint, history, secondsBefore + clock.Elapsed.TotalSeconds, model, optimizer, master);
+            {
+                try
+                {
+                    Checkpoint.Save(checkpointDir, fingerprint, history, secondsBefore + clock.Elapsed.TotalSeconds, model, optimizer, master);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // A checkpoint that cannot be written (a full disk) costs the checkpoint, never the training.
+                    unsaved = $"the checkpoint after epoch {epoch + 1} could not be written ({e.Message}); a requeued training resumes from the one before";
+                }
+            }
             progress?.Invoke(report);
         }
 
         double? test = evaluateTest ? Evaluate(model, new Batches(data.Test, mean, std), device, config) : null;
         trained?.Invoke(model, new Preprocessing(data.Train.Height, data.Train.Channels, mean, std, data.Train.ClassNames));
         return new TrainingResult(history[^1].ValidationAccuracy, test, history[^1].TrainLoss,
-            plan.Parameters, plan.MultAdds, secondsBefore + clock.Elapsed.TotalSeconds, history) { ResumedEpochs = resumed };
+            plan.Parameters, plan.MultAdds, secondsBefore + clock.Elapsed.TotalSeconds, history) { ResumedEpochs = resumed, CheckpointProblem = unsaved };
     }
 
     /// <summary>

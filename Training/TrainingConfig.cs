@@ -57,7 +57,11 @@ public sealed record TrainingConfig
 /// <summary>One finished epoch, as reported to progress callbacks and stored in checkpoints.</summary>
 public sealed record EpochReport(int Epoch, int Epochs, double TrainLoss, double TrainAccuracy, double ValidationAccuracy, double LearningRate, double Seconds);
 
-/// <summary>A trained child: the reward is <see cref="ValidationAccuracy"/>; <see cref="ResumedEpochs"/>: epochs restored from a checkpoint, not trained again.</summary>
+/// <summary>
+/// A trained child: the reward is <see cref="ValidationAccuracy"/>; <see cref="ResumedEpochs"/>:
+/// epochs restored from a checkpoint, not trained again; <see cref="CheckpointProblem"/>: the last
+/// checkpoint that could not be written, if one could not.
+/// </summary>
 public sealed record TrainingResult(
     double ValidationAccuracy,
     double? TestAccuracy,
@@ -68,6 +72,8 @@ public sealed record TrainingResult(
     IReadOnlyList<EpochReport> History)
 {
     public int ResumedEpochs { get; init; }
+
+    public string? CheckpointProblem { get; init; }
 }
 
 public enum FailureKind

@@ -197,7 +197,7 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers, IWithStash
                 return;
             }
             if (o.CheckpointProblem is { } problem)
-                log.Warning("{0}: child {1}'s checkpoint was not resumed from, it trained from epoch 0: {2}", workerId, job.ChildId, problem);
+                log.Warning("{0}: child {1}: {2}", workerId, job.ChildId, problem);
             if (stopped)
             {
                 Forget(job);

@@ -6,7 +6,8 @@ namespace NasActors.ChildTrainer.Workers;
 /// <summary>
 /// What training a child produced: a result, or the reason it failed. <see cref="ResumedEpochs"/>:
 /// the epochs it did not train again, resumed from its checkpoint; <see cref="CheckpointProblem"/>:
-/// a checkpoint found unusable (damaged, of another network) and not resumed from.
+/// what went wrong with its checkpoint (one found unusable and not resumed from, or one that could
+/// not be written), in a sentence; the training went on.
 /// </summary>
 public sealed record TrainOutcome(double Accuracy, double? TestAccuracy, double Loss, long Parameters, long MultAdds, double Seconds, string? FailureReason = null,
     string? DeviceFault = null)

@@ -80,13 +80,13 @@ public sealed class TorchChildTrainer(string? checkpoints = null) : IChildTraine
             catch (TrainingFailedException e) when (e.Kind == FailureKind.Checkpoint && dir is not null)
             {
                 // Damaged, half written or of another network or settings: never resumed from; the child starts again.
-                problem = e.Message;
+                problem = $"its checkpoint was not resumed from, it trained from epoch 0: {e.Message}";
                 Directory.Delete(dir, recursive: true);
                 r = Train(dir);
             }
             return new TrainOutcome(r.ValidationAccuracy, r.TestAccuracy, r.FinalTrainLoss, r.Parameters, r.MultAdds, r.Seconds)
             {
-                ResumedEpochs = r.ResumedEpochs, CheckpointProblem = problem,
+                ResumedEpochs = r.ResumedEpochs, CheckpointProblem = r.CheckpointProblem ?? problem,
             };
         }
         catch (OperationCanceledException) when (!cancel.IsCancellationRequested)

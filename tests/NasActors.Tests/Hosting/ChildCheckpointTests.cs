@@ -80,7 +80,7 @@ public class ChildCheckpointTests
         var trained = new FolderRunStore(run).ReadEvents().OfType<ChildTrained>().Single();
         Assert.Null(trained.ResumedEpochs);
         var log = File.ReadAllText(Path.Combine(run, "node.log"));
-        Assert.Contains("child 0's checkpoint was not resumed from, it trained from epoch 0", log);
+        Assert.Contains("child 0: its checkpoint was not resumed from, it trained from epoch 0", log);
         Assert.Contains("unreadable checkpoint", log);
     }
 }
