@@ -19,6 +19,14 @@ public sealed record ClusterSpec(string Host, int Port, IReadOnlyList<string> Se
 
     public bool Has(string role) => Roles.Contains(role);
 
+    /// <summary>
+    /// A directory every trainer node of the cluster reads and writes (a shared filesystem, as on a
+    /// Slurm cluster): the children's checkpoints live there, so a child requeued from a lost node
+    /// resumes on another. One run's at a time. Null: a folder run keeps them in its folder, a
+    /// cluster run keeps none.
+    /// </summary>
+    public string? Artifacts { get; init; }
+
     /// <summary>No seeds and no port to be reached at: no other node can ever be in its cluster.</summary>
     public bool Lone => Seeds.Count == 0 && Port == 0;
 

@@ -13,6 +13,24 @@ namespace NasActors.Hosting;
 /// </summary>
 public static class Preflight
 {
+    /// <summary>The shared directory for checkpoints exists and takes a file: its full path.</summary>
+    public static string Artifacts(string dir)
+    {
+        var full = Path.GetFullPath(dir);
+        if (!Directory.Exists(full)) throw new InputException("--artifacts", $"{full} is not a directory");
+        var probe = Path.Combine(full, $".nas-probe-{Environment.ProcessId}");
+        try
+        {
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InputException("--artifacts", $"{full} does not take files: {e.Message}");
+        }
+        return full;
+    }
+
     /// <summary>Every device exists here, whatever the trainer (an exec command is given its device too).</summary>
     public static void Devices(IReadOnlyList<string> devices)
     {

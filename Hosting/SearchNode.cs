@@ -45,7 +45,7 @@ public sealed class SearchNode : IAsyncDisposable
             var proxy = CoordinatorProxy(system);
             if (cluster.Has(ClusterSpec.Trainer))
                 StartWorkers(system, proxy, settings.Devices, settings.WorkersPerDevice, settings.Trainer, metrics, lone: cluster.Lone,
-                    checkpoints: store is FolderRunStore folder ? RunFolder.Checkpoints(folder.Directory) : null);
+                    checkpoints: cluster.Artifacts ?? (store is FolderRunStore folder ? RunFolder.Checkpoints(folder.Directory) : null));
             return new SearchNode(system, proxy);
         }
         catch

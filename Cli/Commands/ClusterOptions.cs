@@ -24,6 +24,11 @@ public sealed class ClusterOptions(bool joinRequired)
             + "and only nodes with this certificate may join. Without it, run the cluster on a private network",
     };
 
+    public Option<string?> Artifacts { get; } = new("--artifacts")
+    {
+        Description = "a directory all trainer nodes share (e.g. on NFS): children's checkpoints live there, so a child from a lost node resumes on another",
+    };
+
     private Option<string?>? roles;
 
     public void AddTo(Command command, string defaultRoles)
@@ -35,8 +40,10 @@ public sealed class ClusterOptions(bool joinRequired)
         command.Options.Add(roles);
         command.Options.Add(Hocon);
         command.Options.Add(Tls);
+        command.Options.Add(Artifacts);
     }
 
     public ClusterSpec Parse(ParseResult parse, IReadOnlyList<string> defaultRoles) =>
-        ClusterSpec.Parse(parse.GetValue(Host), parse.GetValue(Port), parse.GetValue(Join), parse.GetValue(roles!), parse.GetValue(Hocon), defaultRoles, parse.GetValue(Tls));
+        ClusterSpec.Parse(parse.GetValue(Host), parse.GetValue(Port), parse.GetValue(Join), parse.GetValue(roles!), parse.GetValue(Hocon), defaultRoles, parse.GetValue(Tls))
+            with { Artifacts = parse.GetValue(Artifacts) is { } dir ? Preflight.Artifacts(dir) : null };
 }

@@ -4,6 +4,7 @@ using NasActors.Persistence;
 using NasActors.Search;
 using NasActors.Search.Events;
 using NasActors.Tests.Support;
+using static NasActors.Tests.Support.ClusterProcesses;
 
 namespace NasActors.Tests.Hosting;
 
@@ -54,6 +55,52 @@ public class ChildCheckpointTests
         Assert.Equal(resumed.ResumedEpochs!.Value, status.GetProperty("resumed_epochs").GetInt64());
         // The checkpoint went with the stored outcome.
         Assert.Empty(Directory.EnumerateFileSystemEntries(RunFolder.Checkpoints(run)));
+    }
+
+    [Fact]
+    public async Task A_child_from_a_trainer_node_killed_mid_child_resumes_on_another_node_from_the_shared_artifacts_directory()
+    {
+        using var dir = new TempDir();
+        var config = Config(dir);
+        var twin = Search(Path.Combine(dir.Path, "twin"), config);
+        var artifacts = Directory.CreateDirectory(Path.Combine(dir.Path, "artifacts")).FullName;
+        var run = Path.Combine(dir.Path, "run");
+        var seed = $"127.0.0.1:{FreePort()}";
+        using var search = Start(SeedSearch(seed, "--run", run, "--config", config, "--json"));
+        var stdout = search.StandardOutput.ReadToEndAsync();
+        var stderr = search.StandardError.ReadToEndAsync();
+        var nodes = new List<Process>();
+        try
+        {
+            foreach (var _ in new[] { 1, 2 })
+            {
+                var node = Start("node", "--join", seed, "--trainer", "torch", "--artifacts", artifacts);
+                nodes.Add(node);
+                await Announced(node);
+            }
+            // The node training the child dies (SIGKILL) once the child has a checkpoint.
+            var checkpoint = Path.Combine(artifacts, "0-search", "checkpoint.bin");
+            var clock = Stopwatch.StartNew();
+            while (!File.Exists(checkpoint) && clock.Elapsed < TimeSpan.FromMinutes(2)) await Task.Delay(20);
+            Assert.True(File.Exists(checkpoint), "the child wrote no checkpoint");
+            var worker = new FolderRunStore(run).ReadState().SearchJobs.Running[0];
+            var killed = nodes.Single(n => worker.Contains($":{n.Id}/", StringComparison.Ordinal));
+            killed.Kill();
+
+            Assert.True(search.WaitForExit(TimeSpan.FromMinutes(3)), "the search did not finish after the node was lost");
+            Assert.True(search.ExitCode == 0, await stderr);
+            var trained = new FolderRunStore(run).ReadEvents().OfType<ChildTrained>().Single();
+            Assert.DoesNotContain($":{killed.Id}/", trained.WorkerId);
+            Assert.InRange(trained.ResumedEpochs ?? 0, 1, 2);
+            Assert.Equal((twin.Accuracy, twin.Loss), (trained.Accuracy, trained.Loss));
+            Assert.Empty(Directory.EnumerateFileSystemEntries(artifacts));
+        }
+        finally
+        {
+            foreach (var p in nodes.Append(search))
+                if (!p.HasExited) p.Kill();
+            foreach (var n in nodes) n.Dispose();
+        }
     }
 
     [Fact]
