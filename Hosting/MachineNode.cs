@@ -57,7 +57,7 @@ public sealed class MachineNode : IAsyncDisposable
                 SearchNode.StartWriters(system, w.Store, w.Settings);
             }
             if (spec.Has(ClusterSpec.Trainer))
-                SearchNode.StartWorkers(system, proxy, devices, perDevice, trainer, checkpoints: spec.Artifacts);
+                SearchNode.StartWorkers(system, proxy, devices, perDevice, trainer, artifacts: spec.Artifacts);
             return new MachineNode(system);
         }
         catch

@@ -45,7 +45,7 @@ public sealed class SearchNode : IAsyncDisposable
             var proxy = CoordinatorProxy(system);
             if (cluster.Has(ClusterSpec.Trainer))
                 StartWorkers(system, proxy, settings.Devices, settings.WorkersPerDevice, settings.Trainer, metrics, lone: cluster.Lone,
-                    checkpoints: cluster.Artifacts ?? (store is FolderRunStore folder ? RunFolder.Checkpoints(folder.Directory) : null));
+                    artifacts: cluster.Artifacts ?? (store is FolderRunStore folder ? folder.Directory : null));
             return new SearchNode(system, proxy);
         }
         catch
@@ -111,16 +111,16 @@ public sealed class SearchNode : IAsyncDisposable
     /// training (no claim period to wait out while other children overtake it, so a resumed
     /// search meets its children's rungs in the order the uninterrupted one would).
     /// </summary>
-    /// <param name="checkpoints">Where the workers keep children's checkpoints (null: none kept).</param>
+    /// <param name="artifacts">Where the workers keep children's checkpoints and finalists' networks (null: none kept).</param>
     public static void StartWorkers(ActorSystem system, IActorRef proxy, IReadOnlyList<string> devices, int perDevice, string trainer, WorkerMetrics? metrics = null,
-        bool lone = false, string? checkpoints = null)
+        bool lone = false, string? artifacts = null)
     {
         var slot = 0;
         var node = lone ? Environment.MachineName : $"{Environment.MachineName}:{Environment.ProcessId}";
         var cadence = DeviceCheckCadence.From(system.Settings.Config);
         foreach (var device in devices)
             for (var k = 0; k < perDevice; k++)
-                system.ActorOf(DeviceWorker.Props($"{node}/{device}#{k}", device, ChildTrainers.Create(trainer, checkpoints), proxy, metrics, cadence), $"worker-{slot++}");
+                system.ActorOf(DeviceWorker.Props($"{node}/{device}#{k}", device, ChildTrainers.Create(trainer, artifacts), proxy, metrics, cadence), $"worker-{slot++}");
     }
 
     public async Task<SearchStatus?> StatusAsync()

@@ -12,9 +12,6 @@ public static class RunFolder
 {
     public const string SettingsFile = "run.json";
 
-    /// <summary>Where a folder run's workers keep their children's checkpoints (one folder per child and training, deleted when its outcome is stored).</summary>
-    public static string Checkpoints(string dir) => Path.Combine(dir, "checkpoints");
-
     /// <summary>The settings of the run in <paramref name="dir"/>; null for a missing or empty folder.</summary>
     public static SearchSettings? Existing(string dir, bool forWriting = true)
     {

@@ -65,10 +65,10 @@ public sealed record DeviceCheckCadence(TimeSpan? Every, TimeSpan WhileUnhealthy
 
 public static class ChildTrainers
 {
-    /// <summary>A trainer from its text form (<see cref="TrainerSpec"/>); <paramref name="checkpoints"/>: where children's checkpoints live (null: none kept).</summary>
-    public static IChildTrainer Create(string spec, string? checkpoints = null) => TrainerSpec.Parse(spec) switch
+    /// <summary>A trainer from its text form (<see cref="TrainerSpec"/>); <paramref name="artifacts"/>: where children's checkpoints and finalists' networks are kept (null: none).</summary>
+    public static IChildTrainer Create(string spec, string? artifacts = null) => TrainerSpec.Parse(spec) switch
     {
-        { Kind: TrainerKind.Torch } => new TorchChildTrainer(checkpoints),
+        { Kind: TrainerKind.Torch } => new TorchChildTrainer(artifacts),
         { Kind: TrainerKind.Synthetic } s => new SyntheticChildTrainer(TimeSpan.FromMilliseconds(s.DelayMs)),
         { Kind: TrainerKind.SyntheticCurves } s => new SyntheticCurvesTrainer(TimeSpan.FromMilliseconds(s.DelayMs), new SyntheticCurves(s.Correlation)),
         var s => new ExecChildTrainer(s.Command),

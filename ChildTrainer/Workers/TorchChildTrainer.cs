@@ -8,13 +8,21 @@ using NasActors.Tensors;
 namespace NasActors.ChildTrainer.Workers;
 
 /// <summary>
-/// Trains the child network in TorchSharp; the reward is its validation accuracy. With a
-/// <paramref name="checkpoints"/> folder, each training keeps its state after every epoch there
-/// (one folder per child and training), so a child requeued after a crash resumes from its last
-/// epoch, drawing what the uninterrupted training would; the folder goes when its outcome is stored.
+/// Trains the child network in TorchSharp; the reward is its validation accuracy. With an
+/// <paramref name="artifacts"/> folder, each training keeps its state after every epoch under
+/// <c>checkpoints/</c> (one folder per child and training), so a child requeued after a crash
+/// resumes from its last epoch, drawing what the uninterrupted training would (the folder goes
+/// when its outcome is stored); and each final training keeps its trained network for PyTorch
+/// under <c>finalists/CHILD</c> (<see cref="PyTorchExport"/>: model.py, model.pt).
 /// </summary>
-public sealed class TorchChildTrainer(string? checkpoints = null) : IChildTrainer
+public sealed class TorchChildTrainer(string? artifacts = null) : IChildTrainer
 {
+    /// <summary>Where a final training's trained network is kept, under a run's artifacts (a folder run's are its folder).</summary>
+    public static string FinalistFolder(string artifacts, long childId) => Path.Combine(artifacts, "finalists", $"{childId}");
+
+    /// <summary>Where the children's checkpoints are, under a run's artifacts: one folder per child and training, deleted when its outcome is stored.</summary>
+    public static string CheckpointFolder(string artifacts) => Path.Combine(artifacts, "checkpoints");
+
     // Datasets load once per process, whichever worker asks first.
     private static readonly ConcurrentDictionary<(string, int, int?, int?), Lazy<DataSplits>> Data = new();
 
@@ -69,7 +77,7 @@ public sealed class TorchChildTrainer(string? checkpoints = null) : IChildTraine
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         timeout.CancelAfter(TimeSpan.FromSeconds(spec.TimeoutSeconds));
         var dir = Folder(job.ChildId, job.Final);
-        string? problem = null;
+        string? problem = null, unsaved = null;
         try
         {
             TrainingResult r;
@@ -86,7 +94,7 @@ public sealed class TorchChildTrainer(string? checkpoints = null) : IChildTraine
             }
             return new TrainOutcome(r.ValidationAccuracy, r.TestAccuracy, r.FinalTrainLoss, r.Parameters, r.MultAdds, r.Seconds)
             {
-                ResumedEpochs = r.ResumedEpochs, CheckpointProblem = r.CheckpointProblem ?? problem,
+                ResumedEpochs = r.ResumedEpochs, CheckpointProblem = r.CheckpointProblem ?? problem ?? unsaved,
             };
         }
         catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
@@ -104,7 +112,20 @@ public sealed class TorchChildTrainer(string? checkpoints = null) : IChildTraine
 
         TrainingResult Train(string? checkpointDir) => ChildTraining.Train(plan, splits, config, TorchRuntime.ParseDevice(device),
             e => progress(e.Epoch, e.Epochs, double.IsNaN(e.ValidationAccuracy) ? null : e.ValidationAccuracy), checkpointDir, evaluateTest: job.Final,
-            cancel: timeout.Token);
+            cancel: timeout.Token, trained: job.Final && artifacts is not null ? Keep : null);
+
+        // A finalist's trained network is kept; writing it failing costs the weights, not the training.
+        void Keep(NasNetwork model, Preprocessing pre)
+        {
+            try
+            {
+                PyTorchExport.Write(FinalistFolder(artifacts!, job.ChildId), model, pre, $"child {job.ChildId}'s final training ({spec.Cells}@{spec.Filters}, {spec.Epochs} epochs on {spec.Dataset})");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                unsaved = $"its trained network could not be kept in {FinalistFolder(artifacts!, job.ChildId)}: {e.Message}";
+            }
+        }
     }
 
     public void Forget(long childId, bool final)
@@ -112,5 +133,5 @@ public sealed class TorchChildTrainer(string? checkpoints = null) : IChildTraine
         if (Folder(childId, final) is { } dir && Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
     }
 
-    private string? Folder(long childId, bool final) => checkpoints is null ? null : Path.Combine(checkpoints, $"{childId}-{(final ? "final" : "search")}");
+    private string? Folder(long childId, bool final) => artifacts is null ? null : Path.Combine(CheckpointFolder(artifacts), $"{childId}-{(final ? "final" : "search")}");
 }

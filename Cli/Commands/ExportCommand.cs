@@ -1,4 +1,7 @@
 using System.CommandLine;
+using NasActors.ChildTrainer.Workers;
+using NasActors.Persistence;
+using NasActors.Training;
 using NasActors.Training.Networks;
 using NasActors.Protocol;
 using NasActors.Search;
@@ -20,9 +23,14 @@ public static class ExportCommand
             DefaultValueFactory = _ => "genotype",
         };
         format.AcceptOnlyFromAmong("genotype", "pytorch");
+        var weights = new Option<bool>("--weights")
+        {
+            Description = "with --format pytorch: the child's final training as it was trained (model.py and model.pt into the --out folder), not an untrained network",
+        };
+        var artifacts = new Option<string?>("--artifacts") { Description = "with --weights, for a run in --journal: the --artifacts directory its trainer nodes kept the networks in" };
         var network = new NetworkOptions(defaultCells: 6, defaultFilters: 32);
         var (dataset, image, classes) = NetworkOptions.InputOptions();
-        var command = new Command("export", "Write a ranked child's genotype JSON, or the network it makes as a PyTorch module") { rank, output, format, dataset, image, classes };
+        var command = new Command("export", "Write a ranked child's genotype JSON, or the network it makes as a PyTorch module") { rank, output, format, weights, artifacts, dataset, image, classes };
         run.AddTo(command);
         network.AddTo(command, genotype: false);
         command.SetAction(parse => CommandErrors.Guard(() =>
@@ -30,13 +38,22 @@ public static class ExportCommand
             var r = parse.GetValue(rank);
             if (r < 1) throw new InputException("--rank", "must be at least 1");
             // Options that shape a network mean nothing to the cell alone: said, not ignored.
-            if (parse.GetValue(format) != "pytorch"
+            if ((parse.GetValue(format) != "pytorch" || parse.GetValue(weights))
                 && new Option[] { network.Cells, network.Filters, network.Aux, network.StemFilters, network.DropPathKeep, dataset, image, classes }
                     .FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } shaping)
-                throw new InputException(shaping.Name, "shapes the network of --format pytorch; --format genotype exports the cell alone");
+                throw new InputException(shaping.Name, parse.GetValue(weights)
+                    ? "shapes an untrained network; --weights exports the final training's network as it was trained"
+                    : "shapes the network of --format pytorch; --format genotype exports the cell alone");
+            if (parse.GetValue(artifacts) is not null && !parse.GetValue(weights)) throw new InputException("--artifacts", "needs --weights");
+            if (parse.GetValue(weights) && parse.GetValue(format) != "pytorch") throw new InputException("--weights", "needs --format pytorch");
             var store = run.Open(parse);
             var top = SearchViews.Top(store.ReadStarted(), r);
             if (top.Count < r) throw new InputException("--rank", $"the run has {top.Count} trained children, no rank {r}");
+            if (parse.GetValue(weights))
+            {
+                Finalist(store, top[r - 1], r, parse.GetValue(artifacts), parse.GetValue(output));
+                return ExitCodes.Ok;
+            }
             var genotype = top[r - 1].Genotype;
             var text = GenotypeJson.Write(genotype) + "\n";
             if (parse.GetValue(format) == "pytorch")
@@ -54,5 +71,22 @@ public static class ExportCommand
             return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    /// <summary>Copies a finalist's kept network (model.py, model.pt) into <paramref name="output"/>, a folder.</summary>
+    private static void Finalist(RunStore store, RankedChild child, int rank, string? artifacts, string? output)
+    {
+        if (child.FinalAccuracy is null)
+            throw new InputException("--rank", $"child {child.ChildId} (rank {rank}) has no final training: only finalists' trained networks are kept (the run's top K)");
+        var root = artifacts is not null ? Path.GetFullPath(artifacts)
+            : store is FolderRunStore folder ? folder.Directory
+            : throw new InputException("--artifacts", $"a run in a database keeps its trained networks where its trainer nodes' --artifacts pointed: give that directory");
+        if (string.IsNullOrWhiteSpace(output) || File.Exists(output)) throw new InputException("--out", "give the folder to write model.py and model.pt into");
+        var from = TorchChildTrainer.FinalistFolder(root, child.ChildId);
+        var files = new[] { PyTorchExport.ModuleFile, PyTorchExport.WeightsFile };
+        if (files.FirstOrDefault(f => !File.Exists(Path.Combine(from, f))) is { } missing)
+            throw new InputException("--rank", $"child {child.ChildId}'s final training kept no {missing} in {from} (trained by an exec: or synthetic trainer, before nas kept networks, or its files were removed)");
+        Directory.CreateDirectory(output);
+        foreach (var f in files) File.Copy(Path.Combine(from, f), Path.Combine(output, f), overwrite: true);
     }
 }

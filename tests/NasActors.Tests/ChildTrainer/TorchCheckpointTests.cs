@@ -13,7 +13,7 @@ public class TorchCheckpointTests
     public void A_full_disk_costs_the_checkpoint_and_the_child_trains_on()
     {
         using var dir = new TempDir();
-        var folder = Directory.CreateDirectory(Path.Combine(dir.Path, "0-search")).FullName;
+        var folder = Directory.CreateDirectory(Path.Combine(dir.Path, "checkpoints", "0-search")).FullName;
         // The first write to the checkpoint's temporary file fails as on a full disk (ENOSPC).
         File.CreateSymbolicLink(Path.Combine(folder, "checkpoint.bin.tmp"), "/dev/full");
         var spec = new SearchSettings().Search with { Cells = 1, Filters = 4, Epochs = 2, ValidationSize = 100, TrainLimit = 200 };

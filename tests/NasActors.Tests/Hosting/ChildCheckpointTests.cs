@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using NasActors.ChildTrainer.Workers;
 using NasActors.Persistence;
 using NasActors.Search;
 using NasActors.Search.Events;
@@ -37,7 +38,7 @@ public class ChildCheckpointTests
         Assert.Null(twin.ResumedEpochs);
 
         var run = Path.Combine(dir.Path, "run");
-        var checkpoint = Path.Combine(RunFolder.Checkpoints(run), "0-search", "checkpoint.bin");
+        var checkpoint = Path.Combine(TorchChildTrainer.CheckpointFolder(run), "0-search", "checkpoint.bin");
         using (var p = NasProcess.Start("search", "--run", run, "--config", config, "--json"))
         {
             var clock = Stopwatch.StartNew();
@@ -54,7 +55,7 @@ public class ChildCheckpointTests
         var status = JsonDocument.Parse(NasProcess.Run("status", "--run", run, "--json").Stdout).RootElement;
         Assert.Equal(resumed.ResumedEpochs!.Value, status.GetProperty("resumed_epochs").GetInt64());
         // The checkpoint went with the stored outcome.
-        Assert.Empty(Directory.EnumerateFileSystemEntries(RunFolder.Checkpoints(run)));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(TorchChildTrainer.CheckpointFolder(run)));
     }
 
     [Fact]
@@ -79,7 +80,7 @@ public class ChildCheckpointTests
                 await Announced(node);
             }
             // The node training the child dies (SIGKILL) once the child has a checkpoint.
-            var checkpoint = Path.Combine(artifacts, "0-search", "checkpoint.bin");
+            var checkpoint = Path.Combine(TorchChildTrainer.CheckpointFolder(artifacts), "0-search", "checkpoint.bin");
             var clock = Stopwatch.StartNew();
             while (!File.Exists(checkpoint) && clock.Elapsed < TimeSpan.FromMinutes(2)) await Task.Delay(20);
             Assert.True(File.Exists(checkpoint), "the child wrote no checkpoint");
@@ -93,7 +94,7 @@ public class ChildCheckpointTests
             Assert.DoesNotContain($":{killed.Id}/", trained.WorkerId);
             Assert.InRange(trained.ResumedEpochs ?? 0, 1, 2);
             Assert.Equal((twin.Accuracy, twin.Loss), (trained.Accuracy, trained.Loss));
-            Assert.Empty(Directory.EnumerateFileSystemEntries(artifacts));
+            Assert.Empty(Directory.EnumerateFileSystemEntries(TorchChildTrainer.CheckpointFolder(artifacts)));
         }
         finally
         {
@@ -104,12 +105,42 @@ public class ChildCheckpointTests
     }
 
     [Fact]
+    public void A_finalists_trained_network_is_kept_and_exported_as_trained_and_PyTorch_measures_its_reported_test_accuracy()
+    {
+        using var dir = new TempDir();
+        var tiny = new SearchSettings().Search with { Cells = 1, Filters = 4, Epochs = 1, ValidationSize = 200, TrainLimit = 400 };
+        var config = dir.File("config.json", JsonSerializer.Serialize(new SearchSettings
+        {
+            Strategy = "random", Seed = 3, Budget = 1, TopK = 1, Trainer = "torch", WorkersPerDevice = 1, Search = tiny, Final = tiny with { TrainLimit = 600 },
+        }, SettingsJson.Options));
+        var run = Path.Combine(dir.Path, "run");
+        var r = NasProcess.Run(TimeSpan.FromMinutes(3), "search", "--run", run, "--config", config, "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var final = JsonDocument.Parse(NasProcess.Run("top", "--run", run, "--json").Stdout).RootElement[0].GetProperty("final_test_accuracy").GetDouble();
+
+        var model = Path.Combine(dir.Path, "model");
+        var export = NasProcess.Run("export", "--run", run, "--rank", "1", "--format", "pytorch", "--weights", "--out", model);
+        Assert.True(export.ExitCode == 0, export.Stderr);
+        var data = NasActors.Training.Data.DatasetSpec.BundledDirectory;
+        var accuracy = PythonTorch.Run("accuracy", model, Path.Combine(data, "t10k-images-idx3-ubyte.gz"), Path.Combine(data, "t10k-labels-idx1-ubyte.gz"))
+            .GetProperty("accuracy").GetDouble();
+        Assert.True(Math.Abs(accuracy - final) <= 0.01, $"PyTorch {accuracy:P2}, the run's final test accuracy {final:P2}");
+
+        // What the kept network cannot be: reshaped, or a child without a final training.
+        var reshaped = NasProcess.Run("export", "--run", run, "--format", "pytorch", "--weights", "--cells", "2", "--out", model);
+        Assert.Equal(2, reshaped.ExitCode);
+        Assert.Contains("--weights exports the final training's network as it was trained", reshaped.Stderr);
+        var genotype = NasProcess.Run("export", "--run", run, "--weights", "--out", model);
+        Assert.Contains("--weights: needs --format pytorch", genotype.Stderr);
+    }
+
+    [Fact]
     public void A_damaged_checkpoint_is_never_resumed_from_the_child_trains_from_epoch_0_said_in_one_line()
     {
         using var dir = new TempDir();
         var config = Config(dir);
         var run = Path.Combine(dir.Path, "run");
-        var checkpoint = Path.Combine(RunFolder.Checkpoints(run), "0-search", "checkpoint.bin");
+        var checkpoint = Path.Combine(TorchChildTrainer.CheckpointFolder(run), "0-search", "checkpoint.bin");
         using (var p = NasProcess.Start("search", "--run", run, "--config", config, "--json"))
         {
             var clock = Stopwatch.StartNew();
