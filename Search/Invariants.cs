@@ -71,6 +71,71 @@ internal static class Invariants
         : Result(s, e.ChildId, false)
           ?? (s.Children[e.ChildId].RungAt(e.Epoch) is not null ? $"child {e.ChildId} already reached its rung at epoch {e.Epoch}" : null);
 
+    /// <summary>
+    /// Why a state restored from a stored snapshot cannot be one the events made (null: it can): a
+    /// snapshot edited by hand, or damaged where its bytes still decode. Checked in one pass, as a
+    /// status of a large run reads one in a fresh process.
+    /// </summary>
+    public static string? Restored(SearchState s)
+    {
+        // Before the search started there is nothing to hold.
+        if (s.Settings is null) return s.Children.IsEmpty && s.NextChildId == 0 && s.Trained + s.Failed + s.Stopped == 0 ? null : "it holds children but no search settings";
+        if (s.Budget < 1) return $"its budget is {s.Budget}";
+        var decisions = s.Settings.Decisions;
+        var rule = s.Stopping;
+        var (trained, failed, stopped) = (0, 0, 0);
+        double? best = null;
+        foreach (var c in s.Children.Values)
+        {
+            var why = c.Id < 0 || c.Id >= s.NextChildId ? $"child {c.Id} is outside 0..{s.NextChildId - 1}, the ids sampled"
+                : decisions.Invalid(c.Decisions) is { } bad ? $"child {c.Id}'s decisions are no network of the run's space ({bad})"
+                : Job(c.Id, c.Search, final: false) ?? (c.Final is { } f ? Job(c.Id, f, final: true) : null)
+                  ?? Rungs(c, rule);
+            if (why is not null) return why;
+            switch (c.Search.Status)
+            {
+                case JobStatus.Trained:
+                    trained++;
+                    best = Math.Max(best ?? double.MinValue, c.Search.Outcome!.Accuracy);
+                    break;
+                case JobStatus.Failed:
+                    failed++;
+                    break;
+                case JobStatus.Stopped:
+                    stopped++;
+                    break;
+            }
+        }
+        return (trained, failed, stopped) != (s.Trained, s.Failed, s.Stopped)
+            ? $"it counts {s.Trained} trained, {s.Failed} failed, {s.Stopped} stopped, and its children say {trained}, {failed}, {stopped}"
+            : best != s.BestAccuracy ? $"its best accuracy is {s.BestAccuracy}, and its trained children's is {best}"
+            : null;
+    }
+
+    private static string? Job(long id, TrainingJob job, bool final) =>
+        job.Attempts < 0 ? $"{Training(id, final)} has {job.Attempts} attempts"
+        : job.Status == JobStatus.Running && job.WorkerId is null ? $"{Training(id, final)} is running on no worker"
+        : (job.Status == JobStatus.Trained) != (job.Outcome is not null) ? $"{Training(id, final)} is {Name(job.Status)} {(job.Outcome is null ? "without" : "with")} an outcome"
+        : job.Outcome is { } o && !(o.Accuracy is >= 0 and <= 1 && o.TestAccuracy is null or >= 0 and <= 1 && double.IsFinite(o.Loss) && o.ResumedEpochs >= 0)
+            ? $"{Training(id, final)} has an outcome out of range (accuracy {o.Accuracy}, test accuracy {o.TestAccuracy}, loss {o.Loss})"
+        : null;
+
+    private static string? Rungs(ChildRecord c, IStoppingRule? rule)
+    {
+        if (c.Rungs is not { } rungs) return c.Search.Status == JobStatus.Stopped ? $"child {c.Id} is stopped at no rung" : null;
+        if (rule is null) return $"child {c.Id} has rungs in a run without early stopping";
+        var epochs = rule.RungEpochs(c.Id);
+        for (var i = 0; i < rungs.Count; i++)
+        {
+            var r = rungs[i];
+            if (!epochs.Contains(r.Epoch) || !double.IsFinite(r.Accuracy) || rungs.Take(i).Any(p => p.Epoch == r.Epoch))
+                return $"child {c.Id}'s rung at epoch {r.Epoch} ({r.Accuracy}) is no rung of its own, or is there twice";
+            if (r.Stopped != (i == rungs.Count - 1 && c.Search.Status == JobStatus.Stopped))
+                return $"child {c.Id} is {Name(c.Search.Status)}, and its rung at epoch {r.Epoch} says {(r.Stopped ? "stopped" : "going on")}";
+        }
+        return null;
+    }
+
     private static string? Finalist(SearchState s, long childId) =>
         !s.Children.TryGetValue(childId, out var child) ? $"child {childId} was never sampled"
         : child.Search.Status != JobStatus.Trained ? $"child {childId} is queued for final training but its search training is {Name(child.Search.Status)}"

@@ -199,6 +199,9 @@ public sealed record SearchState
         _ => throw new InvalidOperationException($"not a search event: {evt.GetType().Name}"),
     };
 
+    /// <summary>Why this state, restored from a stored snapshot, cannot be one its events made (null: it can).</summary>
+    public string? Unrestorable() => Invariants.Restored(this);
+
     public static SearchState Fold(IEnumerable<object> events, SearchState? from = null) =>
         events.Aggregate(from ?? Empty, (s, e) => s.Evolve(e as ISearchEvent ?? throw new InvalidOperationException($"not a search event: {e.GetType().Name}")));
 

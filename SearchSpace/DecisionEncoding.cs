@@ -87,18 +87,19 @@ public sealed class DecisionSpace
         return decisions;
     }
 
-    public Genotype Decode(IReadOnlyList<int> decisions)
+    public Genotype Decode(IReadOnlyList<int> decisions) =>
+        Invalid(decisions) is { } why
+            ? throw new ArgumentException(why, nameof(decisions))
+            : new Genotype(DecodeCell(decisions, 0), DecodeCell(decisions, DecisionsPerBlock * Blocks));
+
+    /// <summary>Why <paramref name="decisions"/> are no network of this space (null: they are one), without building it.</summary>
+    public string? Invalid(IReadOnlyList<int> decisions)
     {
-        if (decisions.Count != Length)
-            throw new ArgumentException($"expected {Length} decisions for B = {Blocks}, got {decisions.Count}", nameof(decisions));
+        if (decisions.Count != Length) return $"expected {Length} decisions for B = {Blocks}, got {decisions.Count}";
         for (var step = 0; step < Length; step++)
-        {
             if (decisions[step] < 0 || decisions[step] >= ChoiceCount(step))
-                throw new ArgumentException(
-                    $"decision {step} ({Kind(step)} of block {BlockOf(step)}) is {decisions[step]}, valid 0..{ChoiceCount(step) - 1}",
-                    nameof(decisions));
-        }
-        return new Genotype(DecodeCell(decisions, 0), DecodeCell(decisions, DecisionsPerBlock * Blocks));
+                return $"decision {step} ({Kind(step)} of block {BlockOf(step)}) is {decisions[step]}, valid 0..{ChoiceCount(step) - 1}";
+        return null;
     }
 
     private Cell DecodeCell(IReadOnlyList<int> d, int offset) =>

@@ -272,8 +272,10 @@ internal static class StatusNames
 /// <summary>The state's queues and running indexes, rebuilt from its children's jobs (a stored snapshot holds only the jobs).</summary>
 internal static class SearchIndexes
 {
+    /// <summary>The state with its indexes; one no events could have made (a snapshot edited or damaged where it still decodes) is a <see cref="JsonException"/> saying why.</summary>
     public static SearchState Rebuild(SearchState s)
     {
+        if (s.Unrestorable() is { } why) throw new JsonException(why);
         var children = s.Children.Values;
         return s with
         {

@@ -58,4 +58,54 @@ public class ChildrenBlockTests
             }
         Assert.Contains("damaged", outcomes);
     }
+
+    public static TheoryData<string, string> Tampered => new()
+    {
+        { "NextChildId=0", "child 0 is outside 0..-1, the ids sampled" },
+        { "Trained=10", "it counts 10 trained, 1 failed, 1 stopped, and its children say 1, 1, 1" },
+        { "Budget=-5", "its budget is -5" },
+        { "BestAccuracy=5", "its best accuracy is 5, and its trained children's is 0.9" },
+        { "Children=", "it counts 1 trained" },
+        { "Settings=null", "it holds children but no search settings" },
+        { "decision=200", "child 0's decisions are no network of the run's space (decision 0" },
+        { "accuracy=NaN", "child 0's search training has an outcome out of range (accuracy NaN" },
+    };
+
+    /// <summary>What a probe did to stored snapshots by hand: each decodes, and none is a state its events could make.</summary>
+    [Theory]
+    [MemberData(nameof(Tampered))]
+    public void A_snapshot_edited_where_it_still_decodes_is_refused_saying_why(string edit, string why)
+    {
+        var format = NasActors.Persistence.JournalFormat.Default;
+        var snapshot = SearchSnapshot.Of(Sample(), [1]);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(format.ToBinary(snapshot))!;
+        var state = json["State"]!;
+        var (block, strings) = ChildrenBlock.Write(Sample().Children.Values);
+        var (key, value) = (edit.Split('=')[0], edit.Split('=')[1]);
+        switch (key)
+        {
+            case "decision":
+                block[2] = byte.Parse(value); // child 0's first decision (after its id and the decisions' count)
+                state["Children"] = Convert.ToBase64String(block);
+                break;
+            case "accuracy":
+                var child = ChildrenBlock.Read(block, strings)[0];
+                var nan = child with { Search = child.Search with { Outcome = child.Search.Outcome! with { Accuracy = double.NaN } } };
+                state["Children"] = Convert.ToBase64String(ChildrenBlock.Write([nan, .. ChildrenBlock.Read(block, strings).Values.Skip(1)]).Block);
+                break;
+            case "Children":
+                state["Children"] = "";
+                break;
+            case "Settings":
+                state["Settings"] = null;
+                break;
+            default:
+                state[key] = System.Text.Json.Nodes.JsonValue.Create(double.Parse(value, System.Globalization.CultureInfo.InvariantCulture));
+                if (key is "NextChildId" or "Trained" or "Budget") state[key] = int.Parse(value);
+                break;
+        }
+        var tampered = System.Text.Encoding.UTF8.GetBytes(json.ToJsonString());
+        var e = Assert.Throws<JsonException>(() => ((ISearchSnapshot)format.FromBinary(tampered, format.Manifest(snapshot))).ToState());
+        Assert.Contains(why, e.Message);
+    }
 }
