@@ -128,7 +128,7 @@ internal static class Invariants
         for (var i = 0; i < rungs.Count; i++)
         {
             var r = rungs[i];
-            if (!epochs.Contains(r.Epoch) || !double.IsFinite(r.Accuracy) || rungs.Take(i).Any(p => p.Epoch == r.Epoch))
+            if (!epochs.Contains(r.Epoch) || !double.IsFinite(r.Accuracy) || rungs.FindIndex(p => p.Epoch == r.Epoch) != i)
                 return $"child {c.Id}'s rung at epoch {r.Epoch} ({r.Accuracy}) is no rung of its own, or is there twice";
             if (r.Stopped != (i == rungs.Count - 1 && c.Search.Status == JobStatus.Stopped))
                 return $"child {c.Id} is {Name(c.Search.Status)}, and its rung at epoch {r.Epoch} says {(r.Stopped ? "stopped" : "going on")}";
