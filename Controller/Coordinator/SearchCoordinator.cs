@@ -196,7 +196,8 @@ public sealed class SearchCoordinator : PersistentSearch, IWithTimers
         }
         if (report is ChildFailure f)
             Log.Warning("child {0}{1} failed on {2}: {3}", f.ChildId, f.Final ? " (final)" : "", f.WorkerId, f.Reason);
-        if (events.OfType<ChildReachedRung>().ToList() is [.., var last] late)
+        // Rare (a rung's answer lost): nothing is gathered for the usual report, whose one event is its outcome.
+        if (events[0] is ChildReachedRung && events.OfType<ChildReachedRung>().ToList() is [.., var last] late)
             Log.Warning("child {0}: rung(s) at epoch {1} decided with its result, {2} (their answer had not reached {3})", report.ChildId,
                 string.Join(", ", late.Select(r => r.Epoch)), last.Stopped ? $"stopped at epoch {last.Epoch}" : "going on", report.WorkerId);
         Outcome(events, report.ChildId, report.WorkerId, sender, jobFollows => new ResultRecorded(report.ChildId, report.Final, jobFollows));

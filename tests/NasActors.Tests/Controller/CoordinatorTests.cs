@@ -458,12 +458,7 @@ public sealed class CoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Configurati
         var coordinator = CreateTestProbe();
         // 300 ms an epoch, 20 epochs: a child that would train 6 s unless stopped.
         var trainer = new SyntheticCurvesTrainer(TimeSpan.FromMilliseconds(300), new NasActors.ChildTrainer.Synthetic.SyntheticCurves(0.7));
-        var worker = Sys.ActorOf(DeviceWorker.Props("w-rung", "cpu", trainer, coordinator.Ref));
-        coordinator.ExpectMsg<RegisterWorker>();
-        worker.Tell(new WorkerRegistered("w-rung"), coordinator.Ref);
-        coordinator.FishForMessage(m => m is DeviceHealthy);
-        worker.Tell(new DeviceHealthRecorded("w-rung", true), coordinator.Ref);
-        coordinator.FishForMessage(m => m is RequestWork);
+        var worker = ReadyWorker("w-rung", trainer, coordinator);
         var spec = new SearchSettings().Search with { Epochs = 20 };
         worker.Tell(new TrainChild(7, NasActors.SearchSpace.NasNetA.Genotype, false, 1, 1, spec, [1, 3]), coordinator.Ref);
 
@@ -503,12 +498,7 @@ public sealed class CoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Configurati
     {
         var coordinator = CreateTestProbe();
         var trainer = new SyntheticCurvesTrainer(TimeSpan.FromMilliseconds(30), new NasActors.ChildTrainer.Synthetic.SyntheticCurves(0.7));
-        var worker = Sys.ActorOf(DeviceWorker.Props("w-late", "cpu", trainer, coordinator.Ref));
-        coordinator.ExpectMsg<RegisterWorker>();
-        worker.Tell(new WorkerRegistered("w-late"), coordinator.Ref);
-        coordinator.FishForMessage(m => m is DeviceHealthy);
-        worker.Tell(new DeviceHealthRecorded("w-late", true), coordinator.Ref);
-        coordinator.FishForMessage(m => m is RequestWork);
+        var worker = ReadyWorker("w-late", trainer, coordinator);
         worker.Tell(new TrainChild(9, NasActors.SearchSpace.NasNetA.Genotype, false, 1, 1, new SearchSettings().Search with { Epochs = 5 }, [1, 3]), coordinator.Ref);
 
         // No rung is answered (the coordinator is away): the result brings both values, as reported.
@@ -522,5 +512,17 @@ public sealed class CoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Configurati
         Assert.Equal(reported.OrderBy(r => r.Key).Select(r => new RungValue(r.Key, r.Value)), result.Rungs!);
         // The same values every time it is sent again.
         Assert.Equal(result.Rungs!, ((ChildResult)coordinator.FishForMessage(m => m is ChildResult, TimeSpan.FromSeconds(5))).Rungs!);
+    }
+
+    /// <summary>A worker with a probe as its coordinator, registered and healthy, that has asked for work.</summary>
+    private IActorRef ReadyWorker(string id, IChildTrainer trainer, Akka.TestKit.TestProbe coordinator)
+    {
+        var worker = Sys.ActorOf(DeviceWorker.Props(id, "cpu", trainer, coordinator.Ref));
+        coordinator.ExpectMsg<RegisterWorker>();
+        worker.Tell(new WorkerRegistered(id), coordinator.Ref);
+        coordinator.FishForMessage(m => m is DeviceHealthy);
+        worker.Tell(new DeviceHealthRecorded(id, true), coordinator.Ref);
+        coordinator.FishForMessage(m => m is RequestWork);
+        return worker;
     }
 }

@@ -29,6 +29,20 @@ public class ChildCheckpointTests
         return new FolderRunStore(run).ReadEvents().OfType<ChildTrained>().Single();
     }
 
+    /// <summary>Starts a search and kills it (SIGKILL) as soon as its child has written a checkpoint; returns the checkpoint's path.</summary>
+    private static string KilledOnceCheckpointed(string run, string config)
+    {
+        var checkpoint = Path.Combine(TorchChildTrainer.CheckpointFolder(run), "0-search", "checkpoint.bin");
+        using var p = NasProcess.Start("search", "--run", run, "--config", config, "--json");
+        var clock = Stopwatch.StartNew();
+        // Polled: the checkpoint is the moment to kill at, and nothing else announces it.
+        while (!File.Exists(checkpoint) && !p.HasExited && clock.Elapsed < TimeSpan.FromMinutes(2)) Thread.Sleep(20);
+        Assert.False(p.HasExited, "the search ended before its child wrote a checkpoint");
+        p.Kill();
+        p.WaitForExit();
+        return checkpoint;
+    }
+
     [Fact]
     public void A_search_killed_mid_child_resumes_the_child_from_its_last_epoch_and_ends_as_an_uninterrupted_twin()
     {
@@ -38,15 +52,7 @@ public class ChildCheckpointTests
         Assert.Null(twin.ResumedEpochs);
 
         var run = Path.Combine(dir.Path, "run");
-        var checkpoint = Path.Combine(TorchChildTrainer.CheckpointFolder(run), "0-search", "checkpoint.bin");
-        using (var p = NasProcess.Start("search", "--run", run, "--config", config, "--json"))
-        {
-            var clock = Stopwatch.StartNew();
-            while (!File.Exists(checkpoint) && !p.HasExited && clock.Elapsed < TimeSpan.FromMinutes(2)) Thread.Sleep(20);
-            Assert.False(p.HasExited, "the search ended before its child wrote a checkpoint");
-            p.Kill();
-            p.WaitForExit();
-        }
+        var checkpoint = KilledOnceCheckpointed(run, config);
         var resumed = Search(run, config);
 
         // Resumed from epoch 1 or 2, and trained on as the twin did: the same accuracy and loss.
@@ -140,15 +146,7 @@ public class ChildCheckpointTests
         using var dir = new TempDir();
         var config = Config(dir);
         var run = Path.Combine(dir.Path, "run");
-        var checkpoint = Path.Combine(TorchChildTrainer.CheckpointFolder(run), "0-search", "checkpoint.bin");
-        using (var p = NasProcess.Start("search", "--run", run, "--config", config, "--json"))
-        {
-            var clock = Stopwatch.StartNew();
-            while (!File.Exists(checkpoint) && !p.HasExited && clock.Elapsed < TimeSpan.FromMinutes(2)) Thread.Sleep(20);
-            Assert.False(p.HasExited, "the search ended before its child wrote a checkpoint");
-            p.Kill();
-            p.WaitForExit();
-        }
+        var checkpoint = KilledOnceCheckpointed(run, config);
         // Cut in half, as a full disk leaves a file written by hand (nas writes checkpoints atomically).
         var bytes = File.ReadAllBytes(checkpoint);
         File.WriteAllBytes(checkpoint, bytes[..(bytes.Length / 2)]);
