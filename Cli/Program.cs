@@ -1,6 +1,12 @@
 using System.CommandLine;
 using NasActors.Cli.Commands;
 
+// Commands that only read a run end within a second: there System.Text.Json's emitted accessors
+// (each compiled fully optimized) cost more than plain reflection (bench/RESULTS.md, "nas status
+// against nas --help"). Set before anything asks whether code can be emitted.
+if (args is ["status" or "top" or "workers", ..])
+    AppContext.SetSwitch("System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported", false);
+
 var root = new RootCommand("nas: NASNet-style neural architecture search as a crash-proof actor system");
 root.Subcommands.Add(ShowCommand.Create());
 root.Subcommands.Add(ValidateCommand.Create());

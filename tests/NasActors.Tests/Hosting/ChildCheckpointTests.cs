@@ -157,6 +157,6 @@ public class ChildCheckpointTests
         Assert.Null(trained.ResumedEpochs);
         var log = File.ReadAllText(Path.Combine(run, "node.log"));
         Assert.Contains("child 0: its checkpoint was not resumed from, it trained from epoch 0", log);
-        Assert.Contains("unreadable checkpoint", log);
+        Assert.Contains("damaged checkpoint (its SHA-256 does not match its content)", log);
     }
 }
