@@ -64,24 +64,27 @@ public sealed record PolicyPoint(int Version, int Children, int Trained, double?
 /// <summary>How often each op of the run's space (<see cref="Ops"/>) and each input state was chosen, by all children and by the best.</summary>
 public sealed record CellUsage(IReadOnlyList<string> Ops, IReadOnlyList<double> OpAll, IReadOnlyList<double> OpTop, IReadOnlyList<string> Inputs, IReadOnlyList<double> InputAll, IReadOnlyList<double> InputTop, int TopCount);
 
-public sealed record TopChild(int Rank, long ChildId, double Accuracy, double? FinalAccuracy, double? FinalTestAccuracy, long Params, long MultAdds, string Normal, string Reduction, string Text);
+/// <summary>A ranked child; <see cref="Weights"/>: where its final training's network was kept (a folder on <see cref="WeightsWorker"/>'s machine), null where none was.</summary>
+public sealed record TopChild(int Rank, long ChildId, double Accuracy, double? FinalAccuracy, double? FinalTestAccuracy, long Params, long MultAdds, string Normal, string Reduction, string Text,
+    string? Weights, string? WeightsWorker);
 
-/// <summary>One attempt at a child on a worker: from assignment to its outcome (null end: still running).</summary>
-public sealed record WorkerSpan(int Worker, long ChildId, bool Final, double StartS, double? EndS, string Outcome);
+/// <summary>One attempt at a child on a worker: from assignment to its outcome (null end: still running); <see cref="ResumedEpochs"/>: the epochs it resumed from the child's checkpoint (null: none).</summary>
+public sealed record WorkerSpan(int Worker, long ChildId, bool Final, double StartS, double? EndS, string Outcome, int? ResumedEpochs = null);
 
 /// <summary>A worker's device unhealthy: from the check that failed to the one that passed again (null end: still unhealthy).</summary>
 public sealed record HealthSpan(int Worker, double StartS, double? EndS, string Reason);
 
 /// <summary>The worker spans by start time, one column per field (see <see cref="ChildTable"/>).</summary>
 public sealed record SpanTable(
-    IReadOnlyList<int> Worker, IReadOnlyList<long> ChildId, IReadOnlyList<bool> Final, IReadOnlyList<double> StartS, IReadOnlyList<double?> EndS, IReadOnlyList<string> Outcome)
+    IReadOnlyList<int> Worker, IReadOnlyList<long> ChildId, IReadOnlyList<bool> Final, IReadOnlyList<double> StartS, IReadOnlyList<double?> EndS, IReadOnlyList<string> Outcome,
+    IReadOnlyList<int?> ResumedEpochs)
 {
     public static SpanTable Of(IReadOnlyList<WorkerSpan> spans) => new(
         spans.Select(s => s.Worker).ToList(), spans.Select(s => s.ChildId).ToList(), spans.Select(s => s.Final).ToList(),
-        spans.Select(s => s.StartS).ToList(), spans.Select(s => s.EndS).ToList(), spans.Select(s => s.Outcome).ToList());
+        spans.Select(s => s.StartS).ToList(), spans.Select(s => s.EndS).ToList(), spans.Select(s => s.Outcome).ToList(), spans.Select(s => s.ResumedEpochs).ToList());
 
     [System.Text.Json.Serialization.JsonIgnore]
-    public IEnumerable<WorkerSpan> Rows => Worker.Select((w, i) => new WorkerSpan(w, ChildId[i], Final[i], StartS[i], EndS[i], Outcome[i]));
+    public IEnumerable<WorkerSpan> Rows => Worker.Select((w, i) => new WorkerSpan(w, ChildId[i], Final[i], StartS[i], EndS[i], Outcome[i], ResumedEpochs[i]));
 }
 
 /// <summary>Failures that share a first line; <see cref="Example"/> is the whole reason of the first (with the command's output, if any).</summary>
@@ -101,4 +104,4 @@ public sealed record Distribution(int Count, double Min, double Q1, double Media
 /// </summary>
 public sealed record WorkerSummary(
     string Worker, string? Machine, int? Process, string? Device, int Trained, int Final, int Failed, int Stopped, int Requeued, long? Training, double BusyS, DateTimeOffset? LastReport,
-    string Health, string? Problem);
+    string Health, string? Problem, int Resumed, int ResumedEpochs);

@@ -40,10 +40,11 @@ public static class RunReportBuilder
             workers.Add(id);
             return workerIndex[id] = workers.Count - 1;
         }
-        void Close(long child, bool final, DateTimeOffset at, string outcome)
+        var weights = new Dictionary<long, (string Folder, string Worker)>();
+        void Close(long child, bool final, DateTimeOffset at, string outcome, int? resumed = null)
         {
             if (!open.Remove((child, final), out var o)) return;
-            spans.Add(new WorkerSpan(o.Worker, child, final, Seconds(o.At), Seconds(at), outcome));
+            spans.Add(new WorkerSpan(o.Worker, child, final, Seconds(o.At), Seconds(at), outcome, resumed));
         }
         foreach (var entry in events)
         {
@@ -66,7 +67,7 @@ public static class RunReportBuilder
                     break;
                 case ChildTrained e:
                     finished[e.ChildId] = at;
-                    Close(e.ChildId, false, at, "trained");
+                    Close(e.ChildId, false, at, "trained", e.ResumedEpochs);
                     break;
                 case ChildFailed e:
                     finished[e.ChildId] = at;
@@ -80,7 +81,8 @@ public static class RunReportBuilder
                     Close(e.ChildId, false, at, "stopped");
                     break;
                 case FinalTrainingCompleted e:
-                    Close(e.ChildId, true, at, "trained");
+                    Close(e.ChildId, true, at, "trained", e.ResumedEpochs);
+                    if (e.Weights is { } folder) weights[e.ChildId] = (folder, e.WorkerId);
                     break;
                 case FinalTrainingFailed e:
                     Close(e.ChildId, true, at, "failed");
@@ -132,7 +134,7 @@ public static class RunReportBuilder
             Usage(trained.Select(c => genotypes[c.Id].Reduction).ToList(), best.Select(c => genotypes[c.Id].Reduction).ToList(), settings.Decisions),
             trained.Take(top).Select((c, i) => new TopChild(i + 1, c.Id, c.Search.Outcome!.Accuracy, c.Final?.Outcome?.Accuracy, c.Final?.Outcome?.TestAccuracy,
                 c.Search.Outcome.Parameters, c.Search.Outcome.MultAdds, CellCode.Encode(genotypes[c.Id].Normal), CellCode.Encode(genotypes[c.Id].Reduction),
-                GenotypeText.Format(genotypes[c.Id]))).ToList(),
+                GenotypeText.Format(genotypes[c.Id]), weights.GetValueOrDefault(c.Id).Folder, weights.GetValueOrDefault(c.Id).Worker)).ToList(),
             workers, SpanTable.Of(spans), unhealthy,
             SearchViews.FailureGroups(state)
                 .Select(g => new FailureGroup(g.Key, g.Count(), g.Select(f => f.ChildId).Take(20).ToList(), Truncate(g.First().Reason, 2000))).ToList(),
@@ -170,7 +172,8 @@ public static class RunReportBuilder
                 g.FirstOrDefault(s => s.EndS is null)?.ChildId,
                 Math.Round(g.Sum(s => (s.EndS ?? report.Summary.ElapsedS) - s.StartS), 3),
                 ended.Count > 0 ? report.StartedAt.AddSeconds(ended.Max()) : null,
-                stillUnhealthy.ContainsKey(w) ? "unhealthy" : "healthy", stillUnhealthy.GetValueOrDefault(w));
+                stillUnhealthy.ContainsKey(w) ? "unhealthy" : "healthy", stillUnhealthy.GetValueOrDefault(w),
+                g.Count(s => s.ResumedEpochs > 0), g.Sum(s => s.ResumedEpochs ?? 0));
         }).ToList();
     }
 

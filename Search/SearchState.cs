@@ -293,7 +293,7 @@ public sealed record SearchState
         ISearchEvent outcome = (report, report.Final) switch
         {
             (ChildResult r, false) => new ChildTrained(r.ChildId, r.WorkerId, r.Accuracy, r.Loss, r.Parameters, r.MultAdds, r.Seconds, r.ResumedEpochs),
-            (ChildResult r, true) => new FinalTrainingCompleted(r.ChildId, r.WorkerId, r.Accuracy, r.TestAccuracy, r.Loss, r.Parameters, r.MultAdds, r.Seconds, r.ResumedEpochs),
+            (ChildResult r, true) => new FinalTrainingCompleted(r.ChildId, r.WorkerId, r.Accuracy, r.TestAccuracy, r.Loss, r.Parameters, r.MultAdds, r.Seconds, r.ResumedEpochs, r.Weights),
             (ChildFailure f, false) => new ChildFailed(f.ChildId, f.WorkerId, f.Reason),
             (ChildFailure f, true) => new FinalTrainingFailed(f.ChildId, f.WorkerId, f.Reason),
             _ => throw new InvalidOperationException($"not a worker report: {report.GetType().Name}"),

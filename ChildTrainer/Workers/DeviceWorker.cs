@@ -219,7 +219,7 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers, IWithStash
                 ? new ChildFailure(job.ChildId, job.Final, workerId, reason) { Rungs = values }
                 : new ChildResult(job.ChildId, job.Final, workerId, o.Accuracy, o.TestAccuracy, o.Loss, o.Parameters, o.MultAdds, o.Seconds)
                 {
-                    Rungs = values, ResumedEpochs = o.ResumedEpochs > 0 ? o.ResumedEpochs : null,
+                    Rungs = values, ResumedEpochs = o.ResumedEpochs > 0 ? o.ResumedEpochs : null, Weights = o.Weights,
                 };
             reportedAt = System.Diagnostics.Stopwatch.GetTimestamp();
             coordinator.Tell(report);

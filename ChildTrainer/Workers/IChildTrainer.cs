@@ -16,6 +16,9 @@ public sealed record TrainOutcome(double Accuracy, double? TestAccuracy, double 
 
     public string? CheckpointProblem { get; init; }
 
+    /// <summary>The folder where a final training's trained network was kept (null: none kept).</summary>
+    public string? Weights { get; init; }
+
     public static TrainOutcome Failure(string reason) => new(0, null, 0, 0, 0, 0, reason);
 
     /// <summary>The device computes wrong: the child is not at fault and its outcome must not count.</summary>

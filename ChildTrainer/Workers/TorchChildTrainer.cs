@@ -77,7 +77,7 @@ public sealed class TorchChildTrainer(string? artifacts = null) : IChildTrainer
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         timeout.CancelAfter(TimeSpan.FromSeconds(spec.TimeoutSeconds));
         var dir = Folder(job.ChildId, job.Final);
-        string? problem = null, unsaved = null;
+        string? problem = null, unsaved = null, weights = null;
         try
         {
             TrainingResult r;
@@ -94,7 +94,7 @@ public sealed class TorchChildTrainer(string? artifacts = null) : IChildTrainer
             }
             return new TrainOutcome(r.ValidationAccuracy, r.TestAccuracy, r.FinalTrainLoss, r.Parameters, r.MultAdds, r.Seconds)
             {
-                ResumedEpochs = r.ResumedEpochs, CheckpointProblem = r.CheckpointProblem ?? problem ?? unsaved,
+                ResumedEpochs = r.ResumedEpochs, CheckpointProblem = r.CheckpointProblem ?? problem ?? unsaved, Weights = weights,
             };
         }
         catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
@@ -119,7 +119,9 @@ public sealed class TorchChildTrainer(string? artifacts = null) : IChildTrainer
         {
             try
             {
-                PyTorchExport.Write(FinalistFolder(artifacts!, job.ChildId), model, pre, $"child {job.ChildId}'s final training ({spec.Cells}@{spec.Filters}, {spec.Epochs} epochs on {spec.Dataset})");
+                var folder = Path.GetFullPath(FinalistFolder(artifacts!, job.ChildId));
+                PyTorchExport.Write(folder, model, pre, $"child {job.ChildId}'s final training ({spec.Cells}@{spec.Filters}, {spec.Epochs} epochs on {spec.Dataset})");
+                weights = folder;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

@@ -10,7 +10,7 @@ public static class WorkersCommand
     {
         var run = new RunOption();
         var json = new Option<bool>("--json") { Description = "print a JSON array" };
-        var command = new Command("workers", "List a run's workers: machine, process, device, children trained, final trainings, failed, stopped early, last report, health") { json };
+        var command = new Command("workers", "List a run's workers: machine, process, device, children trained, final trainings, failed, stopped early, requeued, resumed from a checkpoint, last report, health") { json };
         run.AddTo(command);
         command.SetAction(parse => CommandErrors.Guard(() =>
         {
@@ -19,6 +19,7 @@ public static class WorkersCommand
             var report = RunReportBuilder.Build(store.Title, store.ReadJournal(), DateTimeOffset.UtcNow, writing: store.WriterAlive(), journal: store.JournalName);
             Output.Rows(RunReportBuilder.Workers(report), parse.GetValue(json),
                 ("worker", w => w.Worker), ("trained", w => $"{w.Trained}"), ("final", w => $"{w.Final}"), ("failed", w => $"{w.Failed}"), ("stopped", w => $"{w.Stopped}"), ("requeued", w => $"{w.Requeued}"),
+                ("resumed", w => w.Resumed == 0 ? "-" : $"{w.Resumed} ({w.ResumedEpochs} epochs)"),
                 ("training", w => w.Training is { } c ? $"child {c}" : "-"), ("busy", w => $"{w.BusyS:F0} s"),
                 ("last report", w => w.LastReport is { } t ? $"{t:yyyy-MM-dd HH:mm:ss}Z" : "-"),
                 ("health", w => w.Problem is { } p ? $"unhealthy: {p}" : w.Health));

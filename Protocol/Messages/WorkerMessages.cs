@@ -68,6 +68,10 @@ public sealed record ChildResult(long ChildId, bool Final, string WorkerId, doub
     /// <summary>Epochs resumed from the child's checkpoint, not trained again by this attempt (null: none).</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public int? ResumedEpochs { get; init; }
+
+    /// <summary>A final training's kept network: the folder of its model.py and model.pt on the worker's machine (null: none kept).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Weights { get; init; }
 }
 
 /// <summary>A child that could not be trained, with the reason; sent until <see cref="ResultRecorded"/> arrives.</summary>

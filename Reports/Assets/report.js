@@ -241,7 +241,7 @@
   function timelineOption(run) {
     const s = run.timeline;
     const data = s.worker.map((w, i) => ({
-      value: [w, s.startS[i], s.endS[i] ?? run.summary.elapsedS, s.childId[i], s.final[i], s.outcome[i]],
+      value: [w, s.startS[i], s.endS[i] ?? run.summary.elapsedS, s.childId[i], s.final[i], s.outcome[i], s.resumedEpochs[i]],
       itemStyle: { color: OUTCOME_COLORS[s.outcome[i]] || '#667085' },
     })).concat(run.unhealthy.map(h => ({
       // A device found computing wrong: a dark bar over the time it took no work.
@@ -252,7 +252,8 @@
       animation: false, tooltip: {
         formatter: p => p.value[5] === 'unhealthy'
           ? `${esc(run.workers[p.value[0]])}<br>device unhealthy: ${esc(p.value[6])}<br>${secs(p.value[1])} → ${secs(p.value[2])}`
-          : `${esc(run.workers[p.value[0]])}<br>child ${p.value[3]}${p.value[4] ? ' (final)' : ''}: ${p.value[5]}<br>${secs(p.value[1])} → ${secs(p.value[2])}`,
+          : `${esc(run.workers[p.value[0]])}<br>child ${p.value[3]}${p.value[4] ? ' (final)' : ''}: ${p.value[5]}`
+            + `${p.value[6] ? `, resumed from its checkpoint after epoch ${p.value[6]}` : ''}<br>${secs(p.value[1])} → ${secs(p.value[2])}`,
       },
       grid: { left: 150, right: 20, top: 10, bottom: 44 },
       dataZoom: [{ type: 'inside', filterMode: 'weakFilter' }],
@@ -286,7 +287,8 @@
     tbody.innerHTML = '';
     for (const c of run.top) {
       const tr = el('tr', { class: 'top-row', 'data-child': c.childId },
-        `<td>${c.rank}</td><td>${c.childId}</td><td class="num">${pct(c.accuracy)}</td><td class="num">${pct(c.finalAccuracy)} / ${pct(c.finalTestAccuracy)}</td>`
+        `<td>${c.rank}</td><td>${c.childId}</td><td class="num">${pct(c.accuracy)}</td><td class="num">${pct(c.finalAccuracy)} / ${pct(c.finalTestAccuracy)}`
+        + `${c.weights ? `<div class="weights" title="kept by ${esc(c.weightsWorker)}">weights: ${esc(c.weights)}</div>` : ''}</td>`
         + `<td class="num">${num(c.params)}</td><td class="cells"><div class="cells-pair"></div><details><summary>genotype</summary><pre class="genotype">${esc(c.text)}</pre></details></td>`);
       tbody.appendChild(tr);
       const pair = tr.querySelector('.cells-pair');

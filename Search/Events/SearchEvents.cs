@@ -56,9 +56,11 @@ public sealed record SearchCompleted(int Trained, int Failed, double? BestAccura
 [WireName("event.final-training-queued")]
 public sealed record FinalTrainingQueued(IReadOnlyList<long> ChildIds) : ISearchEvent;
 
+/// <summary>A finalist's final training; <see cref="Weights"/>: the folder on its worker's machine where its trained network was kept (null: none kept).</summary>
 [WireName("event.final-training-completed")]
 public sealed record FinalTrainingCompleted(long ChildId, string WorkerId, double Accuracy, double? TestAccuracy, double Loss, long Parameters, long MultAdds, double Seconds,
-    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] int? ResumedEpochs = null) : ISearchEvent;
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] int? ResumedEpochs = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Weights = null) : ISearchEvent;
 
 [WireName("event.final-training-failed")]
 public sealed record FinalTrainingFailed(long ChildId, string WorkerId, string Reason) : ISearchEvent;

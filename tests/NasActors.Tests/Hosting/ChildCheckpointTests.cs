@@ -60,6 +60,12 @@ public class ChildCheckpointTests
         Assert.Equal((twin.Accuracy, twin.Loss), (resumed.Accuracy, resumed.Loss));
         var status = JsonDocument.Parse(NasProcess.Run("status", "--run", run, "--json").Stdout).RootElement;
         Assert.Equal(resumed.ResumedEpochs!.Value, status.GetProperty("resumed_epochs").GetInt64());
+        // The worker's row and the report's timeline show the resumed attempt.
+        var worker = JsonDocument.Parse(NasProcess.Run("workers", "--run", run, "--json").Stdout).RootElement.EnumerateArray().Single(w => w.GetProperty("trained").GetInt32() == 1);
+        Assert.Equal((1, resumed.ResumedEpochs.Value), (worker.GetProperty("resumed").GetInt32(), worker.GetProperty("resumed_epochs").GetInt32()));
+        var store = new FolderRunStore(run);
+        var span = NasActors.Reports.RunReportBuilder.Build("run", store.ReadJournal(), DateTimeOffset.UtcNow).Timeline.Rows.Single(s => s.Outcome == "trained");
+        Assert.Equal(resumed.ResumedEpochs, span.ResumedEpochs);
         // The checkpoint went with the stored outcome.
         Assert.Empty(Directory.EnumerateFileSystemEntries(TorchChildTrainer.CheckpointFolder(run)));
     }
@@ -123,6 +129,11 @@ public class ChildCheckpointTests
         var r = NasProcess.Run(TimeSpan.FromMinutes(3), "search", "--run", run, "--config", config, "--json");
         Assert.True(r.ExitCode == 0, r.Stderr);
         var final = JsonDocument.Parse(NasProcess.Run("top", "--run", run, "--json").Stdout).RootElement[0].GetProperty("final_test_accuracy").GetDouble();
+        // The journal and the report say where the network was kept, and by whom.
+        var completed = new FolderRunStore(run).ReadEvents().OfType<FinalTrainingCompleted>().Single();
+        Assert.Equal(Path.GetFullPath(TorchChildTrainer.FinalistFolder(run, completed.ChildId)), completed.Weights);
+        var top = NasActors.Reports.RunReportBuilder.Build("run", new FolderRunStore(run).ReadJournal(), DateTimeOffset.UtcNow).Top.Single();
+        Assert.Equal((completed.Weights, completed.WorkerId), (top.Weights, top.WeightsWorker));
 
         var model = Path.Combine(dir.Path, "model");
         var export = NasProcess.Run("export", "--run", run, "--rank", "1", "--format", "pytorch", "--weights", "--out", model);
