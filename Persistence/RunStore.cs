@@ -100,9 +100,10 @@ public abstract partial class RunStore
     public SearchState ReadStarted()
     {
         // The settings are read beside the journal, not before it: a large run's snapshot is most of
-        // a status, and the two share no work (bench/RESULTS.md, "Reading a run"). A problem with
-        // the settings (no run at all) is still the one said.
-        var settings = Task.Run(RequireSettings);
+        // a status, and the two share no work (bench/RESULTS.md, "Reading a run"); then a small
+        // snapshot is decoded there, so that the large one's code is compiled by the time it is
+        // read. A problem with the settings (no run at all) is still the one said.
+        var settings = Task.Run(() => Snapshots.SearchSnapshot.Rehearse(RequireSettings()));
         ExceptionDispatchInfo? unreadable = null;
         SearchState? state = null;
         try

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using NasActors.Protocol;
 using NasActors.Search;
+using NasActors.Search.Events;
 
 namespace NasActors.Persistence.Snapshots;
 
@@ -30,6 +31,23 @@ public interface ISearchSnapshot : IWireMessage
 public sealed record SearchSnapshot(StoredSearchState State, byte[] StrategyState) : ISearchSnapshot
 {
     public static SearchSnapshot Of(SearchState state, byte[] strategyState) => new(StoredSearchState.From(state), strategyState);
+
+    /// <summary>
+    /// Decodes a snapshot of a search with <paramref name="settings"/> and one trained child: what
+    /// a fresh process's first decode of a large one spends most of its time on is compiling the
+    /// code it runs, and this compiles it, on another core while the large one is still being read.
+    /// </summary>
+    public static void Rehearse(SearchSettings settings)
+    {
+        var space = settings.Decisions;
+        var decisions = new int[space.Length]; // every first choice: a network of any space
+        var state = SearchState.Fold([
+            new SearchStarted(settings, DateTimeOffset.UnixEpoch), new ChildSampled(0, space.Decode(decisions), decisions, 0, 0),
+            new ChildAssigned(0, false, "rehearsal", 1), new ChildTrained(0, "rehearsal", 0.5, 1, 1, 1, 1)]);
+        var snapshot = Of(state, []);
+        var format = JournalFormat.Default;
+        ((ISearchSnapshot)format.FromBinary(format.ToBinary(snapshot), format.Manifest(snapshot))).ToState();
+    }
 
     public SearchState ToState() => State.ToState();
 }
