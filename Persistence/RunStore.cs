@@ -103,7 +103,18 @@ public abstract partial class RunStore
         // a status, and the two share no work (bench/RESULTS.md, "Reading a run"); then a small
         // snapshot is decoded there, so that the large one's code is compiled by the time it is
         // read. A problem with the settings (no run at all) is still the one said.
-        var settings = Task.Run(() => Snapshots.SearchSnapshot.Rehearse(RequireSettings()));
+        var settings = Task.Run(() =>
+        {
+            var known = RequireSettings();
+            try
+            {
+                Snapshots.SearchSnapshot.Rehearse(known);
+            }
+            catch (Exception)
+            {
+                // Only a warm-up: the run's own read says what is wrong, if anything is.
+            }
+        });
         ExceptionDispatchInfo? unreadable = null;
         SearchState? state = null;
         try

@@ -75,11 +75,12 @@ internal static class Checkpoint
         try
         {
             using var stream = File.OpenRead(path);
-            if (!Intact(stream))
-                throw new TrainingFailedException(FailureKind.Checkpoint, $"{path}: damaged checkpoint (its SHA-256 does not match its content)");
             using var reader = new BinaryReader(stream, Encoding.UTF8);
+            // The version first: an older checkpoint is said to be one, not damaged.
             if (reader.ReadString() != Magic)
                 throw new TrainingFailedException(FailureKind.Checkpoint, $"{path}: not a nas checkpoint of this version");
+            if (!Intact(stream))
+                throw new TrainingFailedException(FailureKind.Checkpoint, $"{path}: damaged checkpoint (its SHA-256 does not match its content)");
             if (reader.ReadString() != fingerprint)
                 throw new TrainingFailedException(FailureKind.Checkpoint,
                     $"{path}: checkpoint belongs to a different network or training configuration; remove it or use another --out folder");
@@ -98,10 +99,12 @@ internal static class Checkpoint
         }
     }
 
-    /// <summary>Whether the stream's last bytes are the SHA-256 of those before them; leaves it at the start.</summary>
+    /// <summary>Whether the stream's last bytes are the SHA-256 of those before them; leaves it where it was.</summary>
     private static bool Intact(FileStream stream)
     {
+        var at = stream.Position;
         if (stream.Length < HashBytes) return false;
+        stream.Position = 0;
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = new byte[1 << 20];
         for (var left = stream.Length - HashBytes; left > 0;)
@@ -113,7 +116,7 @@ internal static class Checkpoint
         }
         var stored = new byte[HashBytes];
         stream.ReadExactly(stored);
-        stream.Position = 0;
+        stream.Position = at;
         return hash.GetHashAndReset().AsSpan().SequenceEqual(stored);
     }
 }

@@ -312,7 +312,7 @@ public static class BenchCommand
         var pixels = new byte[(long)count * 3 * size * size];
         var rng = new Random(0);
         rng.NextBytes(pixels);
-        var labels = Enumerable.Range(0, count).Select(_ => (byte)rng.Next(256)).ToArray();
+        var labels = Enumerable.Range(0, count).Select(_ => (ushort)rng.Next(1000)).ToArray();
         return new ImageDataset($"random-{size}px", 3, size, size, 1000, pixels, labels);
     }
 }

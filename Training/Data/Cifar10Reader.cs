@@ -36,6 +36,6 @@ public static class Cifar10Reader
                 pixels.Write(data, offset + 1, RecordBytes - 1);
             }
         }
-        return new ImageDataset(name, 3, 32, 32, 10, pixels.ToArray(), labels.ToArray(), ClassNames);
+        return new ImageDataset(name, 3, 32, 32, 10, pixels.ToArray(), [.. labels.ToArray().Select(l => (ushort)l)], ClassNames);
     }
 }

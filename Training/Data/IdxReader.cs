@@ -36,7 +36,7 @@ public static class IdxReader
         var bad = Array.FindIndex(labelBytes, l => l >= classes);
         if (bad >= 0)
             throw new DatasetFormatException(labelsFile, $"label {labelBytes[bad]} at item {bad} is not one of {classes} classes");
-        return new ImageDataset(name, 1, rows, cols, classes, images[16..], labelBytes, classNames);
+        return new ImageDataset(name, 1, rows, cols, classes, images[16..], [.. labelBytes.Select(l => (ushort)l)], classNames);
     }
 
     private static string Size(long actual, long expected, string what) =>

@@ -11,7 +11,8 @@ public sealed class DatasetFormatException(string file, string problem) : Except
 
 /// <summary>
 /// Labelled images in memory, pixels as bytes in N x C x H x W order (channels first, as CIFAR
-/// stores them and as the networks take them). Each device it is trained on gets one copy of the
+/// stores them and as the networks take them), labels as 16-bit numbers (up to 65,536 classes:
+/// ImageNet's thousand and more). Each device it is trained on gets one copy of the
 /// bytes (<see cref="On"/>), kept as long as the dataset: every child and every worker on that
 /// device cuts its batches from it.
 /// </summary>
@@ -21,8 +22,10 @@ public sealed class ImageDataset
     private readonly Lazy<(float[], float[])> statistics;
 
     /// <param name="classNames">the classes' names in label order (default: the labels themselves)</param>
-    public ImageDataset(string name, int channels, int height, int width, int classes, byte[] pixels, byte[] labels, IReadOnlyList<string>? classNames = null)
+    public ImageDataset(string name, int channels, int height, int width, int classes, byte[] pixels, ushort[] labels, IReadOnlyList<string>? classNames = null)
     {
+        if (classes is < 1 or > MaxClasses)
+            throw new DatasetFormatException(name, $"{classes} classes; nas keeps a label in 16 bits, 1 to {MaxClasses} classes");
         if (classNames is not null && classNames.Count != classes)
             throw new DatasetFormatException(name, $"{classNames.Count} class names for {classes} classes");
         var imageSize = channels * height * width;
@@ -36,6 +39,9 @@ public sealed class ImageDataset
         statistics = new(ComputeStatistics);
     }
 
+    /// <summary>The most classes a dataset can have: a label is 16 bits.</summary>
+    public const int MaxClasses = ushort.MaxValue + 1;
+
     public string Name { get; }
     public int Channels { get; }
     public int Height { get; }
@@ -43,14 +49,14 @@ public sealed class ImageDataset
     public int Classes { get; }
     public IReadOnlyList<string> ClassNames { get; }
     public byte[] Pixels { get; }
-    public byte[] Labels { get; }
+    public ushort[] Labels { get; }
     public int Count => Labels.Length;
     public int ImageBytes => Channels * Height * Width;
 
     public ImageDataset Subset(IReadOnlyList<int> indices, string name)
     {
         var pixels = new byte[indices.Count * ImageBytes];
-        var labels = new byte[indices.Count];
+        var labels = new ushort[indices.Count];
         for (var i = 0; i < indices.Count; i++)
         {
             Array.Copy(Pixels, (long)indices[i] * ImageBytes, pixels, (long)i * ImageBytes, ImageBytes);

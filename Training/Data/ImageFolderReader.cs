@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using NasActors.Training.Networks;
@@ -19,7 +20,8 @@ public static class ImageFolderReader
     public const string CacheVariable = "NAS_CACHE_DIR";
 
     private static readonly string[] Extensions = [".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif"];
-    private static readonly byte[] Magic = "NASIMG1\n"u8.ToArray();
+    // 2: labels of 16 bits (little-endian), after the pixels of each split.
+    private static readonly byte[] Magic = "NASIMG2\n"u8.ToArray();
 
     /// <summary>Where decoded datasets are kept: NAS_CACHE_DIR, else $XDG_CACHE_HOME/nas/images, else ~/.cache/nas/images.</summary>
     public static string CacheDirectory =>
@@ -52,7 +54,8 @@ public static class ImageFolderReader
         if (classes.FirstOrDefault(c => NotUtf8(c!)) is { } garbled)
             throw new DatasetFormatException(Path.Combine(trainDir, garbled), NameNotUtf8);
         if (classes.Length == 0) throw new DatasetFormatException(trainDir, "no class folders (expected train/CLASS/*)");
-        if (classes.Length > 256) throw new DatasetFormatException(trainDir, $"{classes.Length} classes; nas keeps a label in one byte, at most 256 classes");
+        if (classes.Length > ImageDataset.MaxClasses)
+            throw new DatasetFormatException(trainDir, $"{classes.Length} classes; nas keeps a label in 16 bits, at most {ImageDataset.MaxClasses} classes");
         var testDir = new[] { "test", "val" }.Select(d => Path.Combine(root, d)).FirstOrDefault(Directory.Exists)
             ?? throw new DatasetFormatException(Path.Combine(root, "test"), "no test/ (or val/) folder");
         var strayTest = Directory.GetDirectories(testDir).Select(Path.GetFileName).Where(c => !classes.Contains(c)).Order(StringComparer.Ordinal).FirstOrDefault();
@@ -70,9 +73,9 @@ public static class ImageFolderReader
         return pair;
     }
 
-    private static List<(string Path, byte Label)> Files(string dir, string?[] classes, bool requireEach)
+    private static List<(string Path, ushort Label)> Files(string dir, string?[] classes, bool requireEach)
     {
-        var files = new List<(string, byte)>();
+        var files = new List<(string, ushort)>();
         for (var c = 0; c < classes.Length; c++)
         {
             var classDir = Path.Combine(dir, classes[c]!);
@@ -83,13 +86,13 @@ public static class ImageFolderReader
                 throw new DatasetFormatException(garbled, NameNotUtf8);
             if (images.Length == 0 && requireEach)
                 throw new DatasetFormatException(classDir, $"no images in class folder (expected {string.Join(", ", Extensions)})");
-            files.AddRange(images.Select(f => (f, (byte)c)));
+            files.AddRange(images.Select(f => (f, (ushort)c)));
         }
         return files;
     }
 
     /// <summary>What the decoded images depend on: each file's path, size and time, and the size decoded to.</summary>
-    private static string Key(string root, int size, IEnumerable<(string Path, byte Label)> files)
+    private static string Key(string root, int size, IEnumerable<(string Path, ushort Label)> files)
     {
         var sb = new StringBuilder($"{Path.GetFullPath(root)}\n{size}\n");
         foreach (var (path, label) in files)
@@ -100,7 +103,7 @@ public static class ImageFolderReader
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())))[..32].ToLowerInvariant();
     }
 
-    private static ImageDataset Decode(List<(string Path, byte Label)> files, int size, string?[] classes, string name)
+    private static ImageDataset Decode(List<(string Path, ushort Label)> files, int size, string?[] classes, string name)
     {
         var bytes = 3 * size * size;
         if ((long)files.Count * bytes > Array.MaxLength)
@@ -228,7 +231,11 @@ public static class ImageFolderReader
             {
                 using var part = Section();
                 var (count, name) = (part.ReadInt32(), part.ReadString());
-                parts[i] = new ImageDataset(name, 3, size, size, classes.Length, Take((long)count * 3 * size * size), Take(count), [.. classes.Select(c => c!)]);
+                var pixels = Take((long)count * 3 * size * size);
+                var labels = new ushort[count];
+                var labelBytes = Take(2L * count);
+                for (var j = 0; j < count; j++) labels[j] = BinaryPrimitives.ReadUInt16LittleEndian(labelBytes.AsSpan(2 * j));
+                parts[i] = new ImageDataset(name, 3, size, size, classes.Length, pixels, labels, [.. classes.Select(c => c!)]);
             }
             var stored = new byte[32];
             stream.ReadExactly(stored);
@@ -282,7 +289,9 @@ public static class ImageFolderReader
                         w.Write(part.Name);
                     });
                     Put(part.Pixels);
-                    Put(part.Labels);
+                    var labels = new byte[2 * part.Count];
+                    for (var j = 0; j < part.Count; j++) BinaryPrimitives.WriteUInt16LittleEndian(labels.AsSpan(2 * j), part.Labels[j]);
+                    Put(labels);
                 }
                 stream.Write(hash.GetHashAndReset());
             }

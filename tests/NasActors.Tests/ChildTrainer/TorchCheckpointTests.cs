@@ -7,6 +7,7 @@ using NasActors.Tests.Support;
 namespace NasActors.Tests.ChildTrainer;
 
 /// <summary>A checkpoint that cannot be written costs the checkpoint, not the child; one whose bytes changed is never resumed from.</summary>
+[Collection(TorchCollection.Name)]
 public class TorchCheckpointTests
 {
     [Fact]

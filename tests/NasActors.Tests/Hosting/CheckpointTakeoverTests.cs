@@ -25,7 +25,7 @@ public sealed class CheckpointTakeoverTests(PostgresServer postgres, Xunit.Abstr
         var config = dir.File("config.json", JsonSerializer.Serialize(new SearchSettings
         {
             Strategy = "random", Seed = 3, Budget = 1, TopK = 0, Trainer = "torch", WorkersPerDevice = 1,
-            Search = new SearchSettings().Search with { Cells = 1, Filters = 4, Epochs = 3, ValidationSize = 200, TrainLimit = 400 },
+            Search = new SearchSettings().Search with { Cells = 1, Filters = 4, Epochs = 5, ValidationSize = 200, TrainLimit = 400 },
         }, SettingsJson.Options));
         var twinRun = Path.Combine(dir.Path, "twin");
         var twinSearch = NasProcess.Run(TimeSpan.FromMinutes(3), "search", "--run", twinRun, "--config", config, "--json");
@@ -47,6 +47,7 @@ public sealed class CheckpointTakeoverTests(PostgresServer postgres, Xunit.Abstr
         {
             await WaitFor(Read, s => s.SearchJobs.Running.Count == 1, TimeSpan.FromSeconds(90));
             Assert.Contains($":{search.Id}/", Read().SearchJobs.Running[0]);
+            Assert.Equal(search.Id, int.Parse(PostgresWriterLease.Holder(url, "exp")!.Split(' ')[1]));
             // The standby (coordinator and trainer) and a trainer node join once the child is the seed's (three nodes: the
             // two left are a majority), then the seed dies with a checkpoint written.
             standby = Start("node", "--join", seed, "--roles", "coordinator,evaluator,trainer", "--journal", db, "--run", "exp",
@@ -58,18 +59,19 @@ public sealed class CheckpointTakeoverTests(PostgresServer postgres, Xunit.Abstr
             var checkpoint = Path.Combine(TorchChildTrainer.CheckpointFolder(artifacts), "0-search", "checkpoint.bin");
             var clock = Stopwatch.StartNew();
             while (!File.Exists(checkpoint) && !search.HasExited && clock.Elapsed < TimeSpan.FromMinutes(2)) await Task.Delay(20);
-            Assert.True(File.Exists(checkpoint), $"the child wrote no checkpoint: {(search.HasExited ? await searchLog : "")}");
-            Assert.Equal(search.Id, int.Parse(PostgresWriterLease.Holder(url, "exp")!.Split(' ')[1]));
-            search.Kill();
+            var ended = search.HasExited;
+            if (!ended) search.Kill();
+            Assert.True(File.Exists(checkpoint) && !ended, $"the seed ended or its child wrote no checkpoint: {(ended ? await searchLog : "")}");
 
             await WaitFor(Read, s => s.Finished, TimeSpan.FromMinutes(3));
             var trained = new DatabaseRunStore(url, "exp").ReadStoredEvents().Select(e => e.Event).OfType<ChildTrained>().Single();
             Assert.DoesNotContain($":{search.Id}/", trained.WorkerId);
-            Assert.InRange(trained.ResumedEpochs ?? 0, 1, 2);
+            Assert.InRange(trained.ResumedEpochs ?? 0, 1, 4);
             Assert.Equal((twin.Accuracy, twin.Loss), (trained.Accuracy, trained.Loss));
-            Assert.Empty(Directory.EnumerateFileSystemEntries(TorchChildTrainer.CheckpointFolder(artifacts)));
             Assert.Equal(0, StopsOnSigterm(trainer));
             Assert.Equal(0, StopsOnSigterm(standby));
+            // Its worker forgot the checkpoint once the outcome was stored (asked after the nodes stopped: the forgetting follows the storing).
+            Assert.Empty(Directory.EnumerateFileSystemEntries(TorchChildTrainer.CheckpointFolder(artifacts)));
         }
         finally
         {

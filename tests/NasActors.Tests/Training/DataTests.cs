@@ -97,7 +97,7 @@ public class DataTests
         for (var n = 0; n < count; n++)
         {
             var r = n * Cifar10Reader.RecordBytes;
-            data[r] = source.Labels[n];
+            data[r] = (byte)source.Labels[n];
             for (var c = 0; c < 3; c++)
                 for (var y = 0; y < 28; y++)
                     for (var x = 0; x < 28; x++)
@@ -194,7 +194,7 @@ public class DataTests
         var rng = new Random(1);
         var pixels = new byte[10 * 3 * 7 * 5];
         rng.NextBytes(pixels);
-        var data = new ImageDataset("t", 3, 7, 5, 10, pixels, Enumerable.Range(0, 10).Select(i => (byte)i).ToArray());
+        var data = new ImageDataset("t", 3, 7, 5, 10, pixels, Enumerable.Range(0, 10).Select(i => (ushort)i).ToArray());
         float[] mean = [0.4f, 0.5f, 0.6f], std = [0.2f, 0.25f, 0.3f];
         var aug = new Augmentation(2, true, 3);
 

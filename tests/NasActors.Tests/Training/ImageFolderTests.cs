@@ -192,4 +192,35 @@ public sealed class ImageFolderTests : IDisposable
         Assert.Null(trained.FailureReason);
         Assert.InRange(trained.Accuracy, 0, 1);
     }
+
+    [Fact]
+    public void A_folder_of_a_thousand_classes_reads_back_from_its_cache_and_trains()
+    {
+        // Past the 256 a one-byte label held: 1,000 classes of two images each, a test image for every tenth.
+        for (var c = 0; c < 1000; c++)
+        {
+            var colour = new SKColor((byte)(c % 256), (byte)(c / 4), (byte)(255 - c % 256));
+            Image("train", $"class{c:D4}", "a.png", 8, 8, colour);
+            Image("train", $"class{c:D4}", "b.png", 8, 8, colour);
+            if (c % 10 == 0) Image("test", $"class{c:D4}", "t.png", 8, 8, colour);
+        }
+        var decoded = DatasetSpec.Parse($"folder:{Root}").Load(8);
+        Assert.Equal((1000, 2000, 100), (decoded.Train.Classes, decoded.Train.Count, decoded.Test.Count));
+        Assert.Equal(Enumerable.Range(0, 1000).SelectMany(c => new[] { c, c }), decoded.Train.Labels.Select(l => (int)l));
+        Assert.Equal(Enumerable.Range(0, 100).Select(c => 10 * c), decoded.Test.Labels.Select(l => (int)l));
+        // The second read is the cache's (its file holds the labels as 16 bits, and is not written again): the same labels and pixels.
+        var cache = Assert.Single(Directory.GetFiles(Path.Combine(dir.Path, "cache"), "*.nasimg"));
+        var written = File.GetLastWriteTimeUtc(cache);
+        var cached = DatasetSpec.Parse($"folder:{Root}").Load(8);
+        Assert.Equal(written, File.GetLastWriteTimeUtc(cache));
+        Assert.Equal(decoded.Train.Labels, cached.Train.Labels);
+        Assert.Equal(decoded.Test.Labels, cached.Test.Labels);
+        Assert.Equal(decoded.Train.Pixels, cached.Train.Pixels);
+
+        var spec = new SearchSettings().Search with { Cells = 1, Filters = 4, Dataset = $"folder:{Root}", Image = 8, ValidationSize = 200, Epochs = 1, BatchSize = 64 };
+        var trained = new TorchChildTrainer().Train(new TrainChild(1, NasNetA.Genotype, false, 1, 1, spec), "cpu", (_, _, _) => { }, CancellationToken.None);
+        Assert.Null(trained.FailureReason);
+        Assert.InRange(trained.Accuracy, 0, 1);
+        Assert.True(double.IsFinite(trained.Loss), $"loss {trained.Loss}");
+    }
 }

@@ -65,6 +65,9 @@ public class TrainingTests
 
         File.WriteAllBytes(file, before[..(before.Length / 2)]);
         e = Assert.Throws<TrainingFailedException>(() => ChildTraining.Train(TinyPlan(), Splits.Value, Config with { Epochs = 1 }, CPU, checkpointDir: dir.Path));
+        Assert.Contains("damaged checkpoint (its SHA-256 does not match its content)", e.Message);
+        File.WriteAllBytes(file, []);
+        e = Assert.Throws<TrainingFailedException>(() => ChildTraining.Train(TinyPlan(), Splits.Value, Config with { Epochs = 1 }, CPU, checkpointDir: dir.Path));
         Assert.Contains("unreadable checkpoint", e.Message);
     }
 
