@@ -177,13 +177,18 @@ public static class DeviceKernels
         }
     }
 
-    /// <summary>The paths a kind of convolution may take, best first.</summary>
-    private static ConvPath[] Candidates(Device device, bool channelsLast, KernelMode mode)
+    /// <summary>
+    /// The paths a kind of convolution may take, best first. On a CPU a pointwise convolution tries
+    /// NCHW first in either memory order: oneDNN's NHWC 1x1 kernels computed wrong on AMD Zen 5
+    /// and Zen 3, and on Zen 3 with one thread, run once by the probe, broke the process's heap
+    /// (docs/decisions.md); a probe must not run them where another path is right.
+    /// </summary>
+    private static ConvPath[] Candidates(Device device, ConvKind kind, bool channelsLast, KernelMode mode)
     {
         var own = KernelPlan.LayoutPath(channelsLast);
-        return device.type == DeviceType.CPU && mode != KernelMode.Auto
-            ? [own]
-            : [own, own == ConvPath.Nchw ? ConvPath.Nhwc : ConvPath.Nchw, ConvPath.Unfold];
+        if (device.type == DeviceType.CPU && mode != KernelMode.Auto) return [own];
+        var first = device.type == DeviceType.CPU && kind == ConvKind.Pointwise ? ConvPath.Nchw : own;
+        return [first, first == ConvPath.Nchw ? ConvPath.Nhwc : ConvPath.Nchw, ConvPath.Unfold];
     }
 
     private static DeviceCheck Probe(Device device, Precision precision, bool channelsLast, HashSet<(ConvKind, ConvPath)> wrong)
@@ -201,7 +206,7 @@ public static class DeviceKernels
         {
             ConvPath? chosen = null;
             CaseResult? firstWrong = null;
-            foreach (var path in Candidates(device, channelsLast, mode).Where(p => !wrong.Contains((kind, p))))
+            foreach (var path in Candidates(device, kind, channelsLast, mode).Where(p => !wrong.Contains((kind, p))))
             {
                 var plan = kernels.With(kind, path);
                 var wrongHere = KernelProbe.Convolutions(kind).Select(c => ReferenceCheck.Run(c, plan, device, precision, seed++))
