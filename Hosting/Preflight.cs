@@ -72,6 +72,8 @@ public static class Preflight
             return;
         }
         if (trainer.Kind != TrainerKind.Torch) return;
+        // Read when a split is cut into batches, in every child: a value that cannot be read fails now, once.
+        ImageDataset.StreamAboveBytes();
         var loaded = new Dictionary<(string, int?), DatasetPair>();
         foreach (var (key, spec) in new[] { ("search", settings.Search), ("final", settings.Final) })
         {

@@ -109,6 +109,8 @@ public sealed record SearchSettings
             if (spec.TimeoutSeconds < 1) errors.Add($"{name} timeout must be at least 1 second, got {spec.TimeoutSeconds}");
             if (spec.Precision is { } p && !TrainingSpec.Precisions.Contains(p))
                 errors.Add($"{name} precision \"{p}\" is unknown (expected {string.Join(", ", TrainingSpec.Precisions)})");
+            if (spec.Augment is { } a && !TrainingSpec.Augmentations.Contains(a))
+                errors.Add($"{name} augment \"{a}\" is unknown (expected {string.Join(", ", TrainingSpec.Augmentations)})");
             if (spec.Precision == "fp16" && Devices.Any(d => !d.StartsWith("cuda", StringComparison.Ordinal)))
                 errors.Add($"{name} precision fp16 needs CUDA devices, not {string.Join(",", Devices)} (use bf16 on CPUs)");
         }

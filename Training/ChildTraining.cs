@@ -62,9 +62,7 @@ public static class ChildTraining
     {
         var (mean, std) = data.Train.ChannelStatistics();
         var train = new Batches(data.Train, mean, std);
-        var augmentation = config.Augment
-            ? new Augmentation(data.CropPadding, data.HorizontalFlip, config.CutoutSize)
-            : new Augmentation(0, false, config.CutoutSize);
+        var augmentation = Augmentation.For(config.Augment, data, config.CutoutSize);
 
         // Every layer proven right on this device at its shapes before it trains (DeviceFaultException if not).
         var kernels = DeviceKernels.Prepare(plan, Math.Min(config.BatchSize, data.Train.Count), Math.Min(EvalBatchSize, data.Validation.Count), device,

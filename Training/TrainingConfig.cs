@@ -15,7 +15,7 @@ public sealed record TrainingConfig
     public double LabelSmoothing { get; init; }
     public double? GradientClip { get; init; } = 5.0;
     public double AuxLossWeight { get; init; } = 0.4;
-    public bool Augment { get; init; } = true;
+    public Data.AugmentKind Augment { get; init; }
     public int CutoutSize { get; init; }
     public int Seed { get; init; }
 

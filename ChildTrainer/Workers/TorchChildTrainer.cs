@@ -69,7 +69,7 @@ public sealed class TorchChildTrainer(string? artifacts = null) : IChildTrainer
         var config = new TrainingConfig
         {
             Epochs = spec.Epochs, BatchSize = spec.BatchSize, LearningRate = spec.LearningRate, Seed = job.Seed,
-            Precision = Tensors.Precisions.Parse(spec.Precision), ChannelsLast = spec.ChannelsLast, CudnnBenchmark = spec.CudnnBenchmark,
+            Augment = Augmentation.Parse(spec.Augment), Precision = Tensors.Precisions.Parse(spec.Precision), ChannelsLast = spec.ChannelsLast, CudnnBenchmark = spec.CudnnBenchmark,
             // Early stopping judges a child at its rungs only: the epochs between need no validation pass.
             ValidateAt = job.Rungs?.ToHashSet(),
         };

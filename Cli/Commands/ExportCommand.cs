@@ -58,8 +58,7 @@ public static class ExportCommand
             var text = GenotypeJson.Write(genotype) + "\n";
             if (parse.GetValue(format) == "pytorch")
             {
-                var plan = network.Plan(parse, genotype, dataset, image, classes);
-                var pre = InputPresets.ByName[parse.GetValue(dataset)!].For(plan.Config.ImageSize, plan.Config.Classes);
+                var (plan, pre) = network.Plan(parse, genotype, dataset, image, classes);
                 text = PyTorchSource.Generate(plan, pre, $"child {top[r - 1].ChildId} (rank {r}) of {RunOption.Options(store)}");
             }
             if (parse.GetValue(output) is { } file)

@@ -1,4 +1,5 @@
 using NasActors.Training.Data;
+using NasActors.Protocol;
 using NasActors.Training.Networks;
 
 namespace NasActors.Cli.Commands;
@@ -26,5 +27,28 @@ public static class InputPresets
         ["mnist"] = new(1, 28, 10, [0.1307f], [0.3081f]),
     };
 
-    public const string Help = "input shape preset: cifar10, imagenet, fashion-mnist or mnist";
+    public const string Help = "input shape preset: cifar10, imagenet, fashion-mnist or mnist; or folder:DIR (an image folder: its classes, and the mean and std of its training images)";
+
+    /// <summary>
+    /// The preset <paramref name="dataset"/> names, or an image folder's own (read at
+    /// <paramref name="image"/> pixels, default 32): its class names, and the per-channel mean and
+    /// standard deviation of its training images, which a network trained on it normalises by.
+    /// </summary>
+    public static Preset Resolve(string dataset, int? image)
+    {
+        if (ByName.TryGetValue(dataset, out var preset)) return preset;
+        if (!dataset.StartsWith("folder:", StringComparison.Ordinal))
+            throw new InputException("--dataset", $"unknown input \"{dataset}\" (expected {Help})");
+        DatasetPair pair;
+        try
+        {
+            pair = DatasetSpec.Parse(dataset).Load(image ?? ImageFolderReader.DefaultImageSize);
+        }
+        catch (DatasetFormatException e)
+        {
+            throw new InputException("--dataset", e.Message);
+        }
+        var (mean, std) = pair.Train.ChannelStatistics();
+        return new Preset(pair.Train.Channels, pair.Train.Height, pair.Train.Classes, mean, std, pair.Train.ClassNames);
+    }
 }

@@ -54,17 +54,17 @@ public sealed class NetworkOptions
     public static (Option<string> Dataset, Option<int?> Image, Option<int?> Classes) InputOptions()
     {
         var dataset = new Option<string>("--dataset", "-d") { Description = InputPresets.Help, DefaultValueFactory = _ => "cifar10" };
-        dataset.AcceptOnlyFromAmong([.. InputPresets.ByName.Keys]);
         var image = new Option<int?>("--image") { Description = "image size in pixels (overrides the preset)" };
         var classes = new Option<int?>("--classes") { Description = "number of classes (overrides the preset)" };
         return (dataset, image, classes);
     }
 
-    /// <summary>The network of <paramref name="genotype"/> for the input those options name.</summary>
-    public NetworkPlan Plan(ParseResult parse, Genotype genotype, Option<string> dataset, Option<int?> image, Option<int?> classes)
+    /// <summary>The network of <paramref name="genotype"/> for the input those options name, and that input's preprocessing.</summary>
+    public (NetworkPlan Plan, Preprocessing Input) Plan(ParseResult parse, Genotype genotype, Option<string> dataset, Option<int?> image, Option<int?> classes)
     {
-        var preset = InputPresets.ByName[parse.GetValue(dataset)!];
+        var preset = InputPresets.Resolve(parse.GetValue(dataset)!, parse.GetValue(image));
         var size = parse.GetValue(image) ?? preset.Size;
-        return NetworkPlan.Create(Config(parse, genotype, preset.Channels, size, parse.GetValue(classes) ?? preset.Classes, NetworkConfig.StemFor(size)));
+        var plan = NetworkPlan.Create(Config(parse, genotype, preset.Channels, size, parse.GetValue(classes) ?? preset.Classes, NetworkConfig.StemFor(size)));
+        return (plan, preset.For(size, plan.Config.Classes));
     }
 }

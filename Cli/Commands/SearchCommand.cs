@@ -36,6 +36,8 @@ public static class SearchCommand
         var perDevice = new Option<int?>("--workers-per-device") { Description = "workers per device (default 1)" };
         var dataset = new Option<string?>("--dataset") { Description = DatasetSpec.Help };
         var image = new Option<int?>("--image") { Description = "image size the networks take, for folder: datasets (default 32)" };
+        var augment = new Option<string?>("--augment") { Description = Augmentation.Help };
+        augment.AcceptOnlyFromAmong([.. TrainingSpec.Augmentations]);
         var seed = new Option<long?>("--seed") { Description = "search seed" };
         var topK = new Option<int?>("--top-k") { Description = "children retrained with the final budget after the search (default 2)" };
         var childTimeout = new Option<int?>("--child-timeout") { Description = "seconds a child (search or final training) may take before it fails" };
@@ -52,7 +54,7 @@ public static class SearchCommand
         var dashboardHost = new Option<string>("--dashboard-host") { Description = "address the dashboard listens on (default 127.0.0.1: this machine only)", DefaultValueFactory = _ => "127.0.0.1" };
         var command = new Command("search", "Run (or resume) a search with every role in this process")
         {
-            run, journal, config, strategy, space, blocks, children, trainer, devices, perDevice, dataset, image, seed, topK, childTimeout, json, dashboard, dashboardHost,
+            run, journal, config, strategy, space, blocks, children, trainer, devices, perDevice, dataset, image, augment, seed, topK, childTimeout, json, dashboard, dashboardHost,
             earlyStop, grace, reduction, brackets,
         };
         var speed = new SpeedOptions();
@@ -82,6 +84,7 @@ public static class SearchCommand
                 SearchSettings Both(Func<TrainingSpec, TrainingSpec> change) => settings with { Search = change(settings.Search), Final = change(settings.Final) };
                 if (parse.GetValue(dataset) is { } ds) settings = Both(t => t with { Dataset = ds });
                 if (parse.GetValue(image) is { } px) settings = Both(t => t with { Image = px });
+                if (parse.GetValue(augment) is { } au) settings = Both(t => t with { Augment = au });
                 if (parse.GetValue(seed) is { } sd) settings = settings with { Seed = sd };
                 if (parse.GetValue(topK) is { } k) settings = settings with { TopK = k };
                 // Each speed option given overrides the settings.

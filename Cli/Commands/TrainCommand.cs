@@ -49,7 +49,7 @@ public static class TrainCommand
         var labelSmoothing = new Option<double>("--label-smoothing") { Description = "label smoothing (0 = off)", DefaultValueFactory = _ => 0.0 };
         var clip = new Option<double?>("--grad-clip") { Description = "gradient norm clip (default 5)" };
         var cutout = new Option<int>("--cutout") { Description = "cutout square size in pixels (0 = off)", DefaultValueFactory = _ => 0 };
-        var noAugment = new Option<bool>("--no-augment") { Description = "no random crops or flips" };
+        var augment = new Option<string?>("--augment") { Description = Augmentation.Help };
         var seed = new Option<int>("--seed") { Description = "seed for initialisation, split, order and augmentation", DefaultValueFactory = _ => 0 };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
         var output = new Option<string?>("--out", "-o") { Description = "folder for the per-epoch checkpoint, result.json, and the trained network for PyTorch (model.py, model.pt)" };
@@ -58,7 +58,7 @@ public static class TrainCommand
 
         var command = new Command("train", "Train a network built from a genotype and report validation and test accuracy")
         {
-            epochs, dataset, image, trainLimit, validation, batch, lr, weightDecay, labelSmoothing, clip, cutout, noAugment, seed, device, output, resume, json,
+            epochs, dataset, image, trainLimit, validation, batch, lr, weightDecay, labelSmoothing, clip, cutout, augment, seed, device, output, resume, json,
         };
         network.AddTo(command);
         var speed = new SpeedOptions();
@@ -71,6 +71,7 @@ public static class TrainCommand
             if (dir is not null) CheckOut(dir, parse.GetValue(resume));
 
             var torchDevice = OptionErrors.Device("--device", parse.GetValue(device)!);
+            var augmentKind = Augmentation.Parse(parse.GetValue(augment));
             var pair = DatasetSpec.Parse(parse.GetValue(dataset)!).Load(parse.GetValue(image));
             var validationSize = parse.GetValue(validation) ?? Math.Min(5000, pair.Train.Count / 10);
             var splits = DataSplits.Create(pair, validationSize, parse.GetValue(trainLimit), parse.GetValue(seed));
@@ -85,7 +86,7 @@ public static class TrainCommand
                 LabelSmoothing = parse.GetValue(labelSmoothing),
                 GradientClip = parse.GetValue(clip) ?? 5.0,
                 CutoutSize = parse.GetValue(cutout),
-                Augment = !parse.GetValue(noAugment),
+                Augment = augmentKind,
                 Seed = parse.GetValue(seed),
             });
 

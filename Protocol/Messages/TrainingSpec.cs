@@ -23,7 +23,11 @@ public sealed record TrainingSpec(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool ChannelsLast = false,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool CudnnBenchmark = false,
     // The network's input size for image-folder datasets (they are resized to it); null: the dataset's own (32 for folders).
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Image = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Image = null,
+    // How training batches are varied (one of Augmentations); null: auto (by image size).
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Augment = null)
 {
     public static readonly IReadOnlyList<string> Precisions = ["fp32", "bf16", "fp16"];
+
+    public static readonly IReadOnlyList<string> Augmentations = ["auto", "cifar", "imagenet", "none"];
 }

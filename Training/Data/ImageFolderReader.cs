@@ -11,8 +11,9 @@ namespace NasActors.Training.Data;
 /// <c>DIR/test/CLASS/*</c> (or <c>val/</c> where there is no <c>test/</c>), classes sorted by name,
 /// JPEG, PNG, BMP, WebP and GIF of any size, grayscale or colour (made RGB, alpha dropped, as
 /// <c>convert("RGB")</c> does). Each image is resized so its shorter side is the network's size
-/// and centre-cropped square. Decoded once per folder state and size: the images are cached in
-/// one file (<see cref="CacheDirectory"/>) keyed by every file's path, size and time.
+/// and centre-cropped square. Decoded once per folder state and size and machine, on every core:
+/// the images are kept in one file of records (<see cref="ImageCache"/>, under <see cref="CacheDirectory"/>)
+/// keyed by every file's path, size and time, which training reads where it lies.
 /// </summary>
 public static class ImageFolderReader
 {
@@ -20,8 +21,6 @@ public static class ImageFolderReader
     public const string CacheVariable = "NAS_CACHE_DIR";
 
     private static readonly string[] Extensions = [".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif"];
-    // 2: labels of 16 bits (little-endian), after the pixels of each split.
-    private static readonly byte[] Magic = "NASIMG2\n"u8.ToArray();
 
     /// <summary>Where decoded datasets are kept: NAS_CACHE_DIR, else $XDG_CACHE_HOME/nas/images, else ~/.cache/nas/images.</summary>
     public static string CacheDirectory =>
@@ -66,11 +65,39 @@ public static class ImageFolderReader
         if (test.Count == 0) throw new DatasetFormatException(testDir, "no images");
         var key = Key(root, size, train.Concat(test));
         var cache = Path.Combine(CacheDirectory, key + ".nasimg");
-        if (TryReadCache(cache, key, size, classes!) is { } cached) return cached;
+        var names = classes.Select(c => c!).ToArray();
+        if (ImageCache.Open(cache, key, size, names) is { } cached) return cached;
 
-        var pair = new DatasetPair(Decode(train, size, classes!, $"{root}/train"), Decode(test, size, classes!, $"{root}/{Path.GetFileName(testDir)}"), HorizontalFlip: true);
-        WriteCache(cache, key, size, classes!, pair);
-        return pair;
+        var splits = new[] { (Files: train, Name: $"{root}/train"), (Files: test, Name: $"{root}/{Path.GetFileName(testDir)}") };
+        string problem;
+        try
+        {
+            // One decode per machine: whoever holds the lock decodes; the others wait, then read its cache.
+            using var held = ImageCache.Lock(cache, () => Console.Error.WriteLine($"nas: waiting for another process to decode {root} at {size} px"));
+            if (ImageCache.Open(cache, key, size, names) is { } built) return built;
+            ImageCache.Write(cache, key, size, names, [.. splits.Select(s => new ImageCache.Split(s.Name, [.. s.Files.Select(f => f.Label)]))],
+                (i, first, count, target) => DecodeChunk(splits[i].Files, first, count, size, target));
+            if (ImageCache.Open(cache, key, size, names) is { } written) return written;
+            problem = "the file written did not read back";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            problem = e.Message;
+        }
+
+        // No cache (a full disk, a folder not writable): decoded into memory where each split fits in one array.
+        var bytes = 3L * size * size;
+        if (splits.FirstOrDefault(s => s.Files.Count * bytes > Array.MaxLength) is { Name: not null } large)
+            throw new DatasetFormatException(root, $"its decoded images cannot be kept in {CacheDirectory} ({problem}), and {large.Name}'s {large.Files.Count * bytes / (double)(1L << 30):F1} GiB "
+                + $"do not fit in memory: free space there or set {CacheVariable} to a folder with room");
+        Console.Error.WriteLine($"nas: cannot keep decoded images in {CacheDirectory} ({problem}); they are decoded again next time (set {CacheVariable} to a writable folder with room)");
+        var parts = splits.Select(s =>
+        {
+            var pixels = new byte[s.Files.Count * bytes];
+            DecodeChunk(s.Files, 0, s.Files.Count, size, pixels);
+            return new ImageDataset(s.Name, 3, size, size, classes.Length, pixels, [.. s.Files.Select(f => f.Label)], names);
+        }).ToArray();
+        return new DatasetPair(parts[0], parts[1], HorizontalFlip: true);
     }
 
     private static List<(string Path, ushort Label)> Files(string dir, string?[] classes, bool requireEach)
@@ -103,27 +130,23 @@ public static class ImageFolderReader
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())))[..32].ToLowerInvariant();
     }
 
-    private static ImageDataset Decode(List<(string Path, ushort Label)> files, int size, string?[] classes, string name)
+    /// <summary>Decodes <paramref name="count"/> files from <paramref name="first"/> into the start of <paramref name="target"/>, on every core; the first broken file in folder order is thrown.</summary>
+    private static void DecodeChunk(List<(string Path, ushort Label)> files, int first, int count, int size, byte[] target)
     {
         var bytes = 3 * size * size;
-        if ((long)files.Count * bytes > Array.MaxLength)
-            throw new DatasetFormatException(name, $"{files.Count:N0} images of {size}x{size} need {(double)files.Count * bytes / (1L << 30):F1} GiB; nas keeps a split in one array of at most 2 GiB (choose a smaller --image)");
-        var pixels = new byte[files.Count * bytes];
-        // The first broken file in folder order is the one reported, whichever thread met it.
-        var errors = new DatasetFormatException?[files.Count];
-        Parallel.For(0, files.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+        var errors = new DatasetFormatException?[count];
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
         {
             try
             {
-                DecodeInto(files[i].Path, size, pixels.AsSpan(i * bytes, bytes));
+                DecodeInto(files[first + i].Path, size, target.AsSpan(i * bytes, bytes));
             }
             catch (DatasetFormatException e)
             {
                 errors[i] = e;
             }
         });
-        if (errors.FirstOrDefault(e => e is not null) is { } first) throw first;
-        return new ImageDataset(name, 3, size, size, classes.Length, pixels, [.. files.Select(f => f.Label)], [.. classes.Select(c => c!)]);
+        if (errors.FirstOrDefault(e => e is not null) is { } firstError) throw firstError;
     }
 
     // .NET reads a file name that is not UTF-8 with U+FFFD in place of its bytes, and cannot open it by that name.
@@ -198,109 +221,6 @@ public static class ImageFolderReader
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new DatasetFormatException(path, $"cannot read: {e.Message}");
-        }
-    }
-
-    /// <summary>The cached decode, or null where there is none or it is unusable (it is then decoded anew).</summary>
-    private static DatasetPair? TryReadCache(string file, string key, int size, string?[] classes)
-    {
-        if (!File.Exists(file)) return null;
-        try
-        {
-            using var stream = File.OpenRead(file);
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            byte[] Take(long count)
-            {
-                if (count is < 0 or > int.MaxValue || stream.Position + count > stream.Length) throw new InvalidDataException("cut short");
-                var bytes = new byte[count];
-                stream.ReadExactly(bytes);
-                hash.AppendData(bytes);
-                return bytes;
-            }
-            BinaryReader Section() => new(new MemoryStream(Take(BitConverter.ToInt32(Take(4)))), Encoding.UTF8);
-
-            if (!Take(Magic.Length).AsSpan().SequenceEqual(Magic)) return null;
-            using (var header = Section())
-            {
-                if (header.ReadString() != key || header.ReadInt32() != size || header.ReadInt32() != classes.Length) return null;
-                foreach (var c in classes)
-                    if (header.ReadString() != c) return null;
-            }
-            var parts = new ImageDataset[2];
-            for (var i = 0; i < parts.Length; i++)
-            {
-                using var part = Section();
-                var (count, name) = (part.ReadInt32(), part.ReadString());
-                var pixels = Take((long)count * 3 * size * size);
-                var labels = new ushort[count];
-                var labelBytes = Take(2L * count);
-                for (var j = 0; j < count; j++) labels[j] = BinaryPrimitives.ReadUInt16LittleEndian(labelBytes.AsSpan(2 * j));
-                parts[i] = new ImageDataset(name, 3, size, size, classes.Length, pixels, labels, [.. classes.Select(c => c!)]);
-            }
-            var stored = new byte[32];
-            stream.ReadExactly(stored);
-            return stream.Position == stream.Length && stored.AsSpan().SequenceEqual(hash.GetHashAndReset()) ? new DatasetPair(parts[0], parts[1], HorizontalFlip: true) : null;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or EndOfStreamException or InvalidDataException or DatasetFormatException or ArgumentException)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>
-    /// Writes the cache whole or not at all (a temporary file of its own, renamed): sections of a
-    /// header and the pixels, then a SHA-256 of all of it. A cache that cannot be written is only said.
-    /// </summary>
-    private static void WriteCache(string file, string key, int size, string?[] classes, DatasetPair pair)
-    {
-        var temp = $"{file}.{Guid.NewGuid():N}.tmp";
-        try
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-            using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
-            {
-                void Put(byte[] bytes)
-                {
-                    stream.Write(bytes);
-                    hash.AppendData(bytes);
-                }
-                void Section(Action<BinaryWriter> write)
-                {
-                    using var buffer = new MemoryStream();
-                    using (var w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true)) write(w);
-                    Put(BitConverter.GetBytes((int)buffer.Length));
-                    Put(buffer.ToArray());
-                }
-
-                Put(Magic);
-                Section(w =>
-                {
-                    w.Write(key);
-                    w.Write(size);
-                    w.Write(classes.Length);
-                    foreach (var c in classes) w.Write(c!);
-                });
-                foreach (var part in new[] { pair.Train, pair.Test })
-                {
-                    Section(w =>
-                    {
-                        w.Write(part.Count);
-                        w.Write(part.Name);
-                    });
-                    Put(part.Pixels);
-                    var labels = new byte[2 * part.Count];
-                    for (var j = 0; j < part.Count; j++) BinaryPrimitives.WriteUInt16LittleEndian(labels.AsSpan(2 * j), part.Labels[j]);
-                    Put(labels);
-                }
-                stream.Write(hash.GetHashAndReset());
-            }
-            File.Move(temp, file, overwrite: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-            Console.Error.WriteLine($"nas: cannot keep decoded images in {CacheDirectory} ({e.Message}); they are decoded again next time (set {CacheVariable} to a writable folder)");
         }
     }
 }

@@ -45,7 +45,7 @@ public class DataTests
         File.WriteAllBytes(labels, Gunzip(Mini("t10k-labels-idx1-ubyte.gz")));
         var raw = IdxReader.Read(images, labels, "raw");
         var gz = IdxReader.Read(Mini("t10k-images-idx3-ubyte.gz"), Mini("t10k-labels-idx1-ubyte.gz"), "gz");
-        Assert.Equal(gz.Pixels, raw.Pixels);
+        Assert.Equal(gz.ReadAll(), raw.ReadAll());
         Assert.Equal(gz.Labels, raw.Labels);
     }
 
@@ -101,7 +101,7 @@ public class DataTests
             for (var c = 0; c < 3; c++)
                 for (var y = 0; y < 28; y++)
                     for (var x = 0; x < 28; x++)
-                        data[r + 1 + c * 1024 + (y + 2) * 32 + x + 2] = source.Pixels[n * 784 + y * 28 + x];
+                        data[r + 1 + c * 1024 + (y + 2) * 32 + x + 2] = source.ReadAll()[n * 784 + y * 28 + x];
         }
         return data;
     }
@@ -117,7 +117,7 @@ public class DataTests
         var pair = DatasetSpec.Parse($"cifar10:{dir.Path}").Load();
         Assert.Equal((200, 30, 3, 32), (pair.Train.Count, pair.Test.Count, pair.Train.Channels, pair.Train.Height));
         Assert.Equal(mini.Train.Labels[..40], pair.Train.Labels[..40]);
-        Assert.Equal(mini.Train.Pixels[0 * 784 + 5 * 28 + 10], pair.Train.Pixels[2048 + 7 * 32 + 12]);
+        Assert.Equal(mini.Train.ReadAll()[0 * 784 + 5 * 28 + 10], pair.Train.ReadAll()[2048 + 7 * 32 + 12]);
 
         var test = Path.Combine(dir.Path, Cifar10Reader.TestFile);
         File.WriteAllBytes(test, CifarRecords(mini.Test, 30)[..^7]);
@@ -158,13 +158,13 @@ public class DataTests
         var b = DataSplits.Create(pair, 500, 1000, seed: 3);
         var c = DataSplits.Create(pair, 500, 1000, seed: 4);
         Assert.Equal((1000, 500), (a.Train.Count, a.Validation.Count));
-        Assert.Equal(a.Validation.Pixels, b.Validation.Pixels);
-        Assert.NotEqual(a.Validation.Pixels, c.Validation.Pixels);
+        Assert.Equal(a.Validation.ReadAll(), b.Validation.ReadAll());
+        Assert.NotEqual(a.Validation.ReadAll(), c.Validation.ReadAll());
         var full = DataSplits.Create(pair, 500, null, seed: 3);
         Assert.Equal(2500, full.Train.Count);
         // No image is both trained on and validated on (compare whole images).
-        var validation = Enumerable.Range(0, 500).Select(i => Convert.ToBase64String(full.Validation.Pixels, i * 784, 784)).ToHashSet();
-        Assert.DoesNotContain(Enumerable.Range(0, 2500).Select(i => Convert.ToBase64String(full.Train.Pixels, i * 784, 784)), validation.Contains);
+        var validation = Enumerable.Range(0, 500).Select(i => Convert.ToBase64String(full.Validation.ReadAll(), i * 784, 784)).ToHashSet();
+        Assert.DoesNotContain(Enumerable.Range(0, 2500).Select(i => Convert.ToBase64String(full.Train.ReadAll(), i * 784, 784)), validation.Contains);
         Assert.Throws<InputException>(() => DataSplits.Create(pair, 3000, null, 0));
     }
 
@@ -177,7 +177,7 @@ public class DataTests
         var batches = new Batches(data, mean, std);
         var (x, y) = batches.Epoch(8, CPU).First();
         Assert.Equal(new long[] { 8, 1, 28, 28 }, x.shape);
-        Assert.Equal((data.Pixels[300] / 255f - 0.25f) / 0.5f, x[0, 0, 300 / 28, 300 % 28].item<float>(), 5);
+        Assert.Equal((data.ReadAll()[300] / 255f - 0.25f) / 0.5f, x[0, 0, 300 / 28, 300 % 28].item<float>(), 5);
         Assert.Equal(data.Labels[0], y[0].item<long>());
 
         var aug = new Augmentation(3, true, 6);
@@ -220,7 +220,7 @@ public class DataTests
         var dx = rng.Next(-aug.CropPadding, aug.CropPadding + 1);
         var flip = rng.Next(2) == 1;
         int cutY = rng.Next(h), cutX = rng.Next(w);
-        var source = data.Pixels.AsSpan(index * data.ImageBytes, data.ImageBytes);
+        var source = data.ReadAll().AsSpan(index * data.ImageBytes, data.ImageBytes);
         for (var c = 0; c < data.Channels; c++)
             for (var y = 0; y < h; y++)
                 for (var x = 0; x < w; x++)

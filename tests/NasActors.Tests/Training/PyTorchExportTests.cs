@@ -74,7 +74,7 @@ public class PyTorchExportTests
                 using var byteMax = 255f.ToScalar();
                 using var mean = pre.Mean[0].ToScalar();
                 using var std = pre.Std[0].ToScalar();
-                var pixels = tensor(splits.Test.Pixels[..(8 * 28 * 28)], [8, 1, 28, 28]).to_type(float32);
+                var pixels = tensor(splits.Test.ReadAll()[..(8 * 28 * 28)], [8, 1, 28, 28]).to_type(float32);
                 var input = pixels.div(byteMax).sub(mean).div(std);
                 File.WriteAllBytes(batchFile, input.data<float>().ToArray().SelectMany(BitConverter.GetBytes).ToArray());
                 model.eval();
