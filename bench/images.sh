@@ -35,6 +35,6 @@ for i in range(count):
     im.save(f"{folder}/{i:06d}.png")
 PY
 echo "{\"made\": $count, \"bytes_on_disk\": $(du -sb "$work/images" | cut -f1)}"
-"$root/nas" bench dataset --dataset "folder:$work/images" --image 32 --json
+"$root/nas" bench dataset --dataset "folder:$work/images" --image 32 --fresh --json
 NAS_CACHE_DIR="$work/cache" "$root/nas" train --dataset "folder:$work/images" --image 32 --cells 1 --filters 8 --epochs 1 --validation 5000 --json 2>/dev/null \
   | /usr/bin/python3 -c 'import json, sys; r = json.load(sys.stdin); print(json.dumps({k: r[k] for k in ("network", "train_images", "seconds", "accuracy")}))'

@@ -105,6 +105,12 @@ public sealed class TorchChildTrainer(string? artifacts = null) : IChildTrainer
         {
             return TrainOutcome.Failure($"{e.Kind}: {e.Message}");
         }
+        catch (DatasetFormatException e)
+        {
+            // A read that failed mid-training (the cache file cut short, a failing disk): the dataset is read anew by the next child.
+            Data.TryRemove(dataKey, out _);
+            return TrainOutcome.Failure($"dataset: {e.Message}");
+        }
         catch (Training.Kernels.DeviceFaultException e)
         {
             return TrainOutcome.Faulty(e.Message);

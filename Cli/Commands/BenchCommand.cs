@@ -330,7 +330,7 @@ public static class BenchCommand
                 Output.Object(new DatasetLoad(spec.ToString(), images, pair.Train.Classes, size, cacheFile is null ? 0 : new FileInfo(cacheFile).Length,
                     decoded ? Math.Round(first, 2) : null, decoded ? Math.Round(images / first) : null, Math.Round(open, 2), seen, parse.GetValue(batch), kindName,
                     Math.Round(stream, 2), Math.Round(seen / stream), memory.Peak, decodePeak), parse.GetValue(json));
-                if (!decoded && !parse.GetValue(json))
+                if (!decoded && cacheFile is not null && !parse.GetValue(json))
                     Console.Error.WriteLine($"nas: the cache was there already ({cacheFile}): decode not timed (--fresh times it)");
             }
             finally

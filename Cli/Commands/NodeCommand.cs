@@ -1,4 +1,5 @@
 using System.CommandLine;
+using NasActors.Training.Data;
 using NasActors.Hosting;
 using NasActors.Protocol;
 using NasActors.Protocol.Messages;
@@ -38,6 +39,8 @@ public static class NodeCommand
             var trainerSpec = Preflight.Trainer(trainerText);
             // Every device is checked before the node joins: a missing GPU is one line, not a node that fails each child.
             if (spec.Has(ClusterSpec.Trainer)) Preflight.Devices(deviceList);
+            // Read by every child this node trains: a value that cannot be read stops the node now, once.
+            if (spec.Has(ClusterSpec.Trainer)) ImageDataset.StreamAboveBytes();
             spec.RequireFreePort();
             NodeConfig.Validate(spec);
             // Last, once the options hold: each device's kernels against float64; one that computes wrong does not join.

@@ -72,6 +72,7 @@ public static class TrainCommand
 
             var torchDevice = OptionErrors.Device("--device", parse.GetValue(device)!);
             var augmentKind = Augmentation.Parse(parse.GetValue(augment));
+            ImageDataset.StreamAboveBytes();
             var pair = DatasetSpec.Parse(parse.GetValue(dataset)!).Load(parse.GetValue(image));
             var validationSize = parse.GetValue(validation) ?? Math.Min(5000, pair.Train.Count / 10);
             var splits = DataSplits.Create(pair, validationSize, parse.GetValue(trainLimit), parse.GetValue(seed));

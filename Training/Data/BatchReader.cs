@@ -39,11 +39,19 @@ public sealed class BatchReader : IDisposable
                 for (var i = 0; i < which.Length; i++) labels[i] = data.Labels[which[i]];
                 // Read straight into the tensor's own (native) memory: no managed copy of a batch to collect.
                 var images = empty([which.Length, data.Channels, data.Height, data.Width], uint8);
-                data.ReadImages(which, images.bytes);
-                if (pinned)
+                try
                 {
-                    using var pageable = images;
-                    images = pageable.pin_memory();
+                    data.ReadImages(which, images.bytes);
+                    if (pinned)
+                    {
+                        using var pageable = images;
+                        images = pageable.pin_memory();
+                    }
+                }
+                catch
+                {
+                    images.Dispose();
+                    throw;
                 }
                 var batch = (images, from_array(labels));
                 try

@@ -116,7 +116,28 @@ public static class ImageCache
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+            var header = new MemoryStream();
+            using (var w = new BinaryWriter(header, Encoding.UTF8, leaveOpen: true))
+            {
+                w.Write(key);
+                w.Write(size);
+                w.Write(classes.Count);
+                foreach (var c in classes) w.Write(c);
+                foreach (var s in splits)
+                {
+                    w.Write(s.Name);
+                    w.Write(s.Labels.Length);
+                }
+            }
+            var imageBytes = 3 * size * size;
+            var images = splits.Sum(s => (long)s.Labels.Length);
+            // The whole size reserved first (fallocate, the length unchanged): a disk without room says so now, not after hours of decoding.
+            var options = new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 1 << 20,
+                PreallocationSize = Magic.Length + 4 + header.Length + images * (2 + imageBytes) + HashBytes,
+            };
+            using (var stream = new FileStream(temp, options))
             using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
             {
                 void Put(ReadOnlySpan<byte> bytes)
@@ -125,29 +146,15 @@ public static class ImageCache
                     hash.AppendData(bytes);
                 }
 
-                using var buffer = new MemoryStream();
-                using (var w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
-                {
-                    w.Write(key);
-                    w.Write(size);
-                    w.Write(classes.Count);
-                    foreach (var c in classes) w.Write(c);
-                    foreach (var s in splits)
-                    {
-                        w.Write(s.Name);
-                        w.Write(s.Labels.Length);
-                    }
-                }
                 Put(Magic);
-                Put(BitConverter.GetBytes((int)buffer.Length));
-                Put(buffer.ToArray());
+                Put(BitConverter.GetBytes((int)header.Length));
+                Put(header.ToArray());
                 foreach (var s in splits)
                 {
                     var labels = new byte[2 * s.Labels.Length];
                     for (var j = 0; j < s.Labels.Length; j++) BinaryPrimitives.WriteUInt16LittleEndian(labels.AsSpan(2 * j), s.Labels[j]);
                     Put(labels);
                 }
-                var imageBytes = 3 * size * size;
                 var chunk = Math.Max(1, (64 << 20) / imageBytes);
                 var pixels = new byte[(long)chunk * imageBytes];
                 for (var i = 0; i < splits.Count; i++)
@@ -187,7 +194,16 @@ public static class ImageCache
                 // FileShare.None takes an exclusive flock on Linux; a second holder gets an IOException.
                 var held = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
                 foreach (var stale in Directory.GetFiles(Path.GetDirectoryName(file)!, Path.GetFileName(file) + ".*.tmp"))
-                    File.Delete(stale);
+                {
+                    try
+                    {
+                        File.Delete(stale);
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        // Left for the next holder: the lock is held either way.
+                    }
+                }
                 return held;
             }
             catch (IOException e) when (Held(e))

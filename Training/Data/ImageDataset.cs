@@ -147,7 +147,20 @@ public sealed class ImageDataset
     }
 
     /// <summary>The dataset's bytes on <paramref name="device"/>, copied there once.</summary>
-    public DeviceImages On(Device device) => copies.GetOrAdd(device.ToString(), _ => new(() => new DeviceImages(this, device))).Value;
+    public DeviceImages On(Device device)
+    {
+        var key = device.ToString();
+        try
+        {
+            return copies.GetOrAdd(key, _ => new(() => new DeviceImages(this, device))).Value;
+        }
+        catch
+        {
+            // Not remembered: a copy that failed (out of memory, a read error) is tried again by the next training.
+            copies.TryRemove(key, out _);
+            throw;
+        }
+    }
 
     /// <summary>Per-channel mean and standard deviation of the pixels scaled to [0, 1] (computed once).</summary>
     public (float[] Mean, float[] Std) ChannelStatistics() => statistics.Value;
@@ -221,16 +234,24 @@ public sealed class DeviceImages
     private static Tensor Gathered(ImageDataset data, Device device, long[] shape)
     {
         var all = empty(shape, uint8, device: device);
-        var chunk = data.ChunkImages;
-        var buffer = new byte[(long)chunk * data.ImageBytes];
-        for (var first = 0; first < data.Count; first += chunk)
+        try
         {
-            using var scope = NewDisposeScope();
-            var n = Math.Min(chunk, data.Count - first);
-            var bytes = n == chunk ? buffer : new byte[(long)n * data.ImageBytes];
-            data.ReadRange(first, bytes);
-            all.narrow(0, first, n).copy_(tensor(bytes, [n, data.Channels, data.Height, data.Width]));
+            var chunk = data.ChunkImages;
+            var buffer = new byte[(long)chunk * data.ImageBytes];
+            for (var first = 0; first < data.Count; first += chunk)
+            {
+                using var scope = NewDisposeScope();
+                var n = Math.Min(chunk, data.Count - first);
+                var bytes = n == chunk ? buffer : new byte[(long)n * data.ImageBytes];
+                data.ReadRange(first, bytes);
+                all.narrow(0, first, n).copy_(tensor(bytes, [n, data.Channels, data.Height, data.Width]));
+            }
+            return all;
         }
-        return all;
+        catch
+        {
+            all.Dispose();
+            throw;
+        }
     }
 }

@@ -37,7 +37,16 @@ public sealed class FileRecords(SafeFileHandle file, string path, long offset, l
         var position = offset + first * ImageBytes;
         while (target.Length > 0)
         {
-            var read = RandomAccess.Read(file, target, position);
+            int read;
+            try
+            {
+                read = RandomAccess.Read(file, target, position);
+            }
+            catch (IOException e)
+            {
+                // A failing disk under a training: the dataset's problem, named, not the worker's.
+                throw new DatasetFormatException(Path, $"cannot be read at byte {position:N0}: {e.Message}");
+            }
             if (read == 0) throw new DatasetFormatException(Path, $"cut short at byte {position:N0} (the file changed while it was read)");
             target = target[read..];
             position += read;
