@@ -179,22 +179,21 @@ public static class ImageCache
     /// Holds the machine-wide lock on <paramref name="file"/>'s cache until disposed, waiting for
     /// whichever process holds it (it is decoding the same folder): an advisory lock on a file under
     /// <c>locks/</c>, which the kernel releases when its holder dies, so a crash blocks no one.
-    /// Temporary files a crashed holder left are deleted once the lock is held.
+    /// Temporary files a crashed holder left are deleted once the lock is held: this cache's, and
+    /// any other cache's whose lock is free (a folder changed since a decode was killed).
     /// </summary>
     public static IDisposable Lock(string file, Action waiting)
     {
-        var dir = Path.Combine(Path.GetDirectoryName(file)!, "locks");
-        Directory.CreateDirectory(dir);
-        var path = Path.Combine(dir, Path.GetFileName(file) + ".lock");
         var said = false;
         while (true)
         {
-            try
+            if (TryLock(file) is { } held)
             {
-                // FileShare.None takes an exclusive flock on Linux; a second holder gets an IOException.
-                var held = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-                foreach (var stale in Directory.GetFiles(Path.GetDirectoryName(file)!, Path.GetFileName(file) + ".*.tmp"))
+                foreach (var stale in Directory.GetFiles(Path.GetDirectoryName(file)!, "*.nasimg.*.tmp"))
                 {
+                    var cache = stale[..(stale.IndexOf(".nasimg.", StringComparison.Ordinal) + ".nasimg".Length)];
+                    using var other = cache == file ? null : TryLock(cache);
+                    if (cache != file && other is null) continue;
                     try
                     {
                         File.Delete(stale);
@@ -206,12 +205,25 @@ public static class ImageCache
                 }
                 return held;
             }
-            catch (IOException e) when (Held(e))
-            {
-                if (!said) waiting();
-                said = true;
-                Thread.Sleep(200);
-            }
+            if (!said) waiting();
+            said = true;
+            Thread.Sleep(200);
+        }
+    }
+
+    /// <summary>The lock on <paramref name="file"/>'s cache if no other process holds it, else null.</summary>
+    private static FileStream? TryLock(string file)
+    {
+        var dir = Path.Combine(Path.GetDirectoryName(file)!, "locks");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            // FileShare.None takes an exclusive flock on Linux; while another process holds it, an IOException.
+            return new FileStream(Path.Combine(dir, Path.GetFileName(file) + ".lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e) when (Held(e))
+        {
+            return null;
         }
     }
 }

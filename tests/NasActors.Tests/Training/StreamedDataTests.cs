@@ -186,10 +186,14 @@ public sealed class StreamedDataTests : IDisposable
             killed.WaitForExit();
         }
         Assert.Empty(Directory.GetFiles(Cache, "*.nasimg"));
+        // What a decode of the folder as it was before a change left when it was killed: its key's lock is free, so it goes too.
+        var orphan = Path.Combine(Cache, "0123456789abcdef0123456789abcdef.nasimg.feed.tmp");
+        File.WriteAllBytes(orphan, new byte[1000]);
         var again = NasProcess.Run(TimeSpan.FromMinutes(2), Env, model);
         Assert.True(again.ExitCode == 0, again.Stderr);
         Assert.Empty(Directory.GetFiles(Cache, "*.tmp"));
         Assert.Equal(bytes, File.ReadAllBytes(cache));
+        Assert.False(File.Exists(orphan));
     }
 
     private ProcessStartInfo Startable(string[] args)
