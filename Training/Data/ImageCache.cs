@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -23,8 +24,15 @@ public static class ImageCache
     /// <summary>A split as the cache keeps it: its name and labels (its images are the records).</summary>
     public sealed record Split(string Name, ushort[] Labels);
 
-    /// <summary>The cached images, checked against their SHA-256; null where there is none or it is unusable.</summary>
-    public static DatasetPair? Open(string file, string key, int size, IReadOnlyList<string> classes)
+    // The caches this process has checked, by path, length and time: a file is hashed once per process, not once per load.
+    private static readonly ConcurrentDictionary<(string Path, long Length, long Written), DatasetPair> Checked = new();
+
+    /// <summary>
+    /// The cached images, checked against their SHA-256 (once per process and file; not where
+    /// <paramref name="written"/>: this process hashed it as it wrote it); null where there is none
+    /// or it is unusable.
+    /// </summary>
+    public static DatasetPair? Open(string file, string key, int size, IReadOnlyList<string> classes, bool written = false)
     {
         if (!File.Exists(file)) return null;
         try
@@ -32,8 +40,15 @@ public static class ImageCache
             var handle = File.OpenHandle(file, FileMode.Open, FileAccess.Read, FileShare.Read);
             try
             {
-                var pair = Read(handle, file, key, size, classes);
+                var identity = (Path.GetFullPath(file), RandomAccess.GetLength(handle), File.GetLastWriteTimeUtc(handle).Ticks);
+                if (Checked.TryGetValue(identity, out var known))
+                {
+                    handle.Dispose();
+                    return known;
+                }
+                var pair = Read(handle, file, key, size, classes, check: !written);
                 if (pair is null) handle.Dispose();
+                else Checked[identity] = pair;
                 return pair;
             }
             catch
@@ -48,11 +63,11 @@ public static class ImageCache
         }
     }
 
-    private static DatasetPair? Read(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string file, string key, int size, IReadOnlyList<string> classes)
+    private static DatasetPair? Read(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string file, string key, int size, IReadOnlyList<string> classes, bool check)
     {
         var length = RandomAccess.GetLength(handle);
         // The whole file is hashed first: a flipped bit anywhere costs a decode, never a wrong pixel.
-        if (length < Magic.Length + 4 + HashBytes || !Intact(handle, length)) return null;
+        if (length < Magic.Length + 4 + HashBytes || (check && !Intact(handle, length))) return null;
         var start = new byte[Magic.Length + 4];
         if (RandomAccess.Read(handle, start, 0) != start.Length || !start.AsSpan(0, Magic.Length).SequenceEqual(Magic)) return null;
         var headerLength = BitConverter.ToInt32(start, Magic.Length);
@@ -87,6 +102,13 @@ public static class ImageCache
             first += labels.Length;
         }
         return new DatasetPair(parts[0], parts[1], HorizontalFlip: true);
+    }
+
+    /// <summary>Whether <paramref name="file"/> ends with the SHA-256 of what it holds: the check each process makes of a cache once.</summary>
+    public static bool Intact(string file)
+    {
+        using var handle = File.OpenHandle(file, FileMode.Open, FileAccess.Read, FileShare.Read);
+        return Intact(handle, RandomAccess.GetLength(handle));
     }
 
     private static bool Intact(Microsoft.Win32.SafeHandles.SafeFileHandle handle, long length)

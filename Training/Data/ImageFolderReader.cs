@@ -77,7 +77,7 @@ public static class ImageFolderReader
             if (ImageCache.Open(cache, key, size, names) is { } built) return built;
             ImageCache.Write(cache, key, size, names, [.. splits.Select(s => new ImageCache.Split(s.Name, [.. s.Files.Select(f => f.Label)]))],
                 (i, first, count, target) => DecodeChunk(splits[i].Files, first, count, size, target));
-            if (ImageCache.Open(cache, key, size, names) is { } written) return written;
+            if (ImageCache.Open(cache, key, size, names, written: true) is { } written) return written;
             problem = "the file written did not read back";
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
