@@ -59,7 +59,7 @@ public static class ExportCommand
             if (parse.GetValue(format) == "pytorch")
             {
                 var (plan, pre) = network.Plan(parse, genotype, dataset, image, classes);
-                text = PyTorchSource.Generate(plan, pre, $"child {top[r - 1].ChildId} (rank {r}) of {RunOption.Options(store)}");
+                text = PyTorchSource.Generate(plan, pre!, $"child {top[r - 1].ChildId} (rank {r}) of {RunOption.Options(store)}");
             }
             if (parse.GetValue(output) is { } file)
             {

@@ -35,7 +35,8 @@ public static class InputPresets
     /// standard deviation of all its training images (a training of it normalises by those of its
     /// training split, the held-out images left out: within a rounding of these).
     /// </summary>
-    public static Preset Resolve(string dataset, int? image)
+    /// <param name="statistics">false where only the shape and classes are used: the training images are not read for MEAN/STD (they are zero)</param>
+    public static Preset Resolve(string dataset, int? image, bool statistics = true)
     {
         if (ByName.TryGetValue(dataset, out var preset)) return preset;
         if (!dataset.StartsWith("folder:", StringComparison.Ordinal))
@@ -49,7 +50,7 @@ public static class InputPresets
         {
             throw new InputException("--dataset", e.Message);
         }
-        var (mean, std) = pair.Train.ChannelStatistics();
+        var (mean, std) = statistics ? pair.Train.ChannelStatistics() : (new float[pair.Train.Channels], new float[pair.Train.Channels]);
         return new Preset(pair.Train.Channels, pair.Train.Height, pair.Train.Classes, mean, std, pair.Train.ClassNames);
     }
 }

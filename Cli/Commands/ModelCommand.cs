@@ -21,13 +21,13 @@ public static class ModelCommand
         network.AddTo(command);
         command.SetAction(parse => CommandErrors.Guard(() =>
         {
-            var (plan, input) = network.Plan(parse, GenotypeSource.Load(parse.GetValue(network.Genotype)!), dataset, image, classes);
+            var (plan, input) = network.Plan(parse, GenotypeSource.Load(parse.GetValue(network.Genotype)!), dataset, image, classes, input: parse.GetValue(pytorch) is not null);
             var c = plan.Config;
             var size = c.ImageSize;
             if (parse.GetValue(pytorch) is { } file)
             {
                 if (string.IsNullOrWhiteSpace(file) || Directory.Exists(file)) throw new InputException("--pytorch", $"give a file path, not '{file}'");
-                AtomicFile.WriteAllText(file, PyTorchSource.Generate(plan, input, parse.GetValue(network.Genotype)!));
+                AtomicFile.WriteAllText(file, PyTorchSource.Generate(plan, input!, parse.GetValue(network.Genotype)!));
             }
             if (parse.GetValue(planOption))
             {

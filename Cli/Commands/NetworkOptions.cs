@@ -60,11 +60,12 @@ public sealed class NetworkOptions
     }
 
     /// <summary>The network of <paramref name="genotype"/> for the input those options name, and that input's preprocessing.</summary>
-    public (NetworkPlan Plan, Preprocessing Input) Plan(ParseResult parse, Genotype genotype, Option<string> dataset, Option<int?> image, Option<int?> classes)
+    /// <param name="input">false where the preprocessing is not used: an image folder's images are then not read for its statistics, and none is returned</param>
+    public (NetworkPlan Plan, Preprocessing? Input) Plan(ParseResult parse, Genotype genotype, Option<string> dataset, Option<int?> image, Option<int?> classes, bool input = true)
     {
-        var preset = InputPresets.Resolve(parse.GetValue(dataset)!, parse.GetValue(image));
+        var preset = InputPresets.Resolve(parse.GetValue(dataset)!, parse.GetValue(image), statistics: input);
         var size = parse.GetValue(image) ?? preset.Size;
         var plan = NetworkPlan.Create(Config(parse, genotype, preset.Channels, size, parse.GetValue(classes) ?? preset.Classes, NetworkConfig.StemFor(size)));
-        return (plan, preset.For(size, plan.Config.Classes));
+        return (plan, input ? preset.For(size, plan.Config.Classes) : null);
     }
 }
