@@ -299,12 +299,15 @@ public static class BenchCommand
             using var memory = new AnonymousMemory();
             try
             {
-                var filesBefore = Directory.Exists(ImageFolderReader.CacheDirectory) ? Directory.GetFiles(ImageFolderReader.CacheDirectory, "*.nasimg").ToHashSet() : [];
+                // Decoded: a cache file that was not there, or was rewritten (a damaged one is decoded again).
+                var filesBefore = Directory.Exists(ImageFolderReader.CacheDirectory)
+                    ? Directory.GetFiles(ImageFolderReader.CacheDirectory, "*.nasimg").ToDictionary(f => f, File.GetLastWriteTimeUtc)
+                    : [];
                 var clock = System.Diagnostics.Stopwatch.StartNew();
                 var pair = spec.Load(size);
                 var first = clock.Elapsed.TotalSeconds;
                 var cacheFile = (pair.Train.Records as FileRecords)?.Path;
-                var decoded = cacheFile is not null && !filesBefore.Contains(cacheFile);
+                var decoded = cacheFile is not null && (!filesBefore.TryGetValue(cacheFile, out var before) || File.GetLastWriteTimeUtc(cacheFile) != before);
                 var decodePeak = memory.Peak;
                 // What another process pays to open it: the whole file hashed (this one reuses what it wrote).
                 clock.Restart();
@@ -314,7 +317,7 @@ public static class BenchCommand
 
                 // One epoch of the training split as a search cuts it (validation held out), streamed whatever its size.
                 Environment.SetEnvironmentVariable(ImageDataset.StreamAboveVariable, "0");
-                var splits = DataSplits.Create(pair, Math.Min(5000, pair.Train.Count / 10), null, seed: 0);
+                var splits = DataSplits.Create(pair, DataSplits.DefaultValidationSize(pair.Train.Count), null, seed: 0);
                 var (mean, std) = splits.Train.ChannelStatistics();
                 var augmentation = Augmentation.For(kind, splits, 0);
                 memory.Reset();

@@ -74,7 +74,7 @@ public static class TrainCommand
             var augmentKind = Augmentation.Parse(parse.GetValue(augment));
             ImageDataset.StreamAboveBytes();
             var pair = DatasetSpec.Parse(parse.GetValue(dataset)!).Load(parse.GetValue(image));
-            var validationSize = parse.GetValue(validation) ?? Math.Min(5000, pair.Train.Count / 10);
+            var validationSize = parse.GetValue(validation) ?? DataSplits.DefaultValidationSize(pair.Train.Count);
             var splits = DataSplits.Create(pair, validationSize, parse.GetValue(trainLimit), parse.GetValue(seed));
             var train = splits.Train;
             var plan = NetworkPlan.Create(network.Config(parse, train.Channels, train.Height, train.Classes, NetworkConfig.StemFor(train.Height)));

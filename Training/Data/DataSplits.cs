@@ -5,6 +5,9 @@ namespace NasActors.Training.Data;
 /// <summary>The training set, a validation set held out from it, and the test set.</summary>
 public sealed record DataSplits(ImageDataset Train, ImageDataset Validation, ImageDataset Test, bool HorizontalFlip, int CropPadding)
 {
+    /// <summary>The validation images held out where none are asked for: a tenth of the training images, at least 1, at most 5,000 (the paper's).</summary>
+    public static int DefaultValidationSize(int trainImages) => Math.Clamp(trainImages / 10, 1, 5000);
+
     /// <summary>
     /// Holds out <paramref name="validationSize"/> training images, chosen by <paramref name="seed"/>
     /// (the paper holds out 5,000 of CIFAR-10's 50,000); <paramref name="trainLimit"/> caps the rest.

@@ -212,9 +212,11 @@ public static class ImageFolderReader
     {
         try
         {
-            // A pipe (or a device) named like an image would block its reader for good; an image file is never empty.
+            // A pipe (or a device) named like an image would block its reader for good, or never end
+            // (/dev/zero); an image file is never empty. A link is judged by what it finally names.
             var info = new FileInfo(path);
-            if (info.Length == 0)
+            if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is FileInfo target) info = target;
+            if (info.Exists && info.Length == 0)
                 throw new DatasetFormatException(path, "empty, or not a regular file (a pipe, socket or device)");
             return File.ReadAllBytes(path);
         }

@@ -253,6 +253,17 @@ public sealed class StreamedDataTests : IDisposable
     }
 
     [Fact]
+    public void A_link_named_like_an_image_to_a_device_that_never_ends_is_one_line()
+    {
+        Folder(2);
+        var link = Path.Combine(Root, "train", "ant", "zero.png");
+        File.CreateSymbolicLink(link, "/dev/zero");
+        var r = NasProcess.Run(TimeSpan.FromMinutes(1), Env, "model", "--dataset", $"folder:{Root}", "--cells", "1", "--filters", "4");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal($"nas: error: --dataset: {link}: empty, or not a regular file (a pipe, socket or device)", r.Stderr.Trim());
+    }
+
+    [Fact]
     public void Nas_bench_dataset_streams_an_epoch_and_says_what_it_held()
     {
         Folder(20);
