@@ -9,13 +9,14 @@ using NasActors.SearchSpace;
 
 namespace NasActors.Cli.Commands;
 
-/// <summary><c>nas export</c>: a ranked child's genotype as JSON, to carry into a bigger network.</summary>
+/// <summary><c>nas export</c>: a child's genotype as JSON (by rank, or any child by id), to carry into a bigger network.</summary>
 public static class ExportCommand
 {
     public static Command Create()
     {
         var run = new RunOption();
         var rank = new Option<int>("--rank") { Description = "rank in the leaderboard (1 = best)", DefaultValueFactory = _ => 1 };
+        var child = new Option<long?>("--child") { Description = "a child by its id, instead of --rank: any child the run sampled (ids as nas top, nas status and the report show them)" };
         var output = new Option<string?>("--out", "-o") { Description = "file to write (default: standard output)" };
         var format = new Option<string>("--format", "-f")
         {
@@ -30,13 +31,15 @@ public static class ExportCommand
         var artifacts = new Option<string?>("--artifacts") { Description = "with --weights, for a run in --journal: the --artifacts directory its trainer nodes kept the networks in" };
         var network = new NetworkOptions(defaultCells: 6, defaultFilters: 32);
         var (dataset, image, classes) = NetworkOptions.InputOptions();
-        var command = new Command("export", "Write a ranked child's genotype JSON, or the network it makes as a PyTorch module") { rank, output, format, weights, artifacts, dataset, image, classes };
+        var command = new Command("export", "Write a ranked child's genotype JSON, or the network it makes as a PyTorch module") { rank, child, output, format, weights, artifacts, dataset, image, classes };
         run.AddTo(command);
         network.AddTo(command, genotype: false);
         command.SetAction(parse => CommandErrors.Guard(() =>
         {
             var r = parse.GetValue(rank);
             if (r < 1) throw new InputException("--rank", "must be at least 1");
+            var childId = parse.GetValue(child);
+            if (childId is not null && parse.GetResult(rank) is { Implicit: false }) throw new InputException("--child", "names the child --rank would: give one of them");
             // Options that shape a network mean nothing to the cell alone: said, not ignored.
             if ((parse.GetValue(format) != "pytorch" || parse.GetValue(weights))
                 && new Option[] { network.Cells, network.Filters, network.Aux, network.StemFilters, network.DropPathKeep, dataset, image, classes }
@@ -47,19 +50,22 @@ public static class ExportCommand
             if (parse.GetValue(artifacts) is not null && !parse.GetValue(weights)) throw new InputException("--artifacts", "needs --weights");
             if (parse.GetValue(weights) && parse.GetValue(format) != "pytorch") throw new InputException("--weights", "needs --format pytorch");
             var store = run.Open(parse);
-            var top = SearchViews.Top(store.ReadStarted(), r);
-            if (top.Count < r) throw new InputException("--rank", $"the run has {top.Count} trained children, no rank {r}");
+            var state = store.ReadStarted();
+            var (id, ranked, option) = Chosen(state, childId, r);
+            var name = ranked is null ? $"child {id}" : $"child {id} (rank {ranked.Rank})";
             if (parse.GetValue(weights))
             {
-                Finalist(store, top[r - 1], r, parse.GetValue(artifacts), parse.GetValue(output));
+                if (ranked?.FinalAccuracy is null)
+                    throw new InputException(option, $"{name} has no final training: only finalists' trained networks are kept (the run's top K)");
+                Finalist(store, ranked, option, parse.GetValue(artifacts), parse.GetValue(output));
                 return ExitCodes.Ok;
             }
-            var genotype = top[r - 1].Genotype;
+            var genotype = state.Genotype(id);
             var text = GenotypeJson.Write(genotype) + "\n";
             if (parse.GetValue(format) == "pytorch")
             {
                 var (plan, pre) = network.Plan(parse, genotype, dataset, image, classes);
-                text = PyTorchSource.Generate(plan, pre!, $"child {top[r - 1].ChildId} (rank {r}) of {RunOption.Options(store)}");
+                text = PyTorchSource.Generate(plan, pre!, $"{name} of {RunOption.Options(store)}");
             }
             if (parse.GetValue(output) is { } file)
             {
@@ -72,11 +78,26 @@ public static class ExportCommand
         return command;
     }
 
-    /// <summary>Copies a finalist's kept network (model.py, model.pt) into <paramref name="output"/>, a folder.</summary>
-    private static void Finalist(RunStore store, RankedChild child, int rank, string? artifacts, string? output)
+    /// <summary>
+    /// The child asked for: by id (any sampled child; ranked where it trained) or by rank; with the
+    /// option that named it, for messages.
+    /// </summary>
+    private static (long Id, RankedChild? Ranked, string Option) Chosen(SearchState state, long? childId, int rank)
     {
-        if (child.FinalAccuracy is null)
-            throw new InputException("--rank", $"child {child.ChildId} (rank {rank}) has no final training: only finalists' trained networks are kept (the run's top K)");
+        if (childId is { } id)
+        {
+            if (!state.Children.ContainsKey(id))
+                throw new InputException("--child", state.Children.IsEmpty ? "the run has sampled no child yet" : $"the run has no child {id} (its ids are {state.Children.Keys.First()} to {state.Children.Keys.Last()})");
+            return (id, SearchViews.Top(state, int.MaxValue).FirstOrDefault(c => c.ChildId == id), "--child");
+        }
+        var top = SearchViews.Top(state, rank);
+        if (top.Count < rank) throw new InputException("--rank", $"the run has {top.Count} trained children, no rank {rank}");
+        return (top[rank - 1].ChildId, top[rank - 1], "--rank");
+    }
+
+    /// <summary>Copies a finalist's kept network (model.py, model.pt) into <paramref name="output"/>, a folder.</summary>
+    private static void Finalist(RunStore store, RankedChild child, string option, string? artifacts, string? output)
+    {
         var root = artifacts is not null ? Path.GetFullPath(artifacts)
             : store is FolderRunStore folder ? folder.Directory
             : throw new InputException("--artifacts", $"a run in a database keeps its trained networks where its trainer nodes' --artifacts pointed: give that directory");
@@ -84,7 +105,7 @@ public static class ExportCommand
         var from = TorchChildTrainer.FinalistFolder(root, child.ChildId);
         var files = new[] { PyTorchExport.ModuleFile, PyTorchExport.WeightsFile };
         if (files.FirstOrDefault(f => !File.Exists(Path.Combine(from, f))) is { } missing)
-            throw new InputException("--rank", $"child {child.ChildId}'s final training kept no {missing} in {from} (trained by an exec: or synthetic trainer, before nas kept networks, or its files were removed)");
+            throw new InputException(option, $"child {child.ChildId}'s final training kept no {missing} in {from} (trained by an exec: or synthetic trainer, before nas kept networks, or its files were removed)");
         Directory.CreateDirectory(output);
         foreach (var f in files) File.Copy(Path.Combine(from, f), Path.Combine(output, f), overwrite: true);
     }

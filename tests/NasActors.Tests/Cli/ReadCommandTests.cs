@@ -53,6 +53,15 @@ public class ReadCommandTests(FinishedRun run) : IClassFixture<FinishedRun>
         var exported = NasProcess.Run("export", "--run", run.Path, "--rank", "2");
         Assert.Equal(0, exported.ExitCode);
         Assert.Contains("\"normal\"", exported.Stdout);
+        // Any child by its id: the second-ranked by id is the second by rank; the PyTorch module names it either way.
+        var second = top[1].GetProperty("child_id").GetInt64();
+        Assert.Equal(exported.Stdout, NasProcess.Run("export", "--run", run.Path, "--child", $"{second}").Stdout);
+        var module = NasProcess.Run("export", "--run", run.Path, "--child", $"{second}", "--format", "pytorch", "--cells", "1", "--filters", "4");
+        Assert.Contains($"child {second} (rank 2) of", module.Stdout);
+        var last = top[7].GetProperty("child_id").GetInt64();
+        var notFinal = NasProcess.Run("export", "--run", run.Path, "--child", $"{last}", "--format", "pytorch", "--weights", "--out", Path.GetTempPath());
+        Assert.Equal(2, notFinal.ExitCode);
+        Assert.Equal($"nas: error: --child: child {last} (rank 8) has no final training: only finalists' trained networks are kept (the run's top K)", notFinal.Stderr.Trim());
     }
 
     public static TheoryData<string[], int, string> Mistakes => new()
@@ -62,6 +71,8 @@ public class ReadCommandTests(FinishedRun run) : IClassFixture<FinishedRun>
         { ["top", "--run", "RUN", "-k", "ten"], 2, "-k: 'ten' is not a whole number" },
         { ["export", "--run", "RUN", "--rank", "99"], 2, "the run has 8 trained children, no rank 99" },
         { ["export", "--run", "RUN", "--out", "/nonexistent/dir/best.json"], 1, "/nonexistent/dir/best.json" },
+        { ["export", "--run", "RUN", "--child", "812"], 2, "--child: the run has no child 812 (its ids are " },
+        { ["export", "--run", "RUN", "--child", "1", "--rank", "1"], 2, "--child: names the child --rank would: give one of them" },
         { ["failures"], 2, "Option '--run' is required" },
         { ["status", "--run", "RUN", "--colour"], 2, "Unrecognized command or argument '--colour'" },
     };
