@@ -3,8 +3,8 @@
 #
 #   bench/datasets.sh [WORK]   (default: a temporary folder, deleted after; needs ~60 GB free)
 #
-# Makes three image folders from the bundled Fashion-MNIST subset (Debian's python3-pil for
-# /usr/bin/python3; 28x28 PNGs, each copy shifted and mirrored so that no two files are the same):
+# Makes three image folders from the bundled Fashion-MNIST subset (bench/make-images.py, with
+# Debian's python3-pil for /usr/bin/python3; 28x28 PNGs, each copy shifted and mirrored):
 #   classes1000: 1,000 classes of 20 images (18 train, 2 test);
 #   images15000: 15,000 images, 10 classes (a 2.1 GiB cache at 224 px);
 #   images72000: 72,000 images, 10 classes (a 10.1 GiB cache at 224 px).
@@ -21,29 +21,7 @@ if [[ -z "$work" ]]; then
 fi
 make() { # NAME COUNT CLASSES
   [[ -d "$work/$1" ]] && return
-  /usr/bin/python3 - "$root/tests/data/fashion-mnist-mini" "$work/$1" "$2" "$3" <<'PY'
-import gzip, os, struct, sys
-from PIL import Image, ImageOps
-src, out, count, classes = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-def idx(path):
-    data = gzip.open(path).read()
-    n = struct.unpack(">I", data[4:8])[0]
-    return (data[16:], n) if data[3] == 3 else (data[8:], n)
-pixels, n = idx(f"{src}/train-images-idx3-ubyte.gz")
-labels, _ = idx(f"{src}/train-labels-idx1-ubyte.gz")
-for i in range(count):
-    k = i % n
-    im = Image.frombytes("L", (28, 28), pixels[k * 784:(k + 1) * 784])
-    copy = i // n
-    im = ImageOps.mirror(im) if copy % 2 else im
-    im = im.transform((28, 28), Image.AFFINE, (1, 0, copy % 3 - 1, 0, 1, copy % 5 - 2))
-    # Ten classes: Fashion-MNIST's; more: each image's class is its place in the folder, every tenth a test image.
-    cls = labels[k] if classes == 10 else i % classes
-    test = i >= count * 9 // 10 if classes == 10 else (i // classes) % 10 == 9
-    folder = f"{out}/{'test' if test else 'train'}/c{cls:04d}"
-    os.makedirs(folder, exist_ok=True)
-    im.save(f"{folder}/{i:06d}.png")
-PY
+  /usr/bin/python3 "$root/bench/make-images.py" "$root/tests/data/fashion-mnist-mini" "$work/$1" "$2" "$3"
 }
 make classes1000 20000 1000
 make images15000 15000 10

@@ -293,7 +293,6 @@ public static class BenchCommand
             var size = parse.GetValue(image);
             NetworkConfig.CheckImageSize(size);
             var cacheBefore = Environment.GetEnvironmentVariable(ImageFolderReader.CacheVariable);
-            var streamBefore = Environment.GetEnvironmentVariable(ImageDataset.StreamAboveVariable);
             var privateCache = parse.GetValue(fresh) ? Path.Combine(Path.GetTempPath(), $"nas-bench-cache-{Environment.ProcessId}") : null;
             if (privateCache is not null) Environment.SetEnvironmentVariable(ImageFolderReader.CacheVariable, privateCache);
             using var memory = new AnonymousMemory();
@@ -316,14 +315,13 @@ public static class BenchCommand
                 var images = pair.Train.Count + pair.Test.Count;
 
                 // One epoch of the training split as a search cuts it (validation held out), streamed whatever its size.
-                Environment.SetEnvironmentVariable(ImageDataset.StreamAboveVariable, "0");
                 var splits = DataSplits.Create(pair, DataSplits.DefaultValidationSize(pair.Train.Count), null, seed: 0);
                 var (mean, std) = splits.Train.ChannelStatistics();
                 var augmentation = Augmentation.For(kind, splits, 0);
                 memory.Reset();
                 clock.Restart();
                 var seen = 0;
-                foreach (var (x, y) in new Batches(splits.Train, mean, std).Epoch(parse.GetValue(batch), TorchSharp.torch.CPU, new Random(0), augmentation))
+                foreach (var (x, y) in new Batches(splits.Train, mean, std, streamed: true).Epoch(parse.GetValue(batch), TorchSharp.torch.CPU, new Random(0), augmentation))
                 {
                     seen += (int)y.shape[0];
                     x.Dispose();
@@ -340,7 +338,6 @@ public static class BenchCommand
             finally
             {
                 Environment.SetEnvironmentVariable(ImageFolderReader.CacheVariable, cacheBefore);
-                Environment.SetEnvironmentVariable(ImageDataset.StreamAboveVariable, streamBefore);
                 if (privateCache is not null && Directory.Exists(privateCache)) Directory.Delete(privateCache, recursive: true);
             }
             return ExitCodes.Ok;
