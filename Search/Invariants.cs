@@ -28,6 +28,8 @@ internal static class Invariants
         ChildRequeued e => Job(s, e.ChildId, e.Final, out var job) ?? (job!.Status != JobStatus.Running ? $"{Training(e.ChildId, e.Final)} is {Name(job.Status)}, not on a worker" : null),
         ChildTrained e => Result(s, e.ChildId, false),
         ChildFailed e => Result(s, e.ChildId, false),
+        ChildRefused e => Result(s, e.ChildId, false)
+                          ?? (e.Costs.Exceeded(s.Settings.Constraints).Count == 0 ? $"child {e.ChildId} is refused within the run's bounds" : null),
         FinalTrainingCompleted e => Result(s, e.ChildId, true),
         FinalTrainingFailed e => Result(s, e.ChildId, true),
         ChildReachedRung e => Rung(s, e),
@@ -83,7 +85,7 @@ internal static class Invariants
         if (s.Budget < 1) return $"its budget is {s.Budget}";
         var decisions = s.Settings.Decisions;
         var rule = s.Stopping;
-        var (trained, failed, stopped) = (0, 0, 0);
+        var (trained, failed, stopped, refused) = (0, 0, 0, 0);
         double? best = null;
         foreach (var c in s.Children.Values)
         {
@@ -104,10 +106,13 @@ internal static class Invariants
                 case JobStatus.Stopped:
                     stopped++;
                     break;
+                case JobStatus.Refused:
+                    refused++;
+                    break;
             }
         }
-        return (trained, failed, stopped) != (s.Trained, s.Failed, s.Stopped)
-            ? $"it counts {s.Trained} trained, {s.Failed} failed, {s.Stopped} stopped, and its children say {trained}, {failed}, {stopped}"
+        return (trained, failed, stopped, refused) != (s.Trained, s.Failed, s.Stopped, s.Refused)
+            ? $"it counts {s.Trained} trained, {s.Failed} failed, {s.Stopped} stopped, {s.Refused} refused, and its children say {trained}, {failed}, {stopped}, {refused}"
             : best != s.BestAccuracy ? $"its best accuracy is {s.BestAccuracy}, and its trained children's is {best}"
             : null;
     }
@@ -115,7 +120,7 @@ internal static class Invariants
     private static string? Job(long id, TrainingJob job, bool final) =>
         job.Attempts < 0 ? $"{Training(id, final)} has {job.Attempts} attempts"
         : job.Status == JobStatus.Running && job.WorkerId is null ? $"{Training(id, final)} is running on no worker"
-        : (job.Status == JobStatus.Trained) != (job.Outcome is not null) ? $"{Training(id, final)} is {Name(job.Status)} {(job.Outcome is null ? "without" : "with")} an outcome"
+        : (job.Status is JobStatus.Trained or JobStatus.Refused) != (job.Outcome is not null) ? $"{Training(id, final)} is {Name(job.Status)} {(job.Outcome is null ? "without" : "with")} an outcome"
         : job.Outcome is { } o && !(o.Accuracy is >= 0 and <= 1 && o.TestAccuracy is null or >= 0 and <= 1 && double.IsFinite(o.Loss) && o.ResumedEpochs >= 0)
             ? $"{Training(id, final)} has an outcome out of range (accuracy {o.Accuracy}, test accuracy {o.TestAccuracy}, loss {o.Loss})"
         : null;

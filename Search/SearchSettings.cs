@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Text.Json.Serialization;
 using NasActors.Protocol.Messages;
 using NasActors.SearchSpace;
@@ -68,6 +69,28 @@ public sealed record SearchSettings
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public EarlyStopSettings? EarlyStop { get; init; }
 
+    /// <summary>
+    /// What the search optimises (<see cref="ObjectiveSet.Names"/>): accuracy, and the costs it is
+    /// searched against; null: accuracy alone, as the paper (and every run before this setting).
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Objectives { get; init; }
+
+    /// <summary>Upper bounds on costs among the objectives: a child over one is refused untrained (null: none).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, double>? Constraints
+    {
+        get => constraints;
+        // In name order, whatever order they were given in: a resumed search compares its stored form.
+        init => constraints = value?.ToImmutableSortedDictionary(StringComparer.Ordinal);
+    }
+
+    private readonly IReadOnlyDictionary<string, double>? constraints;
+
+    /// <summary>The batch a child's inference latency is measured at (null: 1, a phone's or a server's single request).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? LatencyBatch { get; init; }
+
     // The embedded default is a small real search that ends in minutes on 2 CPU cores.
     public TrainingSpec Search { get; init; } = new(1, 4, 2, 32, 0.1, "fashion-mnist-mini", 500, 1000, 1.0, 3600);
     public TrainingSpec Final { get; init; } = new(1, 8, 2, 64, 0.05, "fashion-mnist-mini", 500, null, 0.8, 7200);
@@ -96,6 +119,7 @@ public sealed record SearchSettings
         if (PpoEpochs is < 1) errors.Add($"PPO epochs must be at least 1, got {PpoEpochs}");
         if (TrainerSpec.TryParse(Trainer, out var trainerError) is null) errors.Add(trainerError);
         if (EarlyStop is not null) errors.AddRange(EarlyStop.Errors(Search.Epochs));
+        errors.AddRange(ObjectiveSet.Errors(this));
         foreach (var (spec, name) in new[] { (Search, "search"), (Final, "final") })
         {
             if (spec.Epochs < 1) errors.Add($"{name} epochs must be at least 1, got {spec.Epochs}");

@@ -15,17 +15,27 @@ public enum JobStatus
 
     /// <summary>Stopped early at a rung (see <see cref="IStoppingRule"/>): an outcome, not a failure.</summary>
     Stopped,
+
+    /// <summary>Over one of the run's bounds, measured and never trained: it does not count against the budget.</summary>
+    Refused,
 }
 
 /// <summary>What a training reported: validation accuracy (the reward), test accuracy for final trainings, sizes, and the epochs its attempt resumed from a checkpoint.</summary>
-public sealed record JobOutcome(double Accuracy, double? TestAccuracy, double Loss, long Parameters, long MultAdds, double Seconds, int ResumedEpochs = 0);
+public sealed record JobOutcome(double Accuracy, double? TestAccuracy, double Loss, long Parameters, long MultAdds, double Seconds, int ResumedEpochs = 0,
+    double? LatencyMs = null, string? LatencyDevice = null)
+{
+    [JsonIgnore] public ChildCosts Costs => new(Parameters, MultAdds, LatencyMs, LatencyDevice);
+
+    /// <summary>A refused child's outcome: its costs, nothing trained.</summary>
+    public static JobOutcome Refused(ChildCosts c) => new(0, null, 0, c.Parameters, c.MultAdds, 0, 0, c.LatencyMs, c.LatencyDevice);
+}
 
 /// <summary>One training of a child: its search run, or its final retraining. Both have the same life.</summary>
 public sealed record TrainingJob(JobStatus Status, string? WorkerId = null, int Attempts = 0, JobOutcome? Outcome = null, string? FailReason = null)
 {
     public static readonly TrainingJob Queued = new(JobStatus.Queued);
 
-    [JsonIgnore] public bool Done => Status is JobStatus.Trained or JobStatus.Failed or JobStatus.Stopped;
+    [JsonIgnore] public bool Done => Status is JobStatus.Trained or JobStatus.Failed or JobStatus.Stopped or JobStatus.Refused;
 }
 
 /// <summary>
@@ -108,6 +118,18 @@ public sealed record SearchState
 
     public double? BestAccuracy { get; init; }
 
+    /// <summary>Children refused over a bound, untrained (not counted against the budget).</summary>
+    public int Refused { get; init; }
+
+    /// <summary>
+    /// The normalising reference of each cost objective (<see cref="ObjectiveSet.Reference"/>): fixed by
+    /// the first child whose costs were journaled, null before (and in runs of accuracy alone).
+    /// </summary>
+    public ImmutableSortedDictionary<string, double>? CostReference { get; init; }
+
+    /// <summary>The run's objectives (null: accuracy alone).</summary>
+    [JsonIgnore] public ObjectiveSet? Objectives => ObjectiveSet.For(Settings);
+
     /// <summary>Every value recorded per rung (empty without early stopping).</summary>
     public RungTables Rungs { get; init; } = RungTables.Empty;
 
@@ -137,7 +159,8 @@ public sealed record SearchState
     public IEnumerable<RunningJob> RunningJobs =>
         SearchJobs.Running.Select(r => new RunningJob(r.Key, false, r.Value)).Concat(FinalJobs.Running.Select(r => new RunningJob(r.Key, true, r.Value)));
 
-    [JsonIgnore] public bool NeedsSampling => Settings is not null && Sampled < Budget;
+    /// <summary>The budget counts children trained (or failed, or stopped): a refused one is replaced by another.</summary>
+    [JsonIgnore] public bool NeedsSampling => Settings is not null && Sampled - Refused < Budget;
 
     /// <summary>Every budgeted child has an outcome (trained, failed or stopped).</summary>
     [JsonIgnore] public bool AllResultsIn => Settings is not null && Trained + Failed + Stopped >= Budget;
@@ -175,12 +198,16 @@ public sealed record SearchState
             NextChildId = Math.Max(NextChildId, e.ChildId + 1),
         },
         ChildAssigned e => WithJob(e.ChildId, e.Final, new TrainingJob(JobStatus.Running, e.WorkerId, e.Attempt), e.WorkerId),
-        ChildTrained e => WithJob(e.ChildId, false, new TrainingJob(JobStatus.Trained, e.WorkerId, Attempts(e.ChildId, false),
-            new JobOutcome(e.Accuracy, null, e.Loss, e.Parameters, e.MultAdds, e.Seconds, e.ResumedEpochs ?? 0))) with
+        ChildTrained e => (WithJob(e.ChildId, false, new TrainingJob(JobStatus.Trained, e.WorkerId, Attempts(e.ChildId, false),
+            new JobOutcome(e.Accuracy, null, e.Loss, e.Parameters, e.MultAdds, e.Seconds, e.ResumedEpochs ?? 0, e.LatencyMs, e.LatencyDevice))) with
         {
             Trained = Trained + 1,
             BestAccuracy = BestAccuracy is { } b ? Math.Max(b, e.Accuracy) : e.Accuracy,
-        },
+        }).Measured(new ChildCosts(e.Parameters, e.MultAdds, e.LatencyMs, e.LatencyDevice)),
+        ChildRefused e => (WithJob(e.ChildId, false, new TrainingJob(JobStatus.Refused, e.WorkerId, Attempts(e.ChildId, false), JobOutcome.Refused(e.Costs), e.Reason)) with
+        {
+            Refused = Refused + 1,
+        }).Measured(e.Costs),
         ChildFailed e => WithJob(e.ChildId, false, new TrainingJob(JobStatus.Failed, e.WorkerId, Attempts(e.ChildId, false), FailReason: e.Reason)) with
         {
             Failed = Failed + 1,
@@ -217,6 +244,10 @@ public sealed record SearchState
         // The worker whose report stopped it, as a result names the worker that trained it (a requeued child may be on another by now).
         return e.Stopped ? state.WithJob(e.ChildId, false, child.Search with { Status = JobStatus.Stopped, WorkerId = e.WorkerId }) with { Stopped = Stopped + 1 } : state;
     }
+
+    /// <summary>The state with its cost reference fixed by <paramref name="costs"/>, when it is the first child's to be journaled.</summary>
+    private SearchState Measured(ChildCosts costs) =>
+        CostReference is null && Objectives is { } o && o.Reference(costs) is { } reference ? this with { CostReference = reference } : this;
 
     private int Attempts(long childId, bool final) => Children[childId].Job(final)?.Attempts ?? 0;
 
@@ -292,7 +323,14 @@ public sealed record SearchState
         if (rungs is [.., { Stopped: true }]) return rungs;
         ISearchEvent outcome = (report, report.Final) switch
         {
-            (ChildResult r, false) => new ChildTrained(r.ChildId, r.WorkerId, r.Accuracy, r.Loss, r.Parameters, r.MultAdds, r.Seconds, r.ResumedEpochs),
+            (ChildResult r, false) => new ChildTrained(r.ChildId, r.WorkerId, r.Accuracy, r.Loss, r.Parameters, r.MultAdds, r.Seconds, r.ResumedEpochs)
+            {
+                LatencyMs = r.LatencyMs, LatencyDevice = r.LatencyDevice,
+            },
+            // Judged again here, by the run's own bounds: only a child over one is refused.
+            (ChildRefusal r, false) => r.Costs.Exceeded(Settings!.Constraints) is { Count: > 0 } over
+                ? new ChildRefused(r.ChildId, r.WorkerId, r.Costs, $"over its bounds: {string.Join(", ", over)}")
+                : new ChildFailed(r.ChildId, r.WorkerId, "refused by its worker within the run's bounds (a worker with other bounds?)"),
             (ChildResult r, true) => new FinalTrainingCompleted(r.ChildId, r.WorkerId, r.Accuracy, r.TestAccuracy, r.Loss, r.Parameters, r.MultAdds, r.Seconds, r.ResumedEpochs, r.Weights),
             (ChildFailure f, false) => new ChildFailed(f.ChildId, f.WorkerId, f.Reason),
             (ChildFailure f, true) => new FinalTrainingFailed(f.ChildId, f.WorkerId, f.Reason),
@@ -364,7 +402,10 @@ public sealed record SearchState
     /// <summary>The job a worker is sent for a child's training (its network, seed, attempt, budget and rungs).</summary>
     public TrainChild TrainChild(long childId, bool final) =>
         new(childId, Genotype(childId), final, Settings!.ChildSeed(childId), Children[childId].Job(final)!.Attempts,
-            final ? Settings.Final : Settings.Search, final ? null : RungEpochs(childId));
+            final ? Settings.Final : Settings.Search, final ? null : RungEpochs(childId))
+        {
+            Costs = final ? null : Objectives?.Request,
+        };
 
     /// <summary>A child's cells, decoded from its decisions in the run's space: the one place a child's genotype comes from.</summary>
     public Genotype Genotype(long childId) => Settings!.Decisions.Decode(Children[childId].Decisions);

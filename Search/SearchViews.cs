@@ -7,13 +7,34 @@ namespace NasActors.Search;
 public sealed record RunSummary(
     string Strategy, int Budget, int Sampled, int Completed, int Running, int Failed, string? CommonestFailure, int IgnoredResults,
     double? BestAccuracy, int PolicyVersion, bool SearchCompleted, int FinalQueued, int FinalCompleted, bool Finished, double ElapsedS,
-    int Stopped, long EpochsTrained, bool? Writing, int Interrupted, long ResumedEpochs);
+    int Stopped, long EpochsTrained, bool? Writing, int Interrupted, long ResumedEpochs)
+{
+    /// <summary>Children refused over a bound, untrained (they do not count against the budget).</summary>
+    public int Refused { get; init; }
+
+    /// <summary>The objectives of a search of several (null: accuracy alone).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Objectives { get; init; }
+
+    /// <summary>The trained children's hypervolume, normalised by <see cref="Reference"/> into [0, 1] (null: accuracy alone, or nothing measured yet).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public double? Hypervolume { get; init; }
+
+    /// <summary>The reference point of <see cref="Hypervolume"/>: accuracy 0 and each cost's reference, as text.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Reference { get; init; }
+
+    /// <summary>A line for the user when the bounds refuse every child so far (null: they do not).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Note { get; init; }
+}
 
 /// <summary>A child stopped early (nas top --all): the rung it reached and its value there.</summary>
 public sealed record StoppedChild(long ChildId, int Epoch, double Accuracy);
 
-/// <summary>A trained child in rank order (nas top, export).</summary>
-public sealed record RankedChild(int Rank, long ChildId, double Accuracy, long Params, long MultAdds, double? FinalAccuracy, double? FinalTestAccuracy, Genotype Genotype);
+/// <summary>A trained child in rank order (nas top, export); <see cref="LatencyMs"/> where it was measured.</summary>
+public sealed record RankedChild(int Rank, long ChildId, double Accuracy, long Params, long MultAdds, double? FinalAccuracy, double? FinalTestAccuracy, Genotype Genotype,
+    double? LatencyMs = null);
 
 /// <summary>A failed training (nas failures).</summary>
 public sealed record FailedChild(long ChildId, bool Final, string? Worker, int Attempts, string Reason);
@@ -34,8 +55,54 @@ public static class SearchViews
             s.IgnoredResults, s.BestAccuracy, s.PolicyVersion, s.SearchCompleted,
             s.FinalChildren.Count(), s.FinalChildren.Count(x => x.Final!.Done), s.Finished, (end - s.StartedAt!.Value).TotalSeconds,
             s.Stopped, EpochsTrained(s), writing, stopped ? s.RunningCount : 0,
-            s.Children.Values.Sum(c => (long)(c.Search.Outcome?.ResumedEpochs ?? 0) + (c.Final?.Outcome?.ResumedEpochs ?? 0)));
+            s.Children.Values.Sum(c => (long)(c.Search.Outcome?.ResumedEpochs ?? 0) + (c.Final?.Outcome?.ResumedEpochs ?? 0)))
+        {
+            Refused = s.Refused,
+            Objectives = s.Objectives is null ? null : string.Join(",", settings.Objectives!),
+            Hypervolume = Hypervolume(s) is { } hv ? Math.Round(hv, 6) : null,
+            Reference = s.CostReference is { } r ? string.Join(", ", r.Select(x => $"{x.Key} {Protocol.Messages.ChildCosts.Format(x.Value)}").Prepend("accuracy 0")) : null,
+            Note = RefusalNote(s),
+        };
     }
+
+    /// <summary>After this many samples, all refused and nothing else, the user hears that the bounds refuse everything.</summary>
+    public const int RefusedAlone = 20;
+
+    /// <summary>Says when the bounds have refused every child so far (at least <see cref="RefusedAlone"/>), with the smallest costs seen; null otherwise.</summary>
+    public static string? RefusalNote(SearchState s)
+    {
+        if (s.Refused < RefusedAlone || s.Trained + s.Failed + s.Stopped > 0) return null;
+        var refused = s.Children.Values.Where(c => c.Search.Status == JobStatus.Refused).Select(c => c.Search.Outcome!.Costs).ToList();
+        var smallest = s.Settings!.Constraints!.Keys
+            .Select(name => (name, min: refused.Select(c => c.Value(name)).Where(v => v is not null).DefaultIfEmpty(null).Min()))
+            .Where(x => x.min is not null)
+            .Select(x => $"{x.name} {Protocol.Messages.ChildCosts.Format(x.min!.Value)} (bound {Protocol.Messages.ChildCosts.Format(s.Settings.Constraints[x.name])})");
+        return $"the bounds refused every one of the first {s.Refused} children (smallest seen: {string.Join(", ", smallest)}): loosen them, or search smaller networks (fewer cells or filters)";
+    }
+
+    /// <summary>The trained children's objectives to minimise, normalised by the run's reference (empty: accuracy alone, or no reference yet).</summary>
+    public static IEnumerable<(ChildRecord Child, double[] Point)> Points(SearchState s) =>
+        s.Objectives is not { } o || s.CostReference is not { } reference ? []
+            : s.Children.Values.Where(c => c.Search.Status == JobStatus.Trained)
+                .Select(c => (Child: c, Point: o.Point(c.Search.Outcome!.Accuracy, c.Search.Outcome.Costs, reference)))
+                .Where(x => x.Point is not null)
+                .Select(x => (x.Child, x.Point!));
+
+    /// <summary>The hypervolume of the trained children (null: accuracy alone, or no costs known yet).</summary>
+    public static double? Hypervolume(SearchState s) =>
+        s.Objectives is null || s.CostReference is null ? null : Pareto.Hypervolume(Points(s).Select(p => (IReadOnlyList<double>)p.Point));
+
+    /// <summary>The non-dominated trained children under the run's objectives, best accuracy first (ties by the earlier child).</summary>
+    public static IReadOnlyList<RankedChild> Front(SearchState s)
+    {
+        var points = Points(s).ToList();
+        var front = Pareto.Front(points.Select(p => (IReadOnlyList<double>)p.Point).ToList()).Select(i => points[i].Child);
+        return front.Order(Ranking.By<ChildRecord>(c => c.Search.Outcome!.Accuracy, c => c.Id)).Select((c, i) => Ranked(s, c, i + 1)).ToList();
+    }
+
+    private static RankedChild Ranked(SearchState s, ChildRecord c, int rank) =>
+        new(rank, c.Id, c.Search.Outcome!.Accuracy, c.Search.Outcome.Parameters, c.Search.Outcome.MultAdds,
+            c.Final?.Outcome?.Accuracy, c.Final?.Outcome?.TestAccuracy, s.Genotype(c.Id), c.Search.Outcome.LatencyMs);
 
     /// <summary>
     /// The search's compute in child-epochs: a trained child's full budget, a stopped one's rung, or
@@ -60,11 +127,7 @@ public static class SearchViews
     /// <summary>The best <paramref name="k"/> trained children, in <see cref="Ranking"/>'s order.</summary>
     public static IReadOnlyList<RankedChild> Top(SearchState s, int k)
     {
-        return Ranking.Trained(s)
-            .Take(k)
-            .Select((c, i) => new RankedChild(i + 1, c.Id, c.Search.Outcome!.Accuracy, c.Search.Outcome.Parameters, c.Search.Outcome.MultAdds,
-                c.Final?.Outcome?.Accuracy, c.Final?.Outcome?.TestAccuracy, s.Genotype(c.Id)))
-            .ToList();
+        return Ranking.Trained(s).Take(k).Select((c, i) => Ranked(s, c, i + 1)).ToList();
     }
 
     /// <summary>
@@ -79,7 +142,8 @@ public static class SearchViews
             .Select(j => new RunningChild(j.ChildId, j.Final, j.WorkerId, progress.GetValueOrDefault(j.ChildId).Epoch, progress.GetValueOrDefault(j.ChildId).Epochs))
             .ToList(),
         run,
-        s.Stopped);
+        s.Stopped,
+        s.Refused);
 
     public static IReadOnlyList<FailedChild> Failures(SearchState s) =>
         s.Children.Values

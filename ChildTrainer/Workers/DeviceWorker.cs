@@ -142,7 +142,7 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers, IWithStash
         var self = Self;
         var target = coordinator;
         Task.Factory.StartNew(
-                () => trainer.Train(job, device,
+                () => CostMeter.Train(trainer, job, device,
                     (epoch, epochs, accuracy) =>
                     {
                         target.Tell(new ChildProgress(job.ChildId, job.Final, workerId, epoch, epochs, accuracy));
@@ -215,12 +215,17 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers, IWithStash
             }
             // The rungs' values go with it: a rung whose answer never came is decided before the outcome is stored.
             var values = rungValues.Count > 0 ? rungValues.ToList() : null;
-            WorkerReport report = o.FailureReason is { } reason
-                ? new ChildFailure(job.ChildId, job.Final, workerId, reason) { Rungs = values }
-                : new ChildResult(job.ChildId, job.Final, workerId, o.Accuracy, o.TestAccuracy, o.Loss, o.Parameters, o.MultAdds, o.Seconds)
+            WorkerReport report = o switch
+            {
+                { Refused: true } => new ChildRefusal(job.ChildId, workerId, o.Costs!, o.Seconds),
+                { FailureReason: { } reason } => new ChildFailure(job.ChildId, job.Final, workerId, reason) { Rungs = values },
+                _ => new ChildResult(job.ChildId, job.Final, workerId, o.Accuracy, o.TestAccuracy, o.Loss, o.Costs?.Parameters ?? o.Parameters,
+                    o.Costs?.MultAdds ?? o.MultAdds, o.Seconds)
                 {
                     Rungs = values, ResumedEpochs = o.ResumedEpochs > 0 ? o.ResumedEpochs : null, Weights = o.Weights,
-                };
+                    LatencyMs = o.Costs?.LatencyMs, LatencyDevice = o.Costs?.LatencyDevice,
+                },
+            };
             reportedAt = System.Diagnostics.Stopwatch.GetTimestamp();
             coordinator.Tell(report);
             Timers.StartPeriodicTimer("report", new Resend(report), Retry);

@@ -19,7 +19,15 @@ public sealed record TrainOutcome(double Accuracy, double? TestAccuracy, double 
     /// <summary>The folder where a final training's trained network was kept (null: none kept).</summary>
     public string? Weights { get; init; }
 
+    /// <summary>The child's costs as measured before it trained (<see cref="CostMeter"/>; null: the trainer's own figures).</summary>
+    public ChildCosts? Costs { get; init; }
+
+    /// <summary>Over one of its job's bounds: never trained.</summary>
+    public bool Refused { get; init; }
+
     public static TrainOutcome Failure(string reason) => new(0, null, 0, 0, 0, 0, reason);
+
+    public static TrainOutcome Refusal(ChildCosts costs, double seconds) => new(0, null, 0, costs.Parameters, costs.MultAdds, seconds) { Costs = costs, Refused = true };
 
     /// <summary>The device computes wrong: the child is not at fault and its outcome must not count.</summary>
     public static TrainOutcome Faulty(string reason) => new(0, null, 0, 0, 0, 0, DeviceFault: reason);

@@ -46,6 +46,11 @@ public static class SearchCommand
         var grace = new Option<int?>("--grace-epochs") { Description = "with --early-stop: epochs before the first rung (default 1)" };
         var reduction = new Option<int?>("--reduction-factor") { Description = "with --early-stop: eta; a rung keeps its top 1/eta, and rungs lie at grace·eta^k epochs (default 3)" };
         var brackets = new Option<int?>("--brackets") { Description = "with --early-stop: Hyperband-style brackets, bracket s starting at grace·eta^s epochs (default 1)" };
+        var objectives = new Option<string?>("--objectives") { Description = $"comma-separated: accuracy and the costs searched against ({string.Join(", ", ChildCosts.Names)}; default accuracy alone)" };
+        var maxParams = new Option<string?>("--max-params") { Description = "refuse (untrained) children with more parameters than this, e.g. 5e6" };
+        var maxMultAdds = new Option<string?>("--max-mult-adds") { Description = "refuse (untrained) children with more mult-adds per image than this, e.g. 6e8" };
+        var maxLatency = new Option<string?>("--max-latency-ms") { Description = "refuse (untrained) children slower than this in inference on their worker's device" };
+        var latencyBatch = new Option<int?>("--latency-batch") { Description = "images per inference when latency is measured (default 1)" };
         var dashboard = new Option<int?>("--dashboard")
         {
             Description = $"serve the live dashboard beside the search on this port (default {DashboardCommand.DefaultPort})",
@@ -55,7 +60,7 @@ public static class SearchCommand
         var command = new Command("search", "Run (or resume) a search with every role in this process")
         {
             run, journal, config, strategy, space, blocks, children, trainer, devices, perDevice, dataset, image, augment, seed, topK, childTimeout, json, dashboard, dashboardHost,
-            earlyStop, grace, reduction, brackets,
+            earlyStop, grace, reduction, brackets, objectives, maxParams, maxMultAdds, maxLatency, latencyBatch,
         };
         var speed = new SpeedOptions();
         speed.AddTo(command);
@@ -92,6 +97,8 @@ public static class SearchCommand
                 if (parse.GetValue(speed.ChannelsLast)) settings = Both(t => t with { ChannelsLast = true });
                 if (parse.GetValue(speed.CudnnBenchmark)) settings = Both(t => t with { CudnnBenchmark = true });
                 settings = EarlyStopOptions(parse, settings, earlyStop, grace, reduction, brackets);
+                settings = ObjectiveOptions(parse, settings, objectives, latencyBatch,
+                    [(maxParams, ChildCosts.ParamsName), (maxMultAdds, ChildCosts.MultAddsName), (maxLatency, ChildCosts.LatencyName)]);
                 if (parse.GetValue(childTimeout) is { } ct)
                 {
                     if (ct < 1) throw new InputException("--child-timeout", $"must be at least 1 second, got {ct}");
@@ -128,7 +135,7 @@ public static class SearchCommand
             else
             {
                 TopCommand.Render(store, state, Math.Max(settings.TopK, 5), json: false);
-                Console.Error.WriteLine($"search complete: {status?.Completed} trained, {status?.Failed} failed{(status?.Stopped > 0 ? $", {status.Stopped} stopped early" : "")}; see ./nas top {RunOption.Options(store)}");
+                Console.Error.WriteLine($"search complete: {status?.Completed} trained, {status?.Failed} failed{(status?.Stopped > 0 ? $", {status.Stopped} stopped early" : "")}{(status?.Refused > 0 ? $", {status.Refused} refused over the bounds" : "")}; see ./nas top {RunOption.Options(store)}{(state.Objectives is null ? "" : " --pareto")}");
             }
             return ExitCodes.Ok;
         }));
@@ -158,6 +165,23 @@ public static class SearchCommand
         };
     }
 
+    /// <summary>--objectives, the bounds and --latency-batch (over what a settings file said); their meaning is checked with the settings.</summary>
+    private static SearchSettings ObjectiveOptions(ParseResult parse, SearchSettings settings, Option<string?> objectives, Option<int?> latencyBatch,
+        IReadOnlyList<(Option<string?> Option, string Cost)> bounds)
+    {
+        if (parse.GetValue(objectives) is { } list)
+            settings = settings with { Objectives = list.Split(',', StringSplitOptions.TrimEntries) };
+        foreach (var (option, cost) in bounds)
+        {
+            if (parse.GetValue(option) is not { } text) continue;
+            if (!double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var bound) || !double.IsFinite(bound) || bound <= 0)
+                throw new InputException(option.Name, $"must be a positive number, got \"{text}\"");
+            settings = settings with { Constraints = new Dictionary<string, double>(settings.Constraints ?? new Dictionary<string, double>()) { [cost] = bound } };
+        }
+        if (parse.GetValue(latencyBatch) is { } batch) settings = settings with { LatencyBatch = batch };
+        return settings;
+    }
+
     /// <summary>Runs the search, showing its progress live on a terminal (one line of news otherwise).</summary>
     private static async Task<SearchOutcome> Watch(SearchLauncher launch, bool quiet, CancellationToken cancel)
     {
@@ -183,7 +207,7 @@ public static class SearchCommand
                     var rate = (done - firstDone.Value) / Math.Max(clock.Elapsed.TotalMinutes, 1e-9);
                     var eta = rate > 0 ? TimeSpan.FromMinutes((s.Budget - done) / rate).ToString(@"hh\:mm\:ss") : "-";
                     table.Rows.Clear();
-                    table.AddRow("children", $"{done}/{s.Budget} ({s.Completed} trained, {s.Failed} failed{(s.Stopped > 0 ? $", {s.Stopped} stopped early" : "")}), {s.Sampled} sampled");
+                    table.AddRow("children", $"{done}/{s.Budget} ({s.Completed} trained, {s.Failed} failed{(s.Stopped > 0 ? $", {s.Stopped} stopped early" : "")}), {s.Sampled} sampled{(s.Refused > 0 ? $", {s.Refused} refused over the bounds" : "")}");
                     table.AddRow("best accuracy", s.BestAccuracy is { } b ? $"{b:P2}" : "-");
                     table.AddRow("policy", $"{settings.Strategy}, version {s.PolicyVersion}");
                     table.AddRow("rate", $"{rate:F1} children/min, ETA {eta}");

@@ -201,6 +201,9 @@ public sealed class SearchCoordinator : PersistentSearch, IWithTimers
             Log.Warning("child {0}: rung(s) at epoch {1} decided with its result, {2} (their answer had not reached {3})", report.ChildId,
                 string.Join(", ", late.Select(r => r.Epoch)), last.Stopped ? $"stopped at epoch {last.Epoch}" : "going on", report.WorkerId);
         Outcome(events, report.ChildId, report.WorkerId, sender, jobFollows => new ResultRecorded(report.ChildId, report.Final, jobFollows));
+        // Once, when the bounds have refused every child so far: the search goes on, and the user should hear.
+        if (events is [.., ChildRefused] && Model.State.Refused == SearchViews.RefusedAlone && SearchViews.RefusalNote(Model.State) is { } note)
+            Log.Warning(note);
     }
 
     /// <summary>

@@ -44,8 +44,15 @@ public sealed class SearchModel(Func<SearchSettings, byte[]?, ISearchStrategy> c
             case SearchStarted started:
                 Replace(createStrategy(started.Settings, null));
                 break;
+            case ChildTrained trained when State.Objectives is { } objectives && State.CostReference is { } reference:
+                var costs = new Protocol.Messages.ChildCosts(trained.Parameters, trained.MultAdds, trained.LatencyMs, trained.LatencyDevice);
+                Strategy!.Observe(trained.ChildId, objectives.Reward(trained.Accuracy, costs, reference), objectives.Point(trained.Accuracy, costs, reference));
+                break;
             case ChildTrained trained:
                 Strategy!.Observe(trained.ChildId, trained.Accuracy);
+                break;
+            case ChildRefused refused:
+                Strategy!.ObserveRefused(refused.ChildId);
                 break;
             case ChildFailed failed:
                 Strategy!.Observe(failed.ChildId, null);

@@ -29,9 +29,18 @@ public interface ISearchStrategy : IDisposable
 
     /// <summary>
     /// The child's reward, or null when it failed (it then counts with the configured failure
-    /// reward). Returns false, changing nothing, for a child that is not pending (unknown or already observed).
+    /// reward); <paramref name="point"/>: its objectives in a search of several (values to minimise,
+    /// see <see cref="Search.ObjectiveSet"/>), for strategies that select by Pareto rank. Returns
+    /// false, changing nothing, for a child that is not pending (unknown or already observed).
     /// </summary>
-    bool Observe(long childId, double? reward);
+    bool Observe(long childId, double? reward, IReadOnlyList<double>? point = null);
+
+    /// <summary>
+    /// The child was refused over a bound, untrained: it is no longer pending, and the strategy
+    /// learns that it is to be avoided (PPO: the failure reward, MnasNet's hard constraint; evolution
+    /// never takes it as a parent). Returns false, changing nothing, for a child that is not pending.
+    /// </summary>
+    bool ObserveRefused(long childId);
 
     /// <summary>
     /// The child was stopped early at a rung with <paramref name="rungAccuracy"/>: it is no longer

@@ -81,7 +81,7 @@ public sealed class PpoStrategy : StrategyBase
         return samples.Dequeue();
     }
 
-    protected override void Learn(Proposal proposal, double reward)
+    protected override void Learn(Proposal proposal, double reward, IReadOnlyList<double>? point)
     {
         var ppo = Config.Ppo;
         var advantage = reward - (baseline ?? reward);

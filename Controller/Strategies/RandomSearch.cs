@@ -15,7 +15,7 @@ public sealed class RandomSearch : StrategyBase
     protected override (int[] Decisions, double LogProbability) NextDecisions() =>
         (Space.Sample(Rng), UniformLogProbability());
 
-    protected override void Learn(Proposal proposal, double reward) { }
+    protected override void Learn(Proposal proposal, double reward, IReadOnlyList<double>? point) { }
 
     protected override void WriteState(BinaryWriter writer) { }
 

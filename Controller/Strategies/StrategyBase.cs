@@ -40,17 +40,28 @@ public abstract class StrategyBase : ISearchStrategy
         return proposal;
     }
 
-    public bool Observe(long childId, double? reward)
+    public bool Observe(long childId, double? reward, IReadOnlyList<double>? point = null)
     {
         if (!pending.Remove(childId, out var proposal)) return false;
-        Learn(proposal, reward is { } r && double.IsFinite(r) ? r : Config.FailureReward);
+        var finite = reward is { } r && double.IsFinite(r);
+        Learn(proposal, finite ? reward!.Value : Config.FailureReward, finite ? point : null);
         return true;
     }
+
+    public bool ObserveRefused(long childId)
+    {
+        if (!pending.Remove(childId, out var proposal)) return false;
+        LearnRefused(proposal);
+        return true;
+    }
+
+    /// <summary>What a refused child teaches: by default, what a failed one does.</summary>
+    protected virtual void LearnRefused(Proposal proposal) => Learn(proposal, Config.FailureReward, null);
 
     public bool ObserveStopped(long childId, double rungAccuracy)
     {
         if (!pending.Remove(childId, out var proposal)) return false;
-        if ((Config.Stopped ?? DefaultStopped) == StoppedChildren.RungAccuracy && double.IsFinite(rungAccuracy)) Learn(proposal, rungAccuracy);
+        if ((Config.Stopped ?? DefaultStopped) == StoppedChildren.RungAccuracy && double.IsFinite(rungAccuracy)) Learn(proposal, rungAccuracy, null);
         return true;
     }
 
@@ -70,7 +81,8 @@ public abstract class StrategyBase : ISearchStrategy
 
     protected abstract (int[] Decisions, double LogProbability) NextDecisions();
 
-    protected abstract void Learn(Proposal proposal, double reward);
+    /// <param name="point">the child's objectives to minimise, in a search of several (null: its reward alone)</param>
+    protected abstract void Learn(Proposal proposal, double reward, IReadOnlyList<double>? point);
 
     protected abstract void WriteState(BinaryWriter writer);
 

@@ -53,6 +53,7 @@ public static class StrategyCatalog
             LearningRate = s.PpoLearningRate, Minibatch = s.PpoMinibatch,
             Epochs = s.PpoEpochs ?? PaperSettings.PpoEpochs, NormalizeAdvantages = s.PpoNormalizeAdvantages ?? false,
         },
+        Pareto = ObjectiveSet.For(s) is not null,
         Stopped = s.EarlyStop?.StoppedChildren == EarlyStopSettings.Ignore ? StoppedChildren.Ignore : StoppedChildren.RungAccuracy,
     };
 }

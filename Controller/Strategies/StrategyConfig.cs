@@ -51,6 +51,9 @@ public sealed record StrategyConfig
     public PpoSettings Ppo { get; init; } = new();
     public EvolutionSettings Evolution { get; init; } = new();
 
+    /// <summary>Evolution selects parents by Pareto rank over the objectives (a search of several), not by reward.</summary>
+    public bool Pareto { get; init; }
+
     /// <summary>What stopped children teach (null: the strategy's own choice).</summary>
     public StoppedChildren? Stopped { get; init; }
 

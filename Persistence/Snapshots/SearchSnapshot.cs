@@ -57,18 +57,27 @@ public sealed record StoredSearchState(
     int IgnoredResults, int Trained, int Failed, int Stopped, double? BestAccuracy, bool FinalQueued,
     IReadOnlyDictionary<string, string> Unhealthy, IReadOnlyList<string> Strings, byte[] Children)
 {
+    /// <summary>Children refused over a bound (absent in snapshots of runs before bounds: none).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int Refused { get; init; }
+
+    /// <summary>The cost objectives' reference point, once fixed (absent: not yet, or accuracy alone).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, double>? CostReference { get; init; }
+
     public static StoredSearchState From(SearchState s)
     {
         var (block, strings) = ChildrenBlock.Write(s.Children.Values);
         return new(s.Settings, s.Budget, s.StartedAt, s.CompletedAt, s.NextChildId, s.PolicyVersion, s.IgnoredResults, s.Trained, s.Failed, s.Stopped,
-            s.BestAccuracy, s.FinalQueued, s.Unhealthy, strings, block);
+            s.BestAccuracy, s.FinalQueued, s.Unhealthy, strings, block) { Refused = s.Refused, CostReference = s.CostReference };
     }
 
     public SearchState ToState() => SearchIndexes.Rebuild(new SearchState
     {
         Settings = Settings, Budget = Budget, StartedAt = StartedAt, CompletedAt = CompletedAt, NextChildId = NextChildId,
         PolicyVersion = PolicyVersion, IgnoredResults = IgnoredResults, Trained = Trained, Failed = Failed, Stopped = Stopped, BestAccuracy = BestAccuracy,
-        FinalQueued = FinalQueued, Children = ChildrenBlock.Read(Children, Strings),
+        FinalQueued = FinalQueued, Children = ChildrenBlock.Read(Children, Strings), Refused = Refused,
+        CostReference = CostReference?.ToImmutableSortedDictionary(StringComparer.Ordinal),
         Unhealthy = Unhealthy.ToImmutableSortedDictionary(),
     });
 }
@@ -79,13 +88,13 @@ public sealed record StoredSearchState(
 /// a final-job flag byte (0/1) and the final job, then the rungs (count + 1, 0 for none; each:
 /// epoch, accuracy, a flag byte: 1 stopped, 2 epochs trained follows, then that count). A job:
 /// status code (<see cref="StatusNames.Code"/>), worker (0 none, k the k-th string), attempts,
-/// a flag byte (1 outcome, 2 test accuracy, 4 failure reason, 8 resumed epochs), the outcome
+/// a flag byte (1 outcome, 2 test accuracy, 4 failure reason, 8 resumed epochs, 16 latency), the outcome
 /// (accuracy, [test accuracy], loss as doubles, parameters and mult-adds as varints, seconds as a
-/// double, [resumed epochs]) and the reason (a string index). Varints are .NET's 7-bit encoding; everything is little-endian.
+/// double, [resumed epochs], [latency as a double, its device as a string index]) and the reason (a string index). Varints are .NET's 7-bit encoding; everything is little-endian.
 /// </summary>
 public static class ChildrenBlock
 {
-    private const byte HasOutcome = 1, HasTest = 2, HasReason = 4, HasResumed = 8;
+    private const byte HasOutcome = 1, HasTest = 2, HasReason = 4, HasResumed = 8, HasLatency = 16;
     private const byte RungStopped = 1, RungEpochsTrained = 2;
 
     public static (byte[] Block, IReadOnlyList<string> Strings) Write(IEnumerable<ChildRecord> children)
@@ -112,7 +121,7 @@ public static class ChildrenBlock
                 w.Write7BitEncodedInt(job.Attempts);
                 var o = job.Outcome;
                 w.Write((byte)((o is null ? 0 : HasOutcome) | (o?.TestAccuracy is null ? 0 : HasTest) | (job.FailReason is null ? 0 : HasReason)
-                               | (o is { ResumedEpochs: > 0 } ? HasResumed : 0)));
+                               | (o is { ResumedEpochs: > 0 } ? HasResumed : 0) | (o?.LatencyMs is null ? 0 : HasLatency)));
                 if (o is not null)
                 {
                     w.Write(o.Accuracy);
@@ -122,6 +131,11 @@ public static class ChildrenBlock
                     w.Write7BitEncodedInt64(o.MultAdds);
                     w.Write(o.Seconds);
                     if (o.ResumedEpochs > 0) w.Write7BitEncodedInt(o.ResumedEpochs);
+                    if (o.LatencyMs is { } latency)
+                    {
+                        w.Write(latency);
+                        w.Write7BitEncodedInt(Ref(o.LatencyDevice));
+                    }
                 }
                 if (job.FailReason is not null) w.Write7BitEncodedInt(Ref(job.FailReason));
             }
@@ -171,7 +185,7 @@ public static class ChildrenBlock
             var status = StatusNames.FromCode(r.ReadByte());
             var worker = Str(r.Read7BitEncodedInt());
             var attempts = r.Read7BitEncodedInt();
-            var flags = Flags(HasOutcome | HasTest | HasReason | HasResumed);
+            var flags = Flags(HasOutcome | HasTest | HasReason | HasResumed | HasLatency);
             JobOutcome? outcome = null;
             if ((flags & HasOutcome) != 0)
             {
@@ -179,6 +193,7 @@ public static class ChildrenBlock
                 double? test = (flags & HasTest) != 0 ? r.ReadDouble() : null;
                 outcome = new JobOutcome(accuracy, test, r.ReadDouble(), r.Read7BitEncodedInt64(), r.Read7BitEncodedInt64(), r.ReadDouble(),
                     (flags & HasResumed) != 0 ? r.Read7BitEncodedInt() : 0);
+                if ((flags & HasLatency) != 0) outcome = outcome with { LatencyMs = r.ReadDouble(), LatencyDevice = Str(r.Read7BitEncodedInt()) };
             }
             var reason = (flags & HasReason) != 0 ? Str(r.Read7BitEncodedInt()) : null;
             return new TrainingJob(status, worker, attempts, outcome, reason);
@@ -233,6 +248,7 @@ internal static class StatusNames
         JobStatus.Trained => "trained",
         JobStatus.Failed => "failed",
         JobStatus.Stopped => "stopped",
+        JobStatus.Refused => "refused",
         _ => throw new InvalidOperationException($"job status {status} has no stored name"),
     };
 
@@ -243,6 +259,7 @@ internal static class StatusNames
         "trained" => JobStatus.Trained,
         "failed" => JobStatus.Failed,
         "stopped" => JobStatus.Stopped,
+        "refused" => JobStatus.Refused,
         _ => throw new JsonException($"unknown job status \"{name}\""),
     };
 
@@ -254,6 +271,7 @@ internal static class StatusNames
         JobStatus.Trained => 2,
         JobStatus.Failed => 3,
         JobStatus.Stopped => 4,
+        JobStatus.Refused => 5,
         _ => throw new InvalidOperationException($"job status {status} has no stored code"),
     };
 
@@ -264,6 +282,7 @@ internal static class StatusNames
         2 => JobStatus.Trained,
         3 => JobStatus.Failed,
         4 => JobStatus.Stopped,
+        5 => JobStatus.Refused,
         _ => throw new JsonException($"unknown job status code {code}"),
     };
 

@@ -19,7 +19,8 @@ public sealed record SearchStatus(
     bool Finished,
     IReadOnlyList<RunningChild> RunningChildren,
     string Run,
-    int Stopped = 0) : IWireMessage;
+    int Stopped = 0,
+    int Refused = 0) : IWireMessage;
 
 public sealed record RunningChild(long ChildId, bool Final, string WorkerId, int Epoch, int Epochs);
 

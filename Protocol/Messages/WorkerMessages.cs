@@ -24,7 +24,12 @@ public sealed record NoWork(bool Finished) : IWireMessage;
 /// <see cref="RungReached"/>); null: it trains its full budget.
 /// </summary>
 [WireName("worker.train-child")]
-public sealed record TrainChild(long ChildId, Genotype Genotype, bool Final, int Seed, int Attempt, TrainingSpec Spec, IReadOnlyList<int>? Rungs = null) : IWireMessage;
+public sealed record TrainChild(long ChildId, Genotype Genotype, bool Final, int Seed, int Attempt, TrainingSpec Spec, IReadOnlyList<int>? Rungs = null) : IWireMessage
+{
+    /// <summary>A search job's latency to measure and bounds to refuse it over (null: none; its parameters and mult-adds are measured always).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public CostRequest? Costs { get; init; }
+}
 
 /// <summary>
 /// A child reached a rung epoch with this validation accuracy. The worker trains on meanwhile and
@@ -72,11 +77,26 @@ public sealed record ChildResult(long ChildId, bool Final, string WorkerId, doub
     /// <summary>A final training's kept network: the folder of its model.py and model.pt on the worker's machine (null: none kept).</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? Weights { get; init; }
+
+    /// <summary>The child's inference latency, measured before it trained (null: not asked for).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public double? LatencyMs { get; init; }
+
+    /// <summary>The device <see cref="LatencyMs"/> was measured on.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? LatencyDevice { get; init; }
 }
 
 /// <summary>A child that could not be trained, with the reason; sent until <see cref="ResultRecorded"/> arrives.</summary>
 [WireName("worker.child-failure")]
 public sealed record ChildFailure(long ChildId, bool Final, string WorkerId, string Reason) : WorkerReport(ChildId, Final, WorkerId);
+
+/// <summary>
+/// A search child over one of its job's bounds, measured and never trained: its costs, and the
+/// bounds they exceed. Sent until <see cref="ResultRecorded"/> arrives.
+/// </summary>
+[WireName("worker.child-refusal")]
+public sealed record ChildRefusal(long ChildId, string WorkerId, ChildCosts Costs, double Seconds) : WorkerReport(ChildId, false, WorkerId);
 
 /// <summary>
 /// A worker's outcome of one job, trained or failed: the coordinator records both through one path.

@@ -1,4 +1,5 @@
 using NasActors.Protocol;
+using NasActors.Protocol.Messages;
 using NasActors.SearchSpace;
 
 namespace NasActors.Search.Events;
@@ -23,7 +24,19 @@ public sealed record ChildAssigned(long ChildId, bool Final, string WorkerId, in
 /// <summary>A child trained its search budget; <see cref="ResumedEpochs"/>: the epochs its last attempt resumed from a checkpoint (null: none).</summary>
 [WireName("event.child-trained")]
 public sealed record ChildTrained(long ChildId, string WorkerId, double Accuracy, double Loss, long Parameters, long MultAdds, double Seconds,
-    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] int? ResumedEpochs = null) : ISearchEvent;
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] int? ResumedEpochs = null) : ISearchEvent
+{
+    /// <summary>Its inference latency, measured by its worker before it trained, and on which device (null: not measured).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public double? LatencyMs { get; init; }
+
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? LatencyDevice { get; init; }
+}
+
+/// <summary>A sampled child over one of the run's bounds, measured by a worker and never trained: an outcome that does not count against the budget.</summary>
+[WireName("event.child-refused")]
+public sealed record ChildRefused(long ChildId, string WorkerId, ChildCosts Costs, string Reason) : ISearchEvent;
 
 /// <summary>
 /// A child's search training reached a rung with this validation accuracy; the early-stopping

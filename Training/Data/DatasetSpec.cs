@@ -64,6 +64,18 @@ public sealed record DatasetSpec(string Kind, string Directory)
         };
     }
 
+    /// <summary>
+    /// What a network for this dataset takes, without reading an image: channels, image size and
+    /// classes (a folder's are its train/ subfolders). What a child's costs are planned at.
+    /// </summary>
+    public (int Channels, int Size, int Classes) Shape(int? imageSize = null)
+    {
+        if (Kind != "folder") return Kind == "cifar10" ? (3, 32, 10) : (1, 28, 10);
+        var train = Path.Combine(Directory, "train");
+        if (!System.IO.Directory.Exists(train)) throw new DatasetFormatException(train, "no train/ folder (expected DIR/train/CLASS/* and DIR/test/CLASS/*)");
+        return (3, imageSize ?? ImageFolderReader.DefaultImageSize, System.IO.Directory.GetDirectories(train).Length);
+    }
+
     private IReadOnlyList<string>? ClassNames => Kind == "mnist" ? null : IdxReader.FashionClassNames;
 
     private void RequireFolder()

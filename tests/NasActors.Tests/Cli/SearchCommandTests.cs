@@ -85,13 +85,14 @@ public class SearchCommandTests
         var defaults = new NasActors.Search.SearchSettings();
         var config = dir.File("config.json", JsonSerializer.Serialize(defaults with
         {
-            Strategy = "random", Budget = 2, TopK = 0, Trainer = "exec:sh -c 'echo \"{\\\"accuracy\\\": 0.5, \\\"params\\\": $(echo $NAS_CELLS | tr -d ,)}\"'",
+            Strategy = "random", Budget = 2, TopK = 0, Trainer = "exec:sh -c 'echo \"{\\\"accuracy\\\": 0.$(echo $NAS_CELLS | tr -d ,)}\"'",
             Search = defaults.Search with { Cells = new NasActors.SearchSpace.CellCounts(3, 2, 1) },
         }, SettingsJson.Options));
         var r = NasProcess.Run("search", "--run", run, "--config", config, "--json");
         Assert.True(r.ExitCode == 0, r.Stderr);
-        // The trainer saw NAS_CELLS=3,2,1 (its params echo 321).
-        Assert.All((await Events(run)).OfType<ChildTrained>(), t => Assert.Equal(321, t.Parameters));
+        // The trainer saw NAS_CELLS=3,2,1 (its accuracy echoes 321); the sizes are measured on the same 3,2,1 network, whatever a trainer says.
+        Assert.All((await Events(run)).OfType<ChildTrained>(), t => Assert.Equal(0.321, t.Accuracy));
+        Assert.All((await Events(run)).OfType<ChildTrained>(), t => Assert.InRange(t.Parameters, 1000, 10_000_000));
         using var stored = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "run.json")));
         Assert.Equal([3, 2, 1], stored.RootElement.GetProperty("search").GetProperty("cells").EnumerateArray().Select(c => c.GetInt32()));
         Assert.Equal(JsonValueKind.Number, stored.RootElement.GetProperty("final").GetProperty("cells").ValueKind);

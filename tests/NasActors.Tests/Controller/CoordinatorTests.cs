@@ -71,7 +71,8 @@ public sealed class CoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Configurati
         public int PendingCount => inner.PendingCount;
         public bool HasPendingUpdate => inner.HasPendingUpdate;
         public Proposal Propose(long childId) => inner.Propose(childId);
-        public bool Observe(long childId, double? reward) => inner.Observe(childId, reward);
+        public bool Observe(long childId, double? reward, IReadOnlyList<double>? point = null) => inner.Observe(childId, reward, point);
+        public bool ObserveRefused(long childId) => inner.ObserveRefused(childId);
         public bool ObserveStopped(long childId, double rungAccuracy) => inner.ObserveStopped(childId, rungAccuracy);
         public byte[] SaveState() => inner.SaveState();
         public void ApplyUpdate(byte[] updated) => inner.ApplyUpdate(updated);

@@ -62,7 +62,7 @@ public class ChildrenBlockTests
     public static TheoryData<string, string> Tampered => new()
     {
         { "NextChildId=0", "child 0 is outside 0..-1, the ids sampled" },
-        { "Trained=10", "it counts 10 trained, 1 failed, 1 stopped, and its children say 1, 1, 1" },
+        { "Trained=10", "it counts 10 trained, 1 failed, 1 stopped, 0 refused, and its children say 1, 1, 1, 0" },
         { "Budget=-5", "its budget is -5" },
         { "BestAccuracy=5", "its best accuracy is 5, and its trained children's is 0.9" },
         { "Children=", "it counts 1 trained" },

@@ -26,6 +26,22 @@ public sealed class SerializerTests : IDisposable
                 new ChildAssigned(0, false, "w", 1), new ChildTrained(0, "w", 0.5, 1, 2, 3, 4)]);
 
     /// <summary>The current snapshot's sample: every kind of child its block encodes (trained and retrained, failed, stopped late at a rung, running).</summary>
+    /// <summary>A search of accuracy against latency with a bound: a refused child, a trained one with its latency.</summary>
+    internal static SearchState ObjectivesSnapshotSample
+    {
+        get
+        {
+            var decisions = new DecisionSpace().Encode(NasNetA.Genotype);
+            var settings = new SearchSettings { Objectives = ["accuracy", "latency_ms"], Constraints = new Dictionary<string, double> { ["latency_ms"] = 15 } };
+            return SearchState.Fold([
+                new SearchStarted(settings, DateTimeOffset.UnixEpoch),
+                .. Enumerable.Range(0, 2).SelectMany(id => new ISearchEvent[] { new ChildSampled(id, NasNetA.Genotype, decisions, -1, 0), new ChildAssigned(id, false, "w", 1) }),
+                new ChildRefused(0, "w", new ChildCosts(1000, 2000, 16.5, "cpu"), "over its bounds: latency_ms 16.5 > 15"),
+                new ChildTrained(1, "w", 0.9, 0.3, 1000, 2000, 1.5) { LatencyMs = 3.25, LatencyDevice = "cpu" },
+            ]);
+        }
+    }
+
     private static SearchState RichSnapshotSample
     {
         get
@@ -58,6 +74,7 @@ public sealed class SerializerTests : IDisposable
             new NoWork(true),
             new TrainChild(3, NasNetA.Genotype, false, 17, 2, spec),
             new TrainChild(3, NasNetA.Genotype, false, 17, 2, spec, [1, 3]),
+            new TrainChild(3, NasNetA.Genotype, false, 17, 2, spec) { Costs = new CostRequest(1, new Dictionary<string, double> { ["latency_ms"] = 15 }) },
             new RungReached("w", 3, 1, 0.42),
             new RungDecided(3, 1, true),
             new StillTraining("w", 3, false),
@@ -65,20 +82,27 @@ public sealed class SerializerTests : IDisposable
             new ChildResult(3, true, "w", 0.9, 0.88, 0.3, 1000, 2000, 1.5),
             new ChildResult(3, false, "w", 0.9, null, 0.3, 1000, 2000, 1.5) { Rungs = [new RungValue(1, 0.4), new RungValue(3, 0.7)], ResumedEpochs = 2 },
             new ChildFailure(3, false, "w", "NonFiniteLoss: loss became NaN"),
+            new ChildResult(3, false, "w", 0.9, null, 0.3, 1000, 2000, 1.5) { LatencyMs = 3.25, LatencyDevice = "cuda:0" },
+            new ChildRefusal(3, "w", new ChildCosts(1000, 2000, 16.5, "cpu"), 0.02),
             new ResultRecorded(3, false),
             new DeviceUnhealthy("w", "cpu: dense convolutions compute wrong on every path allowed"),
             new DeviceHealthy("w"),
             new DeviceHealthRecorded("w", true),
             new GetSearchStatus(),
             new SearchStatus(10, 5, 4, 1, 1, 0.9, 2, false, 0, 0, false, [new RunningChild(4, false, "w", 1, 2)], "exp/search"),
+            new SearchStatus(10, 5, 4, 1, 1, 0.9, 2, false, 0, 0, false, [], "exp/search", Refused: 7),
             new QueueFinalTraining([1, 2]),
             new SearchStarted(new SearchSettings { Strategy = "evolution", Devices = ["cpu", "cuda:0"] }, DateTimeOffset.UnixEpoch),
+            new SearchStarted(new SearchSettings { Objectives = ["accuracy", "latency_ms"], Constraints = new Dictionary<string, double> { ["latency_ms"] = 15 }, LatencyBatch = 8 },
+                DateTimeOffset.UnixEpoch),
             new BudgetIncreased(40),
             new ChildSampled(3, NasNetA.Genotype, new DecisionSpace().Encode(NasNetA.Genotype), -12.5, 1),
             new ChildAssigned(3, false, "w", 1),
             new ChildTrained(3, "w", 0.9, 0.3, 1000, 2000, 1.5),
             new ChildTrained(3, "w", 0.9, 0.3, 1000, 2000, 1.5, ResumedEpochs: 4),
+            new ChildTrained(3, "w", 0.9, 0.3, 1000, 2000, 1.5) { LatencyMs = 3.25, LatencyDevice = "cuda:0" },
             new ChildFailed(3, "w", "exited with code 1"),
+            new ChildRefused(3, "w", new ChildCosts(1000, 2000, 16.5, "cpu"), "over its bounds: latency_ms 16.5 > 15"),
             new ChildReachedRung(3, "w", 3, 0.61, false),
             new ChildReachedRung(3, "w", 1, 0.31, true, EpochsTrained: 9),
             new ChildRequeued(3, true, "worker gone"),
@@ -92,6 +116,7 @@ public sealed class SerializerTests : IDisposable
             new WorkerUnhealthy("w", "cpu: dense convolutions compute wrong on every path allowed"),
             new WorkerRecovered("w"),
             SearchSnapshot.Of(RichSnapshotSample, [1, 2, 3]),
+            SearchSnapshot.Of(ObjectivesSnapshotSample, [1, 2, 3]),
             SearchSnapshotV2.Of(SnapshotSample, [1, 2, 3]),
             SearchSnapshotV1.Of(SnapshotSample, [1, 2, 3]),
             new LeaderboardSnapshot(5, 10, 2, true, false, [new BoardEntry(1, 0.5, 10)]),

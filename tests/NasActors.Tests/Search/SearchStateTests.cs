@@ -100,7 +100,13 @@ public class SearchStatePropertyTests
         }
         // Even seeds stop children early (rungs at epochs 1 and 3 of 9).
         var earlyStop = seed % 2 == 0 ? new EarlyStopSettings() : null;
-        Add([new SearchStarted(new SearchSettings { Budget = rng.Next(1, 12), TopK = rng.Next(0, 4), EarlyStop = earlyStop, Search = new SearchSettings().Search with { Epochs = 9 } },
+        // Every third seed searches accuracy against mult-adds under a bound of 15 (children measure 0..30).
+        var bounded = seed % 3 == 0;
+        Add([new SearchStarted(new SearchSettings
+            {
+                Budget = rng.Next(1, 12), TopK = rng.Next(0, 4), EarlyStop = earlyStop, Search = new SearchSettings().Search with { Epochs = 9 },
+                Objectives = bounded ? ["accuracy", "mult_adds"] : null, Constraints = bounded ? new Dictionary<string, double> { ["mult_adds"] = 15 } : null,
+            },
             DateTimeOffset.UnixEpoch)]);
         for (var step = 0; step < 160; step++)
         {
@@ -128,7 +134,8 @@ public class SearchStatePropertyTests
                     }
                     WorkerReport report = rng.Next(3) == 0
                         ? new ChildFailure(id, final, by, "exited with code 1")
-                        : new ChildResult(id, final, by, rng.NextDouble(), final ? rng.NextDouble() : null, 1, 10, 20, 1);
+                        : bounded && !final && rng.Next(2) == 0 ? new ChildRefusal(id, by, new ChildCosts(10, rng.Next(0, 31)), 0.01)
+                        : new ChildResult(id, final, by, rng.NextDouble(), final ? rng.NextDouble() : null, 1, 10, bounded ? rng.Next(1, 16) : 20, 1);
                     Add(state.Report(report));
                     Add(state.Completion(DateTimeOffset.UnixEpoch.AddSeconds(step)));
                     break;
@@ -159,11 +166,11 @@ public class SearchStatePropertyTests
         ((ISearchSnapshot)NasActors.Persistence.JournalFormat.Default.FromBinary(NasActors.Persistence.JournalFormat.Default.ToBinary(SearchSnapshot.Of(s, [7])), "snapshot.search-state.v3")).ToState();
 
     // The second stored shape (children as JSON objects), as runs before 2026-12-07 hold it.
-    private static SearchState ThroughSecondShape(SearchState s) =>
+    private static SearchState ThroughSecondShape(SearchState s) => s.Settings?.Objectives is not null ? s : // (no run of that time had objectives)
         ((ISearchSnapshot)NasActors.Persistence.JournalFormat.Default.FromBinary(NasActors.Persistence.JournalFormat.Default.ToBinary(SearchSnapshotV2.Of(s, [7])), "snapshot.search-state.v2")).ToState();
 
     // The first stored shape, as old runs hold it, reads into the same state.
-    private static SearchState ThroughFirstShape(SearchState s) => s.Settings?.EarlyStop is not null ? s : // (no old run stopped children early)
+    private static SearchState ThroughFirstShape(SearchState s) => s.Settings?.EarlyStop is not null || s.Settings?.Objectives is not null ? s : // (no old run stopped children early)
         ((ISearchSnapshot)NasActors.Persistence.JournalFormat.Default.FromBinary(NasActors.Persistence.JournalFormat.Default.ToBinary(SearchSnapshotV1.Of(s, [7])), "snapshot.search-state")).ToState();
 
     public static TheoryData<int> Seeds => new() { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
@@ -190,7 +197,8 @@ public class SearchStatePropertyTests
         var events = History(seed);
         var s = SearchState.Fold(events);
         var stops = events.OfType<ChildReachedRung>().Where(e => e.Stopped).Select(e => e.ChildId).ToList();
-        var outcomes = events.OfType<ChildTrained>().Select(e => e.ChildId).Concat(events.OfType<ChildFailed>().Select(e => e.ChildId)).Concat(stops).ToList();
+        var outcomes = events.OfType<ChildTrained>().Select(e => e.ChildId).Concat(events.OfType<ChildFailed>().Select(e => e.ChildId)).Concat(stops)
+            .Concat(events.OfType<ChildRefused>().Select(e => e.ChildId)).ToList();
         Assert.Equal(outcomes.Distinct().Count(), outcomes.Count);
         var finals = events.OfType<FinalTrainingCompleted>().Select(e => e.ChildId).Concat(events.OfType<FinalTrainingFailed>().Select(e => e.ChildId)).ToList();
         Assert.Equal(finals.Distinct().Count(), finals.Count);
@@ -200,7 +208,9 @@ public class SearchStatePropertyTests
         Assert.Equal(events.OfType<ChildReachedRung>().Count(), s.Rungs.Count);
         Assert.Equal(events.OfType<ResultIgnored>().Count(), s.IgnoredResults);
         Assert.Equal(events.OfType<ChildSampled>().Count(), s.Sampled);
-        Assert.True(s.Sampled <= s.Budget);
+        Assert.Equal(events.OfType<ChildRefused>().Count(), s.Refused);
+        // Refused children do not count against the budget.
+        Assert.True(s.Sampled - s.Refused <= s.Budget);
         Assert.Equal(events.OfType<ChildTrained>().Select(e => (double?)e.Accuracy).DefaultIfEmpty().Max(), s.BestAccuracy);
         // A worker found unhealthy holds no job, is given none and counts no result until it recovers.
         var folded = SearchState.Empty;
@@ -211,7 +221,7 @@ public class SearchStatePropertyTests
             if (e is not ChildRequeued) HoldsNothing();
             var by = e switch
             {
-                ChildAssigned a => a.WorkerId, ChildTrained t => t.WorkerId, ChildFailed f => f.WorkerId,
+                ChildAssigned a => a.WorkerId, ChildTrained t => t.WorkerId, ChildFailed f => f.WorkerId, ChildRefused r => r.WorkerId,
                 FinalTrainingCompleted c => c.WorkerId, FinalTrainingFailed f => f.WorkerId, _ => null,
             };
             if (by is not null) Assert.Null(folded.UnhealthyReason(by));
@@ -233,7 +243,7 @@ public class SearchStatePropertyTests
     {
         var seen = Enumerable.Range(1, 12).SelectMany(History).Select(e => e.GetType()).ToHashSet();
         var all = typeof(ISearchEvent).Assembly.GetTypes().Where(t => typeof(ISearchEvent).IsAssignableFrom(t) && !t.IsInterface).ToHashSet();
-        Assert.Empty(all.Except(seen));
+        Assert.Empty(all.Except(seen).Select(t => t.Name));
         var queued = Enumerable.Range(1, 12).SelectMany(History).OfType<FinalTrainingQueued>().ToList();
         Assert.Contains(queued, q => q.ChildIds.Count == 0);
         Assert.Contains(queued, q => q.ChildIds.Count > 0);

@@ -1,0 +1,200 @@
+using System.Collections.Immutable;
+using NasActors.Protocol.Messages;
+
+namespace NasActors.Search;
+
+/// <summary>
+/// A search's objectives: validation accuracy (maximised) and the costs it is searched against
+/// (<see cref="ChildCosts.Names"/>, minimised), with upper bounds on costs. A point of a child is
+/// its objectives as values to minimise, normalised by the run's reference point: 1 - accuracy, then
+/// each cost over its reference; the reference point is 1 in every objective, so the hypervolume of
+/// a front lies in [0, 1].
+/// </summary>
+public sealed record ObjectiveSet(IReadOnlyList<string> Costs, IReadOnlyDictionary<string, double> Bounds, int LatencyBatch)
+{
+    public const string Accuracy = "accuracy";
+
+    public static readonly IReadOnlyList<string> Names = [Accuracy, .. ChildCosts.Names];
+
+    /// <summary>
+    /// MnasNet's soft-constraint exponent (Tan et al. 2019: w = -0.07 for each cost): PPO's scalar
+    /// reward is accuracy x (cost / target)^w over the costs, the target being the bound where there
+    /// is one, else the run's first measured cost.
+    /// </summary>
+    public const double RewardExponent = -0.07;
+
+    /// <summary>The objectives of a run (null: accuracy alone, the paper's search).</summary>
+    public static ObjectiveSet? For(SearchSettings? s)
+    {
+        var costs = (s?.Objectives ?? []).Where(o => o != Accuracy).ToList();
+        return costs.Count == 0 ? null : new(costs, s!.Constraints ?? ImmutableDictionary<string, double>.Empty, s.LatencyBatch ?? 1);
+    }
+
+    public bool MeasuresLatency => Costs.Contains(ChildCosts.LatencyName) || Bounds.ContainsKey(ChildCosts.LatencyName);
+
+    /// <summary>What a search job asks its worker for.</summary>
+    public CostRequest Request => new(MeasuresLatency ? LatencyBatch : null, Bounds.Count > 0 ? Bounds : null);
+
+    /// <summary>What is wrong with a run's objectives, bounds and latency batch (one line each).</summary>
+    public static IReadOnlyList<string> Errors(SearchSettings s)
+    {
+        var errors = new List<string>();
+        var objectives = s.Objectives ?? [Accuracy];
+        foreach (var o in objectives.Where(o => !Names.Contains(o)))
+            errors.Add($"unknown objective \"{o}\" (expected {string.Join(", ", Names)})");
+        if (!objectives.Contains(Accuracy)) errors.Add($"the objectives must include {Accuracy} (the reward), got {string.Join(",", objectives)}");
+        foreach (var twice in objectives.GroupBy(o => o).Where(g => g.Count() > 1))
+            errors.Add($"objective \"{twice.Key}\" is listed twice");
+        foreach (var (name, bound) in s.Constraints ?? ImmutableDictionary<string, double>.Empty)
+        {
+            if (!ChildCosts.Names.Contains(name))
+                errors.Add($"a bound on \"{name}\", which is no cost (bounds are upper bounds on {string.Join(", ", ChildCosts.Names)})");
+            else if (!objectives.Contains(name))
+                errors.Add($"a bound on {name}, which is not searched (add it to the objectives: {string.Join(",", objectives.Append(name))})");
+            if (!(bound > 0) || !double.IsFinite(bound)) errors.Add($"the bound on {name} must be a positive number, got {bound}");
+        }
+        if (s.LatencyBatch is < 1) errors.Add($"latency batch must be at least 1, got {s.LatencyBatch}");
+        return errors;
+    }
+
+    /// <summary>A child's point to minimise (see the type), or null while its costs are unknown.</summary>
+    public double[]? Point(double accuracy, ChildCosts costs, IReadOnlyDictionary<string, double> reference)
+    {
+        var point = new double[1 + Costs.Count];
+        point[0] = 1 - accuracy;
+        for (var i = 0; i < Costs.Count; i++)
+        {
+            if (costs.Value(Costs[i]) is not { } v || !reference.TryGetValue(Costs[i], out var r)) return null;
+            point[i + 1] = v / r;
+        }
+        return point;
+    }
+
+    /// <summary>
+    /// The reference point once the first costs are known: a bound where there is one, else twice
+    /// that first child's cost (chosen once, kept with the run, so hypervolumes stay comparable).
+    /// </summary>
+    public ImmutableSortedDictionary<string, double>? Reference(ChildCosts first)
+    {
+        var reference = ImmutableSortedDictionary.CreateBuilder<string, double>();
+        foreach (var name in Costs)
+        {
+            if (Bounds.TryGetValue(name, out var bound)) reference[name] = bound;
+            else if (first.Value(name) is { } v && v > 0) reference[name] = 2 * v;
+            else return null;
+        }
+        return reference.ToImmutable();
+    }
+
+    /// <summary>PPO's scalar reward (see <see cref="RewardExponent"/>): the reference's half is the first child's cost.</summary>
+    public double Reward(double accuracy, ChildCosts costs, IReadOnlyDictionary<string, double> reference)
+    {
+        var reward = accuracy;
+        foreach (var name in Costs)
+        {
+            var target = Bounds.TryGetValue(name, out var bound) ? bound : reference[name] / 2;
+            if (costs.Value(name) is { } v && v > 0) reward *= Math.Pow(v / target, RewardExponent);
+        }
+        return reward;
+    }
+}
+
+/// <summary>Pareto dominance, non-dominated sorting, crowding and hypervolume, for points to minimise.</summary>
+public static class Pareto
+{
+    /// <summary>No worse in every objective and better in one.</summary>
+    public static bool Dominates(IReadOnlyList<double> a, IReadOnlyList<double> b)
+    {
+        var better = false;
+        for (var i = 0; i < a.Count; i++)
+        {
+            if (a[i] > b[i]) return false;
+            if (a[i] < b[i]) better = true;
+        }
+        return better;
+    }
+
+    /// <summary>NSGA-II's fast non-dominated sort: each point's front (0 is the non-dominated).</summary>
+    public static int[] Fronts(IReadOnlyList<IReadOnlyList<double>> points)
+    {
+        var n = points.Count;
+        var dominatedBy = new int[n];
+        var dominates = new List<int>[n];
+        for (var i = 0; i < n; i++) dominates[i] = [];
+        for (var i = 0; i < n; i++)
+        for (var j = i + 1; j < n; j++)
+        {
+            if (Dominates(points[i], points[j])) { dominates[i].Add(j); dominatedBy[j]++; }
+            else if (Dominates(points[j], points[i])) { dominates[j].Add(i); dominatedBy[i]++; }
+        }
+        var fronts = new int[n];
+        var current = Enumerable.Range(0, n).Where(i => dominatedBy[i] == 0).ToList();
+        for (var f = 0; current.Count > 0; f++)
+        {
+            var next = new List<int>();
+            foreach (var i in current)
+            {
+                fronts[i] = f;
+                foreach (var j in dominates[i])
+                    if (--dominatedBy[j] == 0) next.Add(j);
+            }
+            current = next;
+        }
+        return fronts;
+    }
+
+    /// <summary>NSGA-II's crowding distance of each point within its own front (the ends of a front: infinity).</summary>
+    public static double[] Crowding(IReadOnlyList<IReadOnlyList<double>> points, int[] fronts)
+    {
+        var distance = new double[points.Count];
+        if (points.Count == 0) return distance;
+        foreach (var front in Enumerable.Range(0, points.Count).GroupBy(i => fronts[i]))
+        {
+            var members = front.ToArray();
+            for (var m = 0; m < points[0].Count; m++)
+            {
+                var sorted = members.OrderBy(i => points[i][m]).ThenBy(i => i).ToArray();
+                var span = points[sorted[^1]][m] - points[sorted[0]][m];
+                distance[sorted[0]] = distance[sorted[^1]] = double.PositiveInfinity;
+                if (span <= 0) continue;
+                for (var k = 1; k < sorted.Length - 1; k++)
+                    distance[sorted[k]] += (points[sorted[k + 1]][m] - points[sorted[k - 1]][m]) / span;
+            }
+        }
+        return distance;
+    }
+
+    /// <summary>The indexes of the non-dominated points (equal points all stay).</summary>
+    public static IReadOnlyList<int> Front(IReadOnlyList<IReadOnlyList<double>> points) =>
+        Enumerable.Range(0, points.Count).Where(i => !points.Any(p => Dominates(p, points[i]))).ToList();
+
+    /// <summary>
+    /// The volume dominated by <paramref name="points"/> inside the box up to 1 in every objective
+    /// (the normalised reference point); points outside it add nothing. Exact, by slicing along the
+    /// last objective (n^(d-1) for d objectives: fronts of hundreds of points in 2 to 4 objectives).
+    /// </summary>
+    public static double Hypervolume(IEnumerable<IReadOnlyList<double>> points)
+    {
+        var inside = points.Where(p => p.All(v => v < 1)).Select(p => p.ToArray()).ToList();
+        if (inside.Count == 0) return 0;
+        var d = inside[0].Length;
+        var front = Front(inside).Select(i => inside[i]).ToList();
+        return Volume(front, d);
+    }
+
+    private static double Volume(List<double[]> points, int d)
+    {
+        if (points.Count == 0) return 0;
+        if (d == 1) return 1 - points.Min(p => p[0]);
+        var sorted = points.OrderBy(p => p[d - 1]).ToList();
+        var volume = 0.0;
+        for (var i = 0; i < sorted.Count; i++)
+        {
+            var top = i + 1 < sorted.Count ? sorted[i + 1][d - 1] : 1;
+            var height = top - sorted[i][d - 1];
+            if (height <= 0) continue;
+            volume += height * Volume(sorted.Take(i + 1).ToList(), d - 1);
+        }
+        return volume;
+    }
+}

@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using NasActors.Training.Kernels;
+using NasActors.Training.Networks;
+using NasActors.Tensors;
+using static TorchSharp.torch;
+
+namespace NasActors.Training;
+
+/// <summary>
+/// A network's inference latency on a device: warm-up passes, then the median of timed passes
+/// (at least <see cref="MinRuns"/>, and on until <see cref="MinSeconds"/> have been timed, at most
+/// <see cref="MaxRuns"/>), in evaluation mode without gradients, in the training's precision and
+/// memory order and on the kernel paths training uses. Each pass waits for its result, so an
+/// asynchronous device is timed to the end of its work.
+/// </summary>
+public static class Latency
+{
+    public const int WarmupRuns = 3, MinRuns = 10, MaxRuns = 100;
+    public const double MinSeconds = 0.2;
+
+    /// <summary>The median and every timed pass, in milliseconds.</summary>
+    public sealed record Measurement(double MedianMs, IReadOnlyList<double> RunsMs)
+    {
+        /// <summary>Coefficient of variation of the timed passes (their spread relative to their mean).</summary>
+        public double Variation
+        {
+            get
+            {
+                var mean = RunsMs.Average();
+                return Math.Sqrt(RunsMs.Sum(r => (r - mean) * (r - mean)) / RunsMs.Count) / mean;
+            }
+        }
+    }
+
+    public static Measurement Measure(NetworkPlan plan, Device device, int batch, TrainingConfig? options = null, CancellationToken cancel = default)
+    {
+        if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), $"latency batch must be at least 1, got {batch}");
+        var config = options ?? new TrainingConfig();
+        var kernels = DeviceKernels.Prepare(plan, batch, batch, device, config.Precision, config.ChannelsLast);
+        using var scope = NewDisposeScope();
+        manual_seed(0);
+        var model = new NasNetwork(plan, kernels);
+        ChildTraining.ToDevice(model, device, config);
+        model.eval();
+        using var noGrad = no_grad();
+        var c = plan.Config;
+        var input = ChildTraining.Input(randn([batch, c.InputChannels, c.ImageSize, c.ImageSize], device: device), config);
+        for (var i = 0; i < WarmupRuns; i++) Pass();
+        var runs = new List<double>();
+        var clock = new Stopwatch();
+        var total = Stopwatch.StartNew();
+        while (runs.Count < MaxRuns && (runs.Count < MinRuns || total.Elapsed.TotalSeconds < MinSeconds))
+        {
+            cancel.ThrowIfCancellationRequested();
+            clock.Restart();
+            Pass();
+            runs.Add(clock.Elapsed.TotalMilliseconds);
+        }
+        var sorted = runs.Order().ToList();
+        var median = sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+        return new Measurement(median, runs);
+
+        void Pass()
+        {
+            using var inner = NewDisposeScope();
+            // Reading one value waits for the device to finish the pass.
+            model.forward(input).sum().to_type(ScalarType.Float32).cpu().item<float>();
+        }
+    }
+}
