@@ -4,8 +4,17 @@ using NasActors.Search.Events;
 
 namespace NasActors.Evaluator;
 
-/// <summary>A trained child on the board: what its rank and the final-training request need.</summary>
-public sealed record BoardEntry(long ChildId, double Accuracy, long Parameters);
+/// <summary>A trained child on the board: what its rank and the final-training request need (and, in a search of several objectives, its other costs).</summary>
+public sealed record BoardEntry(long ChildId, double Accuracy, long Parameters)
+{
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public long? MultAdds { get; init; }
+
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public double? LatencyMs { get; init; }
+
+    [System.Text.Json.Serialization.JsonIgnore] public Protocol.Messages.ChildCosts Costs => new(Parameters, MultAdds ?? 0, LatencyMs);
+}
 
 /// <summary>A stored leaderboard of whichever shape it was written in, and how far into the journal it had read.</summary>
 public interface ILeaderboardSnapshot : IWireMessage
@@ -22,10 +31,14 @@ public interface ILeaderboardSnapshot : IWireMessage
 public sealed record LeaderboardSnapshot(long Offset, int Capacity, int TopK, bool SearchDone, bool FinalQueued, IReadOnlyList<BoardEntry> Entries)
     : ILeaderboardSnapshot
 {
-    public static LeaderboardSnapshot Of(long offset, Leaderboard board, FinalTrainingRequest request) =>
-        new(offset, board.Capacity, request.TopK, request.SearchDone, request.Queued, board.Entries);
+    /// <summary>The cost objectives of a search of several (absent: accuracy alone; the board then keeps every trained child).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Costs { get; init; }
 
-    public Leaderboard ToBoard() => Leaderboard.Restore(Capacity, Entries);
+    public static LeaderboardSnapshot Of(long offset, Leaderboard board, FinalTrainingRequest request) =>
+        new(offset, board.Capacity, request.TopK, request.SearchDone, request.Queued, board.Entries) { Costs = board.Objectives?.Costs };
+
+    public Leaderboard ToBoard() => Leaderboard.Restore(Capacity, Entries, Costs);
 
     public FinalTrainingRequest ToRequest() => new(TopK, SearchDone, FinalQueued);
 }
@@ -51,8 +64,10 @@ public sealed record LeaderboardEntryV1(
 
 /// <summary>
 /// The best <see cref="Capacity"/> trained children, folded from the search's events, in
-/// <see cref="Ranking"/>'s order. Pure: the evaluator feeds it the live stream; its top K must
-/// equal the journal's (<see cref="SearchViews.Top"/>).
+/// <see cref="Ranking"/>'s order. Pure: the evaluator feeds it the live stream; its finalists must
+/// equal the journal's (<see cref="SearchViews.Finalists(SearchState, int)"/>). In a search of
+/// several objectives it keeps every trained child with its costs (the front and its spread need
+/// them all; an entry is a few numbers).
 /// </summary>
 public sealed class Leaderboard(int capacity)
 {
@@ -62,18 +77,36 @@ public sealed class Leaderboard(int capacity)
 
     public int Capacity { get; } = capacity;
 
+    /// <summary>The run's objectives, from its first event (null: accuracy alone).</summary>
+    public ObjectiveSet? Objectives { get; private set; }
+
     public IReadOnlyList<BoardEntry> Entries => entries.ToList();
 
     public void Apply(ISearchEvent evt)
     {
-        if (evt is not ChildTrained e) return;
-        entries.Add(new BoardEntry(e.ChildId, e.Accuracy, e.Parameters));
-        if (entries.Count > Capacity) entries.Remove(entries.Max!);
+        switch (evt)
+        {
+            case SearchStarted started:
+                Objectives = ObjectiveSet.For(started.Settings);
+                break;
+            case ChildTrained e when Objectives is not null:
+                entries.Add(new BoardEntry(e.ChildId, e.Accuracy, e.Parameters) { MultAdds = e.MultAdds, LatencyMs = e.LatencyMs });
+                break;
+            case ChildTrained e:
+                entries.Add(new BoardEntry(e.ChildId, e.Accuracy, e.Parameters));
+                if (entries.Count > Capacity) entries.Remove(entries.Max!);
+                break;
+        }
     }
 
-    internal static Leaderboard Restore(int capacity, IEnumerable<BoardEntry> entries)
+    /// <summary>The <paramref name="k"/> children to retrain: the best, or K spread along the front.</summary>
+    public IReadOnlyList<long> Finalists(int k) =>
+        Objectives is { } o ? SearchViews.Finalists(o, entries.Select(e => (e.ChildId, e.Accuracy, e.Costs)), k) : entries.Take(k).Select(e => e.ChildId).ToList();
+
+    internal static Leaderboard Restore(int capacity, IEnumerable<BoardEntry> entries, IReadOnlyList<string>? costs = null)
     {
         var board = new Leaderboard(capacity);
+        if (costs is not null) board.Objectives = new ObjectiveSet(costs, new Dictionary<string, double>(), 1);
         foreach (var e in entries) board.entries.Add(e);
         return board;
     }

@@ -111,7 +111,7 @@ public sealed class LeaderboardKeeper : ReceivePersistentActor, IWithTimers
     private void AskFinal()
     {
         if (!request.Due) return;
-        coordinator.Tell(new QueueFinalTraining(board.Entries.Take(request.TopK).Select(x => x.ChildId).ToList()));
+        coordinator.Tell(new QueueFinalTraining(board.Finalists(request.TopK)));
         Timers.StartSingleTimer("final", new AskForFinal(), TimeSpan.FromSeconds(2));
     }
 }

@@ -70,6 +70,19 @@ public sealed record ObjectiveSet(IReadOnlyList<string> Costs, IReadOnlyDictiona
         return point;
     }
 
+    /// <summary>A child's objectives to minimise in their own units (-accuracy, then each cost), or null while a cost is unknown: dominance and crowding need no reference.</summary>
+    public double[]? RawPoint(double accuracy, ChildCosts costs)
+    {
+        var point = new double[1 + Costs.Count];
+        point[0] = -accuracy;
+        for (var i = 0; i < Costs.Count; i++)
+        {
+            if (costs.Value(Costs[i]) is not { } v) return null;
+            point[i + 1] = v;
+        }
+        return point;
+    }
+
     /// <summary>
     /// The reference point once the first costs are known: a bound where there is one, else twice
     /// that first child's cost (chosen once, kept with the run, so hypervolumes stay comparable).
@@ -162,6 +175,18 @@ public static class Pareto
             }
         }
         return distance;
+    }
+
+    /// <summary>
+    /// The points in NSGA-II's order of survival: by front, and within a front the largest crowding
+    /// distance first (its two ends, then the points farthest from their neighbours), ties by index.
+    /// The first K of a front are spread along it; the evaluator retrains K children so.
+    /// </summary>
+    public static IReadOnlyList<int> SpreadOrder(IReadOnlyList<IReadOnlyList<double>> points)
+    {
+        var fronts = Fronts(points);
+        var crowding = Crowding(points, fronts);
+        return Enumerable.Range(0, points.Count).OrderBy(i => fronts[i]).ThenByDescending(i => crowding[i]).ThenBy(i => i).ToList();
     }
 
     /// <summary>The indexes of the non-dominated points (equal points all stay).</summary>

@@ -100,6 +100,28 @@ public static class SearchViews
         return front.Order(Ranking.By<ChildRecord>(c => c.Search.Outcome!.Accuracy, c => c.Id)).Select((c, i) => Ranked(s, c, i + 1)).ToList();
     }
 
+    /// <summary>
+    /// The <paramref name="k"/> children to retrain: the top K by accuracy; in a search of several
+    /// objectives, K spread along the front (<see cref="Pareto.SpreadOrder"/> of the trained children,
+    /// in id order; children without every cost measured come after, by accuracy).
+    /// </summary>
+    public static IReadOnlyList<long> Finalists(SearchState s, int k)
+    {
+        if (s.Objectives is not { } o) return Top(s, k).Select(c => c.ChildId).ToList();
+        var trained = s.Children.Values.Where(c => c.Search.Status == JobStatus.Trained).ToList();
+        return Finalists(o, trained.Select(c => (c.Id, c.Search.Outcome!.Accuracy, c.Search.Outcome.Costs)), k);
+    }
+
+    /// <summary>The finalists of a search of several objectives among <paramref name="trained"/> (see <see cref="Finalists(SearchState, int)"/>).</summary>
+    public static IReadOnlyList<long> Finalists(ObjectiveSet objectives, IEnumerable<(long ChildId, double Accuracy, Protocol.Messages.ChildCosts Costs)> trained, int k)
+    {
+        var all = trained.OrderBy(t => t.ChildId).Select(t => (t.ChildId, t.Accuracy, Point: objectives.RawPoint(t.Accuracy, t.Costs))).ToList();
+        var measured = all.Where(t => t.Point is not null).ToList();
+        var spread = Pareto.SpreadOrder(measured.Select(t => (IReadOnlyList<double>)t.Point!).ToList()).Select(i => measured[i].ChildId);
+        var rest = all.Where(t => t.Point is null).Order(Ranking.By<(long ChildId, double Accuracy, double[]? Point)>(t => t.Accuracy, t => t.ChildId)).Select(t => t.ChildId);
+        return spread.Concat(rest).Take(k).ToList();
+    }
+
     private static RankedChild Ranked(SearchState s, ChildRecord c, int rank) =>
         new(rank, c.Id, c.Search.Outcome!.Accuracy, c.Search.Outcome.Parameters, c.Search.Outcome.MultAdds,
             c.Final?.Outcome?.Accuracy, c.Final?.Outcome?.TestAccuracy, s.Genotype(c.Id), c.Search.Outcome.LatencyMs);

@@ -100,6 +100,27 @@ public class LeaderboardTests
     }
 
     [Fact]
+    public void In_a_search_of_several_objectives_the_finalists_are_spread_along_the_front_as_the_journal_says()
+    {
+        var settings = new SearchSettings { Budget = 6, TopK = 3, Objectives = ["accuracy", "mult_adds"] };
+        // Accuracy against mult-adds: 0..3 lie on the front (0 the cheapest, 3 the best), 4 and 5 behind it.
+        (double Acc, long Madds)[] children = [(0.5, 100), (0.6, 200), (0.65, 300), (0.9, 900), (0.55, 250), (0.4, 950)];
+        var events = new List<ISearchEvent> { new SearchStarted(settings, DateTimeOffset.UnixEpoch) };
+        for (var id = 0; id < children.Length; id++)
+            events.AddRange([new ChildSampled(id, NasNetA.Genotype, Decisions, -1, 0), new ChildAssigned(id, false, "w", 1),
+                new ChildTrained(id, "w", children[id].Acc, 0.5, 10, children[id].Madds, 1)]);
+        var board = Fold(2, events);
+        var state = SearchState.Fold(events);
+        // The ends of the front first, then its most isolated point (2: its neighbours lie farther apart than 1's).
+        Assert.Equal([0L, 3, 2], board.Finalists(3));
+        Assert.Equal(board.Finalists(3), SearchViews.Finalists(state, 3));
+        Assert.Equal([0L, 3, 2, 1, 4, 5], board.Finalists(6));
+        // Stored and read back, with its objectives.
+        var restored = LeaderboardSnapshot.Of(1, board, FinalTrainingRequest.None).ToBoard();
+        Assert.Equal(board.Finalists(6), restored.Finalists(6));
+    }
+
+    [Fact]
     public void A_board_stored_in_the_first_shape_reads_its_ranked_entries_and_drops_the_rest()
     {
         var v1 = new LeaderboardSnapshotV1(7, 3, 1, true, false,
