@@ -53,6 +53,9 @@ public interface IStoppingRule
     /// <summary>Continue or stop this child at this rung: <paramref name="value"/> against the values recorded there before it.</summary>
     bool Continues(IReadOnlyCollection<double> recorded, double value);
 
+    /// <summary>The same question in a search of several objectives: the child's point (values to minimise) against the points recorded there.</summary>
+    bool Continues(IReadOnlyList<IReadOnlyList<double>> recorded, IReadOnlyList<double> point);
+
     /// <summary>The value the next child at a rung must reach to go on, or null while every child goes on (for reports).</summary>
     double? Cut(IReadOnlyCollection<double> recorded);
 }
@@ -138,6 +141,19 @@ public sealed record AshaRule(EarlyStopSettings Settings, long Seed, int Epochs)
         return recorded.Count(v => v > value) < n / Settings.ReductionFactor;
     }
 
+    /// <summary>
+    /// MOASHA's form of the same rule (Schmucker et al. 2021): the rung's n points are sorted into
+    /// non-dominated fronts, and the child goes on while fewer than ⌊n/η⌋ of them lie in fronts
+    /// before its own (a child in the same front goes on, as ties do). With accuracy alone it is the rule above.
+    /// </summary>
+    public bool Continues(IReadOnlyList<IReadOnlyList<double>> recorded, IReadOnlyList<double> point)
+    {
+        var n = recorded.Count + 1;
+        if (n < Settings.ReductionFactor) return true;
+        var fronts = Pareto.Fronts([.. recorded, point]);
+        return fronts.Take(recorded.Count).Count(f => f < fronts[^1]) < n / Settings.ReductionFactor;
+    }
+
     /// <summary>The ⌊(n+1)/η⌋-th best recorded value, or null while every child goes on.</summary>
     public double? Cut(IReadOnlyCollection<double> recorded)
     {
@@ -174,7 +190,7 @@ internal sealed class RungKeyJsonConverter : JsonConverter<RungKey>
 }
 
 /// <summary>What a child reported at a rung, and whether it was stopped there (after <see cref="EpochsTrained"/>, when its stop was decided from a later report).</summary>
-public sealed record RungResult(int Epoch, double Accuracy, bool Stopped, int? EpochsTrained = null);
+public sealed record RungResult(int Epoch, double Accuracy, bool Stopped, int? EpochsTrained = null, Protocol.Messages.ChildCosts? Costs = null);
 
 /// <summary>
 /// Every value recorded per rung (derived from the children's <see cref="RungResult"/>s, kept as
@@ -185,20 +201,29 @@ public sealed record RungTables(ImmutableSortedDictionary<RungKey, ImmutableList
 {
     public static readonly RungTables Empty = new(ImmutableSortedDictionary<RungKey, ImmutableList<double>>.Empty);
 
+    /// <summary>In a search of several objectives, the points recorded per rung (of the children whose costs were known), in child order.</summary>
+    public ImmutableSortedDictionary<RungKey, ImmutableSortedDictionary<long, IReadOnlyList<double>>> Points { get; init; } =
+        ImmutableSortedDictionary<RungKey, ImmutableSortedDictionary<long, IReadOnlyList<double>>>.Empty;
+
     public IReadOnlyCollection<double> At(RungKey rung) => Values.TryGetValue(rung, out var v) ? v : [];
 
-    public RungTables With(RungKey rung, double value)
+    public IReadOnlyList<IReadOnlyList<double>> PointsAt(RungKey rung) => Points.TryGetValue(rung, out var p) ? [.. p.Values] : [];
+
+    /// <param name="point">the child's point in a search of several objectives (null: none)</param>
+    public RungTables With(RungKey rung, double value, long childId = 0, IReadOnlyList<double>? point = null)
     {
         var values = Values.TryGetValue(rung, out var v) ? v : [];
         var at = values.BinarySearch(value);
-        return new(Values.SetItem(rung, values.Insert(at < 0 ? ~at : at, value)));
+        var points = point is null ? Points
+            : Points.SetItem(rung, (Points.TryGetValue(rung, out var p) ? p : ImmutableSortedDictionary<long, IReadOnlyList<double>>.Empty).SetItem(childId, point));
+        return new(Values.SetItem(rung, values.Insert(at < 0 ? ~at : at, value))) { Points = points };
     }
 
     /// <summary>The tables of the children's results under <paramref name="rule"/> (a stored snapshot holds only those).</summary>
-    public static RungTables Of(IEnumerable<ChildRecord> children, IStoppingRule rule) =>
+    public static RungTables Of(IEnumerable<ChildRecord> children, IStoppingRule rule, ObjectiveSet? objectives) =>
         children.Where(c => c.Rungs is not null)
-            .SelectMany(c => c.Rungs!.Select(r => (Key: rule.RungOf(c.Id, r.Epoch), r.Accuracy)))
-            .Aggregate(Empty, (t, r) => t.With(r.Key, r.Accuracy));
+            .SelectMany(c => c.Rungs!.Select(r => (Key: rule.RungOf(c.Id, r.Epoch), c.Id, r.Accuracy, Point: objectives?.RungPoint(r.Accuracy, r.Costs))))
+            .Aggregate(Empty, (t, r) => t.With(r.Key, r.Accuracy, r.Id, r.Point));
 
     [JsonIgnore] public int Count => Values.Values.Sum(v => v.Count);
 }

@@ -83,6 +83,9 @@ public sealed record ObjectiveSet(IReadOnlyList<string> Costs, IReadOnlyDictiona
         return point;
     }
 
+    /// <summary>A rung's point of a child: its accuracy there with its costs (null: costs not known).</summary>
+    public double[]? RungPoint(double accuracy, ChildCosts? costs) => costs is null ? null : RawPoint(accuracy, costs);
+
     /// <summary>
     /// The reference point once the first costs are known: a bound where there is one, else twice
     /// that first child's cost (chosen once, kept with the run, so hypervolumes stay comparable).

@@ -236,18 +236,18 @@ public sealed record SearchState
     {
         var child = Children[e.ChildId];
         var key = Stopping!.RungOf(e.ChildId, e.Epoch);
-        var state = this with
+        var state = (this with
         {
-            Children = Children.SetItem(e.ChildId, child with { Rungs = (child.Rungs ?? []).Add(new RungResult(e.Epoch, e.Accuracy, e.Stopped, e.EpochsTrained)) }),
-            Rungs = Rungs.With(key, e.Accuracy),
-        };
+            Children = Children.SetItem(e.ChildId, child with { Rungs = (child.Rungs ?? []).Add(new RungResult(e.Epoch, e.Accuracy, e.Stopped, e.EpochsTrained, e.Costs)) }),
+            Rungs = Rungs.With(key, e.Accuracy, e.ChildId, Objectives?.RungPoint(e.Accuracy, e.Costs)),
+        }).Measured(e.Costs);
         // The worker whose report stopped it, as a result names the worker that trained it (a requeued child may be on another by now).
         return e.Stopped ? state.WithJob(e.ChildId, false, child.Search with { Status = JobStatus.Stopped, WorkerId = e.WorkerId }) with { Stopped = Stopped + 1 } : state;
     }
 
     /// <summary>The state with its cost reference fixed by <paramref name="costs"/>, when it is the first child's to be journaled.</summary>
-    private SearchState Measured(ChildCosts costs) =>
-        CostReference is null && Objectives is { } o && o.Reference(costs) is { } reference ? this with { CostReference = reference } : this;
+    private SearchState Measured(ChildCosts? costs) =>
+        CostReference is null && costs is not null && Objectives is { } o && o.Reference(costs) is { } reference ? this with { CostReference = reference } : this;
 
     private int Attempts(long childId, bool final) => Children[childId].Job(final)?.Attempts ?? 0;
 
@@ -328,8 +328,8 @@ public sealed record SearchState
                 LatencyMs = r.LatencyMs, LatencyDevice = r.LatencyDevice,
             },
             // Judged again here, by the run's own bounds: only a child over one is refused.
-            (ChildRefusal r, false) => r.Costs.Exceeded(Settings!.Constraints) is { Count: > 0 } over
-                ? new ChildRefused(r.ChildId, r.WorkerId, r.Costs, $"over its bounds: {string.Join(", ", over)}")
+            (ChildRefusal r, false) => r.Measured.Exceeded(Settings!.Constraints) is { Count: > 0 } over
+                ? new ChildRefused(r.ChildId, r.WorkerId, r.Measured, $"over its bounds: {string.Join(", ", over)}")
                 : new ChildFailed(r.ChildId, r.WorkerId, "refused by its worker within the run's bounds (a worker with other bounds?)"),
             (ChildResult r, true) => new FinalTrainingCompleted(r.ChildId, r.WorkerId, r.Accuracy, r.TestAccuracy, r.Loss, r.Parameters, r.MultAdds, r.Seconds, r.ResumedEpochs, r.Weights),
             (ChildFailure f, false) => new ChildFailed(f.ChildId, f.WorkerId, f.Reason),
@@ -344,7 +344,8 @@ public sealed record SearchState
         report.Final || report.Rungs is not { Count: > 0 } values
             ? []
             // A trained child ran its whole budget; a failed one at least to the last rung it measured.
-            : DecideRungs(report.WorkerId, report.ChildId, values, int.MaxValue, report is ChildResult ? Settings!.Search.Epochs : values.Max(v => v.Epoch));
+            : DecideRungs(report.WorkerId, report.ChildId, values, int.MaxValue, report is ChildResult ? Settings!.Search.Epochs : values.Max(v => v.Epoch),
+                report is ChildResult r ? new ChildCosts(r.Parameters, r.MultAdds, r.LatencyMs, r.LatencyDevice) : report.Costs);
 
     /// <summary>
     /// Decisions for a child's rungs up to <paramref name="upTo"/> that are not decided yet, from the
@@ -353,17 +354,23 @@ public sealed record SearchState
     /// when more than the rung). A rung without a finite value stays undecided (a trainer that
     /// measured none there).
     /// </summary>
-    private IReadOnlyList<ChildReachedRung> DecideRungs(string workerId, long childId, IReadOnlyList<RungValue> values, int upTo, int? trainedEpochs)
+    private IReadOnlyList<ChildReachedRung> DecideRungs(string workerId, long childId, IReadOnlyList<RungValue> values, int upTo, int? trainedEpochs, ChildCosts? costs)
     {
         if (Stopping is not { } rule) return [];
         var decided = new List<ChildReachedRung>();
         var state = this;
+        // A search of several objectives compares accuracy with cost at a rung (costs are known before training); accuracy alone otherwise.
+        var objectives = Objectives;
+        if (objectives is null) costs = null;
         foreach (var epoch in rule.RungEpochs(childId).Where(e => e <= upTo))
         {
             if (state.Children[childId].RungAt(epoch) is not null
                 || values.FirstOrDefault(v => v.Epoch == epoch) is not { Accuracy: var accuracy } || !double.IsFinite(accuracy)) continue;
-            var goesOn = rule.Continues(state.Rungs.At(rule.RungOf(childId, epoch)), accuracy);
-            var decision = new ChildReachedRung(childId, workerId, epoch, accuracy, !goesOn, goesOn || trainedEpochs <= epoch ? null : trainedEpochs);
+            var rung = rule.RungOf(childId, epoch);
+            var goesOn = objectives?.RungPoint(accuracy, costs) is { } point
+                ? rule.Continues(state.Rungs.PointsAt(rung), point)
+                : rule.Continues(state.Rungs.At(rung), accuracy);
+            var decision = new ChildReachedRung(childId, workerId, epoch, accuracy, !goesOn, goesOn || trainedEpochs <= epoch ? null : trainedEpochs) { Costs = costs };
             decided.Add(decision);
             if (!goesOn) break;
             state = state.Evolve(decision);
@@ -395,7 +402,7 @@ public sealed record SearchState
         if (!rule.RungEpochs(report.ChildId).Contains(report.Epoch) || UnhealthyReason(report.WorkerId) is not null) return ([], false);
         var values = report.Rungs ?? [];
         if (!values.Any(v => v.Epoch == report.Epoch)) values = [.. values, new RungValue(report.Epoch, report.Accuracy)];
-        var decisions = DecideRungs(report.WorkerId, report.ChildId, values, report.Epoch, report.Epoch);
+        var decisions = DecideRungs(report.WorkerId, report.ChildId, values, report.Epoch, report.Epoch, report.Costs);
         return (decisions, decisions is [.., { Stopped: true }]);
     }
 

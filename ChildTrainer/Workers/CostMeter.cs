@@ -15,7 +15,9 @@ namespace NasActors.ChildTrainer.Workers;
 public static class CostMeter
 {
     /// <summary>Measures, then trains within the bounds: the trainer's outcome with the measured costs, or a refusal.</summary>
-    public static TrainOutcome Train(IChildTrainer trainer, TrainChild job, string device, Action<int, int, double?> progress, CancellationToken cancel)
+    /// <param name="measured">told the costs before training starts (its rungs carry them)</param>
+    public static TrainOutcome Train(IChildTrainer trainer, TrainChild job, string device, Action<int, int, double?> progress, CancellationToken cancel,
+        Action<ChildCosts>? measured = null)
     {
         ChildCosts? costs;
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -38,8 +40,9 @@ public static class CostMeter
         }
         if (costs is not null && costs.Exceeded(job.Costs?.Bounds).Count > 0)
             return TrainOutcome.Refusal(costs, clock.Elapsed.TotalSeconds);
+        if (costs is not null) measured?.Invoke(costs);
         var outcome = trainer.Train(job, device, progress, cancel);
-        return costs is null || outcome.FailureReason is not null || outcome.DeviceFault is not null ? outcome : outcome with { Costs = costs };
+        return costs is null || outcome.DeviceFault is not null ? outcome : outcome with { Costs = costs };
     }
 
     /// <summary>The child's costs (latency only when its job asks for it).</summary>

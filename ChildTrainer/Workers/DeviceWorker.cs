@@ -141,6 +141,8 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers, IWithStash
         var cancel = training.Token;
         var self = Self;
         var target = coordinator;
+        // Measured on the training thread before the first epoch; the rungs after it read it there.
+        ChildCosts? costs = null;
         Task.Factory.StartNew(
                 () => CostMeter.Train(trainer, job, device,
                     (epoch, epochs, accuracy) =>
@@ -148,8 +150,9 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers, IWithStash
                         target.Tell(new ChildProgress(job.ChildId, job.Final, workerId, epoch, epochs, accuracy));
                         // At a rung the coordinator decides whether the child goes on; it trains on meanwhile.
                         // Only a number: the wire format refuses NaN and infinities, and a report that cannot travel would be resent for ever.
-                        if (accuracy is { } a && double.IsFinite(a) && job.Rungs?.Contains(epoch) == true) self.Tell(new AtRung(job, new RungReached(workerId, job.ChildId, epoch, a)));
-                    }, cancel),
+                        if (accuracy is { } a && double.IsFinite(a) && job.Rungs?.Contains(epoch) == true)
+                            self.Tell(new AtRung(job, new RungReached(workerId, job.ChildId, epoch, a) { Costs = job.Costs is null ? null : costs }));
+                    }, cancel, measured: c => costs = c),
                 cancel, TaskCreationOptions.LongRunning, TaskScheduler.Default)
             .PipeTo(self,
                 success: outcome => new Trained(job, outcome),
@@ -218,7 +221,7 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers, IWithStash
             WorkerReport report = o switch
             {
                 { Refused: true } => new ChildRefusal(job.ChildId, workerId, o.Costs!, o.Seconds),
-                { FailureReason: { } reason } => new ChildFailure(job.ChildId, job.Final, workerId, reason) { Rungs = values },
+                { FailureReason: { } reason } => new ChildFailure(job.ChildId, job.Final, workerId, reason) { Rungs = values, Costs = values is null || job.Costs is null ? null : o.Costs },
                 _ => new ChildResult(job.ChildId, job.Final, workerId, o.Accuracy, o.TestAccuracy, o.Loss, o.Costs?.Parameters ?? o.Parameters,
                     o.Costs?.MultAdds ?? o.MultAdds, o.Seconds)
                 {

@@ -57,6 +57,9 @@ public sealed class SearchModel(Func<SearchSettings, byte[]?, ISearchStrategy> c
             case ChildFailed failed:
                 Strategy!.Observe(failed.ChildId, null);
                 break;
+            case ChildReachedRung { Stopped: true, Costs: { } measured } stopped when State.Objectives is { } objectives && State.CostReference is { } reference:
+                Strategy!.ObserveStopped(stopped.ChildId, objectives.Reward(stopped.Accuracy, measured, reference), objectives.Point(stopped.Accuracy, measured, reference));
+                break;
             case ChildReachedRung { Stopped: true } stopped:
                 Strategy!.ObserveStopped(stopped.ChildId, stopped.Accuracy);
                 break;

@@ -47,7 +47,7 @@ public interface ISearchStrategy : IDisposable
     /// pending, and what the strategy learns from it is its <see cref="StoppedChildren"/> choice.
     /// Returns false, changing nothing, for a child that is not pending.
     /// </summary>
-    bool ObserveStopped(long childId, double rungAccuracy);
+    bool ObserveStopped(long childId, double rungAccuracy, IReadOnlyList<double>? point = null);
 
     byte[] SaveState();
 

@@ -58,10 +58,10 @@ public abstract class StrategyBase : ISearchStrategy
     /// <summary>What a refused child teaches: by default, what a failed one does.</summary>
     protected virtual void LearnRefused(Proposal proposal) => Learn(proposal, Config.FailureReward, null);
 
-    public bool ObserveStopped(long childId, double rungAccuracy)
+    public bool ObserveStopped(long childId, double rungAccuracy, IReadOnlyList<double>? point = null)
     {
         if (!pending.Remove(childId, out var proposal)) return false;
-        if ((Config.Stopped ?? DefaultStopped) == StoppedChildren.RungAccuracy && double.IsFinite(rungAccuracy)) Learn(proposal, rungAccuracy, null);
+        if ((Config.Stopped ?? DefaultStopped) == StoppedChildren.RungAccuracy && double.IsFinite(rungAccuracy)) Learn(proposal, rungAccuracy, point);
         return true;
     }
 

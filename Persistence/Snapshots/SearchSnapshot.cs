@@ -86,7 +86,8 @@ public sealed record StoredSearchState(
 /// A snapshot's children as bytes, in id order. Per child: id (7-bit varint), decisions (count,
 /// then one byte each), log-probability (8-byte double), policy version (varint), the search job,
 /// a final-job flag byte (0/1) and the final job, then the rungs (count + 1, 0 for none; each:
-/// epoch, accuracy, a flag byte: 1 stopped, 2 epochs trained follows, then that count). A job:
+/// epoch, accuracy, a flag byte: 1 stopped, 2 epochs trained follows, 4 costs follow, 8 a latency follows; then that count, the
+/// parameters and mult-adds as varints, the latency as a double and its device as a string index). A job:
 /// status code (<see cref="StatusNames.Code"/>), worker (0 none, k the k-th string), attempts,
 /// a flag byte (1 outcome, 2 test accuracy, 4 failure reason, 8 resumed epochs, 16 latency), the outcome
 /// (accuracy, [test accuracy], loss as doubles, parameters and mult-adds as varints, seconds as a
@@ -95,7 +96,7 @@ public sealed record StoredSearchState(
 public static class ChildrenBlock
 {
     private const byte HasOutcome = 1, HasTest = 2, HasReason = 4, HasResumed = 8, HasLatency = 16;
-    private const byte RungStopped = 1, RungEpochsTrained = 2;
+    private const byte RungStopped = 1, RungEpochsTrained = 2, RungCosts = 4, RungLatency = 8;
 
     public static (byte[] Block, IReadOnlyList<string> Strings) Write(IEnumerable<ChildRecord> children)
     {
@@ -155,8 +156,15 @@ public static class ChildrenBlock
                 {
                     w.Write7BitEncodedInt(r.Epoch);
                     w.Write(r.Accuracy);
-                    w.Write((byte)((r.Stopped ? RungStopped : 0) | (r.EpochsTrained is null ? 0 : RungEpochsTrained)));
+                    w.Write((byte)((r.Stopped ? RungStopped : 0) | (r.EpochsTrained is null ? 0 : RungEpochsTrained) | (r.Costs is null ? 0 : RungCosts)
+                                   | (r.Costs?.LatencyMs is null ? 0 : RungLatency)));
                     if (r.EpochsTrained is { } trained) w.Write7BitEncodedInt(trained);
+                    if (r.Costs is not { } costs) continue;
+                    w.Write7BitEncodedInt64(costs.Parameters);
+                    w.Write7BitEncodedInt64(costs.MultAdds);
+                    if (costs.LatencyMs is not { } latency) continue;
+                    w.Write(latency);
+                    w.Write7BitEncodedInt(Ref(costs.LatencyDevice));
                 }
             }
         }
@@ -186,6 +194,7 @@ public static class ChildrenBlock
             var worker = Str(r.Read7BitEncodedInt());
             var attempts = r.Read7BitEncodedInt();
             var flags = Flags(HasOutcome | HasTest | HasReason | HasResumed | HasLatency);
+            if ((flags & (HasOutcome | HasLatency)) == HasLatency) throw new JsonException("a latency without an outcome");
             JobOutcome? outcome = null;
             if ((flags & HasOutcome) != 0)
             {
@@ -218,8 +227,12 @@ public static class ChildrenBlock
                     {
                         var epoch = r.Read7BitEncodedInt();
                         var accuracy = r.ReadDouble();
-                        var flags = Flags(RungStopped | RungEpochsTrained);
-                        list.Add(new RungResult(epoch, accuracy, (flags & RungStopped) != 0, (flags & RungEpochsTrained) != 0 ? r.Read7BitEncodedInt() : null));
+                        var flags = Flags(RungStopped | RungEpochsTrained | RungCosts | RungLatency);
+                        int? trained = (flags & RungEpochsTrained) != 0 ? r.Read7BitEncodedInt() : null;
+                        var costs = (flags & RungCosts) == 0 ? null : new Protocol.Messages.ChildCosts(r.Read7BitEncodedInt64(), r.Read7BitEncodedInt64());
+                        if ((flags & RungLatency) != 0)
+                            costs = (costs ?? throw new JsonException("a rung's latency without its costs")) with { LatencyMs = r.ReadDouble(), LatencyDevice = Str(r.Read7BitEncodedInt()) };
+                        list.Add(new RungResult(epoch, accuracy, (flags & RungStopped) != 0, trained, costs));
                     }
                     rungs = list.ToImmutable();
                 }
@@ -318,7 +331,7 @@ internal static class SearchIndexes
         {
             SearchJobs = PhaseJobs.Of(children.Select(c => (c.Id, (TrainingJob?)c.Search))),
             FinalJobs = PhaseJobs.Of(children.Select(c => (c.Id, c.Final))),
-            Rungs = s.Stopping is { } rule ? RungTables.Of(children, rule) : RungTables.Empty,
+            Rungs = s.Stopping is { } rule ? RungTables.Of(children, rule, s.Objectives) : RungTables.Empty,
         };
     }
 }

@@ -43,6 +43,10 @@ public sealed record RungReached(string WorkerId, long ChildId, int Epoch, doubl
 {
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<RungValue>? Rungs { get; init; }
+
+    /// <summary>The child's costs, measured before it trained: a rung of a search of several objectives compares them with its accuracy.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public ChildCosts? Costs { get; init; }
 }
 
 /// <summary>
@@ -96,7 +100,7 @@ public sealed record ChildFailure(long ChildId, bool Final, string WorkerId, str
 /// bounds they exceed. Sent until <see cref="ResultRecorded"/> arrives.
 /// </summary>
 [WireName("worker.child-refusal")]
-public sealed record ChildRefusal(long ChildId, string WorkerId, ChildCosts Costs, double Seconds) : WorkerReport(ChildId, false, WorkerId);
+public sealed record ChildRefusal(long ChildId, string WorkerId, ChildCosts Measured, double Seconds) : WorkerReport(ChildId, false, WorkerId);
 
 /// <summary>
 /// A worker's outcome of one job, trained or failed: the coordinator records both through one path.
@@ -108,6 +112,10 @@ public abstract record WorkerReport(long ChildId, bool Final, string WorkerId) :
 {
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<RungValue>? Rungs { get; init; }
+
+    /// <summary>The child's costs as measured before it trained, when <see cref="Rungs"/> may need deciding with them (null: none, or not measured).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public ChildCosts? Costs { get; init; }
 }
 
 /// <summary>A child's validation accuracy at a rung epoch, as its worker measured it.</summary>

@@ -46,7 +46,12 @@ public sealed record ChildRefused(long ChildId, string WorkerId, ChildCosts Cost
 /// </summary>
 [WireName("event.child-reached-rung")]
 public sealed record ChildReachedRung(long ChildId, string WorkerId, int Epoch, double Accuracy, bool Stopped,
-    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] int? EpochsTrained = null) : ISearchEvent;
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] int? EpochsTrained = null) : ISearchEvent
+{
+    /// <summary>The child's costs, in a search of several objectives: the rung compared them with its accuracy (null: not measured, or accuracy alone).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public ChildCosts? Costs { get; init; }
+}
 
 [WireName("event.child-failed")]
 public sealed record ChildFailed(long ChildId, string WorkerId, string Reason) : ISearchEvent;

@@ -55,6 +55,29 @@ public class ObjectivesCommandTests
     }
 
     [Fact]
+    public void Early_stopping_of_several_objectives_judges_each_rung_with_the_childs_costs_and_retrains_the_ends_of_the_front()
+    {
+        using var dir = new TempDir();
+        var run = Path.Combine(dir.Path, "run");
+        var r = NasProcess.Run("search", "--run", run, "--trainer", "synthetic-curves", "--strategy", "random", "--children", "30", "--top-k", "2", "--seed", "2",
+            "--objectives", "accuracy,mult_adds", "--early-stop", "asha", "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var events = new FolderRunStore(run).ReadEvents();
+        var rungs = events.OfType<ChildReachedRung>().ToList();
+        Assert.NotEmpty(rungs);
+        Assert.Contains(rungs, x => x.Stopped);
+        var trained = events.OfType<ChildTrained>().ToDictionary(t => t.ChildId);
+        // Each rung carries the costs the child was measured at, the same its result reports.
+        Assert.All(rungs, x => Assert.True(x.Costs is { MultAdds: > 0 }));
+        Assert.All(rungs.Where(x => trained.ContainsKey(x.ChildId)), x => Assert.Equal(trained[x.ChildId].MultAdds, x.Costs!.MultAdds));
+        // The two finalists are the two ends of the front: the best and the cheapest of it.
+        var state = new FolderRunStore(run).ReadState();
+        var front = SearchViews.Front(state);
+        var queued = Assert.Single(events.OfType<FinalTrainingQueued>()).ChildIds;
+        Assert.Equal(new[] { front.MaxBy(c => c.Accuracy)!.ChildId, front.MinBy(c => c.MultAdds)!.ChildId }.Order(), queued.Order());
+    }
+
+    [Fact]
     public void Every_child_has_its_parameters_and_mult_adds_whatever_its_trainer_and_objectives()
     {
         using var dir = new TempDir();

@@ -73,7 +73,7 @@ public sealed class CoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Configurati
         public Proposal Propose(long childId) => inner.Propose(childId);
         public bool Observe(long childId, double? reward, IReadOnlyList<double>? point = null) => inner.Observe(childId, reward, point);
         public bool ObserveRefused(long childId) => inner.ObserveRefused(childId);
-        public bool ObserveStopped(long childId, double rungAccuracy) => inner.ObserveStopped(childId, rungAccuracy);
+        public bool ObserveStopped(long childId, double rungAccuracy, IReadOnlyList<double>? point = null) => inner.ObserveStopped(childId, rungAccuracy, point);
         public byte[] SaveState() => inner.SaveState();
         public void ApplyUpdate(byte[] updated) => inner.ApplyUpdate(updated);
         public void Dispose() => inner.Dispose();

@@ -21,6 +21,32 @@ public class ChildrenBlockTests
         ]);
     }
 
+    /// <summary>A search of accuracy against latency with a bound: rungs with costs, a latency, a refused child.</summary>
+    private static SearchState CostSample()
+    {
+        var decisions = new DecisionSpace().Encode(NasNetA.Genotype);
+        var costs = new NasActors.Protocol.Messages.ChildCosts(10, 20, 3.5, "cpu");
+        return SearchState.Fold([
+            new SearchStarted(new SearchSettings
+            {
+                EarlyStop = new EarlyStopSettings(), Search = new SearchSettings().Search with { Epochs = 9 },
+                Objectives = ["accuracy", "latency_ms"], Constraints = new Dictionary<string, double> { ["latency_ms"] = 15 },
+            }, DateTimeOffset.UnixEpoch),
+            .. Enumerable.Range(0, 3).SelectMany(id => new ISearchEvent[] { new ChildSampled(id, NasNetA.Genotype, decisions, -id, 1), new ChildAssigned(id, false, $"w{id}", 1) }),
+            new ChildReachedRung(0, "w0", 1, 0.5, false) { Costs = costs }, new ChildTrained(0, "w0", 0.9, 0.1, 10, 20, 3) { LatencyMs = 3.5, LatencyDevice = "cpu" },
+            new ChildRefused(1, "w1", costs with { LatencyMs = 20 }, "over its bounds: latency_ms 20 > 15"),
+            new ChildReachedRung(2, "w2", 1, 0.1, true, EpochsTrained: 9) { Costs = costs with { MultAdds = 30 } },
+        ]);
+    }
+
+    [Fact]
+    public void Every_cost_of_every_child_comes_back()
+    {
+        var s = CostSample();
+        var (block, strings) = ChildrenBlock.Write(s.Children.Values);
+        Assert.Equal(JsonSerializer.Serialize(s.Children), JsonSerializer.Serialize(ChildrenBlock.Read(block, strings)));
+    }
+
     [Fact]
     public void Every_field_of_every_child_comes_back()
     {
@@ -31,10 +57,12 @@ public class ChildrenBlockTests
         Assert.Equal(JsonSerializer.Serialize(s.Children), JsonSerializer.Serialize(back));
     }
 
-    [Fact]
-    public void A_block_cut_or_overwritten_anywhere_reads_or_fails_as_damaged_never_otherwise()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_block_cut_or_overwritten_anywhere_reads_or_fails_as_damaged_never_otherwise(bool costs)
     {
-        var (block, strings) = ChildrenBlock.Write(Sample().Children.Values);
+        var (block, strings) = ChildrenBlock.Write((costs ? CostSample() : Sample()).Children.Values);
         var outcomes = new List<string>();
         void Try(byte[] damaged)
         {

@@ -167,6 +167,49 @@ public class ObjectivesTests
             SearchViews.RefusalNote(s));
     }
 
+    [Fact]
+    public void Moasha_is_ashas_rule_on_one_objective_and_keeps_a_cheap_child_that_accuracy_alone_would_stop()
+    {
+        var rule = new AshaRule(new EarlyStopSettings { ReductionFactor = 3 }, 0, 9);
+        var rng = new Random(4);
+        for (var trial = 0; trial < 300; trial++)
+        {
+            var recorded = Enumerable.Range(0, rng.Next(0, 12)).Select(_ => Math.Round(rng.NextDouble(), 1)).ToList();
+            var value = Math.Round(rng.NextDouble(), 1);
+            Assert.Equal(rule.Continues(recorded, value), rule.Continues(recorded.Select(v => (IReadOnlyList<double>)[-v]).ToList(), [-value]));
+        }
+        // Five better by accuracy, all dearer: by accuracy the sixth stops (5 of 6 are better, the rung keeps 2); by both it is on the front.
+        IReadOnlyList<double>[] dear = [[-0.9, 900], [-0.85, 800], [-0.8, 850], [-0.88, 950], [-0.82, 700]];
+        Assert.False(rule.Continues(dear.Select(p => -p[0]).ToList(), 0.5));
+        Assert.True(rule.Continues(dear, [-0.5, 100]));
+        Assert.False(rule.Continues(dear, [-0.5, 990]));
+    }
+
+    [Fact]
+    public void A_rung_of_a_search_of_several_objectives_decides_with_the_costs_its_report_carries_and_stores_them()
+    {
+        var settings = Settings(["accuracy", "mult_adds"], budget: 6) with { EarlyStop = new EarlyStopSettings(), Search = new SearchSettings().Search with { Epochs = 9 } };
+        var s = Started(settings, 6);
+        for (var id = 0; id < 5; id++)
+        {
+            var (decisions, stop) = s.ReachRung(new RungReached("w", id, 1, 0.8 + id / 100.0) { Costs = new ChildCosts(10, 900 + id) });
+            Assert.False(stop);
+            s = SearchState.Fold(decisions, s);
+        }
+        var (last, stopped) = s.ReachRung(new RungReached("w", 5, 1, 0.5) { Costs = new ChildCosts(10, 100) });
+        Assert.False(stopped);
+        var rung = Assert.Single(last);
+        Assert.Equal(new ChildCosts(10, 100), rung.Costs);
+        s = s.Evolve(rung);
+        Assert.Equal(6, s.Rungs.PointsAt(new RungKey(0, 1)).Count);
+        // Through a snapshot: the rung's costs and its table of points come back.
+        var format = NasActors.Persistence.JournalFormat.Default;
+        var snapshot = SearchSnapshot.Of(s, []);
+        var back = ((ISearchSnapshot)format.FromBinary(format.ToBinary(snapshot), format.Manifest(snapshot))).ToState();
+        Assert.Equal(new ChildCosts(10, 100), back.Children[5].Rungs![0].Costs);
+        Assert.Equal(s.Rungs.PointsAt(new RungKey(0, 1)), back.Rungs.PointsAt(new RungKey(0, 1)));
+    }
+
     private static StrategyConfig Evolution(int population) =>
         new() { Kind = "evolution", Seed = 3, Pareto = true, Evolution = new EvolutionSettings { Population = population, SampleSize = population } };
 

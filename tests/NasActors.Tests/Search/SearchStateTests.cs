@@ -128,7 +128,7 @@ public class SearchStatePropertyTests
                     if (earlyStop is not null && rng.Next(3) == 0)
                     {
                         // A rung (or another epoch) reached, by its worker or one that lost the child.
-                        Add(state.ReachRung(new RungReached(by, id, rng.Next(1, 5), rng.NextDouble())).Decisions);
+                        Add(state.ReachRung(new RungReached(by, id, rng.Next(1, 5), rng.NextDouble()) { Costs = bounded ? new ChildCosts(10, rng.Next(0, 16)) : null }).Decisions);
                         Add(state.Completion(DateTimeOffset.UnixEpoch.AddSeconds(step)));
                         break;
                     }
