@@ -27,7 +27,20 @@ public sealed record RunReport(
     IReadOnlyList<RunningNow> Running,
     Distribution? TopAccuracies,
     bool? Writing,
-    IReadOnlyList<RungView> Rungs);
+    IReadOnlyList<RungView> Rungs)
+{
+    /// <summary>A search of several objectives: its costs, front and hypervolume (null: accuracy alone).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public ObjectivesView? Objectives { get; init; }
+}
+
+/// <summary>
+/// A search of several objectives: the cost objectives (column names of <see cref="ChildTable"/>:
+/// params, multAdds, latencyMs), the bounds, the non-dominated trained children, and the hypervolume
+/// after each trained child (children with an outcome by then, seconds since the start).
+/// </summary>
+public sealed record ObjectivesView(IReadOnlyList<string> Costs, IReadOnlyDictionary<string, double> Bounds, IReadOnlyList<long> Front,
+    IReadOnlyList<int> HypervolumeChildren, IReadOnlyList<double> HypervolumeS, IReadOnlyList<double> Hypervolume, string? LatencyDevice);
 
 /// <summary>
 /// One rung of early stopping: the values recorded there, the cut the next child must reach to go
@@ -55,7 +68,12 @@ public sealed record ChildTable(
     IReadOnlyList<string> Normal,
     IReadOnlyList<string> Reduction,
     IReadOnlyList<int?> StoppedAt,
-    IReadOnlyList<double?> RungAccuracy);
+    IReadOnlyList<double?> RungAccuracy)
+{
+    /// <summary>Each child's inference latency where it was measured (null: none measured in the run).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<double?>? LatencyMs { get; init; }
+}
 
 /// <summary>The children a policy version sampled: their mean reward and the policy's entropy, estimated as their mean -log p.</summary>
 public sealed record PolicyPoint(int Version, int Children, int Trained, double? MeanReward, double EntropyEstimate);

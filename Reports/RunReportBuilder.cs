@@ -41,6 +41,9 @@ public static class RunReportBuilder
             return workerIndex[id] = workers.Count - 1;
         }
         var weights = new Dictionary<long, (string Folder, string Worker)>();
+        // A search of several objectives: the hypervolume after each trained child, once the reference is fixed.
+        var hypervolume = (Children: new List<int>(), S: new List<double>(), Value: new List<double>());
+        var front = new List<IReadOnlyList<double>>();
         void Close(long child, bool final, DateTimeOffset at, string outcome, int? resumed = null)
         {
             if (!open.Remove((child, final), out var o)) return;
@@ -68,6 +71,22 @@ public static class RunReportBuilder
                 case ChildTrained e:
                     finished[e.ChildId] = at;
                     Close(e.ChildId, false, at, "trained", e.ResumedEpochs);
+                    if (state.Objectives is { } objectives && state.CostReference is { } reference
+                        && objectives.Point(e.Accuracy, new Protocol.Messages.ChildCosts(e.Parameters, e.MultAdds, e.LatencyMs), reference) is { } point)
+                    {
+                        if (!front.Any(p => Pareto.Dominates(p, point) || p.SequenceEqual(point)))
+                        {
+                            front.RemoveAll(p => Pareto.Dominates(point, p));
+                            front.Add(point);
+                        }
+                        hypervolume.Children.Add(state.Trained + state.Failed + state.Stopped);
+                        hypervolume.S.Add(Seconds(at));
+                        hypervolume.Value.Add(Math.Round(Pareto.Hypervolume(front), 6));
+                    }
+                    break;
+                case ChildRefused e:
+                    finished[e.ChildId] = at;
+                    Close(e.ChildId, false, at, "refused");
                     break;
                 case ChildFailed e:
                     finished[e.ChildId] = at;
@@ -117,7 +136,10 @@ public static class RunReportBuilder
             children.Select(c => CellCode.Encode(genotypes[c.Id].Normal)).ToList(),
             children.Select(c => CellCode.Encode(genotypes[c.Id].Reduction)).ToList(),
             children.Select(c => c.StoppedAt?.Epoch).ToList(),
-            children.Select(c => c.StoppedAt?.Accuracy).ToList());
+            children.Select(c => c.StoppedAt?.Accuracy).ToList())
+        {
+            LatencyMs = children.Any(c => c.Search.Outcome?.LatencyMs is not null) ? children.Select(c => c.Search.Outcome?.LatencyMs).ToList() : null,
+        };
 
         var running = state.RunningJobs.Select(j =>
         {
@@ -141,7 +163,13 @@ public static class RunReportBuilder
             running,
             trained.Count == 0 ? null : Summarize(best.Select(c => c.Search.Outcome!.Accuracy)),
             writing,
-            Rungs(state));
+            Rungs(state))
+        {
+            Objectives = state.Objectives is { } o
+                ? new ObjectivesView(o.Costs, o.Bounds, SearchViews.Front(state).Select(c => c.ChildId).ToList(), hypervolume.Children, hypervolume.S, hypervolume.Value,
+                    children.Select(c => c.Search.Outcome?.LatencyDevice).FirstOrDefault(d => d is not null))
+                : null,
+        };
     }
 
     /// <summary>Each rung's values, its cut now and the children stopped there.</summary>

@@ -24,6 +24,7 @@ public static class BenchCommand
         command.Subcommands.Add(ClusterBench());
         command.Subcommands.Add(DatasetBench());
         command.Subcommands.Add(EarlyStoppingBench());
+        command.Subcommands.Add(ObjectivesBench());
         return command;
     }
 
@@ -76,6 +77,45 @@ public static class BenchCommand
                     ("strategy", r => r.Strategy), ("stopped teach", r => r.Stopped), ("rho", r => $"{r.Correlation}"), ("mode", r => r.Mode),
                     ("children", r => $"{r.Children:F0}"), ("child-epochs", r => $"{r.Epochs:F0}"), ("best final", r => $"{r.BestFinal:F4} ± {r.BestFinalSd:F4}"),
                     ("best sampled", r => $"{r.BestSampled:F4}"), ("seeds", r => $"{r.Seeds}"));
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command ObjectivesBench()
+    {
+        var children = new Option<int>("--children") { Description = "children per search", DefaultValueFactory = _ => 300 };
+        var workers = new Option<int>("--workers") { Description = "simulated workers", DefaultValueFactory = _ => 8 };
+        var epochs = new Option<int>("--epochs") { Description = "a child's full budget in epochs", DefaultValueFactory = _ => 20 };
+        var seeds = new Option<int>("--seeds") { Description = "seeds per strategy and mode", DefaultValueFactory = _ => 5 };
+        var correlation = new Option<double>("--correlation") { Description = "rank correlation between first-epoch and final accuracy", DefaultValueFactory = _ => 0.7 };
+        var reference = new Option<double>("--reference-mult-adds") { Description = "the hypervolume's reference point in mult-adds", DefaultValueFactory = _ => 7e6 };
+        var strategies = new Option<string>("--strategies") { Description = "strategies to compare", DefaultValueFactory = _ => string.Join(",", StrategyCatalog.Names) };
+        var json = new Option<bool>("--json") { Description = "print every curve's final value and the summary as one JSON object" };
+        var command = new Command("objectives", "Accuracy against mult-adds on synthetic learning curves: hypervolume against children, per strategy, with and without ASHA")
+        {
+            children, workers, epochs, seeds, correlation, reference, strategies, json,
+        };
+        command.SetAction(parse => CommandErrors.Guard(() =>
+        {
+            if (parse.GetValue(children) < 1 || parse.GetValue(workers) < 1 || parse.GetValue(seeds) < 1)
+                throw new InputException("--children, --workers and --seeds must be at least 1");
+            if (parse.GetValue(correlation) is not (>= 0 and <= 1)) throw new InputException("--correlation", "must be in [0, 1]");
+            if (!(parse.GetValue(reference) > 0)) throw new InputException("--reference-mult-adds", "must be positive");
+            var kinds = parse.GetValue(strategies)!.Split(',').Select(k => StrategyCatalog.Names.Contains(k) ? k
+                : throw new InputException("--strategies", $"unknown strategy \"{k}\" (expected {string.Join(", ", StrategyCatalog.Names)})")).ToList();
+            var setup = new ObjectivesBenchmark.Setup(parse.GetValue(children), parse.GetValue(workers), parse.GetValue(epochs), parse.GetValue(correlation),
+                new EarlyStopSettings(), parse.GetValue(reference));
+            var quiet = parse.GetValue(json);
+            var curves = ObjectivesBenchmark.Run(setup, kinds, parse.GetValue(seeds),
+                c => { if (!quiet) Console.Error.WriteLine($"{c.Strategy}{(c.Asha ? " asha" : "")} seed {c.Seed}: hypervolume {c.Hypervolume[^1]:F4}, front {c.FrontSize}, {c.Epochs} epochs"); });
+            var summary = ObjectivesBenchmark.Summarize(curves);
+            if (quiet) Output.Object(new { Setup = setup, Summary = summary, Runs = curves.Select(c => new { c.Strategy, c.Asha, c.Seed, Final = c.Hypervolume[^1], c.Epochs, c.FrontSize }) }, json: true);
+            else
+                Output.Rows(summary, json: false,
+                    ("strategy", r => r.Strategy), ("ASHA", r => r.Asha ? "yes" : "no"), ("HV at 10%", r => $"{r.At10:F4}"), ("at 25%", r => $"{r.At25:F4}"),
+                    ("at 50%", r => $"{r.At50:F4}"), ("final", r => $"{r.Final:F4} ± {r.FinalSd:F4}"),
+                    ("children to random's final", r => r.ChildrenToRandomFinal is { } n ? $"{n}" : "never"), ("child-epochs", r => $"{r.Epochs:F0}"), ("seeds", r => $"{r.Seeds}"));
             return ExitCodes.Ok;
         }));
         return command;

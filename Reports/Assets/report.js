@@ -7,7 +7,9 @@
   window.nasReport = state;
 
   const COLORS = ['#2f6fde', '#e8590c', '#12b76a', '#9e77ed', '#d92d20', '#0e9384', '#c11574', '#667085'];
-  const OUTCOME_COLORS = { trained: '#2f6fde', failed: '#d92d20', requeued: '#f79009', running: '#12b76a', unhealthy: '#7a271a', stopped: '#98a2b3' };
+  const OUTCOME_COLORS = { trained: '#2f6fde', failed: '#d92d20', requeued: '#f79009', running: '#12b76a', unhealthy: '#7a271a', stopped: '#98a2b3', refused: '#c11574' };
+  // A cost objective's column in the child table, and how it is said.
+  const COSTS = { params: ['params', 'parameters'], mult_adds: ['multAdds', 'mult-adds'], latency_ms: ['latencyMs', 'latency (ms)'] };
   const pct = v => v == null ? '–' : (100 * v).toFixed(2) + '%';
   const num = v => v == null ? '–' : Number(v).toLocaleString('en-US');
   const secs = v => v == null ? '–' : v < 10 ? v.toFixed(2) + ' s' : v < 120 ? v.toFixed(1) + ' s' : v < 7200 ? (v / 60).toFixed(1) + ' min' : (v / 3600).toFixed(2) + ' h';
@@ -133,6 +135,8 @@
       ['running', num(s.running)], ['best accuracy', pct(s.bestAccuracy)], ['elapsed', secs(s.elapsedS)],
       ['policy version', s.policyVersion], ['final retrained', `${s.finalCompleted} / ${s.finalQueued}`],
       ...(c.earlyStop ? [['stopped early', num(s.stopped)], ['child-epochs', num(s.epochsTrained)]] : []),
+      ...(run.objectives ? [['objectives', s.objectives], ['refused over a bound', num(s.refused)], ['hypervolume', s.hypervolume == null ? '-' : s.hypervolume.toFixed(4)],
+        ['reference point', s.reference || '-']] : []),
       ['state', s.finished ? 'finished' : run.writing === false ? 'stopped (no search writes it)' : s.searchCompleted ? 'final training' : 'searching'],
     ];
     return `<div class="summary">${items.map(([k, v]) => `<div><span>${k}</span><b>${esc(v)}</b></div>`).join('')}</div>`
@@ -224,6 +228,47 @@
     };
   }
 
+  // Accuracy against one cost: every trained child, the front (non-dominated in all the run's objectives), the refused ones at 0 and the bound.
+  function costOption(run, cost) {
+    const t = run.children, o = run.objectives, [column, label] = COSTS[cost], col = t[column] || [];
+    const front = new Set(o.front), trained = [], best = [], refused = [];
+    for (let i = 0; i < t.id.length; i++) {
+      if (col[i] == null) continue;
+      const p = [col[i], t.status[i] === 'refused' ? 0 : t.accuracy[i], t.id[i], t.params[i], t.multAdds[i], t.latencyMs ? t.latencyMs[i] : null];
+      if (t.status[i] === 'refused') refused.push(p);
+      else if (t.status[i] === 'trained') (front.has(t.id[i]) ? best : trained).push(p);
+    }
+    best.sort((a, b) => a[0] - b[0]);
+    const tip = p => `child ${p.data[2]}${p.seriesName.startsWith('refused') ? ' (refused, untrained)' : `<br>accuracy ${pct(p.data[1])}`}<br>params ${num(p.data[3])}`
+      + `<br>mult-adds ${num(p.data[4])}${p.data[5] != null ? `<br>latency ${p.data[5].toFixed(3)} ms` : ''}`;
+    const bound = o.bounds[cost];
+    return {
+      animation: false, legend: { top: 0 }, tooltip: { trigger: 'item', formatter: tip },
+      title: { text: `accuracy against ${label}${cost === 'latency_ms' && o.latencyDevice ? ` on ${o.latencyDevice}` : ''}`, textStyle: { fontSize: 12 }, left: 'right', top: 22 },
+      grid: { left: 56, right: 20, top: 50, bottom: 44 },
+      xAxis: { type: 'value', name: label, nameLocation: 'middle', nameGap: 26, scale: true },
+      yAxis: { type: 'value', name: 'validation accuracy', scale: true },
+      series: [
+        { name: 'trained child', type: 'scatter', symbolSize: 6, large: trained.length > 4000, data: trained, itemStyle: { color: COLORS[0], opacity: 0.45 } },
+        { name: 'on the front', type: 'scatter', symbolSize: 8, data: best, itemStyle: { color: COLORS[1] },
+          markLine: bound == null ? undefined : { symbol: 'none', label: { formatter: `bound ${num(bound)}` }, lineStyle: { color: OUTCOME_COLORS.refused, type: 'dashed' }, data: [{ xAxis: bound }] } },
+        { name: 'refused (over a bound)', type: 'scatter', symbol: 'triangle', symbolSize: 6, data: refused, itemStyle: { color: OUTCOME_COLORS.refused, opacity: 0.6 } },
+      ],
+    };
+  }
+
+  function hypervolumeOption(run, byTime) {
+    const o = run.objectives, x = byTime ? o.hypervolumeS : o.hypervolumeChildren;
+    return {
+      animation: false, tooltip: { trigger: 'axis' },
+      title: { text: `hypervolume against ${byTime ? 'wall time' : 'children'} (reference: ${run.summary.reference || '-'})`, textStyle: { fontSize: 12 }, left: 'right', top: 0 },
+      grid: { left: 56, right: 20, top: 30, bottom: 44 },
+      xAxis: { type: 'value', name: byTime ? 'seconds since start' : 'children with an outcome', nameLocation: 'middle', nameGap: 26, min: 0 },
+      yAxis: { type: 'value', name: 'hypervolume', scale: true },
+      series: [{ name: 'hypervolume', type: 'line', step: 'end', symbol: 'none', data: x.map((v, i) => [v, o.hypervolume[i]]), itemStyle: { color: COLORS[2] } }],
+    };
+  }
+
   function usageOption(names, all, top, topCount, title) {
     return {
       animation: false, legend: { top: 0 }, tooltip: { trigger: 'axis', valueFormatter: v => pct(v) },
@@ -236,6 +281,14 @@
         { name: `best 10% (${topCount})`, type: 'bar', data: top, itemStyle: { color: COLORS[0] } },
       ],
     };
+  }
+
+  // A search child's latency, measured on its worker before it trained (or was refused).
+  function latencyOf(run, id, final) {
+    const t = run.children;
+    if (final || !t.latencyMs) return '';
+    const i = t.id.indexOf(id);
+    return i >= 0 && t.latencyMs[i] != null ? `<br>latency measured: ${t.latencyMs[i].toFixed(3)} ms${run.objectives && run.objectives.latencyDevice ? ` on ${esc(run.objectives.latencyDevice)}` : ''}` : '';
   }
 
   function timelineOption(run) {
@@ -253,7 +306,7 @@
         formatter: p => p.value[5] === 'unhealthy'
           ? `${esc(run.workers[p.value[0]])}<br>device unhealthy: ${esc(p.value[6])}<br>${secs(p.value[1])} → ${secs(p.value[2])}`
           : `${esc(run.workers[p.value[0]])}<br>child ${p.value[3]}${p.value[4] ? ' (final)' : ''}: ${p.value[5]}`
-            + `${p.value[6] ? `, resumed from its checkpoint after epoch ${p.value[6]}` : ''}<br>${secs(p.value[1])} → ${secs(p.value[2])}`,
+            + `${p.value[6] ? `, resumed from its checkpoint after epoch ${p.value[6]}` : ''}${latencyOf(run, p.value[3], p.value[4])}<br>${secs(p.value[1])} → ${secs(p.value[2])}`,
       },
       grid: { left: 150, right: 20, top: 10, bottom: 44 },
       dataZoom: [{ type: 'inside', filterMode: 'weakFilter' }],
@@ -386,6 +439,19 @@
     const pareto = chart(learn, `pareto:${id}`, '', paretoOption(run));
     pareto.off('click');
     pareto.on('click', p => { if (p.data && p.data[2] != null) showChild(run, ops, p.data[2]); });
+    if (run.objectives) {
+      const o = run.objectives;
+      const front = body(sectionFor(root, 'objectives',
+        `Objectives: accuracy against ${o.costs.map(c => COSTS[c][1]).join(', ')}; ${o.front.length} on the front, ${num(run.summary.refused)} refused over a bound`));
+      front.classList.add('grid2');
+      for (const cost of o.costs) {
+        const c = chart(front, `cost-${cost}:${id}`, '', costOption(run, cost));
+        c.off('click');
+        c.on('click', p => { if (p.data && p.data[2] != null) showChild(run, ops, p.data[2]); });
+      }
+      chart(front, `hypervolume-children:${id}`, '', hypervolumeOption(run, false));
+      chart(front, `hypervolume-time:${id}`, '', hypervolumeOption(run, true));
+    }
 
     const usage = body(sectionFor(root, 'usage', 'What the search learned: ops and inputs in the best 10% against all'));
     usage.classList.add('grid2');

@@ -25,18 +25,27 @@ public static class EarlyStoppingBenchmark
     public sealed record Setup(int Children, int Workers, int Epochs, EarlyStopSettings Asha);
 
     /// <summary>
+    /// Costs in a simulated search of several objectives: the settings' objectives and bounds, each
+    /// child's costs (measured before it trains, as a worker does), and who is told of each outcome.
+    /// </summary>
+    public sealed record CostSetup(Func<SearchSettings, SearchSettings> Configure, Func<SearchSpace.Genotype, ChildCosts> Measure, Action<SearchState> AfterOutcome);
+
+    /// <summary>
     /// One search: <paramref name="children"/> children, early stopped by <paramref name="stop"/>
     /// (null: none); with <paramref name="epochBudget"/>, children are sampled until that many
-    /// epochs are spent instead (those training then finish).
+    /// epochs are spent instead (those training then finish). With <paramref name="costs"/>, a search
+    /// of several objectives: reports carry each child's costs and a child over a bound is refused.
     /// </summary>
     public static Outcome Simulate(Setup setup, string strategy, StoppedChildren? stopped, double rho, long seed, int children, EarlyStopSettings? stop, string mode,
-        long? epochBudget = null)
+        long? epochBudget = null, CostSetup? costs = null)
     {
         var settings = SearchSettings.NewSearch with
         {
             Strategy = strategy, Seed = seed, Budget = children, TopK = 0, Trainer = "synthetic-curves",
             Search = new SearchSettings().Search with { Epochs = setup.Epochs }, EarlyStop = stop,
         };
+        if (costs is not null) settings = costs.Configure(settings);
+        var measured = new Dictionary<long, ChildCosts>();
         using var model = new SearchModel((s, state) => StrategyCatalog.Create(StrategyCatalog.ConfigFor(s) with { Stopped = stopped }, state));
         model.Evolve(new SearchStarted(settings, DateTimeOffset.UnixEpoch));
         var curves = new SyntheticCurves(rho);
@@ -45,16 +54,35 @@ public static class EarlyStoppingBenchmark
         var queue = new PriorityQueue<(string Worker, long Child, int Epoch), (long Time, long Order)>();
         long order = 0, epochsSpent = 0;
 
+        void Report(WorkerReport report)
+        {
+            foreach (var e in model.State.Report(report)) model.Evolve(e);
+            costs?.AfterOutcome(model.State);
+        }
+
         void Assign(string worker, long time)
         {
-            if (epochsSpent >= epochBudget) return;
-            if (model.State.NextJob(worker, model.Sample) is not { } job) return;
-            foreach (var e in job.Events)
+            while (epochsSpent < epochBudget || epochBudget is null)
             {
-                if (e is ChildSampled sampled) genotypes[sampled.ChildId] = sampled.Genotype;
-                model.Evolve(e);
+                if (model.State.NextJob(worker, model.Sample) is not { } job) return;
+                foreach (var e in job.Events)
+                {
+                    if (e is ChildSampled sampled) genotypes[sampled.ChildId] = sampled.Genotype;
+                    model.Evolve(e);
+                }
+                if (costs is not null)
+                {
+                    var c = measured[job.ChildId] = costs.Measure(genotypes[job.ChildId]);
+                    // Over a bound: refused at once, and the worker takes the next child.
+                    if (c.Exceeded(settings.Constraints).Count > 0)
+                    {
+                        Report(new ChildRefusal(job.ChildId, worker, c, 0));
+                        continue;
+                    }
+                }
+                queue.Enqueue((worker, job.ChildId, 1), (time + 1, order++));
+                return;
             }
-            queue.Enqueue((worker, job.ChildId, 1), (time + 1, order++));
         }
 
         for (var w = 0; w < setup.Workers; w++) Assign($"w{w}", 0);
@@ -62,14 +90,16 @@ public static class EarlyStoppingBenchmark
         {
             epochsSpent++;
             var accuracy = curves.Accuracy(genotypes[at.Child], at.Epoch, setup.Epochs);
+            var c = measured.GetValueOrDefault(at.Child);
             if (at.Epoch == setup.Epochs)
             {
-                foreach (var e in model.State.Report(new ChildResult(at.Child, false, at.Worker, accuracy, null, 1 - accuracy, 0, 0, at.Epoch))) model.Evolve(e);
+                Report(new ChildResult(at.Child, false, at.Worker, accuracy, null, 1 - accuracy, c?.Parameters ?? 0, c?.MultAdds ?? 0, at.Epoch));
                 Assign(at.Worker, when.Time);
                 continue;
             }
-            var (decisions, stopNow) = model.State.ReachRung(new RungReached(at.Worker, at.Child, at.Epoch, accuracy));
+            var (decisions, stopNow) = model.State.ReachRung(new RungReached(at.Worker, at.Child, at.Epoch, accuracy) { Costs = c });
             foreach (var d in decisions) model.Evolve(d);
+            if (stopNow) costs?.AfterOutcome(model.State);
             if (stopNow) Assign(at.Worker, when.Time);
             else queue.Enqueue(at with { Epoch = at.Epoch + 1 }, (when.Time + 1, order++));
         }

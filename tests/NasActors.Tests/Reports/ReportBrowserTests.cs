@@ -104,6 +104,40 @@ public sealed class ReportBrowserTests
     }
 
     [Fact]
+    public async Task The_report_of_a_search_of_several_objectives_draws_each_cost_its_front_its_refusals_and_its_hypervolume()
+    {
+        using var dir = new TempDir();
+        var run = Path.Combine(dir.Path, "mobile");
+        var search = NasProcess.Run("search", "--run", run, "--trainer", "synthetic", "--strategy", "evolution", "--children", "16", "--top-k", "2", "--seed", "4",
+            "--objectives", "accuracy,mult_adds,params", "--max-mult-adds", "4.5e6", "--json");
+        Assert.True(search.ExitCode == 0, search.Stderr);
+        var state = new NasActors.Persistence.FolderRunStore(run).ReadState();
+        Assert.True(state.Refused > 0, "nothing refused");
+        var html = Path.Combine(dir.Path, "report.html");
+        var r = NasProcess.Run("report", "--run", run, "--out", html);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+
+        await using var chromium = await Chromium.StartAsync();
+        var page = await chromium.OpenAsync(new Uri(html).AbsoluteUri);
+        var front = NasActors.Search.SearchViews.Front(state).Count;
+        foreach (var cost in new[] { "mult_adds", "params" })
+        {
+            // Every trained child is a point, the front's in a series of its own; the refused ones are marked apart.
+            Assert.Equal(16, await page.EvaluateAsync<int>(ChildCountScript, $"cost-{cost}:0"));
+            Assert.Equal(front, await SeriesLength(page, $"cost-{cost}:0", 1));
+            Assert.Equal(state.Refused, await SeriesLength(page, $"cost-{cost}:0", 2));
+        }
+        Assert.Equal(4.5e6, await page.EvaluateAsync<double>("() => window.nasReport.charts['cost-mult_adds:0'].getOption().series[1].markLine.data[0].xAxis"));
+        // The hypervolume after each trained child, against children and time; its last value is status's.
+        Assert.Equal(16, await SeriesLength(page, "hypervolume-children:0", 0));
+        Assert.Equal(16, await SeriesLength(page, "hypervolume-time:0", 0));
+        Assert.Equal(NasActors.Search.SearchViews.Hypervolume(state)!.Value, await page.EvaluateAsync<double>(
+            "() => { const d = window.nasReport.charts['hypervolume-children:0'].getOption().series[0].data; return d[d.length - 1][1]; }"), 6);
+        Assert.Equal(state.Refused, await page.EvaluateAsync<int>("() => window.nasReport.model.runs[0].timeline.outcome.filter(o => o === 'refused').length"));
+        Assert.Empty(chromium.Errors);
+    }
+
+    [Fact]
     public async Task The_report_of_an_early_stopped_run_shows_its_rungs_and_marks_stopped_children_and_their_stops()
     {
         using var dir = new TempDir();
