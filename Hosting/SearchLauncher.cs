@@ -83,6 +83,7 @@ public sealed class SearchLauncher : IDisposable
             if ((configFile is not null || existing is not null) && settings.Errors(StrategyCatalog.Names) is { Count: > 0 } wrong)
                 throw new InvalidRunException($"{configFile ?? store.SettingsName}: {string.Join("; ", wrong)}");
             settings = change(settings);
+            if (existing is null) settings = settings.WithDefaultsStored();
             if (settings.Errors(StrategyCatalog.Names) is { Count: > 0 } errors) throw new InputException(string.Join("; ", errors));
             if (existing?.Incompatibility(settings) is { } why) throw new InputException($"cannot resume {store.Name}: {why}");
             if (cluster.Has(ClusterSpec.Trainer))

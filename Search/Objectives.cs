@@ -12,6 +12,22 @@ namespace NasActors.Search;
 /// </summary>
 public sealed record ObjectiveSet(IReadOnlyList<string> Costs, IReadOnlyDictionary<string, double> Bounds, int LatencyBatch)
 {
+    /// <summary>PPO's scalar reward: <see cref="MnasNetReward"/> or <see cref="ParegoReward"/> (see <see cref="Reward"/>).</summary>
+    public string Scalarization { get; init; } = DefaultReward;
+
+    /// <summary>The run's seed: ParEGO's weights per child follow from it.</summary>
+    public long Seed { get; init; }
+
+    public const string MnasNetReward = "mnasnet", ParegoReward = "parego";
+
+    public static readonly IReadOnlyList<string> Rewards = [MnasNetReward, ParegoReward];
+
+    /// <summary>What a new search of several objectives stores, chosen by measurement (bench/RESULTS.md, "Accuracy against cost").</summary>
+    public const string DefaultReward = ParegoReward;
+
+    /// <summary>ParEGO's augmentation (Knowles 2006): the weighted sum's share beside the weighted maximum.</summary>
+    public const double ParegoRho = 0.05;
+
     public const string Accuracy = "accuracy";
 
     public static readonly IReadOnlyList<string> Names = [Accuracy, .. ChildCosts.Names];
@@ -27,7 +43,8 @@ public sealed record ObjectiveSet(IReadOnlyList<string> Costs, IReadOnlyDictiona
     public static ObjectiveSet? For(SearchSettings? s)
     {
         var costs = (s?.Objectives ?? []).Where(o => o != Accuracy).ToList();
-        return costs.Count == 0 ? null : new(costs, s!.Constraints ?? ImmutableDictionary<string, double>.Empty, s.LatencyBatch ?? 1);
+        return costs.Count == 0 ? null
+            : new(costs, s!.Constraints ?? ImmutableDictionary<string, double>.Empty, s.LatencyBatch ?? 1) { Scalarization = s.PpoReward ?? DefaultReward, Seed = s.Seed };
     }
 
     public bool MeasuresLatency => Costs.Contains(ChildCosts.LatencyName) || Bounds.ContainsKey(ChildCosts.LatencyName);
@@ -54,6 +71,8 @@ public sealed record ObjectiveSet(IReadOnlyList<string> Costs, IReadOnlyDictiona
             if (!(bound > 0) || !double.IsFinite(bound)) errors.Add($"the bound on {name} must be a positive number, got {bound}");
         }
         if (s.LatencyBatch is < 1) errors.Add($"latency batch must be at least 1, got {s.LatencyBatch}");
+        if (s.PpoReward is { } reward && !Rewards.Contains(reward)) errors.Add($"ppo_reward must be {string.Join(" or ", Rewards)}, got \"{reward}\"");
+        else if (s.PpoReward is not null && !objectives.Any(o => o != Accuracy)) errors.Add("ppo_reward needs objectives other than accuracy");
         return errors;
     }
 
@@ -102,9 +121,21 @@ public sealed record ObjectiveSet(IReadOnlyList<string> Costs, IReadOnlyDictiona
         return reference.ToImmutable();
     }
 
-    /// <summary>PPO's scalar reward (see <see cref="RewardExponent"/>): the reference's half is the first child's cost.</summary>
-    public double Reward(double accuracy, ChildCosts costs, IReadOnlyDictionary<string, double> reference)
+    /// <summary>
+    /// PPO's scalar reward for child <paramref name="childId"/>. <see cref="MnasNetReward"/>: MnasNet's
+    /// soft constraint (see <see cref="RewardExponent"/>; the reference's half is the first child's
+    /// cost). <see cref="ParegoReward"/>: ParEGO's augmented Chebyshev scalarisation of the child's
+    /// normalised point with weights drawn for the child (uniform on the simplex, fixed by the run's
+    /// seed and the child's id), 1 minus it: each child pulls the policy toward its own part of the front.
+    /// </summary>
+    public double Reward(double accuracy, ChildCosts costs, IReadOnlyDictionary<string, double> reference, long childId)
     {
+        if (Scalarization == ParegoReward && Point(accuracy, costs, reference) is { } point)
+        {
+            var weights = Weights(childId, point.Length);
+            var max = point.Select((v, i) => weights[i] * v).Max();
+            return 1 - (max + ParegoRho * point.Select((v, i) => weights[i] * v).Sum());
+        }
         var reward = accuracy;
         foreach (var name in Costs)
         {
@@ -112,6 +143,26 @@ public sealed record ObjectiveSet(IReadOnlyList<string> Costs, IReadOnlyDictiona
             if (costs.Value(name) is { } v && v > 0) reward *= Math.Pow(v / target, RewardExponent);
         }
         return reward;
+    }
+
+    /// <summary>ParEGO's weights for a child: <paramref name="count"/> values uniform on the simplex, from SplitMix64 of the run's seed and the child's id.</summary>
+    public double[] Weights(long childId, int count)
+    {
+        var state = (ulong)Seed * 0x9E3779B97F4A7C15UL ^ (ulong)childId * 0xD1B54A32D192ED03UL;
+        var w = new double[count];
+        for (var i = 0; i < count; i++)
+        {
+            state += 0x9E3779B97F4A7C15UL;
+            var z = state;
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+            z ^= z >> 31;
+            // -log of a uniform in (0, 1]: exponentials, normalised, are uniform on the simplex.
+            w[i] = -Math.Log(((z >> 11) + 1) * (1.0 / (1UL << 53)));
+        }
+        var sum = w.Sum();
+        for (var i = 0; i < count; i++) w[i] /= sum;
+        return w;
     }
 }
 

@@ -87,6 +87,17 @@ public sealed record SearchSettings
 
     private readonly IReadOnlyDictionary<string, double>? constraints;
 
+    /// <summary>
+    /// How PPO's scalar reward is made from the objectives (<see cref="ObjectiveSet.Rewards"/>), stored
+    /// with every new search of several objectives (<see cref="WithDefaultsStored"/>); null in any other.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? PpoReward { get; init; }
+
+    /// <summary>A new search's settings with the choices that depend on others written out, so that a later default cannot change how it goes on.</summary>
+    public SearchSettings WithDefaultsStored() =>
+        ObjectiveSet.For(this) is not null && PpoReward is null ? this with { PpoReward = ObjectiveSet.DefaultReward } : this;
+
     /// <summary>The batch a child's inference latency is measured at (null: 1, a phone's or a server's single request).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? LatencyBatch { get; init; }

@@ -91,10 +91,11 @@ public static class BenchCommand
         var correlation = new Option<double>("--correlation") { Description = "rank correlation between first-epoch and final accuracy", DefaultValueFactory = _ => 0.7 };
         var reference = new Option<double>("--reference-mult-adds") { Description = "the hypervolume's reference point in mult-adds", DefaultValueFactory = _ => 7e6 };
         var strategies = new Option<string>("--strategies") { Description = "strategies to compare", DefaultValueFactory = _ => string.Join(",", StrategyCatalog.Names) };
+        var rewards = new Option<string>("--ppo-rewards") { Description = "PPO's scalar rewards to measure: mnasnet, parego", DefaultValueFactory = _ => ObjectiveSet.DefaultReward };
         var json = new Option<bool>("--json") { Description = "print every curve's final value and the summary as one JSON object" };
         var command = new Command("objectives", "Accuracy against mult-adds on synthetic learning curves: hypervolume against children, per strategy, with and without ASHA")
         {
-            children, workers, epochs, seeds, correlation, reference, strategies, json,
+            children, workers, epochs, seeds, correlation, reference, strategies, rewards, json,
         };
         command.SetAction(parse => CommandErrors.Guard(() =>
         {
@@ -107,7 +108,9 @@ public static class BenchCommand
             var setup = new ObjectivesBenchmark.Setup(parse.GetValue(children), parse.GetValue(workers), parse.GetValue(epochs), parse.GetValue(correlation),
                 new EarlyStopSettings(), parse.GetValue(reference));
             var quiet = parse.GetValue(json);
-            var curves = ObjectivesBenchmark.Run(setup, kinds, parse.GetValue(seeds),
+            var scalars = parse.GetValue(rewards)!.Split(',').Select(r => ObjectiveSet.Rewards.Contains(r) ? (string?)r
+                : throw new InputException("--ppo-rewards", $"unknown reward \"{r}\" (expected {string.Join(", ", ObjectiveSet.Rewards)})")).ToList();
+            var curves = ObjectivesBenchmark.Run(setup, kinds, parse.GetValue(seeds), scalars,
                 c => { if (!quiet) Console.Error.WriteLine($"{c.Strategy}{(c.Asha ? " asha" : "")} seed {c.Seed}: hypervolume {c.Hypervolume[^1]:F4}, front {c.FrontSize}, {c.Epochs} epochs"); });
             var summary = ObjectivesBenchmark.Summarize(curves);
             if (quiet) Output.Object(new { Setup = setup, Summary = summary, Runs = curves.Select(c => new { c.Strategy, c.Asha, c.Seed, Final = c.Hypervolume[^1], c.Epochs, c.FrontSize }) }, json: true);

@@ -46,7 +46,7 @@ public sealed class SearchModel(Func<SearchSettings, byte[]?, ISearchStrategy> c
                 break;
             case ChildTrained trained when State.Objectives is { } objectives && State.CostReference is { } reference:
                 var costs = new Protocol.Messages.ChildCosts(trained.Parameters, trained.MultAdds, trained.LatencyMs, trained.LatencyDevice);
-                Strategy!.Observe(trained.ChildId, objectives.Reward(trained.Accuracy, costs, reference), objectives.Point(trained.Accuracy, costs, reference));
+                Strategy!.Observe(trained.ChildId, objectives.Reward(trained.Accuracy, costs, reference, trained.ChildId), objectives.Point(trained.Accuracy, costs, reference));
                 break;
             case ChildTrained trained:
                 Strategy!.Observe(trained.ChildId, trained.Accuracy);
@@ -58,7 +58,7 @@ public sealed class SearchModel(Func<SearchSettings, byte[]?, ISearchStrategy> c
                 Strategy!.Observe(failed.ChildId, null);
                 break;
             case ChildReachedRung { Stopped: true, Costs: { } measured } stopped when State.Objectives is { } objectives && State.CostReference is { } reference:
-                Strategy!.ObserveStopped(stopped.ChildId, objectives.Reward(stopped.Accuracy, measured, reference), objectives.Point(stopped.Accuracy, measured, reference));
+                Strategy!.ObserveStopped(stopped.ChildId, objectives.Reward(stopped.Accuracy, measured, reference, stopped.ChildId), objectives.Point(stopped.Accuracy, measured, reference));
                 break;
             case ChildReachedRung { Stopped: true } stopped:
                 Strategy!.ObserveStopped(stopped.ChildId, stopped.Accuracy);

@@ -22,7 +22,8 @@ public static class ObjectivesBenchmark
     /// <summary>One search: the hypervolume after each outcome (trained or stopped child, in order), its child-epochs and refusals.</summary>
     public sealed record Curve(string Strategy, bool Asha, long Seed, IReadOnlyList<double> Hypervolume, long Epochs, int Refused, int FrontSize);
 
-    public static Curve Simulate(Setup setup, string strategy, long seed, bool asha)
+    /// <param name="reward">PPO's scalar reward (<see cref="ObjectiveSet.Rewards"/>; null: the default)</param>
+    public static Curve Simulate(Setup setup, string strategy, long seed, bool asha, string? reward = null)
     {
         var spec = new SearchSettings().Search with { Epochs = setup.Epochs };
         var hypervolumes = new List<double>();
@@ -52,20 +53,23 @@ public static class ObjectivesBenchmark
             hypervolumes.Add(Pareto.Hypervolume(front));
         }
 
-        var costs = new EarlyStoppingBenchmark.CostSetup(s => s with { Objectives = ["accuracy", "mult_adds"] }, Measure, After);
+        var costs = new EarlyStoppingBenchmark.CostSetup(s => s with { Objectives = ["accuracy", "mult_adds"], PpoReward = reward }, Measure, After);
         var outcome = EarlyStoppingBenchmark.Simulate(new EarlyStoppingBenchmark.Setup(setup.Children, setup.Workers, setup.Epochs, setup.Asha), strategy, null,
             setup.Correlation, seed, setup.Children, asha ? setup.Asha : null, asha ? "asha" : "full", costs: costs);
-        return new Curve(strategy, asha, seed, hypervolumes, outcome.Epochs, outcome.Children - setup.Children, front.Count);
+        var name = strategy == "ppo" && reward is not null ? $"ppo ({reward})" : strategy;
+        return new Curve(name, asha, seed, hypervolumes, outcome.Epochs, outcome.Children - setup.Children, front.Count);
     }
 
-    public static IReadOnlyList<Curve> Run(Setup setup, IReadOnlyList<string> strategies, int seeds, Action<Curve>? each = null)
+    /// <param name="rewards">PPO's scalar rewards to measure, each a strategy of its own</param>
+    public static IReadOnlyList<Curve> Run(Setup setup, IReadOnlyList<string> strategies, int seeds, IReadOnlyList<string?> rewards, Action<Curve>? each = null)
     {
         var curves = new List<Curve>();
         foreach (var asha in new[] { false, true })
         foreach (var strategy in strategies)
+        foreach (var reward in strategy == "ppo" ? rewards : [null])
         for (var seed = 0L; seed < seeds; seed++)
         {
-            var curve = Simulate(setup, strategy, seed, asha);
+            var curve = Simulate(setup, strategy, seed, asha, reward);
             curves.Add(curve);
             each?.Invoke(curve);
         }

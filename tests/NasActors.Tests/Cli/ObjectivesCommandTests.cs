@@ -23,6 +23,8 @@ public class ObjectivesCommandTests
         var events = new FolderRunStore(run).ReadEvents();
         var trained = events.OfType<ChildTrained>().ToList();
         var refused = events.OfType<ChildRefused>().ToList();
+        using (var stored = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "run.json"))))
+            Assert.Equal(ObjectiveSet.DefaultReward, stored.RootElement.GetProperty("ppo_reward").GetString());
         Assert.Equal(12, trained.Count);
         Assert.NotEmpty(refused);
         Assert.All(trained, t => Assert.InRange(t.MultAdds, 1, 4.5e6));

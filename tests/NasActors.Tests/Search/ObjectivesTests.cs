@@ -76,11 +76,42 @@ public class ObjectivesTests
         var o = ObjectiveSet.For(Settings(["accuracy", "latency_ms", "params"], new() { ["latency_ms"] = 10 }))!;
         var reference = o.Reference(new ChildCosts(1000, 0, 4, "cpu"))!;
         Assert.Equal(new Dictionary<string, double> { ["latency_ms"] = 10, ["params"] = 2000 }, reference);
-        var reward = o.Reward(0.8, new ChildCosts(2000, 0, 20, "cpu"), reference);
+        var reward = (o with { Scalarization = ObjectiveSet.MnasNetReward }).Reward(0.8, new ChildCosts(2000, 0, 20, "cpu"), reference, 0);
         Assert.Equal(0.8 * Math.Pow(2, -0.07) * Math.Pow(2, -0.07), reward, 12);
         Assert.Equal([1 - 0.8, 2.0, 1.0], o.Point(0.8, new ChildCosts(2000, 0, 20, "cpu"), reference)!);
         // Latency never measured: no point.
         Assert.Null(o.Point(0.8, new ChildCosts(2000, 0), reference));
+    }
+
+    [Fact]
+    public void Paregos_reward_weighs_each_child_by_its_own_weights_on_the_simplex_fixed_by_seed_and_id()
+    {
+        var o = ObjectiveSet.For(Settings(["accuracy", "mult_adds", "params"]) with { Seed = 7 })!;
+        Assert.Equal(ObjectiveSet.ParegoReward, o.Scalarization);
+        var w = o.Weights(3, 3);
+        Assert.Equal(1, w.Sum(), 12);
+        Assert.All(w, v => Assert.InRange(v, 0, 1));
+        Assert.Equal(w, o.Weights(3, 3));
+        Assert.NotEqual(w, o.Weights(4, 3));
+        Assert.NotEqual(w, (o with { Seed = 8 }).Weights(3, 3));
+        var reference = new Dictionary<string, double> { ["mult_adds"] = 1000, ["params"] = 100 };
+        var costs = new ChildCosts(50, 500);
+        // 1 - (max_i w_i p_i + 0.05 sum_i w_i p_i) of the point (0.2, 0.5, 0.5).
+        double[] p = [0.2, 0.5, 0.5];
+        var expected = 1 - (p.Select((v, i) => w[i] * v).Max() + 0.05 * p.Select((v, i) => w[i] * v).Sum());
+        Assert.Equal(expected, o.Reward(0.8, costs, reference, 3), 12);
+        // A better child (more accurate, cheaper) never earns less under the same weights.
+        Assert.True(o.Reward(0.9, new ChildCosts(40, 400), reference, 3) > o.Reward(0.8, costs, reference, 3));
+    }
+
+    [Fact]
+    public void A_new_search_of_several_objectives_stores_its_ppo_reward_and_a_wrong_one_is_named()
+    {
+        Assert.Equal(ObjectiveSet.DefaultReward, Settings(["accuracy", "params"]).WithDefaultsStored().PpoReward);
+        Assert.Null(Settings().WithDefaultsStored().PpoReward);
+        Assert.Equal("mnasnet", (Settings(["accuracy", "params"]) with { PpoReward = "mnasnet" }).WithDefaultsStored().PpoReward);
+        Assert.Contains("ppo_reward must be mnasnet or parego, got \"sum\"", Errors(Settings(["accuracy", "params"]) with { PpoReward = "sum" }));
+        Assert.Contains("ppo_reward needs objectives other than accuracy", Errors(Settings() with { PpoReward = "parego" }));
     }
 
     private static SearchState Started(SearchSettings settings, int children) =>
