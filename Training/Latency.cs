@@ -10,8 +10,8 @@ namespace NasActors.Training;
 /// A network's inference latency on a device: warm-up passes, then the median of timed passes
 /// (at least <see cref="MinRuns"/>, and on until <see cref="MinSeconds"/> have been timed, at most
 /// <see cref="MaxRuns"/>), in evaluation mode without gradients, in the training's precision and
-/// memory order and on the kernel paths training uses. Each pass waits for its result, so an
-/// asynchronous device is timed to the end of its work.
+/// memory order and on the kernel paths training uses, on one intra-op thread on a CPU. Each pass
+/// waits for its result, so an asynchronous device is timed to the end of its work.
 /// </summary>
 public static class Latency
 {
@@ -36,7 +36,13 @@ public static class Latency
     {
         if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), $"latency batch must be at least 1, got {batch}");
         var config = options ?? new TrainingConfig();
+        // What the last training left for the garbage collector is freed now, not by the finalizer thread during the timed passes.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
         var kernels = DeviceKernels.Prepare(plan, batch, batch, device, config.Precision, config.ChannelsLast);
+        // On a CPU, one thread: timed with the process's threads, the same child measured 3x slower in a worker whose
+        // other threads had used libtorch (bench/RESULTS.md); one thread is what a single request gets on a busy server.
+        using var threads = device.type == TorchSharp.DeviceType.CPU ? TorchThreads.Limit(1) : default(TorchThreads?);
         using var scope = NewDisposeScope();
         manual_seed(0);
         var model = new NasNetwork(plan, kernels);
@@ -56,9 +62,7 @@ public static class Latency
             Pass();
             runs.Add(clock.Elapsed.TotalMilliseconds);
         }
-        var sorted = runs.Order().ToList();
-        var median = sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-        return new Measurement(median, runs);
+        return new Measurement(Median(runs), runs);
 
         void Pass()
         {
@@ -66,5 +70,11 @@ public static class Latency
             // Reading one value waits for the device to finish the pass.
             model.forward(input).sum().to_type(ScalarType.Float32).cpu().item<float>();
         }
+    }
+
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 }

@@ -25,6 +25,7 @@ public static class BenchCommand
         command.Subcommands.Add(DatasetBench());
         command.Subcommands.Add(EarlyStoppingBench());
         command.Subcommands.Add(ObjectivesBench());
+        command.Subcommands.Add(LatencyBench());
         return command;
     }
 
@@ -119,6 +120,38 @@ public static class BenchCommand
                     ("strategy", r => r.Strategy), ("ASHA", r => r.Asha ? "yes" : "no"), ("HV at 10%", r => $"{r.At10:F4}"), ("at 25%", r => $"{r.At25:F4}"),
                     ("at 50%", r => $"{r.At50:F4}"), ("final", r => $"{r.Final:F4} ± {r.FinalSd:F4}"),
                     ("children to random's final", r => r.ChildrenToRandomFinal is { } n ? $"{n}" : "never"), ("child-epochs", r => $"{r.Epochs:F0}"), ("seeds", r => $"{r.Seeds}"));
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command LatencyBench()
+    {
+        var children = new Option<int>("--children") { Description = "children drawn as random search draws them", DefaultValueFactory = _ => 20 };
+        var repeats = new Option<int>("--repeats") { Description = "measurements of each child", DefaultValueFactory = _ => 10 };
+        var filters = new Option<int>("--filters") { Description = "F of the search's network", DefaultValueFactory = _ => 8 };
+        var batch = new Option<int>("--batch") { Description = "images per inference", DefaultValueFactory = _ => 1 };
+        var device = new Option<string>("--device") { Description = "the device measured", DefaultValueFactory = _ => "cpu" };
+        var seed = new Option<long>("--seed") { Description = "which children", DefaultValueFactory = _ => 0 };
+        var json = new Option<bool>("--json") { Description = "print one JSON object" };
+        var command = new Command("latency", "Children's inference latency as workers measure it: repeatability, cost of a measurement, the median (a bound refusing half)")
+        {
+            children, repeats, filters, batch, device, seed, json,
+        };
+        command.SetAction(parse => CommandErrors.Guard(() =>
+        {
+            if (parse.GetValue(children) < 1 || parse.GetValue(repeats) < 2 || parse.GetValue(batch) < 1)
+                throw new InputException("--children and --batch must be at least 1, --repeats at least 2");
+            var spec = new SearchSettings().Search with { Filters = parse.GetValue(filters) };
+            Hosting.Preflight.Devices([parse.GetValue(device)!]);
+            var quiet = parse.GetValue(json);
+            var result = LatencyBenchmark.Run(spec, parse.GetValue(device)!, parse.GetValue(batch), parse.GetValue(children), parse.GetValue(repeats), parse.GetValue(seed),
+                c => { if (!quiet) Console.Error.WriteLine($"child {c.ChildId}: {c.MedianMs:F3} ms (cv {c.Variation:P1}), {c.MeasureSeconds:F3} s a measurement, {c.MultAdds:N0} mult-adds"); });
+            Output.Object(new
+            {
+                result.Device, result.Batch, result.Repeats, Children = result.Children.Count, result.MedianLatencyMs, result.MedianVariation, result.MaxVariation,
+                result.MeanMeasureSeconds,
+            }, quiet);
             return ExitCodes.Ok;
         }));
         return command;
