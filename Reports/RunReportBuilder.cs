@@ -74,14 +74,15 @@ public static class RunReportBuilder
                     if (state.Objectives is { } objectives && state.CostReference is { } reference
                         && objectives.Point(e.Accuracy, new Protocol.Messages.ChildCosts(e.Parameters, e.MultAdds, e.LatencyMs), reference) is { } point)
                     {
-                        if (!front.Any(p => Pareto.Dominates(p, point) || p.SequenceEqual(point)))
+                        var changed = !front.Any(p => Pareto.Dominates(p, point) || p.SequenceEqual(point));
+                        if (changed)
                         {
                             front.RemoveAll(p => Pareto.Dominates(point, p));
                             front.Add(point);
                         }
                         hypervolume.Children.Add(state.Trained + state.Failed + state.Stopped);
                         hypervolume.S.Add(Seconds(at));
-                        hypervolume.Value.Add(Math.Round(Pareto.Hypervolume(front), 6));
+                        hypervolume.Value.Add(changed || hypervolume.Value.Count == 0 ? Math.Round(Pareto.Hypervolume(front), 6) : hypervolume.Value[^1]);
                     }
                     break;
                 case ChildRefused e:

@@ -150,6 +150,8 @@ public sealed record AshaRule(EarlyStopSettings Settings, long Seed, int Epochs)
     {
         var n = recorded.Count + 1;
         if (n < Settings.ReductionFactor) return true;
+        // Non-dominated: in the first front (one pass, the common case); else the rung is sorted.
+        if (!recorded.Any(r => Pareto.Dominates(r, point))) return true;
         var fronts = Pareto.Fronts([.. recorded, point]);
         return fronts.Take(recorded.Count).Count(f => f < fronts[^1]) < n / Settings.ReductionFactor;
     }

@@ -20,6 +20,7 @@ internal static class Invariants
     {
         SearchStarted e => s.Settings is not null ? "the search had already started"
             : e.Settings.EarlyStop is { } stop && !StoppingRules.Kinds.Contains(stop.Kind) ? $"unknown early stopping \"{stop.Kind}\""
+            : ObjectiveSet.Errors(e.Settings) is [var wrong, ..] ? $"its objectives are wrong: {wrong}"
             : null,
         _ when s.Settings is null => "the search has not started",
         BudgetIncreased e => e.Budget <= s.Budget ? $"the budget {e.Budget} is not above {s.Budget}" : null,

@@ -28,6 +28,9 @@ public sealed record ObjectiveSet(IReadOnlyList<string> Costs, IReadOnlyDictiona
     /// <summary>ParEGO's augmentation (Knowles 2006): the weighted sum's share beside the weighted maximum.</summary>
     public const double ParegoRho = 0.05;
 
+    /// <summary>Images per timed inference at most: a batch past this only fails every child for memory.</summary>
+    public const int MaxLatencyBatch = 1024;
+
     public const string Accuracy = "accuracy";
 
     public static readonly IReadOnlyList<string> Names = [Accuracy, .. ChildCosts.Names];
@@ -70,7 +73,11 @@ public sealed record ObjectiveSet(IReadOnlyList<string> Costs, IReadOnlyDictiona
                 errors.Add($"a bound on {name}, which is not searched (add it to the objectives: {string.Join(",", objectives.Append(name))})");
             if (!(bound > 0) || !double.IsFinite(bound)) errors.Add($"the bound on {name} must be a positive number, got {bound}");
         }
-        if (s.LatencyBatch is < 1) errors.Add($"latency batch must be at least 1, got {s.LatencyBatch}");
+        if (s.LatencyBatch is < 1 or > MaxLatencyBatch) errors.Add($"latency batch must be between 1 and {MaxLatencyBatch}, got {s.LatencyBatch}");
+        // Each worker times its own device: a bound or a front over CPUs and GPUs together would compare unlike things.
+        if ((objectives.Contains(ChildCosts.LatencyName) || s.Constraints?.ContainsKey(ChildCosts.LatencyName) == true)
+            && s.Devices.Select(d => d.StartsWith("cuda", StringComparison.Ordinal)).Distinct().Count() > 1)
+            errors.Add($"latency is measured on each worker's own device: give devices of one kind for it, not {string.Join(",", s.Devices)}");
         if (s.PpoReward is { } reward && !Rewards.Contains(reward)) errors.Add($"ppo_reward must be {string.Join(" or ", Rewards)}, got \"{reward}\"");
         else if (s.PpoReward is not null && !objectives.Any(o => o != Accuracy)) errors.Add("ppo_reward needs objectives other than accuracy");
         return errors;

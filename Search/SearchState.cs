@@ -160,7 +160,16 @@ public sealed record SearchState
         SearchJobs.Running.Select(r => new RunningJob(r.Key, false, r.Value)).Concat(FinalJobs.Running.Select(r => new RunningJob(r.Key, true, r.Value)));
 
     /// <summary>The budget counts children trained (or failed, or stopped): a refused one is replaced by another.</summary>
-    [JsonIgnore] public bool NeedsSampling => Settings is not null && Sampled - Refused < Budget;
+    [JsonIgnore] public bool NeedsSampling => Settings is not null && Sampled - Refused < Budget && !RefusedEverything;
+
+    /// <summary>
+    /// The bounds refused every child of a long run of samples (<see cref="RefusalLimit"/>) and
+    /// nothing else came of the search: it samples no more and completes, rather than refuse for ever.
+    /// </summary>
+    [JsonIgnore] public bool RefusedEverything => Refused >= RefusalLimit(Budget) && Trained + Failed + Stopped == 0;
+
+    /// <summary>How many refusals in a row, with nothing trained, end a search: 20 per budgeted child, at least 1,000.</summary>
+    public static int RefusalLimit(int budget) => Math.Max(1000, 20 * budget);
 
     /// <summary>Every budgeted child has an outcome (trained, failed or stopped).</summary>
     [JsonIgnore] public bool AllResultsIn => Settings is not null && Trained + Failed + Stopped >= Budget;
@@ -439,5 +448,5 @@ public sealed record SearchState
     }
 
     public IReadOnlyList<ISearchEvent> Completion(DateTimeOffset now) =>
-        AllResultsIn && !SearchCompleted ? [new SearchCompleted(Trained, Failed, BestAccuracy, now)] : [];
+        (AllResultsIn || (RefusedEverything && SearchJobs.IsEmpty)) && !SearchCompleted ? [new SearchCompleted(Trained, Failed, BestAccuracy, now)] : [];
 }

@@ -77,7 +77,8 @@ public static class SearchViews
             .Select(name => (name, min: refused.Select(c => c.Value(name)).Where(v => v is not null).DefaultIfEmpty(null).Min()))
             .Where(x => x.min is not null)
             .Select(x => $"{x.name} {Protocol.Messages.ChildCosts.Format(x.min!.Value)} (bound {Protocol.Messages.ChildCosts.Format(s.Settings.Constraints[x.name])})");
-        return $"the bounds refused every one of the first {s.Refused} children (smallest seen: {string.Join(", ", smallest)}): loosen them, or search smaller networks (fewer cells or filters)";
+        var ended = s.RefusedEverything ? $"; the search ended after {SearchState.RefusalLimit(s.Budget)} refusals" : "";
+        return $"the bounds refused every one of the first {s.Refused} children (smallest seen: {string.Join(", ", smallest)}){ended}: loosen them (in a new run), or search smaller networks (fewer cells or filters)";
     }
 
     /// <summary>The trained children's objectives to minimise, normalised by the run's reference (empty: accuracy alone, or no reference yet).</summary>

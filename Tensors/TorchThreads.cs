@@ -10,18 +10,35 @@ namespace NasActors.Tensors;
 /// </summary>
 public readonly struct TorchThreads : IDisposable
 {
-    private readonly int previous;
+    // Holders share one limit: the count the process had is taken by the first and given back by the last.
+    private static readonly object Gate = new();
+    private static int holders;
+    private static int saved;
 
-    private TorchThreads(int threads)
+    private readonly bool held;
+
+    private TorchThreads(bool held) => this.held = held;
+
+    /// <summary>One intra-op thread until the last holder disposes.</summary>
+    public static TorchThreads One()
     {
-        previous = get_num_threads();
-        if (previous != threads) set_num_threads(threads);
+        lock (Gate)
+        {
+            if (holders++ == 0)
+            {
+                saved = get_num_threads();
+                if (saved != 1) set_num_threads(1);
+            }
+        }
+        return new(true);
     }
-
-    public static TorchThreads Limit(int threads) => new(threads);
 
     public void Dispose()
     {
-        if (get_num_threads() != previous) set_num_threads(previous);
+        if (!held) return;
+        lock (Gate)
+        {
+            if (--holders == 0 && saved != 1) set_num_threads(saved);
+        }
     }
 }

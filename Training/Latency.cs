@@ -42,7 +42,7 @@ public static class Latency
         var kernels = DeviceKernels.Prepare(plan, batch, batch, device, config.Precision, config.ChannelsLast);
         // On a CPU, one thread: timed with the process's threads, the same child measured 3x slower in a worker whose
         // other threads had used libtorch (bench/RESULTS.md); one thread is what a single request gets on a busy server.
-        using var threads = device.type == TorchSharp.DeviceType.CPU ? TorchThreads.Limit(1) : default(TorchThreads?);
+        using var threads = device.type == TorchSharp.DeviceType.CPU ? TorchThreads.One() : default;
         using var scope = NewDisposeScope();
         manual_seed(0);
         var model = new NasNetwork(plan, kernels);

@@ -103,6 +103,7 @@ public static class BenchCommand
             if (parse.GetValue(children) < 1 || parse.GetValue(workers) < 1 || parse.GetValue(seeds) < 1)
                 throw new InputException("--children, --workers and --seeds must be at least 1");
             if (parse.GetValue(correlation) is not (>= 0 and <= 1)) throw new InputException("--correlation", "must be in [0, 1]");
+            if (new EarlyStopSettings().Errors(parse.GetValue(epochs)) is { Count: > 0 } wrongEpochs) throw new InputException("--epochs", string.Join("; ", wrongEpochs));
             if (!(parse.GetValue(reference) > 0)) throw new InputException("--reference-mult-adds", "must be positive");
             var kinds = parse.GetValue(strategies)!.Split(',').Select(k => StrategyCatalog.Names.Contains(k) ? k
                 : throw new InputException("--strategies", $"unknown strategy \"{k}\" (expected {string.Join(", ", StrategyCatalog.Names)})")).ToList();

@@ -76,7 +76,7 @@ public sealed class LstmPolicy : nn.Module
     /// <summary>Draws <paramref name="count"/> architectures; returns their decisions and log-probabilities.</summary>
     public (int[][] Decisions, double[] LogProbabilities) Sample(int count, Random rng)
     {
-        using var threads = TorchThreads.Limit(1);
+        using var threads = TorchThreads.One();
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var decisions = Enumerable.Range(0, count).Select(_ => new int[space.Length]).ToArray();

@@ -163,7 +163,7 @@ public sealed class PpoStrategy : StrategyBase
 
     private static void Update(LstmPolicy model, Adam adam, List<(int[] Decisions, double LogProbability, double Advantage)> minibatch, PpoSettings ppo)
     {
-        using var threads = TorchThreads.Limit(1);
+        using var threads = TorchThreads.One();
         // What every pass shares is made once.
         using var scope = NewDisposeScope();
         var batch = model.Encode(minibatch.Select(b => b.Decisions).ToList());

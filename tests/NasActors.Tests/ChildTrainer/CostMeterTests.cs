@@ -44,6 +44,28 @@ public class CostMeterTests
     }
 
     [Fact]
+    public void Holders_of_one_thread_share_it_and_the_last_gives_the_process_its_count_back()
+    {
+        var before = TorchSharp.torch.get_num_threads();
+        TorchSharp.torch.set_num_threads(2);
+        try
+        {
+            var a = NasActors.Tensors.TorchThreads.One();
+            var b = NasActors.Tensors.TorchThreads.One();
+            Assert.Equal(1, TorchSharp.torch.get_num_threads());
+            // Disposed out of order (a latency measured while the controller updates): still one until the last.
+            a.Dispose();
+            Assert.Equal(1, TorchSharp.torch.get_num_threads());
+            b.Dispose();
+            Assert.Equal(2, TorchSharp.torch.get_num_threads());
+        }
+        finally
+        {
+            TorchSharp.torch.set_num_threads(before);
+        }
+    }
+
+    [Fact]
     public void A_child_over_a_bound_is_refused_without_training()
     {
         var job = new TrainChild(0, NasNetA.Genotype, false, 1, 1, Spec) { Costs = new CostRequest(null, new Dictionary<string, double> { ["params"] = 10 }) };

@@ -102,8 +102,9 @@ public class ObjectivesCommandTests
     [InlineData("a bound on params, which is not searched", "--objectives", "accuracy,mult_adds", "--max-params", "5e6")]
     [InlineData("--max-mult-adds: must be a positive number, got \"-1\"", "--objectives", "accuracy,mult_adds", "--max-mult-adds=-1")]
     [InlineData("--max-mult-adds: must be a positive number, got \"lots\"", "--objectives", "accuracy,mult_adds", "--max-mult-adds", "lots")]
-    [InlineData("latency batch must be at least 1, got 0", "--objectives", "accuracy,latency_ms", "--latency-batch", "0")]
+    [InlineData("latency batch must be between 1 and 1024, got 0", "--objectives", "accuracy,latency_ms", "--latency-batch", "0")]
     [InlineData("the objectives must include accuracy", "--objectives", "latency_ms")]
+    [InlineData("latency is measured on each worker's own device", "--objectives", "accuracy,latency_ms", "--devices", "cpu,cuda:0")]
     public void Bad_objectives_and_bounds_are_one_line_and_store_nothing(string expected, params string[] options)
     {
         using var dir = new TempDir();

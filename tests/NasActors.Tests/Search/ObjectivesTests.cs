@@ -29,7 +29,7 @@ public class ObjectivesTests
         Assert.Contains(Errors(Settings(["accuracy", "mult_adds"], new() { ["accuracy"] = 0.5 })), e => e.StartsWith("a bound on \"accuracy\", which is no cost"));
         Assert.Contains("the bound on mult_adds must be a positive number, got -1", Errors(Settings(["accuracy", "mult_adds"], new() { ["mult_adds"] = -1 })));
         Assert.Contains("the bound on mult_adds must be a positive number, got NaN", Errors(Settings(["accuracy", "mult_adds"], new() { ["mult_adds"] = double.NaN })));
-        Assert.Contains("latency batch must be at least 1, got 0", Errors(Settings(["accuracy", "latency_ms"]) with { LatencyBatch = 0 }));
+        Assert.Contains("latency batch must be between 1 and 1024, got 0", Errors(Settings(["accuracy", "latency_ms"]) with { LatencyBatch = 0 }));
         // Accuracy alone is the paper's search: no objective set, nothing asked of workers.
         Assert.Null(ObjectiveSet.For(Settings(["accuracy"])));
     }
@@ -194,7 +194,7 @@ public class ObjectivesTests
             Assert.Null(SearchViews.RefusalNote(s));
             s = s.Evolve(new ChildRefused(id, "w", new ChildCosts(10, 5000 + id), "over"));
         }
-        Assert.Equal("the bounds refused every one of the first 20 children (smallest seen: mult_adds 5000 (bound 1000)): loosen them, or search smaller networks (fewer cells or filters)",
+        Assert.Equal("the bounds refused every one of the first 20 children (smallest seen: mult_adds 5000 (bound 1000)): loosen them (in a new run), or search smaller networks (fewer cells or filters)",
             SearchViews.RefusalNote(s));
     }
 
@@ -239,6 +239,37 @@ public class ObjectivesTests
         var back = ((ISearchSnapshot)format.FromBinary(format.ToBinary(snapshot), format.Manifest(snapshot))).ToState();
         Assert.Equal(new ChildCosts(10, 100), back.Children[5].Rungs![0].Costs);
         Assert.Equal(s.Rungs.PointsAt(new RungKey(0, 1)), back.Rungs.PointsAt(new RungKey(0, 1)));
+    }
+
+    [Fact]
+    public void Bounds_that_refuse_everything_end_the_search_after_its_refusal_limit()
+    {
+        var s = Started(Settings(["accuracy", "params"], new() { ["params"] = 1 }, budget: 1), 0);
+        var limit = SearchState.RefusalLimit(1);
+        Assert.Equal(1000, limit);
+        for (var id = 0; id < limit; id++)
+        {
+            Assert.True(s.NeedsSampling);
+            Assert.Empty(s.Completion(DateTimeOffset.UnixEpoch));
+            s = SearchState.Fold([new ChildSampled(id, NasNetA.Genotype, Decisions, -1, 0), new ChildAssigned(id, false, "w", 1),
+                new ChildRefused(id, "w", new ChildCosts(100, 1), "over")], s);
+        }
+        Assert.True(s.RefusedEverything);
+        Assert.False(s.NeedsSampling);
+        var completed = Assert.IsType<SearchCompleted>(Assert.Single(s.Completion(DateTimeOffset.UnixEpoch)));
+        Assert.Equal(0, completed.Trained);
+        Assert.EndsWith("the search ended after 1000 refusals: loosen them (in a new run), or search smaller networks (fewer cells or filters)", SearchViews.RefusalNote(s));
+    }
+
+    [Fact]
+    public void A_journal_whose_search_has_wrong_objectives_is_refused_naming_them_and_a_worker_device_mix_for_latency_is_an_error()
+    {
+        var wrong = new SearchStarted(Settings(["accuracy", "Params"]), DateTimeOffset.UnixEpoch);
+        Assert.Contains("its objectives are wrong: unknown objective \"Params\"", Assert.Throws<ImpossibleEventException>(() => SearchState.Empty.Evolve(wrong)).Message);
+        Assert.Contains("latency is measured on each worker's own device: give devices of one kind for it, not cpu,cuda:0",
+            Errors(Settings(["accuracy", "latency_ms"]) with { Devices = ["cpu", "cuda:0"] }));
+        Assert.DoesNotContain(Errors(Settings(["accuracy", "mult_adds"]) with { Devices = ["cpu", "cuda:0"] }), e => e.Contains("latency"));
+        Assert.Contains("latency batch must be between 1 and 1024, got 100000", Errors(Settings(["accuracy", "latency_ms"]) with { LatencyBatch = 100_000 }));
     }
 
     private static StrategyConfig Evolution(int population) =>
