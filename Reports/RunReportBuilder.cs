@@ -72,14 +72,9 @@ public static class RunReportBuilder
                     finished[e.ChildId] = at;
                     Close(e.ChildId, false, at, "trained", e.ResumedEpochs);
                     if (state.Objectives is { } objectives && state.CostReference is { } reference
-                        && objectives.Point(e.Accuracy, new Protocol.Messages.ChildCosts(e.Parameters, e.MultAdds, e.LatencyMs), reference) is { } point)
+                        && objectives.Point(e.Accuracy, e.Costs, reference) is { } point)
                     {
-                        var changed = !front.Any(p => Pareto.Dominates(p, point) || p.SequenceEqual(point));
-                        if (changed)
-                        {
-                            front.RemoveAll(p => Pareto.Dominates(point, p));
-                            front.Add(point);
-                        }
+                        var changed = Pareto.AddToFront(front, point);
                         hypervolume.Children.Add(state.Trained + state.Failed + state.Stopped);
                         hypervolume.S.Add(Seconds(at));
                         hypervolume.Value.Add(changed || hypervolume.Value.Count == 0 ? Math.Round(Pareto.Hypervolume(front), 6) : hypervolume.Value[^1]);

@@ -86,13 +86,9 @@ public sealed record ObjectiveSet(IReadOnlyList<string> Costs, IReadOnlyDictiona
     /// <summary>A child's point to minimise (see the type), or null while its costs are unknown.</summary>
     public double[]? Point(double accuracy, ChildCosts costs, IReadOnlyDictionary<string, double> reference)
     {
-        var point = new double[1 + Costs.Count];
-        point[0] = 1 - accuracy;
-        for (var i = 0; i < Costs.Count; i++)
-        {
-            if (costs.Value(Costs[i]) is not { } v || !reference.TryGetValue(Costs[i], out var r)) return null;
-            point[i + 1] = v / r;
-        }
+        if (RawPoint(accuracy, costs) is not { } point || !Costs.All(reference.ContainsKey)) return null;
+        point[0] += 1;
+        for (var i = 0; i < Costs.Count; i++) point[i + 1] /= reference[Costs[i]];
         return point;
     }
 
@@ -248,6 +244,18 @@ public static class Pareto
         var fronts = Fronts(points);
         var crowding = Crowding(points, fronts);
         return Enumerable.Range(0, points.Count).OrderBy(i => fronts[i]).ThenByDescending(i => crowding[i]).ThenBy(i => i).ToList();
+    }
+
+    /// <summary>
+    /// Adds <paramref name="point"/> to a non-dominated <paramref name="front"/> kept as points arrive,
+    /// dropping those it dominates; false (the front unchanged) when a point there dominates or equals it.
+    /// </summary>
+    public static bool AddToFront(List<IReadOnlyList<double>> front, IReadOnlyList<double> point)
+    {
+        if (front.Any(p => Dominates(p, point) || p.SequenceEqual(point))) return false;
+        front.RemoveAll(p => Dominates(point, p));
+        front.Add(point);
+        return true;
     }
 
     /// <summary>The indexes of the non-dominated points (equal points all stay).</summary>

@@ -212,7 +212,7 @@ public sealed record SearchState
         {
             Trained = Trained + 1,
             BestAccuracy = BestAccuracy is { } b ? Math.Max(b, e.Accuracy) : e.Accuracy,
-        }).Measured(new ChildCosts(e.Parameters, e.MultAdds, e.LatencyMs, e.LatencyDevice)),
+        }).Measured(e.Costs),
         ChildRefused e => (WithJob(e.ChildId, false, new TrainingJob(JobStatus.Refused, e.WorkerId, Attempts(e.ChildId, false), JobOutcome.Refused(e.Costs), e.Reason)) with
         {
             Refused = Refused + 1,
@@ -334,7 +334,7 @@ public sealed record SearchState
         {
             (ChildResult r, false) => new ChildTrained(r.ChildId, r.WorkerId, r.Accuracy, r.Loss, r.Parameters, r.MultAdds, r.Seconds, r.ResumedEpochs)
             {
-                LatencyMs = r.LatencyMs, LatencyDevice = r.LatencyDevice,
+                LatencyMs = r.Costs?.LatencyMs, LatencyDevice = r.Costs?.LatencyDevice,
             },
             // Judged again here, by the run's own bounds: only a child over one is refused.
             (ChildRefusal r, false) => r.Measured.Exceeded(Settings!.Constraints) is { Count: > 0 } over
@@ -354,7 +354,7 @@ public sealed record SearchState
             ? []
             // A trained child ran its whole budget; a failed one at least to the last rung it measured.
             : DecideRungs(report.WorkerId, report.ChildId, values, int.MaxValue, report is ChildResult ? Settings!.Search.Epochs : values.Max(v => v.Epoch),
-                report is ChildResult r ? new ChildCosts(r.Parameters, r.MultAdds, r.LatencyMs, r.LatencyDevice) : report.Costs);
+                report is ChildResult r ? r.Costs ?? new ChildCosts(r.Parameters, r.MultAdds) : report.Costs);
 
     /// <summary>
     /// Decisions for a child's rungs up to <paramref name="upTo"/> that are not decided yet, from the

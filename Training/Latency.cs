@@ -18,21 +18,8 @@ public static class Latency
     public const int WarmupRuns = 3, MinRuns = 10, MaxRuns = 100;
     public const double MinSeconds = 0.2;
 
-    /// <summary>The median and every timed pass, in milliseconds.</summary>
-    public sealed record Measurement(double MedianMs, IReadOnlyList<double> RunsMs)
-    {
-        /// <summary>Coefficient of variation of the timed passes (their spread relative to their mean).</summary>
-        public double Variation
-        {
-            get
-            {
-                var mean = RunsMs.Average();
-                return Math.Sqrt(RunsMs.Sum(r => (r - mean) * (r - mean)) / RunsMs.Count) / mean;
-            }
-        }
-    }
-
-    public static Measurement Measure(NetworkPlan plan, Device device, int batch, TrainingConfig? options = null, CancellationToken cancel = default)
+    /// <summary>The median of the timed passes, in milliseconds.</summary>
+    public static double Measure(NetworkPlan plan, Device device, int batch, TrainingConfig? options = null, CancellationToken cancel = default)
     {
         if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), $"latency batch must be at least 1, got {batch}");
         var config = options ?? new TrainingConfig();
@@ -62,7 +49,7 @@ public static class Latency
             Pass();
             runs.Add(clock.Elapsed.TotalMilliseconds);
         }
-        return new Measurement(Median(runs), runs);
+        return Median(runs);
 
         void Pass()
         {

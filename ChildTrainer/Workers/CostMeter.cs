@@ -59,6 +59,6 @@ public static class CostMeter
             Precision = Tensors.Precisions.Parse(spec.Precision), ChannelsLast = spec.ChannelsLast, CudnnBenchmark = spec.CudnnBenchmark,
         };
         var latency = Latency.Measure(plan, TorchRuntime.ParseDevice(device), batch, config, cancel);
-        return new ChildCosts(plan.Parameters, plan.MultAdds, Math.Round(latency.MedianMs, 4), device);
+        return new ChildCosts(plan.Parameters, plan.MultAdds, Math.Round(latency, 4), device);
     }
 }

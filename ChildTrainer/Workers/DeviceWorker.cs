@@ -226,7 +226,7 @@ public sealed class DeviceWorker : ReceiveActor, IWithTimers, IWithStash
                     o.Costs?.MultAdds ?? o.MultAdds, o.Seconds)
                 {
                     Rungs = values, ResumedEpochs = o.ResumedEpochs > 0 ? o.ResumedEpochs : null, Weights = o.Weights,
-                    LatencyMs = o.Costs?.LatencyMs, LatencyDevice = o.Costs?.LatencyDevice,
+                    Costs = o.Costs,
                 },
             };
             reportedAt = System.Diagnostics.Stopwatch.GetTimestamp();

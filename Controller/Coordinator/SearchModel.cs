@@ -45,8 +45,8 @@ public sealed class SearchModel(Func<SearchSettings, byte[]?, ISearchStrategy> c
                 Replace(createStrategy(started.Settings, null));
                 break;
             case ChildTrained trained when State.Objectives is { } objectives && State.CostReference is { } reference:
-                var costs = new Protocol.Messages.ChildCosts(trained.Parameters, trained.MultAdds, trained.LatencyMs, trained.LatencyDevice);
-                Strategy!.Observe(trained.ChildId, objectives.Reward(trained.Accuracy, costs, reference, trained.ChildId), objectives.Point(trained.Accuracy, costs, reference));
+                Strategy!.Observe(trained.ChildId, objectives.Reward(trained.Accuracy, trained.Costs, reference, trained.ChildId),
+                    objectives.Point(trained.Accuracy, trained.Costs, reference));
                 break;
             case ChildTrained trained:
                 Strategy!.Observe(trained.ChildId, trained.Accuracy);

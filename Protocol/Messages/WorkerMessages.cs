@@ -81,14 +81,6 @@ public sealed record ChildResult(long ChildId, bool Final, string WorkerId, doub
     /// <summary>A final training's kept network: the folder of its model.py and model.pt on the worker's machine (null: none kept).</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? Weights { get; init; }
-
-    /// <summary>The child's inference latency, measured before it trained (null: not asked for).</summary>
-    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
-    public double? LatencyMs { get; init; }
-
-    /// <summary>The device <see cref="LatencyMs"/> was measured on.</summary>
-    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
-    public string? LatencyDevice { get; init; }
 }
 
 /// <summary>A child that could not be trained, with the reason; sent until <see cref="ResultRecorded"/> arrives.</summary>
@@ -113,7 +105,7 @@ public abstract record WorkerReport(long ChildId, bool Final, string WorkerId) :
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<RungValue>? Rungs { get; init; }
 
-    /// <summary>The child's costs as measured before it trained, when <see cref="Rungs"/> may need deciding with them (null: none, or not measured).</summary>
+    /// <summary>The child's costs as measured before it trained (a result's latency; a failure's when <see cref="Rungs"/> may need deciding with them; null: not measured).</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public ChildCosts? Costs { get; init; }
 }

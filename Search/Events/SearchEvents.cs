@@ -32,6 +32,8 @@ public sealed record ChildTrained(long ChildId, string WorkerId, double Accuracy
 
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? LatencyDevice { get; init; }
+
+    [System.Text.Json.Serialization.JsonIgnore] public ChildCosts Costs => new(Parameters, MultAdds, LatencyMs, LatencyDevice);
 }
 
 /// <summary>A sampled child over one of the run's bounds, measured by a worker and never trained: an outcome that does not count against the budget.</summary>

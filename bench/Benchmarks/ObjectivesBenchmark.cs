@@ -45,10 +45,7 @@ public static class ObjectivesBenchmark
             seen = done;
             foreach (var c in s.Children.Values.Where(c => c.Search.Status == JobStatus.Trained && counted.Add(c.Id)))
             {
-                IReadOnlyList<double> point = [1 - c.Search.Outcome!.Accuracy, c.Search.Outcome.MultAdds / setup.ReferenceMultAdds];
-                if (front.Any(p => Pareto.Dominates(p, point) || p.SequenceEqual(point))) continue;
-                front.RemoveAll(p => Pareto.Dominates(point, p));
-                front.Add(point);
+                Pareto.AddToFront(front, [1 - c.Search.Outcome!.Accuracy, c.Search.Outcome.MultAdds / setup.ReferenceMultAdds]);
             }
             hypervolumes.Add(Pareto.Hypervolume(front));
         }

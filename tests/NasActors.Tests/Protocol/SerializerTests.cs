@@ -82,7 +82,7 @@ public sealed class SerializerTests : IDisposable
             new ChildResult(3, true, "w", 0.9, 0.88, 0.3, 1000, 2000, 1.5),
             new ChildResult(3, false, "w", 0.9, null, 0.3, 1000, 2000, 1.5) { Rungs = [new RungValue(1, 0.4), new RungValue(3, 0.7)], ResumedEpochs = 2 },
             new ChildFailure(3, false, "w", "NonFiniteLoss: loss became NaN"),
-            new ChildResult(3, false, "w", 0.9, null, 0.3, 1000, 2000, 1.5) { LatencyMs = 3.25, LatencyDevice = "cuda:0" },
+            new ChildResult(3, false, "w", 0.9, null, 0.3, 1000, 2000, 1.5) { Costs = new ChildCosts(1000, 2000, 3.25, "cuda:0") },
             new ChildRefusal(3, "w", new ChildCosts(1000, 2000, 16.5, "cpu"), 0.02),
             new ResultRecorded(3, false),
             new DeviceUnhealthy("w", "cpu: dense convolutions compute wrong on every path allowed"),
