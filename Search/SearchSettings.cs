@@ -167,14 +167,21 @@ public sealed record SearchSettings
         // The devices are the resuming machine's own (a run may move to other hardware); they do not change the search.
         var same = requested with { Budget = Budget, Devices = Devices, WorkersPerDevice = WorkersPerDevice };
         if (JsonEq(same, this)) return null;
-        // The stored properties (not the views of them, such as SpaceName).
-        var differing = typeof(SearchSettings).GetProperties()
-            .Where(p => p.GetCustomAttributes(typeof(JsonIgnoreAttribute), false).OfType<JsonIgnoreAttribute>().All(a => a.Condition != JsonIgnoreCondition.Always))
-            .Where(p => !JsonEq(p.GetValue(same), p.GetValue(this)))
-            .Select(p => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Name));
+        var differing = Differing(System.Text.Json.JsonSerializer.SerializeToNode(same, SnakeCase), System.Text.Json.JsonSerializer.SerializeToNode(this, SnakeCase), "");
         return $"the run was started with other settings ({string.Join(", ", differing)}); only the budget and the devices may change on resume";
     }
 
+    private static readonly System.Text.Json.JsonSerializerOptions SnakeCase = new() { PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower };
+
     private static bool JsonEq(object? a, object? b) =>
         System.Text.Json.JsonSerializer.Serialize(a) == System.Text.Json.JsonSerializer.Serialize(b);
+
+    /// <summary>The stored keys that differ, inside search and final too (search.epochs), in the stored order.</summary>
+    private static IEnumerable<string> Differing(System.Text.Json.Nodes.JsonNode? a, System.Text.Json.Nodes.JsonNode? b, string path)
+    {
+        if (a is System.Text.Json.Nodes.JsonObject x && b is System.Text.Json.Nodes.JsonObject y)
+            return x.Select(p => p.Key).Concat(y.Select(p => p.Key)).Distinct()
+                .SelectMany(key => Differing(x[key], y[key], path.Length == 0 ? key : $"{path}.{key}"));
+        return System.Text.Json.Nodes.JsonNode.DeepEquals(a, b) ? [] : [path];
+    }
 }

@@ -9,7 +9,8 @@ namespace NasActors.ChildTrainer.Workers;
 /// Runs a user's command per child (any language, e.g. a PyTorch script) through <c>/bin/sh -c</c>.
 /// The genotype JSON arrives on standard input and in the file named by <c>NAS_GENOTYPE_FILE</c>;
 /// <c>NAS_CHILD_ID</c>, <c>NAS_DEVICE</c>, <c>NAS_SEED</c>, <c>NAS_FINAL</c> and the training spec
-/// (<c>NAS_EPOCHS</c>, <c>NAS_CELLS</c>, <c>NAS_FILTERS</c>, <c>NAS_DATASET</c>) are in its environment.
+/// (<c>NAS_EPOCHS</c>, <c>NAS_CELLS</c>, <c>NAS_FILTERS</c>, <c>NAS_DATASET</c>, <c>NAS_BATCH</c>, <c>NAS_LR</c>,
+/// <c>NAS_TRAIN_LIMIT</c> (a number or all), <c>NAS_VALIDATION</c>, <c>NAS_DROP_PATH_KEEP</c>) are in its environment.
 /// The last line of its standard output must be a JSON object with <c>accuracy</c> in [0, 1]
 /// (optional: <c>test_accuracy</c>, <c>loss</c>, <c>params</c>, <c>mult_adds</c>, <c>seconds</c>);
 /// earlier lines like <c>{"epoch": 1, "epochs": 3, "val_accuracy": 0.6}</c> report progress. With
@@ -64,6 +65,11 @@ public sealed class ExecChildTrainer : IChildTrainer
             env["NAS_CELLS"] = job.Spec.Cells.ToString();
             env["NAS_FILTERS"] = job.Spec.Filters.ToString();
             env["NAS_DATASET"] = job.Spec.Dataset;
+            env["NAS_BATCH"] = job.Spec.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            env["NAS_LR"] = job.Spec.LearningRate.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+            env["NAS_TRAIN_LIMIT"] = job.Spec.TrainLimit?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "all";
+            env["NAS_VALIDATION"] = job.Spec.ValidationSize.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            env["NAS_DROP_PATH_KEEP"] = job.Spec.DropPathKeep.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
             if (job.Spec.Image is { } image) env["NAS_IMAGE"] = image.ToString(System.Globalization.CultureInfo.InvariantCulture);
             env["NAS_PRECISION"] = job.Spec.Precision ?? "fp32";
             env["NAS_CHANNELS_LAST"] = job.Spec.ChannelsLast ? "1" : "0";

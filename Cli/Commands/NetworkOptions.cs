@@ -20,20 +20,23 @@ public sealed class NetworkOptions
         {
             Description = "normal cells per stage: N builds N-R-N-R-N; one count per stage, such as 4,3,3, builds 4-R-3-R-3",
             DefaultValueFactory = _ => defaultCells,
-            CustomParser = result =>
-            {
-                try
-                {
-                    return CellCounts.Parse(string.Join(",", result.Tokens.Select(t => t.Value)));
-                }
-                catch (ArgumentException e)
-                {
-                    result.AddError($"--cells: {e.Message}");
-                    return null;
-                }
-            },
+            CustomParser = result => ParseCells(result)!,
         };
         Filters = new Option<int>("--filters", "-F") { Description = "filters of the first stage's blocks (F); P = 24F for NASNet-A", DefaultValueFactory = _ => defaultFilters };
+    }
+
+    /// <summary>"6" or "4,3,3" as a cell count; a problem is the option's parse error.</summary>
+    public static CellCounts? ParseCells(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        try
+        {
+            return CellCounts.Parse(string.Join(",", result.Tokens.Select(t => t.Value)));
+        }
+        catch (ArgumentException e)
+        {
+            result.AddError($"{(result.Parent as System.CommandLine.Parsing.OptionResult)?.Option.Name ?? "--cells"}: {e.Message}");
+            return null;
+        }
     }
 
     /// <param name="genotype">false where the genotype comes from elsewhere (a run's child)</param>

@@ -40,7 +40,12 @@ public static class SearchCommand
         augment.AcceptOnlyFromAmong([.. TrainingSpec.Augmentations]);
         var seed = new Option<long?>("--seed") { Description = "search seed" };
         var topK = new Option<int?>("--top-k") { Description = "children retrained with the final budget after the search (default 2)" };
-        var childTimeout = new Option<int?>("--child-timeout") { Description = "seconds a child (search or final training) may take before it fails" };
+        var defaults = new SearchSettings();
+        var childTimeout = new Option<int?>("--child-timeout")
+        {
+            Description = $"seconds a search child may take before it fails, and a final training too unless --final-timeout (default {defaults.Search.TimeoutSeconds} and {defaults.Final.TimeoutSeconds})",
+        };
+        var finalTimeout = new Option<int?>("--final-timeout") { Description = $"seconds a final training may take before it fails (default {defaults.Final.TimeoutSeconds})" };
         var json = new Option<bool>("--json") { Description = "print the final status as one JSON object" };
         var earlyStop = new Option<string?>("--early-stop") { Description = "stop poor children early: asha (asynchronous successive halving; default: every child trains its budget)" };
         var grace = new Option<int?>("--grace-epochs") { Description = "with --early-stop: epochs before the first rung (default 1)" };
@@ -60,8 +65,12 @@ public static class SearchCommand
         var command = new Command("search", "Run (or resume) a search with every role in this process")
         {
             run, journal, config, strategy, space, blocks, children, trainer, devices, perDevice, dataset, image, augment, seed, topK, childTimeout, json, dashboard, dashboardHost,
-            earlyStop, grace, reduction, brackets, objectives, maxParams, maxMultAdds, maxLatency, latencyBatch,
+            earlyStop, grace, reduction, brackets, objectives, maxParams, maxMultAdds, maxLatency, latencyBatch, finalTimeout,
         };
+        var searchSizing = new SizingOptions(final: false);
+        searchSizing.AddTo(command);
+        var finalSizing = new SizingOptions(final: true);
+        finalSizing.AddTo(command);
         var speed = new SpeedOptions();
         speed.AddTo(command);
         var cluster = new ClusterOptions(joinRequired: false);
@@ -104,7 +113,12 @@ public static class SearchCommand
                     if (ct < 1) throw new InputException("--child-timeout", $"must be at least 1 second, got {ct}");
                     settings = Both(t => t with { TimeoutSeconds = ct });
                 }
-                return settings;
+                if (parse.GetValue(finalTimeout) is { } ft)
+                {
+                    if (ft < 1) throw new InputException("--final-timeout", $"must be at least 1 second, got {ft}");
+                    settings = settings with { Final = settings.Final with { TimeoutSeconds = ft } };
+                }
+                return settings with { Search = searchSizing.Apply(parse, settings.Search), Final = finalSizing.Apply(parse, settings.Final) };
             }, datasetGiven);
             var settings = launch.Settings;
             // The dashboard listens first: a port in use stops the command before anything is written.

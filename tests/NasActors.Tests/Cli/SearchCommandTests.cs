@@ -99,6 +99,55 @@ public class SearchCommandTests
     }
 
     [Fact]
+    public async Task Sizing_options_over_a_settings_file_reach_search_and_final_children_and_a_resume_may_not_change_them()
+    {
+        using var dir = new TempDir();
+        var run = Path.Combine(dir.Path, "run");
+        // The trainer echoes what it was given as its accuracy's digits are not enough: it writes its environment to a file per child.
+        var script = dir.File("train.sh", """
+            cat > /dev/null
+            echo "$NAS_FINAL $NAS_CELLS $NAS_FILTERS $NAS_EPOCHS $NAS_BATCH $NAS_LR $NAS_TRAIN_LIMIT $NAS_VALIDATION $NAS_DROP_PATH_KEEP" > "$(dirname "$0")/seen-$NAS_FINAL-$NAS_CHILD_ID"
+            echo '{"accuracy": 0.5}'
+            """);
+        var config = dir.File("config.json", """{"search": {"filters": 12, "epochs": 9, "batch_size": 48}, "final": {"epochs": 7}}""");
+        var r = NasProcess.Run(Search(run, "--config", config, "--trainer", $"exec:sh {script}", "--dataset", "none",
+            "--cells", "2,1,1", "--epochs", "3", "--batch", "16", "--lr", "0.025", "--train-limit", "300", "--validation", "200", "--drop-path-keep", "0.9",
+            "--final-cells", "4", "--final-filters", "20", "--final-train-limit", "all", "--final-timeout", "86400"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var seen = Directory.GetFiles(dir.Path, "seen-*").ToDictionary(f => Path.GetFileName(f), f => File.ReadAllText(f).Trim());
+        // Options win over the file; the file's keys the options leave alone (search filters 12, final epochs 7) stay.
+        Assert.Equal("0 2,1,1 12 3 16 0.025 300 200 0.9", seen["seen-0-0"]);
+        Assert.Equal("0 2,1,1 12 3 16 0.025 300 200 0.9", seen["seen-0-1"]);
+        var final = Assert.Single(seen, s => s.Key.StartsWith("seen-1-", StringComparison.Ordinal)).Value;
+        var defaults = new NasActors.Search.SearchSettings().Final;
+        Assert.Equal($"1 4 20 7 {defaults.BatchSize} {defaults.LearningRate} all {defaults.ValidationSize} {defaults.DropPathKeep}", final);
+        var stored = SettingsJson.Parse(File.ReadAllText(Path.Combine(run, "run.json")), "run.json");
+        Assert.Null(stored.Final.TrainLimit);
+        Assert.Equal((3600, 86400), (stored.Search.TimeoutSeconds, stored.Final.TimeoutSeconds));
+
+        // A resume may grow the budget, not resize the children: the keys that differ are named.
+        var resized = NasProcess.Run(["search", "--run", run, "--children", "7", "--top-k", "1", "--strategy", "random", "--json", "--trainer", $"exec:sh {script}", "--dataset", "none", "--epochs", "4", "--final-filters", "24"]);
+        Assert.Equal(2, resized.ExitCode);
+        Assert.Contains("cannot resume", resized.Stderr);
+        Assert.Contains("search.epochs, final.filters", resized.Stderr);
+        Assert.Equal(6, (await Events(run)).OfType<ChildTrained>().Count());
+
+        foreach (var (args, message) in new[]
+        {
+            (new[] { "--train-limit", "some" }, "--train-limit: must be a number of images (at least 1) or all, got \"some\""),
+            (new[] { "--final-cells", "1,2" }, "--final-cells: give one number N or 3 numbers"),
+            (new[] { "--batch", "0" }, "search.batch_size must be at least 1, got 0"),
+            (new[] { "--final-lr", "-1" }, "final.learning_rate must be positive"),
+        })
+        {
+            var bad = NasProcess.Run(Search(Path.Combine(dir.Path, "bad"), args));
+            Assert.Equal(2, bad.ExitCode);
+            Assert.Contains(message, bad.Stderr);
+            Assert.False(Directory.Exists(Path.Combine(dir.Path, "bad", "journal")), "a refused search wrote its run");
+        }
+    }
+
+    [Fact]
     public void A_partial_settings_file_changes_only_its_keys_and_the_stored_settings_are_complete()
     {
         using var dir = new TempDir();
