@@ -330,7 +330,7 @@
       container.innerHTML = `<p class="empty">${run.summary.completed || !run.summary.searchCompleted ? 'No child has trained yet.' : 'No child trained: every one failed (see the failures below).'}</p>`;
       return;
     }
-    const table = container.querySelector('table') || container.appendChild(el('table', {},
+    const table = container.querySelector('table') || container.appendChild(el('table', { class: 'top-table' },
       '<thead><tr><th>rank</th><th>child</th><th>accuracy</th><th>final val / test</th><th>params</th><th>cells</th></tr></thead><tbody></tbody>'));
     const tbody = table.querySelector('tbody');
     const key = run.top.map(c => c.childId + ':' + c.finalAccuracy + ':' + c.finalTestAccuracy).join(',');

@@ -69,6 +69,17 @@ public sealed class ReportBrowserTests
         var nodes = await page.EvaluateAsync<int[]>(
             "() => Object.entries(window.nasReport.charts).filter(([k]) => k.startsWith('cell:')).map(([, c]) => c.getOption().series[0].data.length)");
         Assert.Equal(Enumerable.Repeat(2 + 3 * 5 + 1, 12), nodes);
+        // In a 1,400-px window nothing runs past its card: a diagram wider than its column scrolls inside it, whole.
+        var fit = await page.EvaluateAsync<double[]>("""
+            () => { const cells = [...document.querySelectorAll('[data-cell]')];
+                    const past = cells.filter(c => c.parentElement.getBoundingClientRect().right > c.closest('section').getBoundingClientRect().right + 1).length;
+                    const cut = cells.filter(c => c.parentElement.scrollWidth + 1 < c.getBoundingClientRect().width).length;
+                    const widest = Math.max(...cells.map(c => c.getBoundingClientRect().width / c.parentElement.clientWidth));
+                    return [past, cut, document.documentElement.scrollWidth - window.innerWidth, widest]; }
+            """);
+        Assert.Equal([0, 0], fit[..2]);
+        Assert.True(fit[2] <= 0, $"the page is {fit[2]} px wider than the window");
+        Assert.True(fit[3] > 1, "no diagram is wider than its column: the test shows nothing about scrolling");
         var failures = page.Locator("section[data-view=failures]");
         Assert.Contains("exited with code 3", await failures.InnerTextAsync());
         await failures.Locator("summary").ClickAsync();
