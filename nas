@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the nas CLI (Release) when its sources changed since the last build, then runs it.
+# Builds the nas CLI (Release) when its sources changed since the last build, then runs it
+# (deploy/launch). For machines that should not build, deploy/pack builds once to copy.
 # NAS_TORCH_BACKEND=system builds against the managed TorchSharp only and loads libtorch (with
 # CUDA) from an installed PyTorch: NAS_LIBTORCH_DIR, or the lib folder of python3's torch.
 # NAS_TORCH_BACKEND=cuda builds with NuGet's TorchSharp-cuda-linux, where the package feed has it.
@@ -9,14 +10,7 @@ backend="${NAS_TORCH_BACKEND:-cpu}"
 case "$backend" in
   cpu) out="$root/.build/nas" ;;
   cuda) out="$root/.build/nas-cuda" ;;
-  system)
-    out="$root/.build/nas-system"
-    libtorch="${NAS_LIBTORCH_DIR:-$(python3 -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))' 2>/dev/null || true)}"
-    if [[ -z "$libtorch" || ! -e "$libtorch/libtorch.so" ]]; then
-      echo "nas: NAS_TORCH_BACKEND=system needs libtorch: set NAS_LIBTORCH_DIR to a folder with libtorch.so, or install PyTorch for python3" >&2
-      exit 1
-    fi
-    export LD_LIBRARY_PATH="$libtorch${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" ;;
+  system) out="$root/.build/nas-system" ;;
   *) echo "nas: NAS_TORCH_BACKEND must be cpu, cuda or system, not '$backend'" >&2; exit 1 ;;
 esac
 stamp="$out/.stamp"
@@ -43,12 +37,7 @@ if [[ ! -f "$stamp" ]] || [[ -n "$(find "$root" -path "$root/.build" -prune -o -
     exit 1
   fi
   rm -f "$log"
+  echo "$backend" > "$out/torch-backend"
   touch "$stamp"
 fi
-# glibc gives each thread that allocates under contention an arena of its own (up to 8 per core)
-# and keeps what is freed there: a coordinator's policy updates on the thread pool held hundreds of
-# MB that way (bench/RESULTS.md, "Native memory"). Two arenas cost no speed there nor in
-# training. The C library reads
-# this only as the process starts, so it is set here; a value of the caller's own is kept.
-export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
-exec dotnet "$out/nas.dll" "$@"
+NAS_BUILD_DIR="$out" NAS_TORCH_BACKEND="$backend" exec "$root/deploy/launch" "$@"
