@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -75,7 +76,7 @@ public static partial class SettingsJson
             var merged = JsonSerializer.SerializeToNode(over ?? new SearchSettings(), Options)!.AsObject();
             // B left out is the space's own, not the default space's.
             if (blocksFromSpace && !given.AsObject().ContainsKey("blocks")) merged.Remove("blocks");
-            Merge(merged, given.AsObject(), "$", where);
+            Merge(merged, given.AsObject(), typeof(SearchSettings), "$", where);
             return merged.Deserialize<SearchSettings>(Options) ?? throw new InvalidRunException($"{where}: empty settings");
         }
         catch (JsonException e)
@@ -89,14 +90,16 @@ public static partial class SettingsJson
     /// where the default holds a value is refused here, saying what the key takes (the serializer
     /// would speak of nullability annotations).
     /// </summary>
-    private static void Merge(JsonObject defaults, JsonObject given, string path, string where)
+    private static void Merge(JsonObject defaults, JsonObject given, Type type, string path, string where)
     {
         foreach (var (key, value) in given.ToList())
         {
-            if (value is null && defaults[key] is { } kept)
+            var property = type.GetProperties().FirstOrDefault(p => JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Name) == key);
+            // A key whose null means something (train_limit: all) takes it; any other is refused, saying what it takes.
+            if (value is null && defaults[key] is { } kept && (property is null || new NullabilityInfoContext().Create(property).ReadState != NullabilityState.Nullable))
                 throw new InvalidRunException($"{where}: {path}.{key}: expected {What(kept)}, got null");
-            if (value is JsonObject inner && defaults[key] is JsonObject innerDefaults)
-                Merge(innerDefaults, inner, $"{path}.{key}", where);
+            if (value is JsonObject inner && defaults[key] is JsonObject innerDefaults && property is not null)
+                Merge(innerDefaults, inner, property.PropertyType, $"{path}.{key}", where);
             else
                 defaults[key] = value?.DeepClone();
         }

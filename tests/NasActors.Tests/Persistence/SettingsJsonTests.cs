@@ -17,6 +17,17 @@ public class SettingsJsonTests
     }
 
     [Fact]
+    public void A_null_where_it_means_something_is_taken_and_anywhere_else_refused()
+    {
+        // train_limit null: every image (the search's default limits it to 1,000).
+        var all = SettingsJson.Parse("""{"search": {"train_limit": null, "image": null}}""", "config.json", SearchSettings.NewSearch);
+        Assert.Null(all.Search.TrainLimit);
+        Assert.Equal(SearchSettings.NewSearch.Search with { TrainLimit = null }, all.Search);
+        var e = Assert.Throws<InvalidRunException>(() => SettingsJson.Parse("""{"final": {"epochs": null}}""", "config.json", SearchSettings.NewSearch));
+        Assert.Equal("config.json: $.final.epochs: expected a number, got null", e.Message);
+    }
+
+    [Fact]
     public void A_partial_file_keeps_every_other_default_and_stores_complete()
     {
         var settings = SettingsJson.Parse("""{"search": {"epochs": 27, "cells": [2, 1, 1]}}""", "config.json");
