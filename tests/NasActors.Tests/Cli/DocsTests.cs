@@ -138,7 +138,8 @@ public partial class DocsTests
         {
             "search" => new Dictionary<string, string>
             {
-                ["--children"] = "2", ["--top-k"] = "1", ["--epochs"] = args.Contains("--early-stop") ? "3" : "1", ["--train-limit"] = "64", ["--validation"] = "32",
+                // A tenth of the children (at least 1, at most 6): a budget grown on resume still grows.
+                ["--children"] = $"{Math.Clamp((Value(args, "--children") ?? 20) / 10, 1, 6)}", ["--top-k"] = "1", ["--epochs"] = args.Contains("--early-stop") ? "3" : "1", ["--train-limit"] = "64", ["--validation"] = "32",
                 ["--cells"] = "1", ["--filters"] = "4", ["--final-cells"] = "1", ["--final-filters"] = "4", ["--final-epochs"] = "1",
                 ["--final-train-limit"] = "64", ["--final-validation"] = "32",
             },
@@ -158,6 +159,9 @@ public partial class DocsTests
         foreach (var (option, value) in tiny) result.AddRange([option, value]);
         return result;
     }
+
+    private static int? Value(IReadOnlyList<string> args, string option) =>
+        args.ToList().IndexOf(option) is var i and >= 0 && i + 1 < args.Count && int.TryParse(args[i + 1], out var n) ? n : null;
 
     /// <summary>Each <c>./nas</c> line of the <c>```sh</c> blocks, without <c>./nas</c>, and whether it runs (not in a parse-only block).</summary>
     private static IEnumerable<(string Command, bool Run)> Commands(string markdown)
