@@ -129,7 +129,9 @@ public sealed class SearchLauncher : IDisposable
     /// <param name="say">A line for the user (a search that waits for trainers says so once).</param>
     public async Task<SearchOutcome> RunAsync(Action<SearchStatus> seen, Action<string> say, CancellationToken cancel)
     {
-        if (Existing is null || Existing.Budget != Settings.Budget) Store.WriteSettings(Settings);
+        if (Existing is null || Existing.Budget != Settings.Budget
+            || (Existing.Search.TimeoutSeconds, Existing.Final.TimeoutSeconds) != (Settings.Search.TimeoutSeconds, Settings.Final.TimeoutSeconds))
+            Store.WriteSettings(Settings);
         SearchStatus? status;
         bool removed;
         await using (var started = await SearchNode.StartAsync(Store, Settings, cancel, cluster: cluster))

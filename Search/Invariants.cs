@@ -24,6 +24,7 @@ internal static class Invariants
             : null,
         _ when s.Settings is null => "the search has not started",
         BudgetIncreased e => e.Budget <= s.Budget ? $"the budget {e.Budget} is not above {s.Budget}" : null,
+        TimeoutsChanged e => e.SearchSeconds < 1 || e.FinalSeconds < 1 ? $"a timeout of {Math.Min(e.SearchSeconds, e.FinalSeconds)} s is not at least 1 s" : null,
         ChildSampled e => s.Children.ContainsKey(e.ChildId) ? $"child {e.ChildId} was already sampled" : Undecodable(s, e),
         ChildAssigned e => Job(s, e.ChildId, e.Final, out var job) ?? (job!.Status != JobStatus.Queued ? $"{Training(e.ChildId, e.Final)} is {Name(job.Status)}, not waiting for a worker" : null),
         ChildRequeued e => Job(s, e.ChildId, e.Final, out var job) ?? (job!.Status != JobStatus.Running ? $"{Training(e.ChildId, e.Final)} is {Name(job.Status)}, not on a worker" : null),

@@ -159,16 +159,21 @@ public sealed record SearchSettings
     /// <summary>The seed a child's training gets: fixed by the run's seed and the child, whichever worker trains it.</summary>
     public int ChildSeed(long childId) => (int)((Seed * 1_000_003 + childId) & 0x7fffffff);
 
+    /// <summary>These settings with other time limits for a search child's training and a final training.</summary>
+    public SearchSettings WithTimeouts(int search, int final) =>
+        this with { Search = Search with { TimeoutSeconds = search }, Final = Final with { TimeoutSeconds = final } };
+
     /// <summary>Why a resumed search with <paramref name="requested"/> settings cannot continue this one, or null.</summary>
     public string? Incompatibility(SearchSettings requested)
     {
         if (requested.Budget < Budget)
             return $"budget {requested.Budget} is smaller than the run's {Budget} (a budget can only grow)";
-        // The devices are the resuming machine's own (a run may move to other hardware); they do not change the search.
-        var same = requested with { Budget = Budget, Devices = Devices, WorkersPerDevice = WorkersPerDevice };
+        // The devices are the resuming machine's own (a run may move to other hardware), and the time a
+        // training may take is the hardware's too: neither changes what the search searches.
+        var same = requested.WithTimeouts(Search.TimeoutSeconds, Final.TimeoutSeconds) with { Budget = Budget, Devices = Devices, WorkersPerDevice = WorkersPerDevice };
         if (JsonEq(same, this)) return null;
         var differing = Differing(System.Text.Json.JsonSerializer.SerializeToNode(same, SnakeCase), System.Text.Json.JsonSerializer.SerializeToNode(this, SnakeCase), "");
-        return $"the run was started with other settings ({string.Join(", ", differing)}); only the budget and the devices may change on resume";
+        return $"the run was started with other settings ({string.Join(", ", differing)}); only the budget, the devices and the timeouts may change on resume";
     }
 
     private static readonly System.Text.Json.JsonSerializerOptions SnakeCase = new() { PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower };

@@ -200,6 +200,7 @@ public sealed record SearchState
         SearchStarted e => this with { Settings = e.Settings, Budget = e.Settings.Budget, StartedAt = e.At },
         // A larger budget reopens the search, and its new top K will need their final training.
         BudgetIncreased e => this with { Budget = e.Budget, CompletedAt = null, FinalQueued = false },
+        TimeoutsChanged e => this with { Settings = Settings!.WithTimeouts(e.SearchSeconds, e.FinalSeconds) },
         ChildSampled e => this with
         {
             Children = Children.SetItem(e.ChildId, new ChildRecord(e.ChildId, e.Decisions, e.LogProbability, e.PolicyVersion, TrainingJob.Queued)),
@@ -437,14 +438,24 @@ public sealed record SearchState
 
     /// <summary>
     /// When a coordinator (re)starts on this state: a new search starts with <paramref name="requested"/>;
-    /// a stored one grows to a larger requested budget, and completes if its results are all in.
+    /// a stored one takes the requested time limits, grows to a larger requested budget, and
+    /// completes if its results are all in.
     /// </summary>
     public IReadOnlyList<ISearchEvent> Resume(SearchSettings? requested, DateTimeOffset now)
     {
         if (Settings is null) return requested is null ? [] : [new SearchStarted(requested, now)];
-        if (requested is null || requested.Budget <= Budget) return Completion(now);
-        var grown = new BudgetIncreased(requested.Budget);
-        return [grown, .. Evolve(grown).Completion(now)];
+        if (requested is null) return Completion(now);
+        var state = this;
+        var events = new List<ISearchEvent>();
+        void Apply(ISearchEvent e)
+        {
+            events.Add(e);
+            state = state.Evolve(e);
+        }
+        if ((requested.Search.TimeoutSeconds, requested.Final.TimeoutSeconds) != (Settings.Search.TimeoutSeconds, Settings.Final.TimeoutSeconds))
+            Apply(new TimeoutsChanged(requested.Search.TimeoutSeconds, requested.Final.TimeoutSeconds));
+        if (requested.Budget > Budget) Apply(new BudgetIncreased(requested.Budget));
+        return [.. events, .. state.Completion(now)];
     }
 
     public IReadOnlyList<ISearchEvent> Completion(DateTimeOffset now) =>

@@ -14,6 +14,10 @@ public sealed record SearchStarted(SearchSettings Settings, DateTimeOffset At) :
 [WireName("event.budget-increased")]
 public sealed record BudgetIncreased(int Budget) : ISearchEvent;
 
+/// <summary>A resume gave trainings other time limits (a slower or faster machine); the jobs sent from then on carry them.</summary>
+[WireName("event.timeouts-changed")]
+public sealed record TimeoutsChanged(int SearchSeconds, int FinalSeconds) : ISearchEvent;
+
 /// <summary>The strategy proposed a child; persisted before the child is dispatched.</summary>
 [WireName("event.child-sampled")]
 public sealed record ChildSampled(long ChildId, Genotype Genotype, int[] Decisions, double LogProbability, int PolicyVersion) : ISearchEvent;

@@ -132,6 +132,15 @@ public class SearchCommandTests
         Assert.Contains("search.epochs, final.filters", resized.Stderr);
         Assert.Equal(6, (await Events(run)).OfType<ChildTrained>().Count());
 
+        // Other time limits (a slower machine) may come with a resume: journaled, stored, sent with the jobs from then on.
+        var longer = NasProcess.Run(["search", "--run", run, "--children", "7", "--top-k", "1", "--strategy", "random", "--json", "--trainer", $"exec:sh {script}", "--dataset", "none",
+            "--child-timeout", "7200", "--final-timeout", "90000"]);
+        Assert.True(longer.ExitCode == 0, longer.Stderr);
+        Assert.Equal(new TimeoutsChanged(7200, 90000), Assert.Single((await Events(run)).OfType<TimeoutsChanged>()));
+        var restored = SettingsJson.Parse(File.ReadAllText(Path.Combine(run, "run.json")), "run.json");
+        Assert.Equal((7200, 90000, 7), (restored.Search.TimeoutSeconds, restored.Final.TimeoutSeconds, restored.Budget));
+        Assert.Equal(7, (await Events(run)).OfType<ChildTrained>().Count());
+
         foreach (var (args, message) in new[]
         {
             (new[] { "--train-limit", "some" }, "--train-limit: must be a number of images (at least 1) or all, got \"some\""),
@@ -252,7 +261,7 @@ public class SearchCommandTests
         Assert.Equal(0, NasProcess.Run(Search(run, "--trainer", "synthetic")).ExitCode);
         r = NasProcess.Run(Search(run, "--trainer", "synthetic", "--seed", "8"));
         Assert.Equal(2, r.ExitCode);
-        Assert.Contains("only the budget and the devices may change on resume", r.Stderr);
+        Assert.Contains("only the budget, the devices and the timeouts may change on resume", r.Stderr);
         Assert.Contains("settings (seed", r.Stderr);
 
         // A larger budget continues the same run.

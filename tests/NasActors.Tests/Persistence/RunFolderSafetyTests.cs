@@ -91,7 +91,7 @@ public class RunFolderSafetyTests
         // SIGKILL leaves no stale lock: the run resumes at once.
         var resumed = NasProcess.Run(TimeSpan.FromMinutes(3), ["search", "--run", run, "--trainer", "synthetic:0", "--children", "200", "--top-k", "0", "--strategy", "random", "--json"]);
         Assert.Equal(2, resumed.ExitCode); // another trainer: refused as a settings change, not as a lock
-        Assert.Contains("only the budget and the devices may change", resumed.Stderr);
+        Assert.Contains("only the budget, the devices and the timeouts may change", resumed.Stderr);
     }
 
     [Fact]

@@ -43,7 +43,7 @@ public class SettingsJsonTests
     public void A_resume_with_another_space_names_the_stored_settings_that_differ()
     {
         var problem = new SearchSettings().Incompatibility(new SearchSettings { Space = "darts" });
-        Assert.Equal("the run was started with other settings (space, blocks); only the budget and the devices may change on resume", problem);
+        Assert.Equal("the run was started with other settings (space, blocks); only the budget, the devices and the timeouts may change on resume", problem);
     }
 
     [Fact]

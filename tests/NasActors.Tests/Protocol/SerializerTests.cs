@@ -96,6 +96,7 @@ public sealed class SerializerTests : IDisposable
             new SearchStarted(new SearchSettings { Objectives = ["accuracy", "latency_ms"], Constraints = new Dictionary<string, double> { ["latency_ms"] = 15 }, LatencyBatch = 8 },
                 DateTimeOffset.UnixEpoch),
             new BudgetIncreased(40),
+            new TimeoutsChanged(14400, 345600),
             new ChildSampled(3, NasNetA.Genotype, new DecisionSpace().Encode(NasNetA.Genotype), -12.5, 1),
             new ChildAssigned(3, false, "w", 1),
             new ChildTrained(3, "w", 0.9, 0.3, 1000, 2000, 1.5),

@@ -35,6 +35,7 @@ public class InvariantTests
         { "a requeue of a queued child", new ChildRequeued(1, false, "worker gone"), "child 1's search training is queued, not on a worker" },
         { "a second start", new SearchStarted(Settings, DateTimeOffset.UnixEpoch), "the search had already started" },
         { "a budget that shrinks", new BudgetIncreased(1), "the budget 1 is not above 2" },
+        { "a timeout of no time", new TimeoutsChanged(3600, 0), "a timeout of 0 s is not at least 1 s" },
         { "final training before the search completed", new FinalTrainingQueued([0]), "the search has not completed" },
         { "a rung without early stopping", new ChildReachedRung(0, "a", 1, 0.5, false), "the run has no early stopping" },
     };
@@ -48,6 +49,23 @@ public class InvariantTests
         Assert.True(e.Message == why, $"{what}: {e.Message}");
         // The state it was offered to is a value: unchanged.
         Assert.Equal((1, 2), (s.Trained, s.Sampled));
+    }
+
+    [Fact]
+    public void A_resume_with_other_time_limits_changes_them_for_the_trainings_sent_from_then_on_and_nothing_else()
+    {
+        var s = Started();
+        Assert.Empty(s.Resume(Settings, DateTimeOffset.UnixEpoch));
+        var longer = Settings.WithTimeouts(14_400, 345_600) with { Budget = 3 };
+        var events = s.Resume(longer, DateTimeOffset.UnixEpoch);
+        Assert.Equal([new TimeoutsChanged(14_400, 345_600), new BudgetIncreased(3)], events);
+        var resumed = SearchState.Fold(events, s);
+        Assert.Equal(14_400, resumed.TrainChild(1, false).Spec.TimeoutSeconds);
+        Assert.Equal(Settings.Search with { TimeoutSeconds = 14_400 }, resumed.Settings!.Search);
+        Assert.Equal(Settings.Final with { TimeoutSeconds = 345_600 }, resumed.Settings.Final);
+        // What the search searches never changes with them.
+        Assert.Null(Settings.Incompatibility(longer));
+        Assert.Equal(Settings with { Budget = 3 }, resumed.Settings.WithTimeouts(Settings.Search.TimeoutSeconds, Settings.Final.TimeoutSeconds) with { Budget = 3 });
     }
 
     [Fact]
