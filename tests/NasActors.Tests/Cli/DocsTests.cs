@@ -99,6 +99,18 @@ public partial class DocsTests
     }
 
     [Fact]
+    public void Every_command_of_the_operations_page_parses()
+    {
+        var commands = Commands(File.ReadAllText(Path.Combine(Root, "docs", "operations.md")), OperatorCommand()).ToList();
+        Assert.True(commands.Count >= 4, $"only {commands.Count} commands found");
+        foreach (var (command, _) in commands)
+        {
+            var parse = NasCommands.Create().Parse(Words(command));
+            Assert.True(parse.Errors.Count == 0, $"operations.md: nas {command}: {string.Join("; ", parse.Errors.Select(e => e.Message))}");
+        }
+    }
+
+    [Fact]
     public void Every_command_of_the_readme_and_the_guide_runs()
     {
         using var dir = new TempDir();
@@ -163,10 +175,16 @@ public partial class DocsTests
     private static int? Value(IReadOnlyList<string> args, string option) =>
         args.ToList().IndexOf(option) is var i and >= 0 && i + 1 < args.Count && int.TryParse(args[i + 1], out var n) ? n : null;
 
-    /// <summary>Each <c>./nas</c> line of the <c>```sh</c> blocks, without <c>./nas</c>, and whether it runs (not in a parse-only block).</summary>
-    private static IEnumerable<(string Command, bool Run)> Commands(string markdown)
+    /// <summary>
+    /// Each nas command of the <c>```sh</c> blocks (lines continued with a backslash joined), from the
+    /// word after nas, and whether it runs (not in a parse-only block). <paramref name="nas"/>: where
+    /// a line's command starts (default: the line starts with <c>./nas</c>).
+    /// </summary>
+    private static IEnumerable<(string Command, bool Run)> Commands(string markdown, Regex? nas = null)
     {
+        nas ??= GuideCommand();
         string? block = null;
+        var pending = "";
         foreach (var line in markdown.Split('\n'))
         {
             var trimmed = line.Trim();
@@ -175,8 +193,15 @@ public partial class DocsTests
                 block = block is null ? trimmed[3..].Trim() : null;
                 continue;
             }
-            if (block is "sh" or "sh parse-only" && trimmed.StartsWith("./nas ", StringComparison.Ordinal))
-                yield return (trimmed["./nas ".Length..], block == "sh");
+            if (block is not ("sh" or "sh parse-only")) continue;
+            if (trimmed.EndsWith('\\'))
+            {
+                pending += trimmed[..^1] + " ";
+                continue;
+            }
+            var whole = pending + trimmed;
+            pending = "";
+            if (nas.Match(whole) is { Success: true } m) yield return (whole[(m.Index + m.Length)..], block == "sh");
         }
     }
 
@@ -239,6 +264,12 @@ public partial class DocsTests
         WithoutCode(markdown).Split('\n').Where(l => l.StartsWith('#')).Select(l => Regex.Replace(l.TrimStart('#').Trim().ToLowerInvariant(), @"[^\p{L}\p{N} _-]", "").Replace(' ', '-')).ToHashSet();
 
     private static string WithoutCode(string markdown) => Fence().Replace(markdown, "");
+
+    [GeneratedRegex(@"^\./nas ")]
+    private static partial Regex GuideCommand();
+
+    [GeneratedRegex(@"(^|\s)(\./nas|/opt/nasactors/nas|""\$NAS"") ")]
+    private static partial Regex OperatorCommand();
 
     [GeneratedRegex(@"\]\(([^)\s]+)\)")]
     private static partial Regex Link();
