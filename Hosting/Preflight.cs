@@ -92,7 +92,7 @@ public static class Preflight
             var n = data.Train.Count;
             if (spec.ValidationSize < 1 || spec.ValidationSize >= n)
                 throw new InputException($"{key}.validation_size",
-                    $"{spec.ValidationSize} images held out to score each child, but {data.Train.Name} has {n} training images: give between 1 and {n - 1} in a settings file (--config)");
+                    $"{spec.ValidationSize} images held out to score each child, but {data.Train.Name} has {n} training images: give between 1 and {n - 1} ({(key == "search" ? "--validation" : "--final-validation")}, or {key}.validation_size in a settings file)");
             if (data.Train.Classes < 2)
                 throw new InputException(TrainingInputs.Dataset, $"{data.Train.Name} has {data.Train.Classes} class; a search needs at least 2");
         }

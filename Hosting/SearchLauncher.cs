@@ -129,6 +129,7 @@ public sealed class SearchLauncher : IDisposable
     /// <param name="say">A line for the user (a search that waits for trainers says so once).</param>
     public async Task<SearchOutcome> RunAsync(Action<SearchStatus> seen, Action<string> say, CancellationToken cancel)
     {
+        // New time limits are stored at once; a finished run journals them when it is taken up again (a grown budget).
         if (Existing is null || Existing.Budget != Settings.Budget
             || (Existing.Search.TimeoutSeconds, Existing.Final.TimeoutSeconds) != (Settings.Search.TimeoutSeconds, Settings.Final.TimeoutSeconds))
             Store.WriteSettings(Settings);

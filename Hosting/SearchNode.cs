@@ -67,10 +67,25 @@ public sealed class SearchNode : IAsyncDisposable
     private static Props Writers(RunStore store, SearchSettings settings) =>
         RunWriter.Props(store.Lease(), (context, generation) =>
         {
-            var coordinator = context.ActorOf(Restarted(SearchCoordinator.Props(settings, ids: store.Ids, host: context.Self), "search-coordinator"), $"coordinator-{generation}");
+            // The settings as stored now, not as this node started with: a standby that takes over
+            // after a resume changed the budget or the time limits would otherwise ask for the old ones.
+            var requested = Stored(store) ?? settings;
+            var coordinator = context.ActorOf(Restarted(SearchCoordinator.Props(requested, ids: store.Ids, host: context.Self), "search-coordinator"), $"coordinator-{generation}");
             context.ActorOf(Restarted(LeaderboardKeeper.Props(coordinator, Math.Max(settings.TopK, 10), store.Ids), "leaderboard"), $"evaluator-{generation}");
             return coordinator;
         }, () => store.ReadSettings()?.Budget, () => FinishedAsStored(store));
+
+    private static SearchSettings? Stored(RunStore store)
+    {
+        try
+        {
+            return store.ReadSettings();
+        }
+        catch (Exception e) when (e is IOException or InvalidRunException or RunStoreException or global::System.Data.Common.DbException or TimeoutException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>The run's status when, as stored, it is finished and its stored budget has not grown (read without recovering it).</summary>
     private static SearchStatus? FinishedAsStored(RunStore store)

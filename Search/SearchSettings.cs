@@ -112,6 +112,9 @@ public sealed record SearchSettings
     /// </summary>
     public const int MaxBlocks = 64;
 
+    /// <summary>A training's time limit: the timers that enforce it take at most about 49 days.</summary>
+    public const int MaxTimeoutSeconds = 30 * 24 * 3600;
+
     /// <param name="strategies">The strategies there are (the controller's catalog).</param>
     public IReadOnlyList<string> Errors(IReadOnlyCollection<string> strategies)
     {
@@ -141,7 +144,7 @@ public sealed record SearchSettings
             if (spec.ValidationSize < 1) errors.Add($"{name}.validation_size must be at least 1, got {spec.ValidationSize}");
             if (spec.TrainLimit is < 1) errors.Add($"{name}.train_limit must be at least 1, got {spec.TrainLimit}");
             if (!(spec.DropPathKeep is > 0 and <= 1)) errors.Add($"{name}.drop_path_keep must be in (0, 1], got {spec.DropPathKeep}");
-            if (spec.TimeoutSeconds < 1) errors.Add($"{name} timeout must be at least 1 second, got {spec.TimeoutSeconds}");
+            if (spec.TimeoutSeconds is < 1 or > MaxTimeoutSeconds) errors.Add($"{name}.timeout_seconds must be between 1 and {MaxTimeoutSeconds} (30 days), got {spec.TimeoutSeconds}");
             if (spec.Precision is { } p && !TrainingSpec.Precisions.Contains(p))
                 errors.Add($"{name} precision \"{p}\" is unknown (expected {string.Join(", ", TrainingSpec.Precisions)})");
             if (spec.Augment is { } a && !TrainingSpec.Augmentations.Contains(a))

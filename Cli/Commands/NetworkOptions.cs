@@ -12,7 +12,10 @@ public sealed class NetworkOptions
     public Option<int> Filters { get; }
     public Option<bool> Aux { get; } = new("--aux") { Description = "add the auxiliary classifier head (trained with weight 0.4)" };
     public Option<int?> StemFilters { get; } = new("--stem-filters") { Description = "stem conv filters (default 3F for small images, 32 for ImageNet-sized)" };
-    public Option<double> DropPathKeep { get; } = new("--drop-path-keep") { Description = "ScheduledDropPath keep probability at the last cell at the end of training", DefaultValueFactory = _ => 1.0 };
+    public Option<double> DropPathKeep { get; } = new("--drop-path-keep")
+    {
+        Description = "ScheduledDropPath keep probability at the last cell at the end of training", DefaultValueFactory = _ => 1.0, CustomParser = r => SizingOptions.ParseFloat(r) ?? 0,
+    };
 
     public NetworkOptions(int defaultCells, int defaultFilters)
     {

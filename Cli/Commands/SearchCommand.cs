@@ -41,11 +41,8 @@ public static class SearchCommand
         var seed = new Option<long?>("--seed") { Description = "search seed" };
         var topK = new Option<int?>("--top-k") { Description = "children retrained with the final budget after the search (default 2)" };
         var defaults = new SearchSettings();
-        var childTimeout = new Option<int?>("--child-timeout")
-        {
-            Description = $"seconds a search child may take before it fails, and a final training too unless --final-timeout (default {defaults.Search.TimeoutSeconds} and {defaults.Final.TimeoutSeconds})",
-        };
-        var finalTimeout = new Option<int?>("--final-timeout") { Description = $"seconds a final training may take before it fails (default {defaults.Final.TimeoutSeconds})" };
+        var childTimeout = new Option<int?>("--child-timeout") { Description = $"seconds a search child may take before it fails (default {defaults.Search.TimeoutSeconds}; may change on resume)" };
+        var finalTimeout = new Option<int?>("--final-timeout") { Description = $"seconds a final training may take before it fails (default {defaults.Final.TimeoutSeconds}; may change on resume)" };
         var json = new Option<bool>("--json") { Description = "print the final status as one JSON object" };
         var earlyStop = new Option<string?>("--early-stop") { Description = "stop poor children early: asha (asynchronous successive halving; default: every child trains its budget)" };
         var grace = new Option<int?>("--grace-epochs") { Description = "with --early-stop: epochs before the first rung (default 1)" };
@@ -111,7 +108,7 @@ public static class SearchCommand
                 if (parse.GetValue(childTimeout) is { } ct)
                 {
                     if (ct < 1) throw new InputException("--child-timeout", $"must be at least 1 second, got {ct}");
-                    settings = Both(t => t with { TimeoutSeconds = ct });
+                    settings = settings with { Search = settings.Search with { TimeoutSeconds = ct } };
                 }
                 if (parse.GetValue(finalTimeout) is { } ft)
                 {

@@ -42,13 +42,21 @@ public sealed class SizingOptions
         Filters = new Option<int?>(prefix + "filters") { Description = $"filters F of {whose}'s first stage (default {defaults.Filters})" };
         Epochs = new Option<int?>(prefix + "epochs") { Description = $"epochs of {whose} (default {defaults.Epochs})" };
         Batch = new Option<int?>(prefix + "batch") { Description = $"batch size of {whose} (default {defaults.BatchSize})" };
-        LearningRate = new Option<double?>(prefix + "lr") { Description = $"initial learning rate of {whose}, cosine to 0 (default {defaults.LearningRate.ToString(CultureInfo.InvariantCulture)})" };
+        LearningRate = new Option<double?>(prefix + "lr")
+        {
+            Description = $"initial learning rate of {whose}, cosine to 0 (default {defaults.LearningRate.ToString(CultureInfo.InvariantCulture)})",
+            CustomParser = ParseFloat,
+        };
         TrainLimit = new Option<string?>(prefix + "train-limit")
         {
             Description = $"train {whose} on at most this many images, or all (default {defaults.TrainLimit?.ToString(CultureInfo.InvariantCulture) ?? "all"})",
         };
         Validation = new Option<int?>(prefix + "validation") { Description = $"training images held out to validate {whose} (default {defaults.ValidationSize})" };
-        DropPathKeep = new Option<double?>(prefix + "drop-path-keep") { Description = $"ScheduledDropPath keep probability of {whose} at the end of training (default {defaults.DropPathKeep.ToString(CultureInfo.InvariantCulture)})" };
+        DropPathKeep = new Option<double?>(prefix + "drop-path-keep")
+        {
+            Description = $"ScheduledDropPath keep probability of {whose} at the end of training (default {defaults.DropPathKeep.ToString(CultureInfo.InvariantCulture)})",
+            CustomParser = ParseFloat,
+        };
     }
 
     public void AddTo(Command command)
@@ -69,6 +77,18 @@ public sealed class SizingOptions
         ValidationSize = parse.GetValue(Validation) ?? spec.ValidationSize,
         DropPathKeep = parse.GetValue(DropPathKeep) ?? spec.DropPathKeep,
     };
+
+    /// <summary>
+    /// A finite number written as in the settings file (0.05, 5e-2): a comma is no decimal point
+    /// here nor a thousands separator (0,05 would otherwise read as 5).
+    /// </summary>
+    public static double? ParseFloat(ArgumentResult result)
+    {
+        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value)) return value;
+        result.AddError($"{(result.Parent as OptionResult)?.Option.Name}: must be a number such as 0.05, got \"{text}\"");
+        return null;
+    }
 
     /// <summary>A number of images, or all (the settings' null): anything else is named with its option.</summary>
     private int? ParseLimit(string text)

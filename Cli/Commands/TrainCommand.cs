@@ -44,7 +44,7 @@ public static class TrainCommand
         var trainLimit = new Option<int?>("--train-limit") { Description = "train on at most this many images (after holding out validation)" };
         var validation = new Option<int?>("--validation") { Description = "training images held out for validation (default: 10%, at most 5,000)" };
         var batch = new Option<int>("--batch", "-b") { Description = "batch size", DefaultValueFactory = _ => 64 };
-        var lr = new Option<double>("--lr") { Description = "initial learning rate (cosine schedule to 0)", DefaultValueFactory = _ => 0.05 };
+        var lr = new Option<double>("--lr") { Description = "initial learning rate (cosine schedule to 0)", DefaultValueFactory = _ => 0.05, CustomParser = r => SizingOptions.ParseFloat(r) ?? 0 };
         var weightDecay = new Option<double>("--weight-decay") { Description = "L2 weight decay", DefaultValueFactory = _ => 3e-4 };
         var labelSmoothing = new Option<double>("--label-smoothing") { Description = "label smoothing (0 = off)", DefaultValueFactory = _ => 0.0 };
         var clip = new Option<double?>("--grad-clip") { Description = "gradient norm clip (default 5)" };

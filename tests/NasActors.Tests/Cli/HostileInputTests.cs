@@ -39,10 +39,10 @@ public class HostileInputTests
     }
 
     [Theory]
-    [InlineData("--lr", "learning rate must be positive, got NaN")]
+    [InlineData("--lr", "--lr: must be a number such as 0.05, got \"NaN\"")]
     [InlineData("--grad-clip", "gradient clip must be positive, got NaN")]
     [InlineData("--weight-decay", "weight decay must be a number, not negative, got NaN")]
-    [InlineData("--drop-path-keep", "--drop-path-keep: drop-path keep probability must be in (0, 1], got NaN")]
+    [InlineData("--drop-path-keep", "--drop-path-keep: must be a number such as 0.05, got \"NaN\"")]
     public void NaN_training_settings_are_refused_before_training(string option, string message)
     {
         var r = NasProcess.Run("train", "--epochs", "1", "--train-limit", "50", "--validation", "20", option, "NaN", "--json");

@@ -37,9 +37,14 @@ public class PackTests
         Assert.Equal("", shown.Stderr);
         Assert.Equal(files, Directory.GetFiles(moved, "*", SearchOption.AllDirectories).Length);
 
-        // The system backend without a libtorch: one line, before anything runs.
-        var noTorch = Run(Path.Combine(moved, "nas"), work, new Dictionary<string, string> { ["NAS_TORCH_BACKEND"] = "system", ["NAS_LIBTORCH_DIR"] = Path.Combine(dir.Path, "none") }, "--help");
-        Assert.Equal((1, "nas: NAS_TORCH_BACKEND=system needs libtorch: set NAS_LIBTORCH_DIR to a folder with libtorch.so, or install PyTorch for python3"),
+        // A pack runs the backend it was built for: an environment that asks for another is one line.
+        var other = Run(Path.Combine(moved, "nas"), work, new Dictionary<string, string> { ["NAS_TORCH_BACKEND"] = "system" }, "--help");
+        Assert.Equal((1, "nas: this pack is built for the cpu backend, not NAS_TORCH_BACKEND=system: unset it, or use a pack built for it (deploy/pack OUT system)"),
+            (other.ExitCode, other.Stderr.Trim()));
+        // A system pack on a machine without a libtorch: one line, before anything runs.
+        File.WriteAllText(Path.Combine(moved, "lib", "torch-backend"), "system\n");
+        var noTorch = Run(Path.Combine(moved, "nas"), work, new Dictionary<string, string> { ["NAS_LIBTORCH_DIR"] = Path.Combine(dir.Path, "none") }, "--help");
+        Assert.Equal((1, "nas: the system backend needs libtorch (with CUDA): set NAS_LIBTORCH_DIR to a folder with libtorch.so, or install PyTorch for python3"),
             (noTorch.ExitCode, noTorch.Stderr.Trim()));
 
         // A folder of other files is not overwritten.

@@ -109,10 +109,10 @@ public class SearchCommandTests
             echo "$NAS_FINAL $NAS_CELLS $NAS_FILTERS $NAS_EPOCHS $NAS_BATCH $NAS_LR $NAS_TRAIN_LIMIT $NAS_VALIDATION $NAS_DROP_PATH_KEEP" > "$(dirname "$0")/seen-$NAS_FINAL-$NAS_CHILD_ID"
             echo '{"accuracy": 0.5}'
             """);
-        var config = dir.File("config.json", """{"search": {"filters": 12, "epochs": 9, "batch_size": 48}, "final": {"epochs": 7}}""");
+        var config = dir.File("config.json", """{"search": {"filters": 12, "epochs": 9, "batch_size": 48}, "final": {"epochs": 7, "timeout_seconds": 50000}}""");
         var r = NasProcess.Run(Search(run, "--config", config, "--trainer", $"exec:sh {script}", "--dataset", "none",
             "--cells", "2,1,1", "--epochs", "3", "--batch", "16", "--lr", "0.025", "--train-limit", "300", "--validation", "200", "--drop-path-keep", "0.9",
-            "--final-cells", "4", "--final-filters", "20", "--final-train-limit", "all", "--final-timeout", "86400"));
+            "--final-cells", "4", "--final-filters", "20", "--final-train-limit", "all", "--child-timeout", "900"));
         Assert.True(r.ExitCode == 0, r.Stderr);
         var seen = Directory.GetFiles(dir.Path, "seen-*").ToDictionary(f => Path.GetFileName(f), f => File.ReadAllText(f).Trim());
         // Options win over the file; the file's keys the options leave alone (search filters 12, final epochs 7) stay.
@@ -123,7 +123,8 @@ public class SearchCommandTests
         Assert.Equal($"1 4 20 7 {defaults.BatchSize} {defaults.LearningRate} all {defaults.ValidationSize} {defaults.DropPathKeep}", final);
         var stored = SettingsJson.Parse(File.ReadAllText(Path.Combine(run, "run.json")), "run.json");
         Assert.Null(stored.Final.TrainLimit);
-        Assert.Equal((3600, 86400), (stored.Search.TimeoutSeconds, stored.Final.TimeoutSeconds));
+        // --child-timeout is the search children's alone: the file's final time limit stays.
+        Assert.Equal((900, 50000), (stored.Search.TimeoutSeconds, stored.Final.TimeoutSeconds));
 
         // A resume may grow the budget, not resize the children: the keys that differ are named.
         var resized = NasProcess.Run(["search", "--run", run, "--children", "7", "--top-k", "1", "--strategy", "random", "--json", "--trainer", $"exec:sh {script}", "--dataset", "none", "--epochs", "4", "--final-filters", "24"]);
@@ -147,6 +148,9 @@ public class SearchCommandTests
             (new[] { "--final-cells", "1,2" }, "--final-cells: give one number N or 3 numbers"),
             (new[] { "--batch", "0" }, "search.batch_size must be at least 1, got 0"),
             (new[] { "--final-lr", "-1" }, "final.learning_rate must be positive"),
+            // A comma is no decimal point (nor a thousands separator: 0,05 once read as 5).
+            (new[] { "--lr", "0,05" }, "--lr: must be a number such as 0.05, got \"0,05\""),
+            (new[] { "--child-timeout", "5000000" }, "search.timeout_seconds must be between 1 and 2592000 (30 days), got 5000000"),
         })
         {
             var bad = NasProcess.Run(Search(Path.Combine(dir.Path, "bad"), args));

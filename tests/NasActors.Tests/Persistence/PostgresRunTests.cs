@@ -27,16 +27,19 @@ public sealed class PostgresRunTests(PostgresServer postgres, ITestOutputHelper 
         Assert.True(other.ExitCode == 0, other.Stderr);
 
         // A grown budget resumes the run where it stopped (on other devices too); other settings are refused.
-        var resumed = NasProcess.Run(Search("exp1", 12, "--workers-per-device", "2"));
+        // Time limits are the hardware's: they may change too, and the resumed coordinator journals them.
+        var resumed = NasProcess.Run(Search("exp1", 12, "--workers-per-device", "2", "--child-timeout", "100"));
         Assert.True(resumed.ExitCode == 0, resumed.Stderr);
         Assert.Equal(12, JsonDocument.Parse(resumed.Stdout).RootElement.GetProperty("completed").GetInt32());
-        var changed = NasProcess.Run(Search("exp1", 12, "--child-timeout", "100"));
+        var changed = NasProcess.Run(Search("exp1", 12, "--epochs", "5"));
         Assert.Equal(2, changed.ExitCode);
         Assert.Contains($"cannot resume run exp1 in {db}", changed.Stderr);
+        Assert.Contains("(search.epochs)", changed.Stderr);
 
         var events = new DatabaseRunStore(PostgresUrl.Parse(db), "exp1").ReadStoredEvents().Select(e => e.Event).ToList();
         Assert.Equal(12, events.OfType<ChildTrained>().Select(t => t.ChildId).Distinct().Count());
         Assert.Single(events.OfType<SearchStarted>());
+        Assert.Equal(100, Assert.Single(events.OfType<TimeoutsChanged>()).SearchSeconds);
 
         // Each run's persistence ids carry its name.
         Assert.Equal(["exp1/search", "exp2/search"], Ids(db, "journal"));

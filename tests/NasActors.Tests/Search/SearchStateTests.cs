@@ -152,7 +152,9 @@ public class SearchStatePropertyTests
                     Add(rng.Next(4) == 0 ? state.MarkUnhealthy(worker, "cpu: dense convolutions compute wrong") : state.MarkHealthy(worker));
                     break;
                 default:
-                    if (rng.Next(4) == 0) Add([new BudgetIncreased(state.Budget + rng.Next(1, 4))]);
+                    // A resume: a grown budget, other time limits, or neither.
+                    if (rng.Next(4) == 0)
+                        Add(state.Resume(state.Settings!.WithTimeouts(rng.Next(1, 3) * 3600, 7200) with { Budget = state.Budget + rng.Next(0, 4) }, DateTimeOffset.UnixEpoch.AddSeconds(step)));
                     else Add(state.RequeueUnclaimed(new HashSet<string>(), "coordinator restarted"));
                     break;
             }
@@ -241,7 +243,7 @@ public class SearchStatePropertyTests
     [Fact]
     public void The_histories_cover_every_event_type()
     {
-        var seen = Enumerable.Range(1, 12).SelectMany(History).Select(e => e.GetType()).ToHashSet();
+        var seen = Enumerable.Range(1, 24).SelectMany(History).Select(e => e.GetType()).ToHashSet();
         var all = typeof(ISearchEvent).Assembly.GetTypes().Where(t => typeof(ISearchEvent).IsAssignableFrom(t) && !t.IsInterface).ToHashSet();
         Assert.Empty(all.Except(seen).Select(t => t.Name));
         var queued = Enumerable.Range(1, 12).SelectMany(History).OfType<FinalTrainingQueued>().ToList();
