@@ -130,9 +130,7 @@ public sealed class SearchLauncher : IDisposable
     public async Task<SearchOutcome> RunAsync(Action<SearchStatus> seen, Action<string> say, CancellationToken cancel)
     {
         // New time limits are stored at once; a finished run journals them when it is taken up again (a grown budget).
-        if (Existing is null || Existing.Budget != Settings.Budget
-            || (Existing.Search.TimeoutSeconds, Existing.Final.TimeoutSeconds) != (Settings.Search.TimeoutSeconds, Settings.Final.TimeoutSeconds))
-            Store.WriteSettings(Settings);
+        if (Existing is null || Existing.Budget != Settings.Budget || Existing.Timeouts != Settings.Timeouts) Store.WriteSettings(Settings);
         SearchStatus? status;
         bool removed;
         await using (var started = await SearchNode.StartAsync(Store, Settings, cancel, cluster: cluster))

@@ -162,6 +162,10 @@ public sealed record SearchSettings
     /// <summary>The seed a child's training gets: fixed by the run's seed and the child, whichever worker trains it.</summary>
     public int ChildSeed(long childId) => (int)((Seed * 1_000_003 + childId) & 0x7fffffff);
 
+    /// <summary>The time limits of a search child's training and of a final training, in seconds.</summary>
+    [JsonIgnore]
+    public (int Search, int Final) Timeouts => (Search.TimeoutSeconds, Final.TimeoutSeconds);
+
     /// <summary>These settings with other time limits for a search child's training and a final training.</summary>
     public SearchSettings WithTimeouts(int search, int final) =>
         this with { Search = Search with { TimeoutSeconds = search }, Final = Final with { TimeoutSeconds = final } };
@@ -173,16 +177,13 @@ public sealed record SearchSettings
             return $"budget {requested.Budget} is smaller than the run's {Budget} (a budget can only grow)";
         // The devices are the resuming machine's own (a run may move to other hardware), and the time a
         // training may take is the hardware's too: neither changes what the search searches.
-        var same = requested.WithTimeouts(Search.TimeoutSeconds, Final.TimeoutSeconds) with { Budget = Budget, Devices = Devices, WorkersPerDevice = WorkersPerDevice };
-        if (JsonEq(same, this)) return null;
-        var differing = Differing(System.Text.Json.JsonSerializer.SerializeToNode(same, SnakeCase), System.Text.Json.JsonSerializer.SerializeToNode(this, SnakeCase), "");
+        var same = requested.WithTimeouts(Timeouts.Search, Timeouts.Final) with { Budget = Budget, Devices = Devices, WorkersPerDevice = WorkersPerDevice };
+        var differing = Differing(System.Text.Json.JsonSerializer.SerializeToNode(same, SnakeCase), System.Text.Json.JsonSerializer.SerializeToNode(this, SnakeCase), "").ToList();
+        if (differing.Count == 0) return null;
         return $"the run was started with other settings ({string.Join(", ", differing)}); only the budget, the devices and the timeouts may change on resume";
     }
 
     private static readonly System.Text.Json.JsonSerializerOptions SnakeCase = new() { PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower };
-
-    private static bool JsonEq(object? a, object? b) =>
-        System.Text.Json.JsonSerializer.Serialize(a) == System.Text.Json.JsonSerializer.Serialize(b);
 
     /// <summary>The stored keys that differ, inside search and final too (search.epochs), in the stored order.</summary>
     private static IEnumerable<string> Differing(System.Text.Json.Nodes.JsonNode? a, System.Text.Json.Nodes.JsonNode? b, string path)

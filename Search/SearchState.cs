@@ -445,17 +445,10 @@ public sealed record SearchState
     {
         if (Settings is null) return requested is null ? [] : [new SearchStarted(requested, now)];
         if (requested is null) return Completion(now);
-        var state = this;
         var events = new List<ISearchEvent>();
-        void Apply(ISearchEvent e)
-        {
-            events.Add(e);
-            state = state.Evolve(e);
-        }
-        if ((requested.Search.TimeoutSeconds, requested.Final.TimeoutSeconds) != (Settings.Search.TimeoutSeconds, Settings.Final.TimeoutSeconds))
-            Apply(new TimeoutsChanged(requested.Search.TimeoutSeconds, requested.Final.TimeoutSeconds));
-        if (requested.Budget > Budget) Apply(new BudgetIncreased(requested.Budget));
-        return [.. events, .. state.Completion(now)];
+        if (requested.Timeouts != Settings.Timeouts) events.Add(new TimeoutsChanged(requested.Timeouts.Search, requested.Timeouts.Final));
+        if (requested.Budget > Budget) events.Add(new BudgetIncreased(requested.Budget));
+        return [.. events, .. Fold(events, this).Completion(now)];
     }
 
     public IReadOnlyList<ISearchEvent> Completion(DateTimeOffset now) =>

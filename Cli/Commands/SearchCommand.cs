@@ -40,9 +40,6 @@ public static class SearchCommand
         augment.AcceptOnlyFromAmong([.. TrainingSpec.Augmentations]);
         var seed = new Option<long?>("--seed") { Description = "search seed" };
         var topK = new Option<int?>("--top-k") { Description = "children retrained with the final budget after the search (default 2)" };
-        var defaults = new SearchSettings();
-        var childTimeout = new Option<int?>("--child-timeout") { Description = $"seconds a search child may take before it fails (default {defaults.Search.TimeoutSeconds}; may change on resume)" };
-        var finalTimeout = new Option<int?>("--final-timeout") { Description = $"seconds a final training may take before it fails (default {defaults.Final.TimeoutSeconds}; may change on resume)" };
         var json = new Option<bool>("--json") { Description = "print the final status as one JSON object" };
         var earlyStop = new Option<string?>("--early-stop") { Description = "stop poor children early: asha (asynchronous successive halving; default: every child trains its budget)" };
         var grace = new Option<int?>("--grace-epochs") { Description = "with --early-stop: epochs before the first rung (default 1)" };
@@ -61,8 +58,8 @@ public static class SearchCommand
         var dashboardHost = new Option<string>("--dashboard-host") { Description = "address the dashboard listens on (default 127.0.0.1: this machine only)", DefaultValueFactory = _ => "127.0.0.1" };
         var command = new Command("search", "Run (or resume) a search with every role in this process")
         {
-            run, journal, config, strategy, space, blocks, children, trainer, devices, perDevice, dataset, image, augment, seed, topK, childTimeout, json, dashboard, dashboardHost,
-            earlyStop, grace, reduction, brackets, objectives, maxParams, maxMultAdds, maxLatency, latencyBatch, finalTimeout,
+            run, journal, config, strategy, space, blocks, children, trainer, devices, perDevice, dataset, image, augment, seed, topK, json, dashboard, dashboardHost,
+            earlyStop, grace, reduction, brackets, objectives, maxParams, maxMultAdds, maxLatency, latencyBatch,
         };
         var searchSizing = new SizingOptions(final: false);
         searchSizing.AddTo(command);
@@ -105,16 +102,6 @@ public static class SearchCommand
                 settings = EarlyStopOptions(parse, settings, earlyStop, grace, reduction, brackets);
                 settings = ObjectiveOptions(parse, settings, objectives, latencyBatch,
                     [(maxParams, ChildCosts.ParamsName), (maxMultAdds, ChildCosts.MultAddsName), (maxLatency, ChildCosts.LatencyName)]);
-                if (parse.GetValue(childTimeout) is { } ct)
-                {
-                    if (ct < 1) throw new InputException("--child-timeout", $"must be at least 1 second, got {ct}");
-                    settings = settings with { Search = settings.Search with { TimeoutSeconds = ct } };
-                }
-                if (parse.GetValue(finalTimeout) is { } ft)
-                {
-                    if (ft < 1) throw new InputException("--final-timeout", $"must be at least 1 second, got {ft}");
-                    settings = settings with { Final = settings.Final with { TimeoutSeconds = ft } };
-                }
                 return settings with { Search = searchSizing.Apply(parse, settings.Search), Final = finalSizing.Apply(parse, settings.Final) };
             }, datasetGiven);
             var settings = launch.Settings;

@@ -26,6 +26,7 @@ public sealed class SizingOptions
     public Option<string?> TrainLimit { get; }
     public Option<int?> Validation { get; }
     public Option<double?> DropPathKeep { get; }
+    public Option<int?> Timeout { get; }
 
     /// <param name="final">The final training's options (--final-cells, ...), else the search children's.</param>
     public SizingOptions(bool final)
@@ -57,11 +58,15 @@ public sealed class SizingOptions
             Description = $"ScheduledDropPath keep probability of {whose} at the end of training (default {defaults.DropPathKeep.ToString(CultureInfo.InvariantCulture)})",
             CustomParser = ParseFloat,
         };
+        Timeout = new Option<int?>(final ? "--final-timeout" : "--child-timeout")
+        {
+            Description = $"seconds {whose} may take before it fails (default {defaults.TimeoutSeconds}; may change on resume)",
+        };
     }
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Cells, Filters, Epochs, Batch, LearningRate, TrainLimit, Validation, DropPathKeep })
+        foreach (var option in new Option[] { Cells, Filters, Epochs, Batch, LearningRate, TrainLimit, Validation, DropPathKeep, Timeout })
             command.Options.Add(option);
     }
 
@@ -76,6 +81,9 @@ public sealed class SizingOptions
         TrainLimit = parse.GetValue(TrainLimit) is { } limit ? ParseLimit(limit) : spec.TrainLimit,
         ValidationSize = parse.GetValue(Validation) ?? spec.ValidationSize,
         DropPathKeep = parse.GetValue(DropPathKeep) ?? spec.DropPathKeep,
+        TimeoutSeconds = parse.GetValue(Timeout) is { } seconds
+            ? seconds >= 1 ? seconds : throw new InputException(Timeout.Name, $"must be at least 1 second, got {seconds}")
+            : spec.TimeoutSeconds,
     };
 
     /// <summary>
